@@ -1,0 +1,63 @@
+"""Typed domain errors. Each carries a stable machine code, a Vietnamese and an English message.
+
+The HTTP layer maps them to responses in one place (``motcua.handlers.api``); queue consumers record
+them on the dossier's audit trail. Domain code never builds HTTP responses itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class MotcuaError(Exception):
+    """Base of every error a client or a message can cause. Never a 500."""
+
+    code: ClassVar[str] = "MOTCUA_ERROR"
+    http_status: ClassVar[int] = 400
+    message_vi: ClassVar[str] = "Yêu cầu không hợp lệ."
+    message_en: ClassVar[str] = "Invalid request."
+
+    def __init__(self, details: dict[str, Any] | None = None, *, message_vi: str | None = None,
+                 message_en: str | None = None) -> None:
+        self.details = details or {}
+        if message_vi:
+            self.message_vi = message_vi  # type: ignore[misc]
+        if message_en:
+            self.message_en = message_en  # type: ignore[misc]
+        super().__init__(f"{self.code}: {self.message_en}")
+
+    def to_body(self) -> dict[str, Any]:
+        return {"code": self.code, "message_vi": self.message_vi, "message_en": self.message_en,
+                "details": self.details}
+
+
+class InvalidInput(MotcuaError):
+    code = "INVALID_INPUT"
+    http_status = 400
+    message_vi = "Dữ liệu gửi lên không hợp lệ."
+    message_en = "The request data is invalid."
+
+
+class NotFound(MotcuaError):
+    http_status = 404
+
+
+class Conflict(MotcuaError):
+    http_status = 409
+
+
+class CalendarError(InvalidInput):
+    """Bad input to the working-day clock (naive datetime, absurd number of days, bad pause)."""
+
+    code = "CALENDAR_INVALID_INPUT"
+    message_vi = "Dữ liệu ngày giờ không hợp lệ."
+    message_en = "Invalid date/time input for the working-day calendar."
+
+
+class CalendarYearMissing(MotcuaError):
+    """The official schedule has no data for a year: never fall back silently to weekends only."""
+
+    code = "CALENDAR_YEAR_MISSING"
+    http_status = 422
+    message_vi = "Chưa có lịch nghỉ lễ chính thức của năm này."
+    message_en = "The official holiday schedule for this year is missing."
