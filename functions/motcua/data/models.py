@@ -1,0 +1,96 @@
+"""pynamodb models of the one table (schema in ``motcua.data.table``). Only the data layer imports this.
+
+Domain objects are stored whole as JSON in ``doc`` (read back through pydantic); the attributes next to
+it are the keys and the few fields conditions and indexes need. The table name is bound at cold start
+(``bind``), not at import, so one process can point at another table (tests, tools).
+"""
+
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.models import Model
+
+from motcua.data import table
+
+
+class _Meta:
+    table_name = os.environ.get("TABLE_NAME", "motcua-main")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "ap-southeast-1"
+    max_retry_attempts = 3
+
+
+class Item(Model):
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, attr_name=table.PARTITION_KEY)
+    sk = UnicodeAttribute(range_key=True, attr_name=table.SORT_KEY)
+
+
+class ProcedureItem(Item):
+    class Meta(_Meta):
+        pass
+
+    gsi1pk = UnicodeAttribute(default="CATALOGUE")
+    gsi1sk = UnicodeAttribute()
+    doc = UnicodeAttribute()
+
+
+class AgencyItem(Item):
+    class Meta(_Meta):
+        pass
+
+    gsi1pk = UnicodeAttribute(default="AGENCIES")
+    gsi1sk = UnicodeAttribute()
+    doc = UnicodeAttribute()
+
+
+class DossierItem(Item):
+    class Meta(_Meta):
+        pass
+
+    gsi2pk = UnicodeAttribute()  # AGENCY#<code>
+    gsi2sk = UnicodeAttribute()  # <status:02d>#<submitted_at>
+    gsi3pk = UnicodeAttribute()  # OWNER#<subject>
+    gsi3sk = UnicodeAttribute()  # <submitted_at>
+    status = NumberAttribute()
+    version = VersionAttribute()
+    doc = UnicodeAttribute()
+
+
+class HistoryItem(Item):
+    class Meta(_Meta):
+        pass
+
+    doc = UnicodeAttribute()
+
+
+class ReceiptItem(Item):
+    """``RECEIPT#<code>``: makes receipt codes unique forever and gives public tracking a consistent read."""
+
+    class Meta(_Meta):
+        pass
+
+    dossier_id = UnicodeAttribute()
+
+
+class SequenceItem(Item):
+    """Receipt-code sequence per agency per day (``SEQ#<agency>#<yyMMdd>``)."""
+
+    class Meta(_Meta):
+        pass
+
+    value = NumberAttribute(default=0)
+
+
+ALL_MODELS: tuple[type[Item], ...] = (Item, ProcedureItem, AgencyItem, DossierItem, HistoryItem, ReceiptItem,
+                                        SequenceItem)
+
+
+def bind(table_name: str) -> None:
+    """Point every model at ``table_name`` (and drop cached connections, which hold the old name)."""
+    for model in ALL_MODELS:
+        model.Meta.table_name = table_name
+        model._connection = None

@@ -1,0 +1,215 @@
+"""Repositories: the only code that reads and writes the table. They speak in domain objects."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from motcua.data.models import (
+    AgencyItem,
+    DossierItem,
+    HistoryItem,
+    Item,
+    ProcedureItem,
+    ReceiptItem,
+    SequenceItem,
+)
+from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
+from motcua.domain.errors import MotcuaError, NotFound
+from motcua.domain.receipt import sequence_day
+from schemas.catalogue import Agency, Procedure
+
+
+class ProcedureNotFound(NotFound):
+    code = "PROCEDURE_NOT_FOUND"
+    message_vi = "Không tìm thấy thủ tục hành chính."
+    message_en = "Procedure not found."
+
+
+class DossierNotFound(NotFound):
+    code = "DOSSIER_NOT_FOUND"
+    message_vi = "Không tìm thấy hồ sơ."
+    message_en = "Dossier not found."
+
+
+class StorageUnavailable(MotcuaError):
+    """The database did not answer: nothing was written; the client may retry with the same key."""
+
+    code = "STORAGE_UNAVAILABLE"
+    http_status = 503
+    message_vi = "Hệ thống tạm thời không lưu được dữ liệu. Vui lòng thử lại sau."
+    message_en = "Storage is temporarily unavailable. Please retry later."
+
+
+class ReceiptSequenceContention(StorageUnavailable):
+    code = "RECEIPT_SEQUENCE_BUSY"
+
+
+def _connection() -> Connection:
+    meta = Item.Meta
+    return Connection(region=meta.region, max_retry_attempts=meta.max_retry_attempts)
+
+
+def _cancellation_codes(error: TransactWriteError) -> list[str | None]:
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return [r.code if r is not None else None for r in reasons]
+
+
+# --- catalogue ---------------------------------------------------------------------------------------
+
+@dataclass
+class _Cached:
+    loaded_at: float
+    procedures: dict[str, Procedure]
+
+
+class CatalogueRepository:
+    """The catalogue is small (hundreds of procedures) and changes rarely: read it whole, keep it in the
+    warm Lambda for ``ttl_s`` seconds."""
+
+    def __init__(self, ttl_s: float = 300.0) -> None:
+        self.ttl_s = ttl_s
+        self._cache: _Cached | None = None
+
+    def put_procedure(self, procedure: Procedure) -> None:
+        ProcedureItem(f"PROC#{procedure.code}", "PROC", gsi1sk=procedure.code,
+                      doc=procedure.model_dump_json()).save()
+        self._cache = None
+
+    def put_agency(self, agency: Agency) -> None:
+        AgencyItem(f"AGENCY#{agency.code}", "AGENCY", gsi1sk=agency.code, doc=agency.model_dump_json()).save()
+
+    def procedures(self) -> dict[str, Procedure]:
+        if self._cache is None or time.monotonic() - self._cache.loaded_at > self.ttl_s:
+            self._cache = _Cached(time.monotonic(), {p.code: p for p in self._read_catalogue()})
+        return self._cache.procedures
+
+    @staticmethod
+    def _read_catalogue() -> Iterator[Procedure]:
+        # gsi1 partition CATALOGUE holds every procedure, sorted by code.
+        for item in _query_gsi1(ProcedureItem, "CATALOGUE"):
+            yield Procedure.model_validate_json(item.doc)
+
+    def procedure(self, code: str) -> Procedure:
+        found = self.procedures().get(code)
+        if found is None:
+            raise ProcedureNotFound({"procedure_code": code})
+        return found
+
+    def agencies(self) -> dict[str, Agency]:
+        return {a.code: a for a in (Agency.model_validate_json(i.doc) for i in _query_gsi1(AgencyItem, "AGENCIES"))}
+
+
+def _query_gsi1(model: type[ProcedureItem] | type[AgencyItem], partition: str) -> Iterator:
+    connection = _connection()
+    kwargs: dict = {"index_name": "gsi1", "key_condition_expression": "gsi1pk = :p",
+                    "expression_attribute_values": {":p": {"S": partition}}}
+    while True:
+        page = connection.client.query(TableName=model.Meta.table_name, **kwargs)
+        for raw in page.get("Items", []):
+            yield model.from_raw_data(raw)
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# --- dossiers ----------------------------------------------------------------------------------------
+
+def _dossier_item(dossier: Dossier) -> DossierItem:
+    submitted = dossier.submitted_at.isoformat()
+    item = DossierItem(
+        f"DOSSIER#{dossier.id}", "DOSSIER",
+        gsi2pk=f"AGENCY#{dossier.agency_code}",
+        gsi2sk=f"{int(dossier.status):02d}#{submitted}",
+        gsi3pk=f"OWNER#{dossier.owner}",
+        gsi3sk=submitted,
+        status=int(dossier.status),
+        doc=dossier.model_dump_json(),
+    )
+    # pynamodb's VersionAttribute adds `version = <stored>` (or "does not exist") and bumps it on write.
+    item.version = dossier.version - 1 if dossier.version > 1 else None
+    return item
+
+
+def _event_item(event: HistoryEvent) -> HistoryItem:
+    return HistoryItem(f"DOSSIER#{event.dossier_id}",
+                       f"EVENT#{event.occurred_at.isoformat()}#{event.event_id}",
+                       doc=event.model_dump_json())
+
+
+class DossierRepository:
+    max_sequence_attempts = 25
+
+    def create(self, agency_code: str, now: datetime,
+               build: Callable[[int], tuple[Dossier, HistoryEvent]]) -> Dossier:
+        """Allocate the next receipt sequence of (agency, day) and write the dossier, its first history
+        event, its receipt-code item and the counter in ONE transaction. The counter update is
+        conditional on the value read, so two concurrent submissions can never share a sequence, and a
+        failed write leaves no gap. ``build(sequence)`` returns the dossier for that sequence."""
+        counter_key = f"SEQ#{agency_code}#{sequence_day(now)}"
+        for attempt in range(self.max_sequence_attempts):
+            try:
+                current = int(SequenceItem.get(counter_key, "SEQ", consistent_read=True).value)
+            except DoesNotExist:
+                current = 0
+            dossier, event = build(current + 1)
+            counter = SequenceItem(counter_key, "SEQ")
+            condition = (SequenceItem.value == current) if current else SequenceItem.pk.does_not_exist()
+            try:
+                with TransactWrite(connection=_connection()) as transaction:
+                    transaction.update(counter, actions=[SequenceItem.value.set(current + 1)],
+                                       condition=condition)
+                    transaction.save(_dossier_item(dossier))
+                    transaction.save(ReceiptItem(f"RECEIPT#{dossier.receipt_code}", "RECEIPT",
+                                                 dossier_id=dossier.id),
+                                     condition=ReceiptItem.pk.does_not_exist())
+                    transaction.save(_event_item(event), condition=HistoryItem.pk.does_not_exist())
+                return dossier
+            except TransactWriteError as error:
+                codes = _cancellation_codes(error)
+                if codes and codes[0] == "ConditionalCheckFailed" or "TransactionConflict" in codes:
+                    time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter only
+                    continue
+                raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
+        raise ReceiptSequenceContention({"agency_code": agency_code})
+
+    def save_change(self, dossier: Dossier, event: HistoryEvent) -> Dossier:
+        """Write a changed dossier (guarded by the version it was read at) and its history event."""
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.save(_dossier_item(dossier))
+                transaction.save(_event_item(event), condition=HistoryItem.pk.does_not_exist())
+        except TransactWriteError as error:
+            codes = _cancellation_codes(error)
+            if codes and codes[0] == "ConditionalCheckFailed":
+                current = self.get(dossier.id)
+                raise StaleDossier({"current_version": current.version, "current_status": int(current.status),
+                                    "expected_version": dossier.version - 1}) from error
+            raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
+        return dossier
+
+    def get(self, dossier_id: str) -> Dossier:
+        try:
+            item = DossierItem.get(f"DOSSIER#{dossier_id}", "DOSSIER", consistent_read=True)
+        except DoesNotExist:
+            raise DossierNotFound({"dossier_id": dossier_id}) from None
+        return Dossier.model_validate_json(item.doc)
+
+    def get_by_receipt(self, receipt_code: str) -> Dossier:
+        try:
+            pointer = ReceiptItem.get(f"RECEIPT#{receipt_code}", "RECEIPT", consistent_read=True)
+        except DoesNotExist:
+            raise DossierNotFound({"receipt_code": receipt_code}) from None
+        return self.get(pointer.dossier_id)
+
+    def history(self, dossier_id: str) -> list[HistoryEvent]:
+        return [HistoryEvent.model_validate_json(item.doc)
+                for item in HistoryItem.query(f"DOSSIER#{dossier_id}", HistoryItem.sk.startswith("EVENT#"),
+                                              consistent_read=True)]

@@ -1,0 +1,77 @@
+"""The one table's schema: the single source for pynamodb models, the CDK stack and the local runner.
+
+Single-table design. Items and their keys (``pk`` / ``sk``):
+
+=====================  ==============================  ==============================
+item                   pk                              sk
+=====================  ==============================  ==============================
+procedure              ``PROC#<code>``                 ``PROC``
+agency                 ``AGENCY#<code>``               ``AGENCY``
+dossier                ``DOSSIER#<id>``                ``DOSSIER``
+dossier history event  ``DOSSIER#<id>``                ``EVENT#<occurred_at>#<event id>``
+receipt code           ``RECEIPT#<code>``              ``RECEIPT`` (points at the dossier)
+receipt sequence       ``SEQ#<agency>#<yyMMdd>``       ``SEQ``
+idempotency record     ``IDEMPOTENCY#<function>``      ``<hash>`` (Powertools)
+=====================  ==============================  ==============================
+
+Global secondary indexes (overloaded; each item sets only the keys it needs, so they stay sparse):
+
+- ``gsi1``: listings by kind: ``CATALOGUE`` -> procedures, ``AGENCIES`` -> agencies.
+- ``gsi2``: an agency's work list: ``AGENCY#<code>`` sorted by ``<status>#<submitted_at>``.
+- ``gsi3``: a citizen's own dossiers: ``OWNER#<subject>`` sorted by ``submitted_at``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+TTL_ATTRIBUTE = "expiration"
+
+
+@dataclass(frozen=True)
+class GlobalIndex:
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+GLOBAL_INDEXES: tuple[GlobalIndex, ...] = (
+    GlobalIndex("gsi1", "gsi1pk", "gsi1sk"),
+    GlobalIndex("gsi2", "gsi2pk", "gsi2sk"),
+    GlobalIndex("gsi3", "gsi3pk", "gsi3sk"),
+)
+
+
+def key_attributes() -> list[str]:
+    """Every attribute that is part of a key: all strings."""
+    names = [PARTITION_KEY, SORT_KEY]
+    for index in GLOBAL_INDEXES:
+        names += [index.partition_key, index.sort_key]
+    return names
+
+
+def create_table_request(table_name: str) -> dict:
+    """The ``CreateTable`` request for DynamoDB Local (on-demand, streams on, as in the CDK stack)."""
+    return {
+        "TableName": table_name,
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": "S"} for n in key_attributes()],
+        "KeySchema": [
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in GLOBAL_INDEXES
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }

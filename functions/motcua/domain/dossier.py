@@ -1,0 +1,176 @@
+"""The dossier aggregate (*hồ sơ*): pure state and the rules that change it. No I/O here.
+
+Every change produces a new ``Dossier`` (version + 1) and one append-only ``HistoryEvent``; the data
+layer writes both in one transaction, guarded by the stored version (optimistic locking).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from motcua.domain import clock
+from motcua.domain.actors import Actor
+from motcua.domain.errors import Conflict, InvalidInput
+from motcua.domain.legal import rule_version_at
+from motcua.domain.status import DossierStatus
+from schemas.catalogue import Channel, Procedure
+
+
+class ProcedureChannelNotAccepted(InvalidInput):
+    code = "PROCEDURE_CHANNEL_NOT_ACCEPTED"
+    http_status = 422
+    message_vi = "Thủ tục này không nhận hồ sơ qua kênh đã chọn."
+    message_en = "This procedure does not accept dossiers through the chosen channel."
+
+
+class ProcedureOnlineNotAccepted(ProcedureChannelNotAccepted):
+    code = "PROCEDURE_ONLINE_NOT_ACCEPTED"
+    message_vi = "Thủ tục này không cho phép nộp hồ sơ trực tuyến."
+    message_en = "This procedure does not accept online submission."
+
+
+class StaleDossier(Conflict):
+    code = "DOSSIER_VERSION_CONFLICT"
+    message_vi = "Hồ sơ đã được người khác cập nhật. Vui lòng tải lại và thử lại."
+    message_en = "The dossier was changed by someone else. Reload it and try again."
+
+
+class Applicant(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    full_name: str
+    national_id: str
+    phone: str
+    email: str | None = None
+    address: str
+
+
+class Attachment(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str
+    document_name: str
+
+
+class PauseRecord(BaseModel):
+    """A stretch when the legal clock stood still (supplement awaited, financial obligation)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: datetime
+    end: datetime | None = None
+    reason: Literal["supplement", "financial_obligation"]
+
+    def to_clock(self) -> clock.Pause:
+        return clock.Pause(start=self.start, end=self.end)
+
+
+class HistoryEvent(BaseModel):
+    """One append-only row of the dossier's trail: who did what, when, from which status to which."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    dossier_id: str
+    occurred_at: datetime
+    action: str
+    from_status: DossierStatus | None
+    to_status: DossierStatus
+    actor: Actor
+    note: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    request_id: str | None = None
+
+
+class Dossier(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    receipt_code: str
+    procedure_code: str
+    procedure_name_vi: str
+    agency_code: str
+    channel: Channel
+    status: DossierStatus
+    applicant: Applicant
+    attachments: tuple[Attachment, ...] = ()
+    owner: str  # the citizen's subject; their dossiers are theirs alone
+    submitted_at: datetime
+    received_at: datetime | None = None
+    # Promised to the citizen (appointment slip); provisional until reception for online/post dossiers.
+    appointment_at: datetime
+    # The legal deadline: moves with pauses; the clock recomputes it on every status change.
+    due_at: datetime
+    time_limit: dict[str, str]  # the procedure's limit as judged on reception (effective-dated)
+    pauses: tuple[PauseRecord, ...] = ()
+    rule_version: str
+    version: int = 0
+    updated_at: datetime
+
+    @property
+    def appointment_is_provisional(self) -> bool:
+        return self.received_at is None
+
+
+def open_dossier(
+    *,
+    dossier_id: str,
+    receipt_code: str,
+    procedure: Procedure,
+    agency_code: str,
+    channel: Channel,
+    applicant: Applicant,
+    attachments: tuple[Attachment, ...],
+    submitted_by: Actor,
+    owner: str,
+    now: datetime,
+    request_id: str | None = None,
+) -> tuple[Dossier, HistoryEvent]:
+    """A new dossier. At the counter it is received on the spot (status 2, clock starts now); online or by
+    post it is *submitted* (status 1) and its appointment is provisional: computed as if received at the
+    next working moment (DOMAIN.md §4: an online dossier outside office hours counts from the next working
+    day), and recomputed on reception."""
+    if not procedure.accepts(channel):
+        error = ProcedureOnlineNotAccepted if channel is Channel.ONLINE else ProcedureChannelNotAccepted
+        raise error({"procedure_code": procedure.code, "channel": channel.value,
+                     "accepted_channels": [c.value for c in procedure.channels]})
+    at_counter = channel is Channel.COUNTER
+    starts_at = now if at_counter else clock.effective_reception(now, online=True, agency=agency_code)
+    limit = procedure.time_limit.to_domain()
+    deadline = clock.deadline_for(limit, starts_at, agency=agency_code)
+    status = DossierStatus.RECEIVED if at_counter else DossierStatus.SUBMITTED
+    dossier = Dossier(
+        id=dossier_id,
+        receipt_code=receipt_code,
+        procedure_code=procedure.code,
+        procedure_name_vi=procedure.name_vi,
+        agency_code=agency_code,
+        channel=channel,
+        status=status,
+        applicant=applicant,
+        attachments=attachments,
+        owner=owner,
+        submitted_at=now,
+        received_at=now if at_counter else None,
+        appointment_at=deadline,
+        due_at=deadline,
+        time_limit={"value": str(limit.value), "unit": limit.unit.value},
+        rule_version=rule_version_at(now).id,
+        version=1,
+        updated_at=now,
+    )
+    event = HistoryEvent(
+        dossier_id=dossier_id,
+        occurred_at=now,
+        action="receive_at_counter" if at_counter else "submit",
+        from_status=None,
+        to_status=status,
+        actor=submitted_by,
+        details={"channel": channel.value, "receipt_code": receipt_code},
+        request_id=request_id,
+    )
+    return dossier, event

@@ -1,0 +1,129 @@
+"""The one declaration of Motcua's serverless resources: functions, their triggers, queues, buckets.
+
+Both the CDK stack (``infra/stack.py``) and the local runner (``infra/local``) read this module, so what
+runs on a laptop and what is deployed cannot disagree. The table's schema lives in
+``motcua.data.table`` (the data layer owns it); here it is only referred to.
+
+Environment variables are declared as references (``Ref``) that each side resolves to its own names:
+CloudFormation tokens in the stack, local names in the runner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+SERVICE = "motcua"
+TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to a declared resource, resolved to a name/URL by the stack or the local runner."""
+
+    kind: Literal["table", "queue_url", "bucket", "sender", "topic", "setting"]
+    name: str = "main"
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    fifo: bool = False
+    visibility_timeout_s: int = 60
+    max_receive_count: int = 3  # deliveries before a message moves to its DLQ
+    retention_days: int = 14
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    purpose: str
+
+
+@dataclass(frozen=True)
+class HttpTrigger:
+    """All API routes go to one function; the Powertools resolver inside routes them."""
+
+    path: str = "/{proxy+}"
+    authorised: bool = True
+
+
+@dataclass(frozen=True)
+class QueueTrigger:
+    queue: str
+    batch_size: int = 10
+    max_batching_window_s: int = 0
+
+
+@dataclass(frozen=True)
+class ScheduleTrigger:
+    """An EventBridge Scheduler schedule; the local runner fires it itself (moto stores, never fires)."""
+
+    expression: str  # "rate(5 minutes)" or "cron(5 0 1 * ? *)"
+    timezone: str = TIMEZONE
+    local_every_s: int | None = None  # how often the local runner fires it; None: only on demand
+
+
+@dataclass(frozen=True)
+class Permission:
+    """Least privilege, declared per function: (resource kind, resource name, access)."""
+
+    kind: Literal["table", "queue", "bucket", "email", "sms"]
+    name: str
+    access: Literal["read", "write", "read_write", "send", "consume"]
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    handler: str  # "module.attribute" inside the functions/ asset
+    description: str
+    triggers: tuple[HttpTrigger | QueueTrigger | ScheduleTrigger, ...]
+    permissions: tuple[Permission, ...]
+    environment: dict[str, Ref | str] = field(default_factory=dict)
+    memory_mb: int = 512
+    timeout_s: int = 29
+
+
+COMMON_ENVIRONMENT: dict[str, Ref | str] = {
+    "TABLE_NAME": Ref("table", "main"),
+    "POWERTOOLS_SERVICE_NAME": SERVICE,
+    "POWERTOOLS_METRICS_NAMESPACE": "Motcua",
+    "TZ_CALENDAR": TIMEZONE,
+}
+
+QUEUES: tuple[Queue, ...] = (
+    # Officials' and back-office systems' actions; FIFO keyed by dossier id keeps one dossier's actions
+    # in order.
+    Queue("actions", fifo=True, visibility_timeout_s=180),
+)
+
+BUCKETS: tuple[Bucket, ...] = (
+    Bucket("uploads", "citizens' attachments (presigned PUT) and officials' result documents"),
+)
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        name="api",
+        handler="motcua.handlers.api.handler",
+        description="HTTP API: catalogue, dossiers, tracking, actions",
+        triggers=(HttpTrigger(),),
+        permissions=(
+            Permission("table", "main", "read_write"),
+            Permission("bucket", "uploads", "read_write"),
+        ),
+        environment={"UPLOADS_BUCKET": Ref("bucket", "uploads")},
+    ),
+)
+
+
+def function(name: str) -> Function:
+    return next(f for f in FUNCTIONS if f.name == name)
+
+
+def queue(name: str) -> Queue:
+    return next(q for q in QUEUES if q.name == name)
+
+
+def dlq_name(queue_name: str) -> str:
+    return f"{queue_name}-dlq"

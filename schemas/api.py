@@ -1,0 +1,133 @@
+"""Request and response models of the HTTP API (and of the equivalent queue messages).
+
+Validation errors that have a legal format carry their own stable code (see ``motcua.domain.applicant``):
+the field validators re-raise them as ``PydanticCustomError`` whose type *is* that code, so the API's
+single error mapper can answer with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
+
+from motcua.domain.applicant import normalise_email, normalise_national_id, normalise_phone
+from motcua.domain.errors import MotcuaError
+from schemas.catalogue import Channel
+from schemas.common import ApiModel, StatusView
+
+
+def _coded(normalise: Callable[[str], str]) -> Callable[[str], str]:
+    def validate(value: str) -> str:
+        try:
+            return normalise(value)
+        except MotcuaError as error:
+            raise PydanticCustomError(error.code, error.message_en) from None
+
+    return validate
+
+
+NationalId = Annotated[str, Field(min_length=1, max_length=32, examples=["079203001234"]),
+                       AfterValidator(_coded(normalise_national_id))]
+Phone = Annotated[str, Field(min_length=1, max_length=32, examples=["0912345678"]),
+                  AfterValidator(_coded(normalise_phone))]
+Email = Annotated[str, Field(min_length=3, max_length=254, examples=["an.nguyen@example.vn"]),
+                  AfterValidator(_coded(normalise_email))]
+ProcedureCode = Annotated[str, Field(pattern=r"^\d\.\d{6}$", examples=["1.001193"])]
+AgencyCode = Annotated[str, Field(pattern=r"^[0-9A-Z.]{3,40}$", examples=["000.20.01.H36"])]
+UploadKey = Annotated[str, Field(pattern=r"^uploads/[0-9a-f]{32}/[A-Za-z0-9._-]{1,120}$",
+                                 description="A key returned by POST /uploads")]
+
+
+class ApplicantIn(ApiModel):
+    full_name: str = Field(min_length=1, max_length=200, examples=["Nguyễn Văn An"])
+    national_id: NationalId
+    phone: Phone
+    email: Email | None = None
+    address: str = Field(min_length=1, max_length=500, examples=["12 Trần Phú, phường Xuân Hương - Đà Lạt"])
+
+
+class AttachmentIn(ApiModel):
+    key: UploadKey
+    document_name: str = Field(min_length=1, max_length=300, examples=["Giấy chứng sinh"])
+
+
+class DossierSubmission(ApiModel):
+    procedure_code: ProcedureCode
+    agency_code: AgencyCode | None = Field(
+        default=None,
+        description="Required for commune-level procedures (which commune); optional otherwise",
+    )
+    channel: Channel = Channel.ONLINE
+    applicant: ApplicantIn
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=50)
+
+
+class ApplicantView(ApiModel):
+    full_name: str
+    national_id: str
+    phone: str
+    email: str | None = None
+    address: str
+
+
+class HistoryEventView(ApiModel):
+    event_id: str
+    occurred_at: datetime
+    action: str
+    from_status: StatusView | None
+    to_status: StatusView
+    actor_role: str
+    note: str | None = None
+
+
+class DossierView(ApiModel):
+    id: str
+    receipt_code: str = Field(examples=["000.20.01.H36-261123-0001"])
+    procedure_code: str
+    procedure_name_vi: str
+    agency_code: str
+    channel: Channel
+    status: StatusView
+    applicant: ApplicantView
+    attachments: list[AttachmentIn]
+    submitted_at: datetime
+    received_at: datetime | None
+    appointment_at: datetime
+    appointment_is_provisional: bool = Field(
+        description="True until the desk receives the dossier; the clock starts at reception")
+    due_at: datetime
+    rule_version: str
+    version: int
+    history: list[HistoryEventView] = Field(default_factory=list)
+
+
+class TrackingView(ApiModel):
+    """Public, no login: status and appointment only, never personal data."""
+
+    receipt_code: str
+    procedure_code: str
+    procedure_name_vi: str
+    status: StatusView
+    submitted_at: datetime
+    appointment_at: datetime
+    appointment_is_provisional: bool
+    updated_at: datetime
+
+
+class UploadRequest(ApiModel):
+    file_name: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9._ -]+$",
+                           examples=["giay-chung-sinh.pdf"])
+    content_type: str = Field(pattern=r"^(application/pdf|image/jpeg|image/png)$")
+    size_bytes: int = Field(gt=0, le=20 * 1024 * 1024, description="At most 20 MiB per file")
+
+
+class UploadTicket(ApiModel):
+    key: str
+    url: str
+    method: str = "PUT"
+    headers: dict[str, str]
+    expires_at: datetime
