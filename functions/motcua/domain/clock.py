@@ -1,0 +1,520 @@
+"""The ONE deadline clock: every appointment, due date, SLA warning and timeliness verdict comes from here.
+
+Conventions (DOMAIN.md §4; the exact counting convention is UNSURE there, so it is stated once here and in
+``docs/calendar.md``, and applied by every function of this module):
+
+* **Time zone.** Every input datetime must be timezone-aware (a naive one raises ``CalendarError``); every
+  output is aware in Asia/Ho_Chi_Minh.
+* **Working time** is measured in office seconds of the agency's office hours (default 07:30–11:30 and
+  13:30–17:00: a working day is 7 h 30 of office time). Nights, lunch breaks, weekends, holidays and the
+  agency's own closed days hold no working time. Resolution: one second.
+* **Working days (N).** The reception day itself does not count, whatever the hour of reception. The
+  deadline is the close of office hours (17:00) on the N-th working day after the reception day. If the
+  reception day is not a working day, the first working day after it is day 1. A fractional N counts the
+  fraction in office time of the next working day: 0.5 day after a Monday reception ends on Tuesday at the
+  middle of the office day (11:15 with the default hours), 1.5 days on Wednesday at that instant.
+* **Working hours (H).** Counted from the reception instant itself (clamped into office time), across
+  sessions and working days: 4 working hours from Monday 10:00 end at Monday 16:00 (10:00–11:30 plus
+  13:30–16:00).
+* **Calendar days (N).** Civil Code 2015 art. 148 style (LIKELY): the period ends at the close of office
+  hours on the N-th calendar day after the reception day; when that day is not a working day, at the close
+  of the next working day. Pauses add the whole calendar days they cover (rounded up).
+* **Same working day with the 15:00 cut-off.** Received on a working day at or before the agency's cut-off
+  (default 15:00): due at that day's close. Received after the cut-off, after hours or on a day off: due at
+  the close of the next working day. The limit's value is ignored.
+* **Pauses** (supplement requested, financial obligation awaited) push the due date later by exactly the
+  working time they cover after the clock started (overlapping pauses are counted once). A pause with no
+  end (still paused) makes the due date unknowable: :data:`OPEN_ENDED` is returned unless the due date falls
+  before the pause starts. To preview "due if the citizen completed the supplement now", close the pause at
+  that instant.
+* **Online submissions** outside office hours or on a day off count from the next opening
+  (:func:`effective_reception`, DOMAIN §4 UNSURE: configurable, default on). A lunch-break submission
+  counts from the afternoon opening of the same day.
+* Years the official schedule does not cover raise ``CalendarYearMissing`` naming the year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from motcua.domain.calendar import VN_TZ, DayIndex, WorkingCalendar, default_calendar
+from motcua.domain.errors import CalendarError
+
+__all__ = [
+    "MAX_CALENDAR_DAYS",
+    "MAX_WORKING_DAYS",
+    "MAX_WORKING_HOURS",
+    "OPEN_ENDED",
+    "VN_TZ",
+    "Pause",
+    "TimeLimit",
+    "TimeUnit",
+    "Timeliness",
+    "counted_working_dates",
+    "deadline_for",
+    "due_at",
+    "effective_reception",
+    "is_open_ended",
+    "timeliness",
+    "working_days_between",
+]
+
+# Beyond these a value is a data error, not a procedure (10 years of working days).
+MAX_WORKING_DAYS = 3650
+MAX_CALENDAR_DAYS = 3650
+MAX_WORKING_HOURS = MAX_WORKING_DAYS * 8
+
+# Returned while an open pause holds the clock: later than any real due date, aware, comparable.
+OPEN_ENDED = datetime.max.replace(tzinfo=VN_TZ)
+
+_UNIT_SECONDS_HOUR = 3600
+_MICRO = Decimal("0.000001")
+
+
+class TimeUnit(StrEnum):
+    WORKING_DAYS = "working_days"
+    CALENDAR_DAYS = "calendar_days"
+    WORKING_HOURS = "working_hours"
+    SAME_DAY_15H_CUTOFF = "same_working_day_15h_cutoff"
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """A procedure's time limit. ``value`` may be fractional (0.5 working day)."""
+
+    value: Decimal
+    unit: TimeUnit
+
+    def __post_init__(self) -> None:
+        unit = self.unit
+        if not isinstance(unit, TimeUnit):
+            try:
+                unit = TimeUnit(unit)
+            except ValueError as exc:
+                raise CalendarError({"unit": str(unit)}, message_en=f"Unknown time unit {unit!r}.") from exc
+            object.__setattr__(self, "unit", unit)
+        limit = {TimeUnit.WORKING_DAYS: MAX_WORKING_DAYS, TimeUnit.CALENDAR_DAYS: MAX_CALENDAR_DAYS,
+                 TimeUnit.WORKING_HOURS: MAX_WORKING_HOURS,
+                 TimeUnit.SAME_DAY_15H_CUTOFF: MAX_WORKING_DAYS}[unit]
+        object.__setattr__(self, "value", _as_decimal(self.value, "value", limit))
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Time the clock stands still: ``end=None`` means still paused."""
+
+    start: datetime
+    end: datetime | None = None
+
+    def __post_init__(self) -> None:
+        start = _local(self.start, "pause.start")
+        if self.end is not None and _local(self.end, "pause.end") < start:
+            raise CalendarError({"start": self.start.isoformat(), "end": self.end.isoformat()},
+                                message_vi="Thời điểm kết thúc tạm dừng trước thời điểm bắt đầu.",
+                                message_en="A pause ends before it starts.")
+
+
+class Timeliness(StrEnum):
+    EARLY = "early"
+    ON_TIME = "on_time"
+    LATE = "late"
+
+
+# --------------------------------------------------------------------------------------------------------
+# Input checks
+
+
+def _local(dt: Any, name: str) -> datetime:
+    """``dt`` in Asia/Ho_Chi_Minh; raises CalendarError for anything but an aware datetime."""
+    if type(dt) is not datetime and not isinstance(dt, datetime):
+        raise CalendarError({"field": name, "value": repr(dt)},
+                            message_en=f"{name} must be a timezone-aware datetime.")
+    tz = dt.tzinfo
+    if tz is VN_TZ:
+        return dt
+    if tz is None or tz.utcoffset(dt) is None:
+        raise CalendarError({"field": name, "value": dt.isoformat()},
+                            message_vi=f"{name}: thiếu múi giờ.",
+                            message_en=f"{name} is a naive datetime: a timezone is required.")
+    return dt.astimezone(VN_TZ)
+
+
+def _as_decimal(value: Any, name: str, limit: int) -> Decimal:
+    if isinstance(value, bool):
+        raise CalendarError({"field": name, "value": value}, message_en=f"{name} must be a number.")
+    try:
+        if isinstance(value, Decimal):
+            d = value
+        elif isinstance(value, int):
+            d = Decimal(value)
+        elif isinstance(value, float | str):
+            d = Decimal(repr(value) if isinstance(value, float) else value.strip())
+        else:
+            raise TypeError
+    except (TypeError, InvalidOperation) as exc:
+        raise CalendarError({"field": name, "value": repr(value)},
+                            message_en=f"{name} must be a number.") from exc
+    if not d.is_finite() or d < 0 or d > limit:
+        raise CalendarError({"field": name, "value": str(value), "max": limit},
+                            message_vi=f"{name}: số ngày/giờ không hợp lệ (âm hoặc quá lớn).",
+                            message_en=f"{name} must be between 0 and {limit}.")
+    return d
+
+
+def _whole_days(working_days: Any) -> tuple[int | None, Decimal | None]:
+    """(int, None) for a whole number of days, (None, Decimal) for a fraction; validated."""
+    if type(working_days) is int:  # the hot path: no Decimal at all
+        if 0 <= working_days <= MAX_WORKING_DAYS:
+            return working_days, None
+        _as_decimal(working_days, "working_days", MAX_WORKING_DAYS)  # raises
+    d = _as_decimal(working_days, "working_days", MAX_WORKING_DAYS)
+    if d == d.to_integral_value():
+        return int(d), None
+    return None, d
+
+
+def _ceil_seconds(amount: Decimal, unit_seconds: int) -> int:
+    return int((amount * unit_seconds).to_integral_value(rounding=ROUND_CEILING))
+
+
+def _days(seconds: int, spd: int) -> Decimal:
+    if seconds % spd == 0:
+        return Decimal(seconds // spd)
+    q = (Decimal(seconds) / Decimal(spd)).quantize(_MICRO)
+    return Decimal(int(q)) if q == q.to_integral_value() else q.normalize()
+
+
+def _cal(calendar: WorkingCalendar | None) -> WorkingCalendar:
+    return calendar if calendar is not None else default_calendar()
+
+
+# --------------------------------------------------------------------------------------------------------
+# Positions: office seconds since the start of a run of covered years
+
+
+def _run(calendar: WorkingCalendar, agency: str | None, t: datetime) -> DayIndex:
+    return calendar.index(agency).run_for(t.toordinal())
+
+
+def _pos(run: DayIndex, t: datetime) -> int:
+    """Working time (office seconds) elapsed in ``run`` up to local instant ``t``."""
+    o = t.toordinal()
+    if o > run.last_ord:
+        raise run.missing_after()
+    if o < run.first_ord:
+        raise run.missing_before()
+    i = o - run.first_ord
+    k = run.upto[i]
+    if run.is_work[i]:
+        return (k - 1) * run.spd + run.hours.elapsed(t.hour * 3600 + t.minute * 60 + t.second)
+    return k * run.spd
+
+
+def _at(run: DayIndex, position: int) -> datetime:
+    """The instant at which working time ``position`` (> 0) is reached; a day boundary maps to the close
+    of the earlier day (17:00), never to the next opening."""
+    spd = run.spd
+    k = -(-position // spd) - 1
+    if k >= len(run.work_ords):
+        raise run.missing_after()
+    if k < 0:
+        raise run.missing_before()
+    offset = position - k * spd
+    if offset == spd:
+        return run.close_dt[k]
+    return run.midnight_dt[k] + timedelta(seconds=run.hours.second_at(offset))
+
+
+def _pause_positions(run: DayIndex, origin: datetime, pauses: Sequence[Pause],
+                     until: datetime | None = None) -> list[tuple[int, int | None]]:
+    """Pauses as merged, sorted [a, b) intervals of working time, clipped to start at ``origin``; an open
+    pause has b=None (or ends at ``until`` when given)."""
+    intervals: list[tuple[int, int | None]] = []
+    beyond = (len(run.work_ords) + 1) * run.spd + 1
+    for p in pauses:
+        if not isinstance(p, Pause):
+            raise CalendarError({"pause": repr(p)}, message_en="Pauses must be Pause(start, end) values.")
+        ps = _local(p.start, "pause.start")
+        pe = None if p.end is None else _local(p.end, "pause.end")
+        if pe is not None and pe < ps:  # Pause() checks too; frozen instances can be forged via replace
+            raise CalendarError({"start": ps.isoformat(), "end": pe.isoformat()},
+                                message_en="A pause ends before it starts.")
+        if pe is None and until is not None:
+            pe = max(until, ps)
+        if pe is not None and pe <= origin:
+            continue
+        if until is not None and ps >= until:
+            continue
+        if ps.toordinal() > run.last_ord:
+            continue  # starts after all the data: only matters if the due date does too, which raises
+        a = _pos(run, ps if ps > origin else origin)
+        if pe is not None and until is not None and pe > until:
+            pe = until
+        if pe is None:
+            b = None
+        elif pe.toordinal() > run.last_ord:
+            b = beyond  # pushes any target past the data, which then raises CalendarYearMissing
+        else:
+            b = _pos(run, pe)
+        if b is not None and b <= a:
+            continue
+        intervals.append((a, b))
+    intervals.sort(key=lambda x: x[0])
+    merged: list[tuple[int, int | None]] = []
+    for a, b in intervals:
+        if merged:
+            pa, pb = merged[-1]
+            if pb is None:
+                break  # an open pause swallows everything after it
+            if a <= pb:
+                merged[-1] = (pa, None if b is None else max(pb, b))
+                continue
+        merged.append((a, b))
+    return merged
+
+
+def _push(run: DayIndex, origin: datetime, start: int, target: int, pauses: Sequence[Pause]) -> int | None:
+    """Move ``target`` later by the working time the pauses cover after ``start``; None if an open pause
+    holds the clock before the target is reached."""
+    for a, b in _pause_positions(run, origin, pauses):
+        if a >= target:
+            break
+        lo = a if a > start else start
+        if b is None:
+            return None
+        if b > lo:
+            target += b - lo
+    return target
+
+
+def _covered(intervals: list[tuple[int, int | None]], lo: int, hi: int) -> int:
+    total = 0
+    for a, b in intervals:
+        a2 = a if a > lo else lo
+        b2 = hi if b is None or b > hi else b
+        if b2 > a2:
+            total += b2 - a2
+    return total
+
+
+# --------------------------------------------------------------------------------------------------------
+# Public API
+
+
+def due_at(received_at: datetime, working_days: int | Decimal, pauses: Sequence[Pause] = (), *,
+           agency: str | None = None, calendar: WorkingCalendar | None = None) -> datetime:
+    """Due date of a limit of ``working_days`` working days for a dossier received at ``received_at``.
+
+    The reception day does not count; the deadline is the close of office hours of the N-th working day
+    after it, pushed later by the working time the pauses cover (see the module docstring). ``0`` days
+    returns the close of the reception day (never earlier than ``received_at``).
+    """
+    whole, fraction = _whole_days(working_days)
+    cal = calendar if calendar is not None else default_calendar()
+    r = _local(received_at, "received_at")
+    o = r.toordinal()
+    run = cal.index(agency).run_for(o)
+    days_through_reception = run.upto[o - run.first_ord]
+    if whole is not None and whole > 0 and not pauses:  # hot path: two list look-ups
+        k = days_through_reception + whole - 1
+        if k < len(run.close_dt):
+            return run.close_dt[k]
+        raise run.missing_after()
+    spd = run.spd
+    start = days_through_reception * spd
+    target = start + (whole * spd if whole is not None else _ceil_seconds(fraction, spd))  # type: ignore[arg-type]
+    pushed = _push(run, r, start, target, pauses)
+    if pushed is None:
+        return OPEN_ENDED
+    if pushed <= 0:
+        return r
+    due = _at(run, pushed)
+    return due if due >= r else r
+
+
+def working_days_between(a: datetime, b: datetime, pauses: Sequence[Pause] = (), *,
+                         agency: str | None = None, calendar: WorkingCalendar | None = None) -> Decimal:
+    """Working days elapsed on the clock of a dossier received at ``a``, measured at ``b``.
+
+    Same convention as :func:`due_at` (the reception day does not count; pauses do not count; an open
+    pause counts as paused until ``b``), so ``working_days_between(r, due_at(r, n)) == n``. Fractions are
+    office time (resolution one second, rounded to 6 decimals). ``b`` before ``a`` raises CalendarError.
+    """
+    cal = _cal(calendar)
+    ra = _local(a, "a")
+    rb = _local(b, "b")
+    if rb < ra:
+        raise CalendarError({"a": ra.isoformat(), "b": rb.isoformat()},
+                            message_en="The end of the interval is before its start.")
+    o = ra.toordinal()
+    run = cal.index(agency).run_for(o)
+    start = run.upto[o - run.first_ord] * run.spd
+    end = _pos(run, rb)
+    if end <= start:
+        return Decimal(0)
+    elapsed = end - start
+    if pauses:
+        elapsed -= _covered(_pause_positions(run, ra, pauses, until=rb), start, end)
+    return _days(max(elapsed, 0), run.spd)
+
+
+def effective_reception(submitted_at: datetime, *, online: bool, agency: str | None = None,
+                        count_off_hours_as_next_day: bool = True,
+                        calendar: WorkingCalendar | None = None) -> datetime:
+    """When the clock considers a submission received.
+
+    Paper dossiers are received when the desk receives them (returned unchanged). An online submission
+    outside office hours or on a day off counts from the next opening (the next working day's 07:30; the
+    afternoon opening for a lunch-break submission). DOMAIN §4 marks this UNSURE (Decree 45/2020):
+    ``count_off_hours_as_next_day=False`` turns it off.
+    """
+    t = _local(submitted_at, "submitted_at")
+    if not online or not count_off_hours_as_next_day:
+        return t
+    cal = _cal(calendar)
+    o = t.toordinal()
+    run = cal.index(agency).run_for(o)
+    i = o - run.first_ord
+    hours = run.hours
+    if run.is_work[i]:
+        second = t.hour * 3600 + t.minute * 60 + t.second
+        for s, e in hours.spans:
+            if second < s:  # before a session opens (early morning, lunch break): that opening
+                return datetime.combine(t.date(), datetime.min.time(), VN_TZ) + timedelta(seconds=s)
+            if second < e:  # inside office hours: unchanged
+                return t
+    k = run.upto[i]  # index of the first working day after this date
+    if k >= len(run.work_ords):
+        raise run.missing_after()
+    return run.midnight_dt[k] + timedelta(seconds=hours.opening)
+
+
+def deadline_for(limit: TimeLimit, received_at: datetime, pauses: Sequence[Pause] = (), *,
+                 agency: str | None = None, calendar: WorkingCalendar | None = None) -> datetime:
+    """Due date for a procedure's time limit in any unit (conventions in the module docstring)."""
+    if not isinstance(limit, TimeLimit):
+        raise CalendarError({"limit": repr(limit)}, message_en="limit must be a TimeLimit.")
+    unit = limit.unit
+    if unit is TimeUnit.WORKING_DAYS:
+        return due_at(received_at, limit.value, pauses, agency=agency, calendar=calendar)
+    cal = _cal(calendar)
+    r = _local(received_at, "received_at")
+    run = _run(cal, agency, r)
+    if unit is TimeUnit.WORKING_HOURS:
+        start = _pos(run, r)
+        target = start + _ceil_seconds(limit.value, _UNIT_SECONDS_HOUR)
+        pushed = _push(run, r, start, target, pauses)
+        if pushed is None:
+            return OPEN_ENDED
+        if pushed <= 0 or pushed == start:
+            return r
+        due = _at(run, pushed)
+        return due if due >= r else r
+    if unit is TimeUnit.SAME_DAY_15H_CUTOFF:
+        i = r.toordinal() - run.first_ord
+        cutoff = run.hours.same_day_cutoff
+        on_time_today = run.is_work[i] and (r.hour, r.minute, r.second, r.microsecond) <= (
+            cutoff.hour, cutoff.minute, cutoff.second, 0)
+        k = run.upto[i] - 1 if on_time_today else run.upto[i]
+        if k >= len(run.work_ords):
+            raise run.missing_after()
+        start = _pos(run, r)
+        pushed = _push(run, r, start, (k + 1) * run.spd, pauses)
+        if pushed is None:
+            return OPEN_ENDED
+        due = _at(run, pushed)
+        return due if due >= r else r
+    if unit is TimeUnit.CALENDAR_DAYS:
+        if limit.value != limit.value.to_integral_value():
+            raise CalendarError({"value": str(limit.value)},
+                                message_en="A limit in calendar days must be a whole number of days.")
+        days = int(limit.value)
+        spans = sorted(((max(_local(p.start, "pause.start"), r),
+                         None if p.end is None else _local(p.end, "pause.end")) for p in pauses),
+                       key=lambda span: span[0])
+        paused = timedelta(0)
+        cursor = r
+        for ps, pe in spans:  # merged in wall-clock time: each paused instant counts once
+            if pe is None:
+                if ps < _calendar_due(run, r, days, paused):
+                    return OPEN_ENDED
+                break
+            lo = ps if ps > cursor else cursor
+            if pe > lo:
+                paused += pe - lo
+                cursor = pe
+        return _calendar_due(run, r, days, paused)
+    raise CalendarError({"unit": str(unit)}, message_en=f"Unsupported time unit {unit!r}.")
+
+
+def _calendar_due(run: DayIndex, r: datetime, days: int, paused: timedelta) -> datetime:
+    """Close of the (days + paused days, rounded up)-th calendar day after r's day, rolled forward to a
+    working day."""
+    extra = paused.days + (1 if paused.seconds or paused.microseconds else 0)
+    end_ord = r.toordinal() + days + extra
+    if end_ord > run.last_ord:
+        raise run.missing_after()
+    i = end_ord - run.first_ord
+    k = run.upto[i] - 1 if run.is_work[i] else run.upto[i]
+    if k >= len(run.close_dt):
+        raise run.missing_after()
+    due = run.close_dt[k]
+    return due if due >= r else r
+
+
+def timeliness(finished_at: datetime | None, appointment_at: datetime, *, as_of: datetime | None = None,
+               supplement_requests: int = 0, late_on_second_supplement: bool = True) -> Timeliness:
+    """Early / on time / late, decided here and nowhere else (DOMAIN §4, index rule LIKELY).
+
+    * finished before the appointment's (local) day: EARLY (*trước hạn*);
+    * finished on that day, at or before the appointment: ON_TIME (*đúng hạn*);
+    * finished after the appointment: LATE (*quá hạn*);
+    * open dossier (``finished_at=None``): measured ``as_of``: ON_TIME while still inside its deadline,
+      LATE after it (never EARLY: it is not finished);
+    * a second supplement request makes the dossier LATE (index rule, LIKELY: switchable).
+    """
+    appointment = _local(appointment_at, "appointment_at")
+    if late_on_second_supplement and supplement_requests >= 2:
+        return Timeliness.LATE
+    if finished_at is None:
+        if as_of is None:
+            raise CalendarError({"field": "as_of"},
+                                message_en="An open dossier is measured as of an instant: as_of is required.")
+        return Timeliness.ON_TIME if _local(as_of, "as_of") <= appointment else Timeliness.LATE
+    finished = _local(finished_at, "finished_at")
+    if finished > appointment:
+        return Timeliness.LATE
+    if finished.date() < appointment.date():
+        return Timeliness.EARLY
+    return Timeliness.ON_TIME
+
+
+def is_open_ended(due: datetime) -> bool:
+    """True for the due date of a dossier held by an open pause."""
+    return due == OPEN_ENDED
+
+
+def counted_working_dates(received_at: datetime, until: datetime, pauses: Sequence[Pause] = (), *,
+                          agency: str | None = None, calendar: WorkingCalendar | None = None) -> list[date]:
+    """The working dates that hold counted (unpaused) working time between the clock start of a dossier
+    received at ``received_at`` and ``until`` (for officials checking a due date by hand)."""
+    cal = _cal(calendar)
+    r = _local(received_at, "received_at")
+    u = _local(until, "until")
+    o = r.toordinal()
+    run = cal.index(agency).run_for(o)
+    spd = run.spd
+    start = run.upto[o - run.first_ord] * spd
+    end = _pos(run, u) if u >= r else start
+    intervals = _pause_positions(run, r, pauses, until=u) if pauses else []
+    out: list[date] = []
+    for k in range(start // spd, -(-end // spd)):
+        lo, hi = max(k * spd, start), min((k + 1) * spd, end)
+        if hi > lo and hi - lo - _covered(intervals, lo, hi) > 0:
+            out.append(date.fromordinal(run.work_ords[k]))
+    return out
