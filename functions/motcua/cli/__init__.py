@@ -12,6 +12,7 @@ import sys
 
 COMMAND_MODULES = [
     "motcua.cli.calendar_cmds",  # deadline, calendar
+    "motcua.cli.catalogue_cmds",  # seed
 ]
 
 

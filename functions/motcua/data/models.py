@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from motcua.data import table
@@ -29,12 +30,24 @@ class Item(Model):
     sk = UnicodeAttribute(range_key=True, attr_name=table.SORT_KEY)
 
 
+class ListingIndex(GlobalSecondaryIndex):
+    """``gsi1``: every item of one kind under one partition (``CATALOGUE``, ``AGENCIES``)."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
 class ProcedureItem(Item):
     class Meta(_Meta):
         pass
 
     gsi1pk = UnicodeAttribute(default="CATALOGUE")
     gsi1sk = UnicodeAttribute()
+    listing = ListingIndex()
     doc = UnicodeAttribute()
 
 
@@ -44,6 +57,7 @@ class AgencyItem(Item):
 
     gsi1pk = UnicodeAttribute(default="AGENCIES")
     gsi1sk = UnicodeAttribute()
+    listing = ListingIndex()
     doc = UnicodeAttribute()
 
 
@@ -94,3 +108,6 @@ def bind(table_name: str) -> None:
     for model in ALL_MODELS:
         model.Meta.table_name = table_name
         model._connection = None
+    from motcua.data import idempotency  # late: idempotency imports this module
+
+    idempotency.rebind(table_name)

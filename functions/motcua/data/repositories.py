@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -25,6 +26,8 @@ from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
 from motcua.domain.errors import MotcuaError, NotFound
 from motcua.domain.receipt import sequence_day
 from schemas.catalogue import Agency, Procedure
+
+T = TypeVar("T")
 
 
 class ProcedureNotFound(NotFound):
@@ -65,9 +68,9 @@ def _cancellation_codes(error: TransactWriteError) -> list[str | None]:
 # --- catalogue ---------------------------------------------------------------------------------------
 
 @dataclass
-class _Cached:
+class _Cached(Generic[T]):
     loaded_at: float
-    procedures: dict[str, Procedure]
+    items: dict[str, T]
 
 
 class CatalogueRepository:
@@ -76,7 +79,8 @@ class CatalogueRepository:
 
     def __init__(self, ttl_s: float = 300.0) -> None:
         self.ttl_s = ttl_s
-        self._cache: _Cached | None = None
+        self._cache: _Cached[Procedure] | None = None
+        self._agencies: _Cached[Agency] | None = None
 
     def put_procedure(self, procedure: Procedure) -> None:
         ProcedureItem(f"PROC#{procedure.code}", "PROC", gsi1sk=procedure.code,
@@ -85,16 +89,17 @@ class CatalogueRepository:
 
     def put_agency(self, agency: Agency) -> None:
         AgencyItem(f"AGENCY#{agency.code}", "AGENCY", gsi1sk=agency.code, doc=agency.model_dump_json()).save()
+        self._agencies = None
 
     def procedures(self) -> dict[str, Procedure]:
         if self._cache is None or time.monotonic() - self._cache.loaded_at > self.ttl_s:
             self._cache = _Cached(time.monotonic(), {p.code: p for p in self._read_catalogue()})
-        return self._cache.procedures
+        return self._cache.items
 
     @staticmethod
     def _read_catalogue() -> Iterator[Procedure]:
         # gsi1 partition CATALOGUE holds every procedure, sorted by code.
-        for item in _query_gsi1(ProcedureItem, "CATALOGUE"):
+        for item in ProcedureItem.listing.query("CATALOGUE"):
             yield Procedure.model_validate_json(item.doc)
 
     def procedure(self, code: str) -> Procedure:
@@ -104,20 +109,10 @@ class CatalogueRepository:
         return found
 
     def agencies(self) -> dict[str, Agency]:
-        return {a.code: a for a in (Agency.model_validate_json(i.doc) for i in _query_gsi1(AgencyItem, "AGENCIES"))}
-
-
-def _query_gsi1(model: type[ProcedureItem] | type[AgencyItem], partition: str) -> Iterator:
-    connection = _connection()
-    kwargs: dict = {"index_name": "gsi1", "key_condition_expression": "gsi1pk = :p",
-                    "expression_attribute_values": {":p": {"S": partition}}}
-    while True:
-        page = connection.client.query(TableName=model.Meta.table_name, **kwargs)
-        for raw in page.get("Items", []):
-            yield model.from_raw_data(raw)
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        if self._agencies is None or time.monotonic() - self._agencies.loaded_at > self.ttl_s:
+            loaded = (Agency.model_validate_json(i.doc) for i in AgencyItem.listing.query("AGENCIES"))
+            self._agencies = _Cached(time.monotonic(), {a.code: a for a in loaded})
+        return self._agencies.items
 
 
 # --- dossiers ----------------------------------------------------------------------------------------
@@ -134,7 +129,8 @@ def _dossier_item(dossier: Dossier) -> DossierItem:
         doc=dossier.model_dump_json(),
     )
     # pynamodb's VersionAttribute adds `version = <stored>` (or "does not exist") and bumps it on write.
-    item.version = dossier.version - 1 if dossier.version > 1 else None
+    if dossier.version > 1:
+        item.version = dossier.version - 1
     return item
 
 
@@ -174,8 +170,8 @@ class DossierRepository:
                 return dossier
             except TransactWriteError as error:
                 codes = _cancellation_codes(error)
-                if codes and codes[0] == "ConditionalCheckFailed" or "TransactionConflict" in codes:
-                    time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter only
+                if (codes and codes[0] == "ConditionalCheckFailed") or "TransactionConflict" in codes:
+                    time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
                     continue
                 raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
         raise ReceiptSequenceContention({"agency_code": agency_code})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from motcua.domain.calendar_tz import VN_TZ
+from motcua.domain.calendar import VN_TZ
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from motcua.domain.calendar_tz import VN_TZ
+from motcua.domain.calendar import VN_TZ
 from motcua.domain.errors import CalendarError
 
 RECEIPT_CODE = re.compile(r"(?P<agency>[0-9A-Z.]{3,40})-(?P<day>\d{6})-(?P<seq>\d{4,})")

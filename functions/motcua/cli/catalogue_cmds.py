@@ -1,0 +1,42 @@
+"""`motcua seed`: load the procedure catalogue and the agency tree into the table (idempotent)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+SEED_DIR = Path(__file__).resolve().parents[1] / "seed"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    seed = subparsers.add_parser("seed", help="load the procedure catalogue and agencies into the table")
+    seed.add_argument("--table", default=os.environ.get("TABLE_NAME"), help="table name (default: $TABLE_NAME)")
+    seed.set_defaults(func=run_seed)
+
+
+def seed_catalogue(table_name: str) -> dict[str, int]:
+    from motcua.data.models import bind
+    from motcua.data.repositories import CatalogueRepository
+    from schemas.catalogue import Agency, Procedure
+
+    bind(table_name)
+    repository = CatalogueRepository()
+    agencies = json.loads((SEED_DIR / "agencies.json").read_text(encoding="utf-8"))
+    province = agencies["province"]
+    repository.put_agency(Agency(kind="province", **province))
+    for raw in agencies["agencies"]:
+        repository.put_agency(Agency(**raw))
+    procedures = json.loads((SEED_DIR / "procedures.json").read_text(encoding="utf-8"))
+    for raw in procedures:
+        repository.put_procedure(Procedure.model_validate(raw))
+    return {"procedures": len(procedures), "agencies": len(agencies["agencies"]) + 1}
+
+
+def run_seed(args: argparse.Namespace) -> int:
+    if not args.table:
+        print(json.dumps({"code": "TABLE_NAME_MISSING", "message_en": "pass --table or set TABLE_NAME"}))
+        return 2
+    print(json.dumps({"table": args.table, **seed_catalogue(args.table)}))
+    return 0

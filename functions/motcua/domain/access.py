@@ -1,0 +1,64 @@
+"""Who may do what. Pure rules over an ``Actor``; the handlers only supply the actor from token claims."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from motcua.domain.actors import Actor, Role
+from motcua.domain.errors import MotcuaError
+
+# Claim names as a Cognito user pool issues them (custom attributes are prefixed "custom:"); the local
+# stack's token issuer uses the same names, so handlers read one shape everywhere.
+ROLE_CLAIM = "custom:role"
+AGENCY_CLAIM = "custom:agency_code"
+
+
+class AuthenticationRequired(MotcuaError):
+    code = "AUTH_REQUIRED"
+    http_status = 401
+    message_vi = "Cần đăng nhập để thực hiện thao tác này."
+    message_en = "Authentication is required."
+
+
+class AccessDenied(MotcuaError):
+    code = "ACCESS_DENIED"
+    http_status = 403
+    message_vi = "Bạn không có quyền thực hiện thao tác này."
+    message_en = "You are not allowed to do this."
+
+
+def actor_from_claims(claims: Mapping[str, Any] | None) -> Actor:
+    if not claims or not claims.get("sub"):
+        raise AuthenticationRequired()
+    try:
+        return Actor(subject=str(claims["sub"]), role=Role(str(claims.get(ROLE_CLAIM, Role.CITIZEN))),
+                     agency_code=claims.get(AGENCY_CLAIM) or None)
+    except (ValueError, ValidationError):
+        raise AccessDenied({"reason": "unknown role"}) from None
+
+
+def require_role(actor: Actor, *roles: Role) -> None:
+    if actor.role not in roles:
+        raise AccessDenied({"role": actor.role.value, "allowed_roles": [r.value for r in roles]})
+
+
+class DossierAccessDenied(AccessDenied):
+    code = "DOSSIER_ACCESS_DENIED"
+    message_vi = "Bạn không có quyền xem hồ sơ này."
+    message_en = "You may not see this dossier."
+
+
+def ensure_can_read(actor: Actor, owner: str, agency_codes: str | frozenset[str]) -> None:
+    """Citizens see their own dossiers; officials their agency's (and those transferred to it);
+    inspectors and the system see all."""
+    agencies = frozenset({agency_codes}) if isinstance(agency_codes, str) else agency_codes
+    if actor.role is Role.CITIZEN and actor.subject == owner:
+        return
+    if actor.is_official and actor.agency_code in agencies:
+        return
+    if actor.role in (Role.INSPECTOR, Role.SYSTEM):
+        return
+    raise DossierAccessDenied({"role": actor.role.value})

@@ -1,0 +1,170 @@
+"""The HTTP API: one Lambda behind API Gateway (HTTP API, JWT authoriser), routed by Powertools.
+
+Handlers stay thin: parse (Powertools validation with the models of ``schemas.api``), call one service
+function, return a model. Errors map to responses in ``http_errors``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from motcua.data import uploads
+from motcua.data.idempotency import persistence_store
+from motcua.data.models import bind
+from motcua.domain.access import actor_from_claims, require_role
+from motcua.domain.actors import Actor, Role
+from motcua.domain.errors import InvalidInput
+from motcua.handlers import http_errors
+from motcua.handlers.guards import request_guard
+from motcua.service.catalogue import list_agencies, search_procedures
+from motcua.service.dossiers import DossierService, dossier_view, now_vn
+from motcua.settings import settings
+from schemas.api import DossierSubmission, DossierView, TrackingView, UploadRequest, UploadTicket
+from schemas.catalogue import Agency, Level, Procedure
+from schemas.common import ErrorBody, Page
+
+logger = Logger()
+tracer = Tracer()
+# A response that fails its own model is our bug: a 500, never a client-facing 422.
+app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
+app.use(middlewares=[request_guard])
+http_errors.register(app)
+
+bind(settings().table_name)
+service = DossierService()
+
+BEARER = [{"bearerAuth": []}]
+
+
+def _errors(*statuses: int) -> dict:
+    return {s: {"description": "Error", "content": {"application/json": {"model": ErrorBody}}} for s in statuses}
+
+
+def current_actor() -> Actor:
+    return actor_from_claims(app.current_event.request_context.authorizer.jwt_claim)
+
+
+class IdempotencyKeyRequired(InvalidInput):
+    code = "IDEMPOTENCY_KEY_REQUIRED"
+    message_vi = "Thiếu tiêu đề Idempotency-Key (mỗi lần nộp hồ sơ cần một khoá duy nhất)."
+    message_en = "The Idempotency-Key header is required (one unique key per submission)."
+
+
+class SubmitCommand(BaseModel):
+    """What makes a submission the same one: the citizen, their key, and the body (checked on retry)."""
+
+    owner: str
+    idempotency_key: str
+    actor: Actor
+    submission: DossierSubmission
+    request_id: str | None = None
+
+
+IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="[owner, idempotency_key]",
+    payload_validation_jmespath="submission",
+    expires_after_seconds=24 * 3600,
+)
+
+
+@idempotent_function(data_keyword_argument="command", persistence_store=persistence_store(),
+                     config=IDEMPOTENCY, output_serializer=PydanticSerializer(DossierView))
+def submit_once(command: SubmitCommand) -> DossierView:
+    return dossier_view(service.submit(command.submission, command.actor, command.request_id))
+
+
+# --- catalogue (public) ------------------------------------------------------------------------------
+
+@app.get("/procedures", tags=["catalogue"], summary="Search the procedure catalogue",
+         responses=_errors(400, 422))
+def get_procedures(
+    agency: Annotated[str | None, Query(max_length=40, description="Agency code")] = None,
+    level: Annotated[Level | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text, diacritics optional")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    next_token: Annotated[str | None, Query(max_length=40)] = None,
+) -> Page[Procedure]:
+    items, token = search_procedures(service.catalogue, agency=agency, level=level, text=q, limit=limit,
+                                     next_token=next_token)
+    return Page[Procedure](items=items, next_token=token)
+
+
+@app.get("/procedures/<code>", tags=["catalogue"], summary="One procedure", responses=_errors(404))
+def get_procedure(code: str) -> Procedure:
+    return service.catalogue.procedure(code)
+
+
+@app.get("/agencies", tags=["catalogue"], summary="Agencies and communes that receive dossiers",
+         responses=_errors(422))
+def get_agencies(level: Annotated[Level | None, Query()] = None) -> list[Agency]:
+    return list_agencies(service.catalogue, level)
+
+
+# --- submission and tracking -------------------------------------------------------------------------
+
+@app.post("/uploads", tags=["dossiers"], summary="Presigned S3 PUT URL for one attachment",
+          status_code=201, security=BEARER, responses=_errors(401, 403, 422))
+def post_upload(request: UploadRequest) -> Response[UploadTicket]:
+    current_actor()
+    key = uploads.new_upload_key(request.file_name)
+    url, expires_at = uploads.presign_put(settings().uploads_bucket or "", key, request.content_type, now_vn())
+    ticket = UploadTicket(key=key, url=url, headers={"Content-Type": request.content_type},
+                          expires_at=expires_at)
+    return Response(201, content_types.APPLICATION_JSON, ticket)
+
+
+@app.post("/dossiers", tags=["dossiers"], summary="Submit a dossier; returns its receipt code and appointment",
+          status_code=201, security=BEARER, responses=_errors(400, 401, 403, 404, 409, 413, 415, 422, 503))
+def post_dossier(
+    submission: DossierSubmission,
+    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", min_length=8, max_length=128,
+                                                  description="One unique key per submission; a retry with the "
+                                                  "same key returns the same dossier")] = None,
+) -> Response[DossierView]:
+    actor = current_actor()
+    require_role(actor, Role.CITIZEN, Role.RECEPTION_OFFICER)
+    if not idempotency_key:
+        raise IdempotencyKeyRequired()
+    view = submit_once(command=SubmitCommand(
+        owner=actor.subject, idempotency_key=idempotency_key, actor=actor, submission=submission,
+        request_id=app.current_event.request_context.request_id,
+    ))
+    return Response(201, content_types.APPLICATION_JSON, view)
+
+
+@app.get("/dossiers/<dossier_id>", tags=["dossiers"], summary="A dossier with its full status history",
+         security=BEARER, responses=_errors(401, 403, 404))
+def get_dossier(dossier_id: str) -> DossierView:
+    return service.view(dossier_id, current_actor())
+
+
+@app.get("/track/<receipt_code>", tags=["tracking"], summary="Public tracking: status and appointment only",
+         responses=_errors(404))
+def get_tracking(receipt_code: str) -> TrackingView:
+    return service.track(receipt_code)
+
+
+class HealthView(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+@app.get("/health", tags=["ops"], summary="Liveness")
+def get_health() -> HealthView:
+    return HealthView(status="ok")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    persistence_store()  # idempotency uses the remaining time of this invocation
+    IDEMPOTENCY.register_lambda_context(context)
+    return app.resolve(event, context)

@@ -1,0 +1,96 @@
+"""The one place where errors become HTTP responses: ``{code, message_vi, message_en, details}``.
+
+Every error a client can cause has a stable code and a 4xx status; anything unexpected is logged and
+answered with a bilingual 500 that leaks nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
+
+from motcua.domain.errors import MotcuaError
+from schemas.common import ErrorBody
+
+logger = Logger(child=True)
+
+
+def _known_codes() -> dict[str, type[MotcuaError]]:
+    found: dict[str, type[MotcuaError]] = {}
+    pending: list[type[MotcuaError]] = [MotcuaError]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def error_response(status: int, code: str, message_vi: str, message_en: str,
+                   details: dict[str, Any] | None = None) -> Response:
+    body = ErrorBody(code=code, message_vi=message_vi, message_en=message_en, details=details or {})
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
+                    body=body.model_dump_json())
+
+
+def from_error(error: MotcuaError) -> Response:
+    return error_response(error.http_status, error.code, error.message_vi, error.message_en, error.details)
+
+
+def _validation(error: RequestValidationError) -> Response:
+    # Never echo the input back: it may be a national ID or a phone number.
+    problems = [{"location": [str(p) for p in e.get("loc", ())], "type": e.get("type"), "message": e.get("msg")}
+                for e in error.errors()]
+    coded = _known_codes()
+    for problem in problems:
+        cls = coded.get(str(problem["type"]))
+        if cls is not None:
+            return error_response(422, cls.code, cls.message_vi, cls.message_en, {"errors": problems})
+    if any(p["type"] == "json_invalid" for p in problems):
+        return error_response(400, "REQUEST_BODY_INVALID_JSON", "Nội dung yêu cầu không phải JSON hợp lệ.",
+                              "The request body is not valid JSON.", {"errors": problems})
+    return error_response(422, "REQUEST_VALIDATION_FAILED", "Dữ liệu gửi lên không hợp lệ.",
+                          "The request data failed validation.", {"errors": problems})
+
+
+def register(app: APIGatewayHttpResolver) -> None:
+    app.exception_handler(MotcuaError)(from_error)
+    app.exception_handler(RequestValidationError)(_validation)
+
+    @app.exception_handler(IdempotencyValidationError)
+    def _reused_key(_: Exception) -> Response:
+        return error_response(409, "IDEMPOTENCY_KEY_REUSED",
+                              "Idempotency-Key này đã được dùng cho một yêu cầu khác.",
+                              "This Idempotency-Key was already used for a different request.")
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def _in_progress(_: Exception) -> Response:
+        return error_response(409, "IDEMPOTENCY_IN_PROGRESS",
+                              "Yêu cầu với Idempotency-Key này đang được xử lý. Vui lòng thử lại sau giây lát.",
+                              "A request with this Idempotency-Key is still being processed. Retry shortly.")
+
+    @app.exception_handler([PynamoDBException, BotoCoreError, ClientError])
+    def _storage(error: Exception) -> Response:
+        logger.warning("storage unavailable", extra={"error_type": type(error).__name__})
+        return error_response(503, "STORAGE_UNAVAILABLE",
+                              "Hệ thống tạm thời không lưu được dữ liệu. Vui lòng thử lại sau.",
+                              "Storage is temporarily unavailable. Please retry later.")
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response:
+        return error_response(404, "ROUTE_NOT_FOUND", "Không có đường dẫn này.", "No such route.",
+                              {"method": app.current_event.http_method, "path": app.current_event.path})
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        logger.exception("unexpected error")
+        return error_response(500, "INTERNAL_ERROR", "Đã có lỗi hệ thống. Vui lòng thử lại sau.",
+                              "An internal error occurred. Please retry later.")
