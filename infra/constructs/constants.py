@@ -1,0 +1,74 @@
+"""Every name, limit and context key of the CDK app, in one place.
+
+What the application itself declares (functions, queues, buckets, the table's keys) lives in
+``infra/declaration.py`` and ``motcua.data.table``; this module only holds infrastructure choices.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+
+REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+
+# --- app and stack ---------------------------------------------------------------------------------
+STACK_ID: Final = "Motcua"
+STACK_DESCRIPTION: Final = "Motcua: one-stop-shop administrative dossiers (API, queues, schedules, table)"
+PROJECT_TAG: Final = ("project", "motcua")
+DEFAULT_OUTDIR: Final = REPO_ROOT / "cdk.out"
+CDK_JSON: Final = REPO_ROOT / "cdk.json"
+
+# Context keys (cdk.json or `cdk synth -c key=value`).
+CTX_ALLOWED_ORIGINS: Final = "motcua:allowedOrigins"  # CORS origins of the web front ends
+CTX_SENDERS: Final = "motcua:senders"  # {sender name: e-mail address} for Ref("sender", name)
+CTX_SETTINGS: Final = "motcua:settings"  # {setting name: value} for Ref("setting", name)
+CTX_ALARM_EMAIL: Final = "motcua:alarmEmail"  # optional on-call address subscribed to the alarm topic
+CTX_REQUIRE_LAYER: Final = "motcua:requireLayer"  # "true" for deployments: refuse the placeholder layer
+CTX_AUDIT_ACKNOWLEDGMENTS: Final = "motcua:auditAcknowledgments"  # "true": drop every nag acknowledgment
+
+# A setting absent from the context is read at deploy time from this SSM parameter path.
+SETTINGS_SSM_PREFIX: Final = "/motcua/settings/"
+
+# --- Lambda ----------------------------------------------------------------------------------------
+# Python 3.11 because pyproject pins requires-python <3.12 and the dependency layer holds cp311 wheels.
+RUNTIME: Final = lambda_.Runtime.PYTHON_3_11
+# Graviton: ~20% cheaper per GB-second; every runtime dependency publishes manylinux aarch64 wheels.
+ARCHITECTURE: Final = lambda_.Architecture.ARM_64
+LAYER_PIP_PLATFORM: Final = "manylinux2014_aarch64"
+LAYER_PYTHON_VERSION: Final = "3.11"
+
+# The code asset: these source directories (relative to the repo root) land at the asset's root.
+CODE_PACKAGES: Final = (Path("functions") / "motcua", Path("schemas"))
+CODE_EXCLUDES: Final = ("__pycache__", "*.pyc", "*.pyo", ".mypy_cache", ".pytest_cache", ".ruff_cache")
+BUILD_DIR: Final = REPO_ROOT / "build"
+STAGED_CODE_DIR: Final = BUILD_DIR / "code"  # content-addressed subdirectories: code/<hash>/
+LAYER_DIR: Final = BUILD_DIR / "layer"  # built by `python -m infra.constructs.packaging layer`
+PLACEHOLDER_LAYER_DIR: Final = BUILD_DIR / "layer-placeholder"
+REQUIREMENTS_LOCK: Final = REPO_ROOT / "requirements.lock"
+
+LOG_RETENTION: Final = logs.RetentionDays.THREE_MONTHS
+
+# --- API -------------------------------------------------------------------------------------------
+API_THROTTLE_RATE: Final = 200  # requests per second, steady state, whole stage
+API_THROTTLE_BURST: Final = 400
+CORS_MAX_AGE: Final = Duration.hours(1)
+DEFAULT_ALLOWED_ORIGINS: Final = ("http://localhost:3000",)
+
+# --- auth ------------------------------------------------------------------------------------------
+# The official's agency travels in the ID token as `custom:agency`; only administrators may set it.
+AGENCY_ATTRIBUTE: Final = "agency"
+USER_GROUPS_CLAIM: Final = "cognito:groups"
+
+# --- queues and schedules --------------------------------------------------------------------------
+DLQ_RETENTION: Final = Duration.days(14)  # the SQS maximum: time for a human to redrive
+SCHEDULE_RETRY_ATTEMPTS: Final = 3
+SCHEDULE_MAX_EVENT_AGE: Final = Duration.hours(1)  # a sweep older than an hour is superseded by the next
+
+# --- monitoring ------------------------------------------------------------------------------------
+ALARM_PERIOD: Final = Duration.minutes(5)
+API_5XX_THRESHOLD: Final = 1  # any 5xx is a bug: the API maps every client error to 4xx
+FUNCTION_ERROR_THRESHOLD: Final = 1

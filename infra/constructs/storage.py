@@ -1,0 +1,73 @@
+"""S3 buckets from the declaration, private and TLS-only, with server access logs to one log bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra import declaration as d
+from infra.constructs.nag import acknowledge
+from infra.constructs.naming import construct_name
+
+ACCESS_LOG_RETENTION = Duration.days(365)
+NONCURRENT_VERSION_RETENTION = Duration.days(30)
+
+
+class Storage(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, declared: Sequence[d.Bucket], allowed_origins: Sequence[str]
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.buckets: dict[str, s3.Bucket] = {}
+        if not declared:
+            return
+        # Server access logs need SSE-S3 on the target bucket (SSE-KMS targets are not supported).
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=ACCESS_LOG_RETENTION)],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.access_logs,
+            "AwsSolutions-S1",
+            "This is the server-access-log bucket itself: logging its own access into itself would loop.",
+        )
+        for spec in declared:
+            name = construct_name(spec.name)
+            self.buckets[spec.name] = s3.Bucket(
+                self,
+                name,
+                encryption=s3.BucketEncryption.S3_MANAGED,
+                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                enforce_ssl=True,
+                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+                # Citizens' documents: an overwrite or delete stays recoverable for a while.
+                versioned=True,
+                server_access_logs_bucket=self.access_logs,
+                server_access_logs_prefix=f"{spec.name}/",
+                # Browsers PUT and GET through presigned URLs, so the web origins need CORS.
+                cors=[
+                    s3.CorsRule(
+                        allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+                        allowed_origins=list(allowed_origins),
+                        allowed_headers=["*"],
+                        exposed_headers=["ETag"],
+                        max_age=3600,
+                    )
+                ],
+                lifecycle_rules=[
+                    s3.LifecycleRule(
+                        abort_incomplete_multipart_upload_after=Duration.days(1),
+                        noncurrent_version_expiration=NONCURRENT_VERSION_RETENTION,
+                    )
+                ],
+                removal_policy=RemovalPolicy.RETAIN,
+            )

@@ -1,0 +1,158 @@
+"""The Motcua stack, generated entirely from ``infra/declaration.py`` and ``motcua.data.table``.
+
+Adding a Function, Queue, Bucket or trigger to the declaration adds its resources here with no change to
+this file: every construct below iterates over the declaration.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_cdk import Annotations, CfnOutput, Stack
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra import declaration as d
+from infra.constructs import constants as c
+from infra.constructs import packaging
+from infra.constructs.api import Api
+from infra.constructs.auth import Auth
+from infra.constructs.database import Database
+from infra.constructs.functions import Functions
+from infra.constructs.monitoring import Monitoring
+from infra.constructs.naming import construct_name
+from infra.constructs.notifications import Notifications
+from infra.constructs.queues import Queues
+from infra.constructs.resources import Resources
+from infra.constructs.schedules import Schedules
+from infra.constructs.storage import Storage
+
+
+@dataclass(frozen=True)
+class StackDeclaration:
+    """What the stack is built from; defaults to the project's one declaration (tests may extend it)."""
+
+    functions: tuple[d.Function, ...] = d.FUNCTIONS
+    queues: tuple[d.Queue, ...] = d.QUEUES
+    buckets: tuple[d.Bucket, ...] = d.BUCKETS
+    common_environment: Mapping[str, d.Ref | str] = field(default_factory=lambda: dict(d.COMMON_ENVIRONMENT))
+
+
+class MotcuaStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        declaration: StackDeclaration | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, description=c.STACK_DESCRIPTION, **kwargs)
+        spec = declaration or StackDeclaration()
+        allowed_origins = self._context_list(c.CTX_ALLOWED_ORIGINS, c.DEFAULT_ALLOWED_ORIGINS)
+
+        database = Database(self, "Database")
+        queues = Queues(self, "Queues", spec.queues)
+        storage = Storage(self, "Storage", spec.buckets, allowed_origins)
+        auth = Auth(self, "Auth")
+        notifications = Notifications(self, "Notifications")
+        resources = Resources(
+            scope=self,
+            tables=database.tables,
+            table_indexes=database.index_names,
+            queues={**queues.queues, **queues.dlqs},
+            queue_specs={q.name: q for q in spec.queues},
+            buckets=storage.buckets,
+            senders=self._context_map(c.CTX_SENDERS),
+            settings=self._context_map(c.CTX_SETTINGS),
+            topic_factory=notifications.topic,
+        )
+        functions = Functions(
+            self,
+            "Functions",
+            declared=spec.functions,
+            common_environment=spec.common_environment,
+            resources=resources,
+            code=lambda_.Code.from_asset(str(packaging.stage_code())),
+            layers=[self._dependencies_layer()],
+        )
+        api = None
+        if any(isinstance(t, d.HttpTrigger) for f in spec.functions for t in f.triggers):
+            api = Api(
+                self,
+                "Api",
+                declared=spec.functions,
+                functions=functions.functions,
+                user_pool=auth.user_pool,
+                user_pool_client=auth.client,
+                allowed_origins=allowed_origins,
+            )
+        dlqs = dict(queues.dlqs)
+        if any(isinstance(t, d.ScheduleTrigger) for f in spec.functions for t in f.triggers):
+            schedules = Schedules(self, "Schedules", declared=spec.functions, functions=functions.functions)
+            dlqs["schedules-dlq"] = schedules.dlq
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            dlqs=dlqs,
+            functions=functions.functions,
+            http_api=api.http_api if api else None,
+            alarm_email=self.node.try_get_context(c.CTX_ALARM_EMAIL) or None,
+        )
+
+        # Outputs: what end-to-end tests, the front ends and operators need to find.
+        if api:
+            CfnOutput(self, "ApiUrl", value=api.url)
+        CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=auth.client.user_pool_client_id)
+        CfnOutput(self, "TableName", value=database.table.table_name)
+        CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
+        for name, bucket in storage.buckets.items():
+            CfnOutput(self, f"{construct_name(name)}BucketName", value=bucket.bucket_name)
+        for name, queue in {**queues.queues, **queues.dlqs}.items():
+            CfnOutput(self, f"{construct_name(name)}QueueUrl", value=queue.queue_url)
+
+    def _dependencies_layer(self) -> lambda_.LayerVersion:
+        layer_dir = packaging.built_layer_dir()
+        if layer_dir is None:
+            if self._context_flag(c.CTX_REQUIRE_LAYER):
+                raise RuntimeError(
+                    "the dependency layer is not built (build/layer): run "
+                    "`python -m infra.constructs.packaging layer` (make package) before deploying"
+                )
+            layer_dir = packaging.placeholder_layer_dir()
+            Annotations.of(self).add_warning_v2(
+                "motcua:placeholderLayer",
+                "Dependency layer not built: synthesised with an EMPTY placeholder layer. Fine for tests "
+                "and `cdk synth`; run `python -m infra.constructs.packaging layer` before any deploy.",
+            )
+        return lambda_.LayerVersion(
+            self,
+            "DependenciesLayer",
+            description="Motcua runtime dependencies (pyproject [project] dependencies, requirements.lock)",
+            code=lambda_.Code.from_asset(str(layer_dir), exclude=[packaging.LAYER_STAMP]),
+            compatible_runtimes=[c.RUNTIME],
+            compatible_architectures=[c.ARCHITECTURE],
+        )
+
+    # Context values come from cdk.json (JSON types) or from `-c key=value` (always strings).
+    def _context_flag(self, key: str) -> bool:
+        value = self.node.try_get_context(key)
+        return value is True or (isinstance(value, str) and value.lower() in {"1", "true", "yes"})
+
+    def _context_list(self, key: str, default: tuple[str, ...]) -> list[str]:
+        value = self.node.try_get_context(key)
+        if value is None:
+            return list(default)
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return [str(item) for item in value]
+
+    def _context_map(self, key: str) -> dict[str, str]:
+        value = self.node.try_get_context(key) or {}
+        if isinstance(value, str):
+            value = json.loads(value)
+        return {str(k): str(v) for k, v in value.items()}
