@@ -42,10 +42,16 @@ class Bucket:
 
 @dataclass(frozen=True)
 class HttpTrigger:
-    """All API routes go to one function; the Powertools resolver inside routes them."""
+    """An API Gateway route to a function; the Powertools resolver inside routes further.
+
+    ``authorised`` routes carry the JWT authoriser (Cognito in the cloud, ``infra.local.identity``
+    locally): a request without a valid token never reaches the function. API Gateway picks the most
+    specific route, so public routes are declared one by one next to the authorised catch-all.
+    """
 
     path: str = "/{proxy+}"
     authorised: bool = True
+    method: str = "ANY"
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,15 @@ FUNCTIONS: tuple[Function, ...] = (
         name="api",
         handler="motcua.handlers.api.handler",
         description="HTTP API: catalogue, dossiers, tracking, actions",
-        triggers=(HttpTrigger(),),
+        triggers=(
+            HttpTrigger(),  # everything else needs a token
+            HttpTrigger("/procedures", authorised=False, method="GET"),
+            HttpTrigger("/procedures/{code}", authorised=False, method="GET"),
+            HttpTrigger("/agencies", authorised=False, method="GET"),
+            HttpTrigger("/track/{receipt_code}", authorised=False, method="GET"),
+            HttpTrigger("/calendar/preview", authorised=False, method="GET"),
+            HttpTrigger("/health", authorised=False, method="GET"),
+        ),
         permissions=(
             Permission("table", "main", "read_write"),
             Permission("bucket", "uploads", "read_write"),

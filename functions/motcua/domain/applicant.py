@@ -28,9 +28,9 @@ class EmailInvalid(InvalidInput):
     message_en = "The email address is invalid."
 
 
-_NATIONAL_ID = re.compile(r"\d{12}")
+_NATIONAL_ID = re.compile(r"\d{12}", re.ASCII)  # ASCII: full-width digits are not an ID
 # Mobile: 03x 05x 07x 08x 09x + 7 digits (10 digits in all); landline: 02 + area code, 11 digits in all.
-_PHONE = re.compile(r"(?:0|\+?84)((?:3|5|7|8|9)\d{8}|2\d{9})")
+_PHONE = re.compile(r"(?:0|\+?84)((?:3|5|7|8|9)\d{8}|2\d{9})", re.ASCII)
 _SEPARATORS = re.compile(r"[\s.\-()]")
 # Deliberately simple: one @, a dot in the domain, no spaces. Deliverability is SES's job.
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")

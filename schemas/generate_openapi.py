@@ -1,0 +1,71 @@
+"""Generate ``schemas/openapi.json`` from the Powertools routes (the routes are the source of truth).
+
+``python -m schemas.generate_openapi`` writes the file; ``--check`` exits 1 when the committed file has
+drifted from the routes (a test runs the same comparison).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+OPENAPI_PATH = Path(__file__).parent / "openapi.json"
+
+
+def build_document() -> dict:
+    # Importing the handler binds a table and builds clients: give it names, it never calls AWS here.
+    os.environ.setdefault("TABLE_NAME", "motcua-openapi")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    from motcua.handlers.api import app
+
+    schema = app.get_openapi_json_schema(
+        title="Motcua API",
+        version="1.0.0",
+        summary="One-stop shop (một cửa): procedures, dossiers, tracking, officials' workflow",
+        description=(
+            "Every error is JSON `{code, message_vi, message_en, details}` with a stable `code`. "
+            "Authenticated routes take a bearer JWT (Cognito in the cloud; the local stack's issuer locally)."
+        ),
+        security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+    )
+    return _own_error_shapes(json.loads(schema))
+
+
+def _own_error_shapes(document: dict) -> dict:
+    """Powertools documents its default validation bodies; our one error mapper answers every error with
+    ``ErrorBody`` instead, so the document says what the API really sends."""
+    defaults = {"#/components/schemas/HTTPValidationError", "#/components/schemas/ResponseValidationError"}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                for content in response.get("content", {}).values():
+                    if content.get("schema", {}).get("$ref") in defaults:
+                        content["schema"] = {"$ref": "#/components/schemas/ErrorBody"}
+                        response["description"] = "Error"
+    for name in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
+        document["components"]["schemas"].pop(name, None)
+    return document
+
+
+def render() -> str:
+    return json.dumps(build_document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        if OPENAPI_PATH.read_text(encoding="utf-8") != text:
+            print("schemas/openapi.json is out of date: run `make openapi`", file=sys.stderr)
+            return 1
+        return 0
+    OPENAPI_PATH.write_text(text, encoding="utf-8")
+    print(f"wrote {OPENAPI_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
