@@ -471,9 +471,9 @@ class WorkingCalendar:
         self.require_year(d.year)
         ag = self.agency(agency)
         if ag is not None:
-            for e in ag.closed_days:
-                if e.day == d:
-                    return DayInfo(d, False, "agency_closed", e.name_vi, e.name_en, e.source)
+            for closed in ag.closed_days:
+                if closed.day == d:
+                    return DayInfo(d, False, "agency_closed", closed.name_vi, closed.name_en, closed.source)
         e = self._official.get(d)
         if e is not None:
             reason = "official_working_day" if e.working else "official_day_off"
