@@ -1,0 +1,128 @@
+"""The monthly index (Decision 766/QĐ-TTg, DOMAIN §7): pure functions, no database.
+
+How the wiring uses it (see each module's docstring for details):
+
+1. **Incremental, per event** (same transaction as the event, or from the table's stream)::
+
+       new = apply_event(old, dossier, event)               # old: the stored facts, None before the first
+       for (unit, month), counters in contribution_delta(old, new, at=event.occurred_at).items():
+           ADD counters to the (unit, month) aggregate          # atomic counters; idempotent per event id
+       store new as the dossier's facts
+
+2. **Full recompute of a month** (``motcua index --month YYYY-MM --recompute``)::
+
+       facts = [facts_from_history(d, history_of(d), month.end) for d in dossiers_touching(month)]
+       counters = counters_for_month(f for f in facts if f)   # == the incremental aggregates, exactly
+
+3. **Scoring** (the monthly job reads O(units) aggregates)::
+
+       units = tree.units_for(month)
+       results = compute_index(counters, units, catalogue_counters(procedures, units, month),
+                               config_for(month), month=month)
+       rank(results, "commune")
+
+The HistoryEvent vocabulary (action names, ``details`` keys) is :mod:`motcua.domain.index.events`.
+"""
+
+from motcua.domain.index import events
+from motcua.domain.index.compute import (
+    GroupResult,
+    IndicatorResult,
+    RankedUnit,
+    UnitIndex,
+    compute_index,
+    rank,
+    round2,
+)
+from motcua.domain.index.config import (
+    DEFAULT_INDEX_CONFIG,
+    INDEX_CONFIGS,
+    Band,
+    FeedbackDeadlines,
+    GroupSpec,
+    IndexConfig,
+    IndicatorSpec,
+    check_config,
+    config_for,
+)
+from motcua.domain.index.contribution import (
+    INDICATOR_COUNTERS,
+    LateDossier,
+    add_into,
+    contribution,
+    contribution_delta,
+    counters_for_month,
+    late_dossiers,
+    months_of,
+    role_in,
+    scrub,
+)
+from motcua.domain.index.events import FeedbackKind, FeedbackOutcome, Satisfaction
+from motcua.domain.index.facts import (
+    DossierFacts,
+    FactsContext,
+    apply_event,
+    default_context,
+    dossier_timeliness,
+    facts_from_history,
+)
+from motcua.domain.index.month import InvalidMonth, Month
+from motcua.domain.index.units import (
+    CatalogueCounters,
+    ProcedureTraits,
+    Unit,
+    UnitTree,
+    catalogue_counters,
+    load_default_procedures,
+    load_default_tree,
+    traits_by_code,
+)
+
+__all__ = [
+    "DEFAULT_INDEX_CONFIG",
+    "INDEX_CONFIGS",
+    "INDICATOR_COUNTERS",
+    "Band",
+    "CatalogueCounters",
+    "DossierFacts",
+    "FactsContext",
+    "FeedbackDeadlines",
+    "FeedbackKind",
+    "FeedbackOutcome",
+    "GroupResult",
+    "GroupSpec",
+    "IndexConfig",
+    "IndicatorResult",
+    "IndicatorSpec",
+    "InvalidMonth",
+    "LateDossier",
+    "Month",
+    "ProcedureTraits",
+    "RankedUnit",
+    "Satisfaction",
+    "Unit",
+    "UnitIndex",
+    "UnitTree",
+    "add_into",
+    "apply_event",
+    "catalogue_counters",
+    "check_config",
+    "compute_index",
+    "config_for",
+    "contribution",
+    "contribution_delta",
+    "counters_for_month",
+    "default_context",
+    "dossier_timeliness",
+    "events",
+    "facts_from_history",
+    "late_dossiers",
+    "load_default_procedures",
+    "load_default_tree",
+    "months_of",
+    "rank",
+    "role_in",
+    "round2",
+    "scrub",
+    "traits_by_code",
+]
