@@ -21,7 +21,7 @@ def test_sequences_beyond_four_digits_keep_growing() -> None:
 
 def test_naive_datetimes_and_zero_sequences_are_refused() -> None:
     with pytest.raises(CalendarError):
-        receipt_code("000.20.01.H36", datetime(2026, 3, 2, 9), 1)  # noqa: DTZ001 - the point of the test
+        receipt_code("000.20.01.H36", datetime(2026, 3, 2, 9), 1)
     with pytest.raises(ValueError):
         receipt_code("000.20.01.H36", datetime(2026, 3, 2, 9, tzinfo=UTC), 0)
     assert not is_receipt_code("not-a-code")

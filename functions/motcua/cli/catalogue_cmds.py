@@ -22,16 +22,12 @@ def seed_catalogue(table_name: str) -> dict[str, int]:
     from schemas.catalogue import Agency, Procedure
 
     bind(table_name)
-    repository = CatalogueRepository()
-    agencies = json.loads((SEED_DIR / "agencies.json").read_text(encoding="utf-8"))
-    province = agencies["province"]
-    repository.put_agency(Agency(kind="province", **province))
-    for raw in agencies["agencies"]:
-        repository.put_agency(Agency(**raw))
-    procedures = json.loads((SEED_DIR / "procedures.json").read_text(encoding="utf-8"))
-    for raw in procedures:
-        repository.put_procedure(Procedure.model_validate(raw))
-    return {"procedures": len(procedures), "agencies": len(agencies["agencies"]) + 1}
+    tree = json.loads((SEED_DIR / "agencies.json").read_text(encoding="utf-8"))
+    agencies = [Agency(kind="province", **tree["province"])] + [Agency(**raw) for raw in tree["agencies"]]
+    procedures = [Procedure.model_validate(raw)
+                  for raw in json.loads((SEED_DIR / "procedures.json").read_text(encoding="utf-8"))]
+    CatalogueRepository().put_all(procedures, agencies)
+    return {"procedures": len(procedures), "agencies": len(agencies)}
 
 
 def run_seed(args: argparse.Namespace) -> int:

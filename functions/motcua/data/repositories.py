@@ -82,14 +82,17 @@ class CatalogueRepository:
         self._cache: _Cached[Procedure] | None = None
         self._agencies: _Cached[Agency] | None = None
 
-    def put_procedure(self, procedure: Procedure) -> None:
-        ProcedureItem(f"PROC#{procedure.code}", "PROC", gsi1sk=procedure.code,
-                      doc=procedure.model_dump_json()).save()
-        self._cache = None
-
-    def put_agency(self, agency: Agency) -> None:
-        AgencyItem(f"AGENCY#{agency.code}", "AGENCY", gsi1sk=agency.code, doc=agency.model_dump_json()).save()
-        self._agencies = None
+    def put_all(self, procedures: list[Procedure], agencies: list[Agency]) -> None:
+        """Write the whole catalogue in batches (seeding, imports)."""
+        with ProcedureItem.batch_write() as batch:
+            for procedure in procedures:
+                batch.save(ProcedureItem(f"PROC#{procedure.code}", "PROC", gsi1sk=procedure.code,
+                                         doc=procedure.model_dump_json()))
+        with AgencyItem.batch_write() as batch:
+            for agency in agencies:
+                batch.save(AgencyItem(f"AGENCY#{agency.code}", "AGENCY", gsi1sk=agency.code,
+                                      doc=agency.model_dump_json()))
+        self._cache = self._agencies = None
 
     def procedures(self) -> dict[str, Procedure]:
         if self._cache is None or time.monotonic() - self._cache.loaded_at > self.ttl_s:

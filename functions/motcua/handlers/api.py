@@ -24,7 +24,7 @@ from motcua.domain.access import actor_from_claims, require_role
 from motcua.domain.actors import Actor, Role
 from motcua.domain.errors import InvalidInput
 from motcua.handlers import http_errors
-from motcua.handlers.guards import request_guard
+from motcua.handlers.guards import check_raw_request
 from motcua.service.catalogue import list_agencies, search_procedures
 from motcua.service.dossiers import DossierService, dossier_view, now_vn
 from motcua.settings import settings
@@ -36,7 +36,6 @@ logger = Logger()
 tracer = Tracer()
 # A response that fails its own model is our bug: a 500, never a client-facing 422.
 app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
-app.use(middlewares=[request_guard])
 http_errors.register(app)
 
 bind(settings().table_name)
@@ -169,6 +168,9 @@ def get_health() -> HealthView:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    persistence_store()  # idempotency uses the remaining time of this invocation
-    IDEMPOTENCY.register_lambda_context(context)
+    IDEMPOTENCY.register_lambda_context(context)  # idempotency records expire with this invocation
+    rejected = check_raw_request(event)
+    if rejected is not None:
+        return {"statusCode": rejected.http_status, "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": ErrorBody(**rejected.to_body()).model_dump_json(), "isBase64Encoded": False}
     return app.resolve(event, context)
