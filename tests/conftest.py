@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from infra import declaration
 from infra.local.engines import Engines, start_engines
 from infra.local.env import Endpoints, local_environment
 from infra.local.http_adapter import ApiClient
-from infra.local.resources import LocalResources, client, create_all
+from infra.local.resources import LocalResources, client, create_all, create_queue
 
 # Nothing in a test may reach a real AWS account, engines or not: dummy credentials and a fixed region
 # from the start, overriding whatever the developer's shell has.
@@ -106,13 +107,31 @@ def clean_table(local_stack: LocalStack) -> str:
     return local_stack.table_name
 
 
+_COUNTS = [
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+]
+
+
 @pytest.fixture
 def clean_queues(local_stack: LocalStack) -> None:
-    """Every declared queue and DLQ empty for this test."""
+    """Every declared queue and DLQ empty for this test.
+
+    PurgeQueue is limited to once a minute (moto enforces it too) and cannot reach in-flight messages, so
+    a queue pair holding anything is deleted and created again: same names, same URLs, same ARNs.
+    """
     sqs = local_stack.client("sqs")
-    for urls in local_stack.resources.queues.values():
-        for url in (urls.url, urls.dlq_url):
-            sqs.purge_queue(QueueUrl=url)
+    for queue in declaration.QUEUES:
+        urls = local_stack.resources.queues[queue.name]
+        counts = [
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=_COUNTS)["Attributes"]
+            for url in (urls.url, urls.dlq_url)
+        ]
+        if any(int(value) for attributes in counts for value in attributes.values()):
+            sqs.delete_queue(QueueUrl=urls.url)
+            sqs.delete_queue(QueueUrl=urls.dlq_url)
+            assert create_queue(sqs, queue) == urls
 
 
 @pytest.fixture

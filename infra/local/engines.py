@@ -125,13 +125,9 @@ class Engine:
 
     def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> None:
         try:
-            wait_for_port(
-                self.port, timeout_s, alive=lambda: self.process is not None and self.process.poll() is None
-            )
+            wait_for_port(self.port, timeout_s, alive=lambda: self.process is not None and self.process.poll() is None)
         except EngineError as exc:
-            raise EngineError(
-                f"{self.name} did not start: {exc}\n--- {self.name} log ---\n{self.log_tail()}"
-            ) from exc
+            raise EngineError(f"{self.name} did not start: {exc}\n--- {self.name} log ---\n{self.log_tail()}") from exc
 
     def log_tail(self, limit: int = 4000) -> str:
         if self._log_file is None:
@@ -159,25 +155,26 @@ class Engine:
             self._log_file = None
 
 
-def dynamodb_local(port: int, data_dir: Path | None, log_path: Path | None = None) -> Engine:
+# For short-lived engines (tests): C1-only JIT and the serial collector start the JVM and answer the first
+# requests about twice as fast on 2 cores; long-lived ones (`make run`, benchmarks) keep the full JIT.
+QUICK_START_JVM_FLAGS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+
+
+def dynamodb_local(
+    port: int, data_dir: Path | None, log_path: Path | None = None, quick_start: bool | None = None
+) -> Engine:
     """DynamoDB Local: ``-dbPath data_dir`` persists across restarts, ``None`` runs ``-inMemory``.
 
     ``-sharedDb`` makes one database whatever the credentials and region, so the AWS CLI with someone's own
-    profile sees the same tables as the handlers.
+    profile sees the same tables as the handlers. ``quick_start`` defaults to on for in-memory engines.
     """
     java = shutil.which("java")
     if java is None:
         raise EngineError("java not found: DynamoDB Local needs Java 17+ (`make run` installs it)")
     jar = find_dynamodb_jar()
-    argv = [
-        java,
-        "-Djava.library.path=./DynamoDBLocal_lib",
-        "-jar",
-        jar.name,
-        "-port",
-        str(port),
-        "-sharedDb",
-    ]
+    quick = data_dir is None if quick_start is None else quick_start
+    argv = [java, *(QUICK_START_JVM_FLAGS if quick else ()), "-Djava.library.path=./DynamoDBLocal_lib"]
+    argv += ["-jar", jar.name, "-port", str(port), "-sharedDb"]
     if data_dir is None:
         argv.append("-inMemory")
     else:
@@ -227,6 +224,7 @@ def start_engines(
     moto_port: int | None = None,
     log_dir: Path | None = None,
     timeout_s: float = START_TIMEOUT_S,
+    quick_start: bool | None = None,
 ) -> Engines:
     """Start both engines (in parallel: the JVM's start-up dominates) and wait until both listen.
 
@@ -234,7 +232,10 @@ def start_engines(
     """
     engines = Engines(
         dynamodb=dynamodb_local(
-            dynamodb_port or free_port(), data_dir, log_dir / "dynamodb.log" if log_dir else None
+            dynamodb_port or free_port(),
+            data_dir,
+            log_dir / "dynamodb.log" if log_dir else None,
+            quick_start,
         ),
         moto=moto_server(moto_port or free_port(), log_dir / "moto.log" if log_dir else None),
     )

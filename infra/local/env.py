@@ -97,9 +97,7 @@ def declared_refs(functions: Iterable[Function] | None = None) -> list[Ref]:
     """Every ``Ref`` any function's environment uses (the resources side creates what they point to)."""
     functions = declaration.FUNCTIONS if functions is None else functions
     refs: list[Ref] = []
-    for value in [*declaration.COMMON_ENVIRONMENT.values()] + [
-        v for f in functions for v in f.environment.values()
-    ]:
+    for value in [*declaration.COMMON_ENVIRONMENT.values()] + [v for f in functions for v in f.environment.values()]:
         if isinstance(value, Ref) and value not in refs:
             refs.append(value)
     return refs

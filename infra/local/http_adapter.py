@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from json import dumps as _json_dumps
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from infra import declaration
@@ -31,10 +32,10 @@ log = logging.getLogger("motcua.local")
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
-ROUTE_KEY = "$default"
 STAGE = "$default"
 API_ID = "local"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's request payload quota for HTTP APIs
+CORS_MAX_AGE_S = 600
 
 # Bodies API Gateway passes as text; anything else (or bytes that are not UTF-8) arrives base64-encoded.
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
@@ -60,33 +61,39 @@ def _header_pairs(headers: HeadersIn | None) -> list[tuple[str, str]]:
     return [(str(k), str(v)) for k, v in headers]
 
 
-def _jwt_claims(authorization: str | None) -> dict[str, Any] | None:
-    """The claims of a bearer JWT, *unverified*: locally there is no identity provider to check against.
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    value = headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
 
-    Deployed, API Gateway's JWT authorizer verifies the token and passes the claims the same way.
-    """
-    if not authorization or not authorization.lower().startswith("bearer "):
-        return None
-    parts = authorization.split(" ", 1)[1].strip().split(".")
+
+def unverified_claims(token: str) -> dict[str, Any] | None:
+    """A JWT's payload without checking its signature: for in-process calls, where no authoriser sits."""
+    parts = token.split(".")
     if len(parts) != 3:
         return None
     try:
         payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except (ValueError, binascii.Error):
         return None
-    if not isinstance(payload, dict):
-        return None
-    # API Gateway hands claims over as strings; arrays become "[a b]".
-    return {
-        k: (
-            f"[{' '.join(map(str, v))}]"
-            if isinstance(v, list)
-            else v
-            if isinstance(v, str)
-            else json.dumps(v)
-        )
-        for k, v in payload.items()
+    return payload if isinstance(payload, dict) else None
+
+
+def authorizer_context(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """``requestContext.authorizer`` as API Gateway's JWT authoriser fills it: claims as strings, arrays
+    as ``"[a b]"``, scopes from the ``scope`` claim."""
+    strings = {
+        k: f"[{' '.join(map(str, v))}]" if isinstance(v, list) else v if isinstance(v, str) else json.dumps(v)
+        for k, v in claims.items()
     }
+    scope = strings.get("scope")
+    return {"jwt": {"claims": strings, "scopes": scope.split() if scope else None}}
+
+
+class TokenVerifier(Protocol):
+    """What the adapter needs of an identity provider (``infra.local.identity.LocalIdentity``)."""
+
+    def verify(self, token: str) -> dict[str, Any]: ...
 
 
 def build_http_event(
@@ -97,17 +104,18 @@ def build_http_event(
     query: QueryIn = None,
     *,
     source_ip: str = HOST,
-    route_key: str = ROUTE_KEY,
+    route_key: str = "$default",
     path_parameters: Mapping[str, str] | None = None,
     request_id: str | None = None,
     now: datetime | None = None,
+    jwt_claims: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The API Gateway HTTP API payload 2.0 event for one request.
 
     ``path`` may carry a query string (``/procedures?level=commune``); ``query`` given as a mapping is
     encoded into ``rawQueryString``. Headers are lower-cased, repeated ones joined with commas; cookies
-    move from the ``cookie`` header to ``cookies``. The ``$default`` route has no ``pathParameters``; pass
-    them for a templated route.
+    move from the ``cookie`` header to ``cookies``. ``route_key`` and ``path_parameters`` come from the
+    matched route (``dispatch``); ``jwt_claims`` are what an authoriser verified.
     """
     split = urlsplit(path)
     raw_path = split.path or "/"
@@ -165,12 +173,8 @@ def build_http_event(
         "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
         "timeEpoch": int(now.timestamp() * 1000),
     }
-    claims = _jwt_claims(merged.get("authorization"))
-    if claims is not None:
-        scope = claims.get("scope")
-        event["requestContext"]["authorizer"] = {
-            "jwt": {"claims": claims, "scopes": scope.split() if isinstance(scope, str) else None}
-        }
+    if jwt_claims is not None:
+        event["requestContext"]["authorizer"] = authorizer_context(jwt_claims)
 
     if body is None or body == b"" or body == "":
         event["isBase64Encoded"] = False
@@ -215,9 +219,7 @@ class HttpResponse:
 
 
 def _internal_error() -> HttpResponse:
-    return HttpResponse(
-        500, {"content-type": "application/json"}, body=b'{"message":"Internal Server Error"}'
-    )
+    return HttpResponse(500, {"content-type": "application/json"}, body=b'{"message":"Internal Server Error"}')
 
 
 def to_http_response(result: Any) -> HttpResponse:
@@ -255,67 +257,89 @@ def invoke_http(invoker: Invoker, event: dict[str, Any]) -> HttpResponse:
     return to_http_response(result)
 
 
-CATCH_ALL = "/{proxy+}"
+_SEGMENT_RANK = {"literal": 0, "variable": 1, "greedy": 2}
 
 
 @dataclass
 class Route:
-    """One function's HttpTrigger. The catch-all ``/{proxy+}`` is served as the ``$default`` route (routeKey
-    ``$default``, no path parameters), as the stack wires it; any other path template becomes
-    ``ANY <template>`` with its ``pathParameters``."""
+    """One HttpTrigger, wired as the stack wires it: ``ANY <path>``, with or without the JWT authoriser."""
 
     invoker: Invoker
-    template: str = CATCH_ALL
+    path: str = "/{proxy+}"
+    authorised: bool = True
     _pattern: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         pattern = ""
-        for literal, name, greedy in re.findall(r"([^{]*)(?:\{(\w+)(\+?)\})?", self.template):
+        for literal, name, greedy in re.findall(r"([^{]*)(?:\{(\w+)(\+?)\})?", self.path):
             pattern += re.escape(literal)
             if name:
                 pattern += f"(?P<{name}>.+)" if greedy else f"(?P<{name}>[^/]+)"
         self._pattern = re.compile(pattern)
 
     @property
-    def is_default(self) -> bool:
-        return self.template == CATCH_ALL
+    def route_key(self) -> str:
+        # The stack's routes use ANY: the Powertools resolver in the function owns methods and 405s.
+        return f"ANY {self.path}"
 
     @property
-    def route_key(self) -> str:
-        return ROUTE_KEY if self.is_default else f"ANY {self.template}"
+    def specificity(self) -> tuple[int, ...]:
+        """API Gateway prefers literal segments to variables, and variables to a greedy ``{proxy+}``."""
+        ranks = []
+        for segment in self.path.strip("/").split("/"):
+            kind = "greedy" if segment.endswith("+}") else "variable" if segment.startswith("{") else "literal"
+            ranks.append(_SEGMENT_RANK[kind])
+        return tuple(ranks)
 
     def match(self, path: str) -> dict[str, str] | None:
-        if self.is_default:
-            return {}
         found = self._pattern.fullmatch(path)
         return None if found is None else found.groupdict()
 
 
 def http_routes(functions: Iterable[declaration.Function] | None = None) -> list[Route]:
-    """A route per declared HttpTrigger, most specific first (the ``$default`` catch-all last)."""
+    """A route per declared HttpTrigger, most specific first, as API Gateway matches them."""
     routes = [
-        Route(invoker_for(function), trigger.path)
+        Route(invoker_for(function), trigger.path, trigger.authorised)
         for function in (declaration.FUNCTIONS if functions is None else functions)
         for trigger in function.triggers
         if isinstance(trigger, declaration.HttpTrigger)
     ]
-    return sorted(routes, key=lambda r: (r.is_default, -len(r.template)))
+    return sorted(routes, key=lambda r: r.specificity)
 
 
-def http_invoker(functions: Iterable[declaration.Function] | None = None) -> Invoker:
-    """The invoker of the function behind the ``$default`` route (the API)."""
-    return next(r.invoker for r in http_routes(functions) if r.is_default)
+def _gateway_error(status: int, message: str) -> HttpResponse:
+    return HttpResponse(status, {"content-type": "application/json"}, body=_json_dumps({"message": message}).encode())
 
 
-def dispatch(routes: list[Route], event_args: dict[str, Any]) -> HttpResponse:
-    """Pick the route for a request, build its event and invoke; no route answers 404 as API Gateway does."""
+def dispatch(routes: list[Route], event_args: dict[str, Any], verifier: TokenVerifier | None = None) -> HttpResponse:
+    """Match a route, authorise, build the event and invoke, as API Gateway does.
+
+    No route: API Gateway's 404. On an authorised route with a ``verifier``, a missing or invalid bearer
+    token is API Gateway's 401 and the function never runs. Without a verifier (in-process calls) the
+    token's claims are passed unverified, as if an authoriser had accepted it, and a request without one
+    reaches the function with no authorizer context, so the handler's own refusal can be tested.
+    """
     path = urlsplit(event_args["path"]).path or "/"
-    for route in routes:
-        params = route.match(path)
-        if params is not None:
-            event = build_http_event(**event_args, route_key=route.route_key, path_parameters=params or None)
-            return invoke_http(route.invoker, event)
-    return HttpResponse(404, {"content-type": "application/json"}, body=b'{"message":"Not Found"}')
+    route, params = next(((r, p) for r in routes if (p := r.match(path)) is not None), (None, None))
+    if route is None:
+        return _gateway_error(404, "Not Found")
+    event = build_http_event(**event_args, route_key=route.route_key, path_parameters=params or None)
+    if route.authorised:
+        token = bearer_token(event["headers"])
+        claims: dict[str, Any] | None = None
+        if verifier is not None:
+            if token is None:
+                return _gateway_error(401, "Unauthorized")
+            try:
+                claims = verifier.verify(token)
+            except Exception as error:
+                log.info("token refused on %s: %s", route.route_key, error)
+                return _gateway_error(401, "Unauthorized")
+        elif token is not None:
+            claims = unverified_claims(token)
+        if claims is not None:
+            event["requestContext"]["authorizer"] = authorizer_context(claims)
+    return invoke_http(route.invoker, event)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -324,12 +348,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         started = time.monotonic()
-        response = self._response()
+        self._request_id = base64.b32encode(uuid.uuid4().bytes[:10]).decode().rstrip("=")
+        origin = self.headers.get("origin")
+        preflight = self.command == "OPTIONS" and origin and self.headers.get("access-control-request-method")
+        response = self._preflight() if preflight else self._response()
         self.send_response(response.status)
         headers = {k.lower(): v for k, v in response.headers.items()}
         headers.pop("content-length", None)
         headers.pop("transfer-encoding", None)
         headers.setdefault("apigw-requestid", self._request_id)
+        if origin and self.server.allows(origin):
+            # API Gateway's CORS configuration, not the function, decides these headers.
+            headers["access-control-allow-origin"] = "*" if "*" in self.server.cors_origins else origin
+            headers["vary"] = "origin"
         for name, value in headers.items():
             self.send_header(name, value)
         for cookie in response.cookies:
@@ -364,11 +395,25 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return b"".join(chunks)
         length = int(self.headers.get("content-length") or 0)
         if length > MAX_BODY_BYTES:
+            # Drain it so that the client, still sending, reads the 413 instead of a broken pipe.
+            while length > 0 and (chunk := self.rfile.read(min(length, 1 << 16))):
+                length -= len(chunk)
             return None
         return self.rfile.read(length) if length else b""
 
+    def _preflight(self) -> HttpResponse:
+        """A CORS preflight, answered by the gateway without the authoriser or the function."""
+        headers: dict[str, str] = {}
+        if self.server.allows(self.headers.get("origin", "")):
+            headers = {
+                "access-control-allow-methods": "*",
+                # Locally the requested headers are allowed; the stack lists them (infra/constructs/api.py).
+                "access-control-allow-headers": self.headers.get("access-control-request-headers", "*"),
+                "access-control-max-age": str(CORS_MAX_AGE_S),
+            }
+        return HttpResponse(204, headers)
+
     def _response(self) -> HttpResponse:
-        self._request_id = base64.b32encode(uuid.uuid4().bytes[:10]).decode().rstrip("=")
         try:
             body = self._read_body()
         except ValueError:
@@ -389,6 +434,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 "source_ip": self.client_address[0],
                 "request_id": self._request_id,
             },
+            self.server.verifier,
         )
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
@@ -400,16 +446,42 @@ class _RequestHandler(BaseHTTPRequestHandler):
 class _AdapterServer(ThreadingHTTPServer):
     daemon_threads = True
     routes: list[Route]
+    verifier: TokenVerifier | None
+    cors_origins: tuple[str, ...]
+
+    def allows(self, origin: str) -> bool:
+        return "*" in self.cors_origins or origin in self.cors_origins
+
+
+def default_cors_origins() -> tuple[str, ...]:
+    """Origins a local web front end may call from: MOTCUA_ALLOWED_ORIGINS (comma-separated), else any."""
+    configured = os.environ.get("MOTCUA_ALLOWED_ORIGINS", "")
+    return tuple(o.strip() for o in configured.split(",") if o.strip()) or ("*",)
 
 
 class HttpAdapter:
-    """Serves the declared HTTP routes on 127.0.0.1:port from a background thread."""
+    """Serves the declared HTTP routes on 127.0.0.1:port from a background thread.
 
-    def __init__(self, routes: list[Route] | Invoker, port: int = DEFAULT_PORT) -> None:
+    With a ``verifier`` (``make run`` passes the local identity provider) authorised routes refuse
+    requests without a valid bearer token, as API Gateway's JWT authoriser does.
+    """
+
+    def __init__(
+        self,
+        routes: list[Route] | Invoker,
+        port: int = DEFAULT_PORT,
+        *,
+        verifier: TokenVerifier | None = None,
+        cors_origins: tuple[str, ...] | None = None,
+    ) -> None:
         self.routes = [Route(routes)] if isinstance(routes, Invoker) else routes
         self._server = _AdapterServer((HOST, port), _RequestHandler)
         self._server.routes = self.routes
-        self._thread = threading.Thread(target=self._server.serve_forever, name="http-adapter", daemon=True)
+        self._server.verifier = verifier
+        self._server.cors_origins = default_cors_origins() if cors_origins is None else cors_origins
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.1,), name="http-adapter", daemon=True
+        )
 
     @property
     def port(self) -> int:
@@ -431,15 +503,24 @@ class HttpAdapter:
 
 class ApiClient:
     """Calls the API in-process through the same routing, event builder and response reading as the
-    HTTP adapter, without a socket: what tests and in-process benchmarks use."""
+    HTTP adapter, without a socket: what tests and in-process benchmarks use.
+
+    Without a ``verifier`` a bearer token's claims reach the handler unverified (see ``dispatch``); pass
+    one to exercise the authoriser as ``make run`` does.
+    """
 
     def __init__(
-        self, routes: list[Route] | Invoker | None = None, host: str = f"{HOST}:{DEFAULT_PORT}"
+        self,
+        routes: list[Route] | Invoker | None = None,
+        host: str = f"{HOST}:{DEFAULT_PORT}",
+        *,
+        verifier: TokenVerifier | None = None,
     ) -> None:
         if routes is None:
             routes = http_routes()
         self.routes = [Route(routes)] if isinstance(routes, Invoker) else routes
         self.host = host
+        self.verifier = verifier
 
     def request(
         self,
@@ -465,7 +546,7 @@ class ApiClient:
         if raw:
             pairs.append(("content-length", str(len(raw))))
         args: dict[str, Any] = {"method": method, "path": path, "headers": pairs, "body": raw, "query": query}
-        return dispatch(self.routes, args)
+        return dispatch(self.routes, args, self.verifier)
 
     def get(self, path: str, **kwargs: Any) -> HttpResponse:
         return self.request("GET", path, **kwargs)

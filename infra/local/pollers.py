@@ -109,9 +109,7 @@ class QueuePoller:
         batch: list[dict[str, Any]] = []
         deadline = time.monotonic() + self.trigger.max_batching_window_s
         while len(batch) < self.trigger.batch_size and not self._stop.is_set():
-            wait = (
-                RECEIVE_WAIT_S if not batch else max(0, min(RECEIVE_WAIT_S, int(deadline - time.monotonic())))
-            )
+            wait = RECEIVE_WAIT_S if not batch else max(0, min(RECEIVE_WAIT_S, int(deadline - time.monotonic())))
             messages = self.sqs.receive_message(
                 QueueUrl=self.queue_url,
                 MaxNumberOfMessages=min(SQS_MAX_RECEIVE, self.trigger.batch_size - len(batch)),
@@ -134,9 +132,7 @@ class QueuePoller:
             response = self.invoker(build_sqs_event(batch, self.queue_arn))
             failed = failed_message_ids(response, ids)
         except Exception:
-            log.exception(
-                "%s failed on a batch of %d: all will be retried", self.invoker.function.name, len(ids)
-            )
+            log.exception("%s failed on a batch of %d: all will be retried", self.invoker.function.name, len(ids))
             failed = set(ids)
         done = [m for m in batch if m["MessageId"] not in failed]
         for start in range(0, len(done), SQS_MAX_RECEIVE):

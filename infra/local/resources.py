@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
+import boto3.session
 from botocore.exceptions import ClientError
 
 from infra import declaration
@@ -31,6 +33,8 @@ from infra.local.env import (
 from motcua.data.table import TTL_ATTRIBUTE, create_table_request
 
 log = logging.getLogger("motcua.local")
+_session = boto3.session.Session()
+_session_lock = threading.Lock()
 
 SCHEDULE_GROUP = "default"
 SCHEDULER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/{declaration.SERVICE}-scheduler"
@@ -56,13 +60,15 @@ class LocalResources:
 
 def client(service: str, endpoints: Endpoints) -> Any:
     endpoint = endpoints.dynamodb if service == "dynamodb" else endpoints.moto
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 - dummy credential for the local engines
-    )
+    # boto3 sessions are not safe to create clients from on several threads; clients themselves are.
+    with _session_lock:
+        return _session.client(
+            service,
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - dummy credential for the local engines
+        )
 
 
 def _error_code(exc: ClientError) -> str:
@@ -121,9 +127,7 @@ def create_queue(sqs: Any, queue: Queue) -> QueueUrls:
             **fifo,
             "VisibilityTimeout": str(queue.visibility_timeout_s),
             "MessageRetentionPeriod": retention,
-            "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count}
-            ),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count}),
         },
     )
     log.info("queue %s (DLQ after %d receives)", url, queue.max_receive_count)
@@ -202,7 +206,17 @@ def create_all(
     functions = list(declaration.FUNCTIONS if functions is None else functions)
     queues = list(declaration.QUEUES if queues is None else queues)
     resources = LocalResources(table_name=table or table_name())
-    create_table(client("dynamodb", endpoints), resources.table_name)
+    # DynamoDB Local's first CreateTable takes seconds (a cold JVM): overlap it with the moto work.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="create-table") as pool:
+        table_done = pool.submit(create_table, client("dynamodb", endpoints), resources.table_name)
+        _create_moto_resources(endpoints, resources, queues, functions)
+        table_done.result()
+    return resources
+
+
+def _create_moto_resources(
+    endpoints: Endpoints, resources: LocalResources, queues: list[Queue], functions: list[Function]
+) -> None:
 
     sqs = client("sqs", endpoints)
     for queue in queues:
@@ -220,9 +234,6 @@ def create_all(
     sns = client("sns", endpoints)
     for ref in refs:
         if ref.kind == "topic":
-            resources.topics[ref.name] = sns.create_topic(Name=topic_arn(ref.name).rsplit(":", 1)[1])[
-                "TopicArn"
-            ]
+            resources.topics[ref.name] = sns.create_topic(Name=topic_arn(ref.name).rsplit(":", 1)[1])["TopicArn"]
 
     resources.schedules = create_schedules(client("scheduler", endpoints), functions)
-    return resources

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -67,8 +67,13 @@ class _Timer:
 class LocalScheduler:
     """One thread per fired schedule; each fires every ``local_every_s`` seconds until stopped."""
 
-    def __init__(self, functions: Iterable[Function] | None = None) -> None:
+    def __init__(
+        self,
+        functions: Iterable[Function] | None = None,
+        invoker_factory: Callable[[Function], Invoker] = invoker_for,
+    ) -> None:
         self._stop = threading.Event()
+        self._invoker_factory = invoker_factory
         self.timers = [
             _Timer(function, index, trigger.local_every_s)
             for function in (declaration.FUNCTIONS if functions is None else functions)
@@ -76,9 +81,7 @@ class LocalScheduler:
             if trigger.local_every_s
         ]
         self._threads = [
-            threading.Thread(
-                target=self._run, args=(timer,), name=f"schedule-{timer.function.name}", daemon=True
-            )
+            threading.Thread(target=self._run, args=(timer,), name=f"schedule-{timer.function.name}", daemon=True)
             for timer in self.timers
         ]
 
@@ -97,7 +100,7 @@ class LocalScheduler:
         # The first firing waits one interval, as a rate() schedule's does.
         while not self._stop.wait(timer.every_s):
             try:
-                fire(timer.function, timer.index)
+                fire(timer.function, timer.index, self._invoker_factory(timer.function))
                 log.info("fired schedule %s", schedule_name(timer.function, timer.index))
             except Exception:
                 log.exception("scheduled %s failed", timer.function.name)
