@@ -25,6 +25,7 @@ action                          details read (all optional unless marked)
 ``request_supplement``          none (-> 5; the second one makes the dossier late, DOMAIN §4)
 ``receive_supplement``          ``appointment_at`` (re-issued appointment), ``reused_documents`` (5 -> 4)
 ``request_payment``             none (-> 6)
+``resume_processing``           none (6 -> 4 once the fees are paid)
 ``record_payment``              ``online`` (bool, REQUIRED to count as paid online), ``amount_vnd`` (int)
 ``digitise``                    ``reused_documents`` (int), ``population_db`` (bool): dossier digitised
 ``decide``                      none (-> 9)
@@ -61,6 +62,7 @@ REQUEST_SUPPLEMENT: Final = "request_supplement"
 RECEIVE_SUPPLEMENT: Final = "receive_supplement"
 REQUEST_PAYMENT: Final = "request_payment"
 RECORD_PAYMENT: Final = "record_payment"
+RESUME_PROCESSING: Final = "resume_processing"
 DIGITISE: Final = "digitise"
 DECIDE: Final = "decide"
 ISSUE_ELECTRONIC_RESULT: Final = "issue_electronic_result"
@@ -77,7 +79,7 @@ FEEDBACK_RATE: Final = "feedback_rate"
 
 ACTIONS: Final = frozenset({
     SUBMIT, RECEIVE_AT_COUNTER, RECEIVE, REFUSE, START_PROCESSING, TRANSFER, REQUEST_SUPPLEMENT,
-    RECEIVE_SUPPLEMENT, REQUEST_PAYMENT, RECORD_PAYMENT, DIGITISE, DECIDE, ISSUE_ELECTRONIC_RESULT,
+    RECEIVE_SUPPLEMENT, REQUEST_PAYMENT, RECORD_PAYMENT, RESUME_PROCESSING, DIGITISE, DECIDE, ISSUE_ELECTRONIC_RESULT,
     RETURN_RESULT, REQUEST_WITHDRAWAL, STOP, APOLOGISE, SYNC_NATIONAL_PORTAL, SYNC_CITIZEN_DATA_STORE,
     EVALUATE, FEEDBACK_RECEIVE, FEEDBACK_RESPOND, FEEDBACK_RATE,
 })
