@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from motcua.domain.applicant import normalise_email, normalise_national_id, normalise_phone
 from motcua.domain.errors import MotcuaError
-from schemas.catalogue import Channel
+from schemas.catalogue import Channel, TimeLimitView
 from schemas.common import ApiModel, StatusView
 
 
@@ -131,3 +131,15 @@ class UploadTicket(ApiModel):
     method: str = "PUT"
     headers: dict[str, str]
     expires_at: datetime
+
+
+class AppointmentPreview(ApiModel):
+    """What a citizen would be promised if they submitted at ``submitted_at`` (shown before submitting)."""
+
+    procedure_code: str
+    agency_code: str
+    channel: Channel
+    submitted_at: datetime
+    clock_starts_at: datetime = Field(description="Reception: the next working moment for online/post dossiers")
+    appointment_at: datetime
+    time_limit: TimeLimitView

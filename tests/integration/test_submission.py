@@ -218,3 +218,19 @@ def test_catalogue_filters_search_without_diacritics_and_pages(api_client) -> No
     assert api_client.get("/procedures", query={"next_token": "bogus"}).json()["code"] == "PAGE_TOKEN_INVALID"
     assert api_client.get("/procedures/1.001193").json()["name_vi"] == "Thủ tục đăng ký khai sinh"
     assert api_client.get("/procedures/9.999999").json()["code"] == "PROCEDURE_NOT_FOUND"
+
+
+def test_calendar_preview_promises_what_submission_then_gives(api_client, at) -> None:
+    # Friday 27/2/2026 17:30 (after closing), online, 3 working days: counts from Monday 2/3 07:30;
+    # the reception day does not count → Tuesday, Wednesday, Thursday → Thursday 5/3 17:00.
+    at(2026, 2, 27, 17, 30)
+    preview = api_client.get("/calendar/preview", query={
+        "procedure": "1.001612", "agency": COMMUNE, "submitted_at": "2026-02-27T17:30:00+07:00"})
+    assert preview.status == 200, preview.text
+    assert preview.json()["clock_starts_at"] == "2026-03-02T07:30:00+07:00"
+    assert preview.json()["appointment_at"] == "2026-03-05T17:00:00+07:00"
+    submitted = api_client.post("/dossiers", json=submission("1.001612"), headers=submit_headers()).json()
+    assert submitted["appointment_at"] == preview.json()["appointment_at"]
+    naive = api_client.get("/calendar/preview", query={"procedure": "1.001612", "agency": COMMUNE,
+                                                       "submitted_at": "2026-02-27T16:30:00"})
+    assert naive.status == 422

@@ -116,6 +116,18 @@ class Dossier(BaseModel):
         return self.received_at is None
 
 
+def appointment_if_submitted(procedure: Procedure, channel: Channel, submitted_at: datetime,
+                             agency_code: str) -> tuple[datetime, datetime]:
+    """When the clock would start and the appointment the citizen would get (the app shows it before
+    submission; ``open_dossier`` promises the same). At the counter the clock starts at once; otherwise at
+    the next working moment."""
+    if channel is Channel.COUNTER:
+        starts_at = submitted_at
+    else:
+        starts_at = clock.effective_reception(submitted_at, online=True, agency=agency_code)
+    return starts_at, clock.deadline_for(procedure.time_limit.to_domain(), starts_at, agency=agency_code)
+
+
 def open_dossier(
     *,
     dossier_id: str,
@@ -139,9 +151,8 @@ def open_dossier(
         raise error({"procedure_code": procedure.code, "channel": channel.value,
                      "accepted_channels": [c.value for c in procedure.channels]})
     at_counter = channel is Channel.COUNTER
-    starts_at = now if at_counter else clock.effective_reception(now, online=True, agency=agency_code)
+    _, deadline = appointment_if_submitted(procedure, channel, now, agency_code)
     limit = procedure.time_limit.to_domain()
-    deadline = clock.deadline_for(limit, starts_at, agency=agency_code)
     status = DossierStatus.RECEIVED if at_counter else DossierStatus.SUBMITTED
     dossier = Dossier(
         id=dossier_id,

@@ -15,7 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from motcua.data import uploads
 from motcua.data.idempotency import persistence_store
@@ -28,8 +28,8 @@ from motcua.handlers.guards import check_raw_request
 from motcua.service.catalogue import list_agencies, search_procedures
 from motcua.service.dossiers import DossierService, dossier_view, now_vn
 from motcua.settings import settings
-from schemas.api import DossierSubmission, DossierView, TrackingView, UploadRequest, UploadTicket
-from schemas.catalogue import Agency, Level, Procedure
+from schemas.api import AppointmentPreview, DossierSubmission, DossierView, TrackingView, UploadRequest, UploadTicket
+from schemas.catalogue import Agency, Channel, Level, Procedure
 from schemas.common import ErrorBody, Page
 
 logger = Logger()
@@ -110,6 +110,17 @@ def get_procedure(code: str) -> Procedure:
          responses=_errors(422))
 def get_agencies(level: Annotated[Level | None, Query()] = None) -> list[Agency]:
     return list_agencies(service.catalogue, level)
+
+
+@app.get("/calendar/preview", tags=["catalogue"], summary="The appointment a submission now would get",
+         responses=_errors(400, 404))
+def get_calendar_preview(
+    procedure: Annotated[str, Query(pattern=r"^\d\.\d{6}$", description="Procedure code")],
+    submitted_at: Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset; default now")] = None,
+    agency: Annotated[str | None, Query(max_length=40, description="Commune, for commune-level procedures")] = None,
+    channel: Annotated[Channel, Query()] = Channel.ONLINE,
+) -> AppointmentPreview:
+    return service.preview(procedure, agency, channel, submitted_at)
 
 
 # --- submission and tracking -------------------------------------------------------------------------

@@ -11,12 +11,19 @@ from motcua.data.repositories import CatalogueRepository, DossierRepository
 from motcua.domain.access import ensure_can_read
 from motcua.domain.actors import Actor
 from motcua.domain.calendar import VN_TZ
-from motcua.domain.dossier import Applicant, Attachment, Dossier, HistoryEvent, open_dossier
+from motcua.domain.dossier import (
+    Applicant,
+    Attachment,
+    Dossier,
+    HistoryEvent,
+    appointment_if_submitted,
+    open_dossier,
+)
 from motcua.domain.errors import InvalidInput
 from motcua.domain.receipt import receipt_code
 from motcua.domain.status import DossierStatus
-from schemas.api import DossierSubmission, DossierView, HistoryEventView, TrackingView
-from schemas.catalogue import Procedure
+from schemas.api import AppointmentPreview, DossierSubmission, DossierView, HistoryEventView, TrackingView
+from schemas.catalogue import Channel, Procedure
 from schemas.common import StatusView
 
 
@@ -83,6 +90,16 @@ class DossierService:
             )
 
         return self.dossiers.create(agency_code, now, build)
+
+    def preview(self, procedure_code: str, agency_code: str | None, channel: Channel,
+                submitted_at: datetime | None) -> AppointmentPreview:
+        procedure = self.catalogue.procedure(procedure_code)
+        agency = self.competent_agency(procedure, agency_code)
+        at = submitted_at or self.clock()
+        starts_at, appointment = appointment_if_submitted(procedure, channel, at, agency)
+        return AppointmentPreview(procedure_code=procedure.code, agency_code=agency, channel=channel,
+                                  submitted_at=at, clock_starts_at=starts_at, appointment_at=appointment,
+                                  time_limit=procedure.time_limit)
 
     def view(self, dossier_id: str, actor: Actor) -> DossierView:
         dossier = self.dossiers.get(dossier_id)
