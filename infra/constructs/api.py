@@ -1,7 +1,8 @@
 """The HTTP API: one route per declared HttpTrigger, JWT-verified against the Cognito user pool.
 
-Routes use ANY: the Powertools resolver inside the function owns methods, validation and 404/405. CORS
-preflights are answered by API Gateway itself (no authoriser on OPTIONS), for the configured origins.
+Routes are the declared method and path (the authorised catch-all is ``ANY /{proxy+}``; public routes are
+declared one by one and win as the more specific match); the Powertools resolver inside the function owns
+validation and 404/405. CORS preflights are answered by API Gateway itself (no authoriser on OPTIONS).
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 PUBLIC_ROUTE_REASON = (
-    "Declared public (HttpTrigger authorised=False) in infra/declaration.py: e.g. tracking by receipt code "
-    "and the procedure catalogue, which citizens read without an account. The handler exposes no personal "
-    "data on these routes."
+    "Declared public (HttpTrigger authorised=False) in infra/declaration.py: tracking by receipt code, the "
+    "procedure catalogue, health, which citizens read without an account. The handler exposes no personal "
+    "data on these routes, and the stage throttles them like every route."
 )
 
 
@@ -122,7 +123,7 @@ class Api(Construct):
             for trigger in triggers:
                 for route in self.http_api.add_routes(
                     path=trigger.path,
-                    methods=[apigwv2.HttpMethod.ANY],
+                    methods=[apigwv2.HttpMethod(getattr(trigger, "method", "ANY").upper())],
                     integration=integration,
                     authorizer=self.authorizer if trigger.authorised else apigwv2.HttpNoneAuthorizer(),
                 ):

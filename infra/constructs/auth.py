@@ -65,8 +65,8 @@ class Auth(Construct):
             "lock out those without an authenticator app. Officials' MFA enrolment is an operational "
             "policy (issue 5), enforced at onboarding.",
         )
-        for rule in ("AwsSolutions-COG3", "AwsSolutions-COG8"):
-            acknowledge(self.user_pool, rule, PLUS_PLAN_REASON)
+        # COG8 (cdk-nag 3) asks for the PLUS plan, which is what carries threat protection.
+        acknowledge(self.user_pool, "AwsSolutions-COG8", PLUS_PLAN_REASON)
         readable = (
             cognito.ClientAttributes()
             .with_standard_attributes(email=True, email_verified=True, fullname=True, phone_number=True)

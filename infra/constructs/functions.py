@@ -160,10 +160,14 @@ class Functions(Construct):
         match permission.kind:
             case "table":
                 table = r.table(permission.name)
-                resources = [table.table_arn]
-                if "read" in _split(permission.access):  # queries may use any of the table's indexes
-                    resources += [f"{table.table_arn}/index/{index}" for index in r.table_indexes]
-                actions = _actions(TABLE_ACTIONS, permission)
+                _actions(TABLE_ACTIONS, permission)  # validates the access
+                for part in _split(permission.access):
+                    # Queries may use any of the table's indexes; writes go to the table only.
+                    indexes = [f"{table.table_arn}/index/{i}" for i in r.table_indexes] if part == "read" else []
+                    role.add_to_policy(
+                        iam.PolicyStatement(actions=list(TABLE_ACTIONS[part]), resources=[table.table_arn, *indexes])
+                    )
+                return
             case "queue":
                 resources = [r.queue(permission.name).queue_arn]
                 actions = _actions(QUEUE_ACTIONS, permission)

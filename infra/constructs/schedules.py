@@ -2,16 +2,20 @@
 
 Scheduler retries a failed invocation a few times, then parks the event in a dead-letter queue that is
 alarmed like every other DLQ (a missed SLA sweep must be seen, not silently lost).
+
+Written with the L1 ``CfnSchedule`` and one role per scheduled function: the L2 ``LambdaInvoke`` target
+also grants ``<function arn>:*`` (every version and alias), a wildcard we neither need nor want to
+acknowledge.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import TimeZone
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -31,7 +35,7 @@ class Schedules(Construct):
         functions: Mapping[str, lambda_.IFunction],
     ) -> None:
         super().__init__(scope, construct_id)
-        self.schedules: list[scheduler.Schedule] = []
+        self.schedules: list[scheduler.CfnSchedule] = []
         self.group = scheduler.ScheduleGroup(self, "Group")
         self.dlq = sqs.Queue(
             self,
@@ -46,24 +50,46 @@ class Schedules(Construct):
             "This queue is itself a dead-letter queue: EventBridge Scheduler's, for failed invocations of "
             "scheduled functions (alarmed in Monitoring).",
         )
+        account = Stack.of(self).account
         for spec in declared:
             triggers = [t for t in spec.triggers if isinstance(t, d.ScheduleTrigger)]
+            if not triggers:
+                continue
+            name = construct_name(spec.name)
+            function = functions[spec.name]
+            role = iam.Role(
+                self,
+                f"{name}InvokeRole",
+                description=f"EventBridge Scheduler: invoke the {spec.name} function, park failures in the DLQ",
+                # Confused-deputy guard: only this account's schedules may assume it.
+                assumed_by=iam.ServicePrincipal(
+                    "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": account}}
+                ),
+            )
+            role.add_to_policy(
+                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[function.function_arn])
+            )
+            role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.dlq.queue_arn]))
             for number, trigger in enumerate(triggers, start=1):
                 suffix = "" if len(triggers) == 1 else str(number)
                 self.schedules.append(
-                    scheduler.Schedule(
+                    scheduler.CfnSchedule(
                         self,
-                        f"{construct_name(spec.name)}Schedule{suffix}",
+                        f"{name}Schedule{suffix}",
                         description=f"{spec.name}: {trigger.expression} ({trigger.timezone})",
-                        schedule=scheduler.ScheduleExpression.expression(
-                            trigger.expression, TimeZone.of(trigger.timezone)
-                        ),
-                        schedule_group=self.group,
-                        target=targets.LambdaInvoke(
-                            functions[spec.name],
-                            dead_letter_queue=self.dlq,
-                            retry_attempts=c.SCHEDULE_RETRY_ATTEMPTS,
-                            max_event_age=c.SCHEDULE_MAX_EVENT_AGE,
+                        schedule_expression=trigger.expression,
+                        schedule_expression_timezone=trigger.timezone,
+                        flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+                        group_name=self.group.schedule_group_name,
+                        state="ENABLED",
+                        target=scheduler.CfnSchedule.TargetProperty(
+                            arn=function.function_arn,
+                            role_arn=role.role_arn,
+                            dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=self.dlq.queue_arn),
+                            retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                                maximum_retry_attempts=c.SCHEDULE_RETRY_ATTEMPTS,
+                                maximum_event_age_in_seconds=int(c.SCHEDULE_MAX_EVENT_AGE.to_seconds()),
+                            ),
                         ),
                     )
                 )

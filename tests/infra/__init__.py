@@ -1,0 +1,129 @@
+"""Infrastructure tests: assertions on the synthesised template, cdk-nag and cfn-lint.
+
+Synthesis costs seconds (jsii boots node, then aws-cdk-lib), so each variant is synthesised once per test
+process and cached here; the test modules wrap it in module-scoped fixtures. Two variants:
+
+- ``project``: the stack from the real ``infra/declaration.py``.
+- ``extended``: the same plus what the roadmap adds (queue consumers, the 5-minute SLA sweep, the monthly
+  index cron in Asia/Ho_Chi_Minh, a notifier with e-mail and SMS, a public route, a second bucket), to
+  prove that declaring them is enough: the stack code needs no change, and cdk-nag still passes.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from infra import declaration as d
+from infra.stack import StackDeclaration
+
+TIMEZONE = "Asia/Ho_Chi_Minh"
+
+EXTENDED = StackDeclaration(
+    functions=(
+        *(
+            replace(f, triggers=(*f.triggers, d.HttpTrigger("/feedback/public", authorised=False, method="GET")))
+            if any(isinstance(t, d.HttpTrigger) for t in f.triggers)
+            else f
+            for f in d.FUNCTIONS
+        ),
+        d.Function(
+            name="actions-consumer",
+            handler="motcua.handlers.actions.handler",
+            description="Officials' actions from the FIFO queue",
+            triggers=(d.QueueTrigger("actions", batch_size=10),),
+            permissions=(
+                d.Permission("table", "main", "read_write"),
+                d.Permission("queue", "notifications", "send"),
+            ),
+            environment={"NOTIFICATIONS_QUEUE_URL": d.Ref("queue_url", "notifications")},
+        ),
+        d.Function(
+            name="sla-sweep",
+            handler="motcua.handlers.sla.handler",
+            description="SLA timers: warnings and breaches that are due",
+            triggers=(d.ScheduleTrigger("rate(5 minutes)", local_every_s=60),),
+            permissions=(d.Permission("table", "main", "read_write"),),
+            timeout_s=120,
+        ),
+        d.Function(
+            name="monthly-index",
+            handler="motcua.handlers.index.handler",
+            description="The monthly index, at 00:05 on the 1st, Vietnam time",
+            triggers=(d.ScheduleTrigger("cron(5 0 1 * ? *)", timezone=TIMEZONE),),
+            permissions=(d.Permission("table", "main", "read"), d.Permission("bucket", "reports", "write")),
+            environment={"REPORTS_BUCKET": d.Ref("bucket", "reports")},
+            memory_mb=1024,
+            timeout_s=300,
+        ),
+        d.Function(
+            name="notifier",
+            handler="motcua.handlers.notifier.handler",
+            description="Status-change notifications: e-mail (SES), SMS and push (SNS)",
+            triggers=(d.QueueTrigger("notifications", batch_size=20, max_batching_window_s=5),),
+            permissions=(
+                d.Permission("table", "main", "read"),
+                d.Permission("email", "main", "send"),
+                d.Permission("sms", "citizens", "send"),
+                d.Permission("queue", "notifications", "consume"),
+            ),
+            environment={
+                "SENDER": d.Ref("sender", "main"),
+                "PUSH_TOPIC_ARN": d.Ref("topic", "push"),
+                "PORTAL_URL": d.Ref("setting", "portal_url"),
+            },
+        ),
+    ),
+    queues=(*d.QUEUES, d.Queue("notifications", max_receive_count=5)),
+    buckets=(*d.BUCKETS, d.Bucket("reports", "monthly index reports")),
+)
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    outdir: Path
+    template: dict[str, Any] | None
+    error: Exception | None
+    app: Any
+    stack: Any
+
+    def require(self) -> dict[str, Any]:
+        """The template, or the synthesis error (e.g. an unacknowledged cdk-nag finding) as the failure."""
+        if self.error is not None:
+            raise AssertionError(f"synthesis failed: {self.error}") from self.error
+        assert self.template is not None
+        return self.template
+
+
+def _scratch(prefix: str) -> Path:
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+@cache
+def synthesise(variant: str = "project", *, audit: bool = False) -> Synthesis:
+    """Build the app (cdk-nag on) for a variant and synthesise it once; failures are cached too.
+
+    ``audit=True`` builds without any acknowledgment and does not synthesise: for the stale-ack check.
+    """
+    from infra.app import build_app  # late: importing aws_cdk boots jsii, only for tests that need it
+
+    declaration = EXTENDED if variant == "extended" else None
+    outdir = _scratch(f"motcua-cdk-{variant}-")
+    context = {"motcua:auditAcknowledgments": "true"} if audit else None
+    app = stack = None
+    try:
+        app, stack = build_app(outdir, context=context, declaration=declaration, nag=not audit)
+        if audit:
+            return Synthesis(outdir=outdir, template=None, error=None, app=app, stack=stack)
+        assembly = app.synth()
+    except Exception as error:  # jsii wraps everything in RuntimeError; keep it for every test to report
+        return Synthesis(outdir=outdir, template=None, error=error, app=app, stack=stack)
+    template = assembly.get_stack_by_name(stack.stack_name).template
+    return Synthesis(outdir=outdir, template=template, error=None, app=app, stack=stack)

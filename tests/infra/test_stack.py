@@ -1,0 +1,412 @@
+"""The synthesised template says what the declaration says: table, functions, roles, queues, API, alarms.
+
+Given the stack synthesised once per session (``tests.infra.synthesise``), when we look at its template,
+then every declared resource is there with the properties the design requires.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from infra import declaration as d
+from infra.constructs.functions import BUCKET_ACTIONS, TABLE_ACTIONS
+from infra.stack import StackDeclaration
+from motcua.data import table as schema
+from tests.infra import EXTENDED, TIMEZONE, Synthesis, synthesise
+
+PROJECT = StackDeclaration()
+VARIANTS = {"project": PROJECT, "extended": EXTENDED}
+
+
+@pytest.fixture(scope="module", params=sorted(VARIANTS))
+def variant(request: pytest.FixtureRequest) -> tuple[StackDeclaration, Synthesis]:
+    return VARIANTS[request.param], synthesise(request.param)
+
+
+@pytest.fixture(scope="module")
+def project() -> dict[str, Any]:
+    return synthesise("project").require()
+
+
+@pytest.fixture(scope="module")
+def extended() -> dict[str, Any]:
+    return synthesise("extended").require()
+
+
+def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def function_by_handler(template: dict[str, Any], handler: str) -> tuple[str, dict[str, Any]]:
+    found = [
+        (k, r) for k, r in resources(template, "AWS::Lambda::Function").items() if r["Properties"]["Handler"] == handler
+    ]
+    assert len(found) == 1, f"expected one function with handler {handler}, found {len(found)}"
+    return found[0]
+
+
+def role_statements(template: dict[str, Any], function_logical_id: str) -> list[dict[str, Any]]:
+    """Every policy statement attached to the function's own role."""
+    role_id = template["Resources"][function_logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements: list[dict[str, Any]] = []
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    role = template["Resources"][role_id]["Properties"]
+    for inline in role.get("Policies", []):
+        statements += inline["PolicyDocument"]["Statement"]
+    return statements
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# --- the table ---------------------------------------------------------------------------------------
+
+
+def test_the_table_has_the_data_layers_keys_indexes_and_ttl(project: dict[str, Any]) -> None:
+    tables = resources(project, "AWS::DynamoDB::Table")
+    assert len(tables) == 1
+    (table,) = tables.values()
+    props = table["Properties"]
+    assert props["KeySchema"] == [
+        {"AttributeName": schema.PARTITION_KEY, "KeyType": "HASH"},
+        {"AttributeName": schema.SORT_KEY, "KeyType": "RANGE"},
+    ]
+    assert {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]} == {
+        name: "S" for name in schema.key_attributes()
+    }
+    indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {i.name for i in schema.GLOBAL_INDEXES}
+    for index in schema.GLOBAL_INDEXES:
+        assert indexes[index.name]["KeySchema"] == [
+            {"AttributeName": index.partition_key, "KeyType": "HASH"},
+            {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+        ]
+        assert indexes[index.name]["Projection"] == {"ProjectionType": "ALL"}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": schema.TTL_ATTRIBUTE, "Enabled": True}
+
+
+def test_the_table_is_on_demand_streamed_recoverable_encrypted_and_kept(project: dict[str, Any]) -> None:
+    (table,) = resources(project, "AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    # SSE enabled with no key given: the AWS-managed KMS key (aws/dynamodb), not the AWS-owned default.
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["SSESpecification"].get("SSEType", "KMS") == "KMS"
+    assert "KMSMasterKeyId" not in props["SSESpecification"]
+    assert props["DeletionProtectionEnabled"] is True
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_the_table_matches_what_the_local_runner_creates(project: dict[str, Any]) -> None:
+    # Given the CreateTable request the local stack uses, the deployed table has the same shape.
+    local = schema.create_table_request("any")
+    (table,) = resources(project, "AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert props["KeySchema"] == local["KeySchema"]
+    assert sorted(props["AttributeDefinitions"], key=str) == sorted(local["AttributeDefinitions"], key=str)
+    assert sorted(props["GlobalSecondaryIndexes"], key=str) == sorted(local["GlobalSecondaryIndexes"], key=str)
+
+
+# --- functions and their roles -----------------------------------------------------------------------
+
+
+def test_one_function_per_declared_function(variant: tuple[StackDeclaration, Synthesis]) -> None:
+    declared, synthesis = variant
+    template = synthesis.require()
+    functions = resources(template, "AWS::Lambda::Function")
+    assert sorted(f["Properties"]["Handler"] for f in functions.values()) == sorted(
+        f.handler for f in declared.functions
+    )
+    for spec in declared.functions:
+        _, function = function_by_handler(template, spec.handler)
+        props = function["Properties"]
+        assert props["Runtime"] in {"python3.11", "python3.12"}
+        assert props["Architectures"] == ["arm64"]
+        assert props["MemorySize"] == spec.memory_mb
+        assert props["Timeout"] == spec.timeout_s
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert len(props["Layers"]) == 1
+        assert props["LoggingConfig"]["LogFormat"] == "JSON"
+
+
+def test_functions_get_the_declared_environment_resolved_to_real_names(project: dict[str, Any]) -> None:
+    spec = d.function("api")
+    _, function = function_by_handler(project, spec.handler)
+    variables = function["Properties"]["Environment"]["Variables"]
+    expected_keys = set(d.COMMON_ENVIRONMENT) | set(spec.environment)
+    assert set(variables) == expected_keys
+    (table_id,) = resources(project, "AWS::DynamoDB::Table")
+    assert variables["TABLE_NAME"] == {"Ref": table_id}
+    for key, value in {**d.COMMON_ENVIRONMENT, **spec.environment}.items():
+        if isinstance(value, str):
+            assert variables[key] == value
+        elif value.kind == "bucket":
+            assert variables[key]["Ref"] in resources(project, "AWS::S3::Bucket")
+
+
+def test_every_reference_kind_resolves(extended: dict[str, Any]) -> None:
+    _, notifier = function_by_handler(extended, "motcua.handlers.notifier.handler")
+    variables = notifier["Properties"]["Environment"]["Variables"]
+    assert variables["SENDER"] == "no-reply@motcua.example"  # cdk.json context motcua:senders
+    assert variables["PUSH_TOPIC_ARN"]["Ref"] in resources(extended, "AWS::SNS::Topic")
+    # A setting absent from the context is read from SSM when CloudFormation deploys.
+    parameter = extended["Parameters"][variables["PORTAL_URL"]["Ref"]]
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+    assert parameter["Default"] == "/motcua/settings/portal_url"
+    _, consumer = function_by_handler(extended, "motcua.handlers.actions.handler")
+    queue_url = consumer["Properties"]["Environment"]["Variables"]["NOTIFICATIONS_QUEUE_URL"]
+    assert queue_url["Ref"] in resources(extended, "AWS::SQS::Queue")
+
+
+def test_each_function_has_its_own_role_without_managed_policies(
+    variant: tuple[StackDeclaration, Synthesis],
+) -> None:
+    declared, synthesis = variant
+    template = synthesis.require()
+    roles = [
+        function_by_handler(template, f.handler)[1]["Properties"]["Role"]["Fn::GetAtt"][0] for f in declared.functions
+    ]
+    assert len(set(roles)) == len(roles)
+    for role_id in roles:
+        role = template["Resources"][role_id]["Properties"]
+        assert "ManagedPolicyArns" not in role
+        assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+
+
+def test_roles_are_least_privilege(variant: tuple[StackDeclaration, Synthesis]) -> None:
+    declared, synthesis = variant
+    template = synthesis.require()
+    allowed_table_actions = {a for group in TABLE_ACTIONS.values() for a in group}
+    for spec in declared.functions:
+        logical_id, _ = function_by_handler(template, spec.handler)
+        statements = role_statements(template, logical_id)
+        actions = [a for s in statements for a in as_list(s["Action"])]
+        assert all(s["Effect"] == "Allow" for s in statements)
+        assert not [a for a in actions if "*" in a and a != "xray:*"], f"{spec.name}: wildcard action"
+        assert "dynamodb:Scan" not in actions
+        assert {a for a in actions if a.startswith("dynamodb:")} <= allowed_table_actions
+        # Resource "*" only where AWS offers nothing narrower: X-Ray, and SMS for declared senders.
+        for statement in statements:
+            if "*" in as_list(statement["Resource"]):
+                assert set(as_list(statement["Action"])) <= {
+                    "xray:PutTraceSegments",
+                    "xray:PutTelemetryRecords",
+                    "sns:Publish",
+                }, statement
+        has_sms = any(p.kind == "sms" for p in spec.permissions)
+        assert ("sns:Publish" in actions) == has_sms
+
+
+def test_table_access_follows_the_declared_permission(extended: dict[str, Any]) -> None:
+    # Given monthly-index declared table "read" only, when we read its role, then it cannot write.
+    logical_id, _ = function_by_handler(extended, "motcua.handlers.index.handler")
+    actions = {a for s in role_statements(extended, logical_id) for a in as_list(s["Action"])}
+    assert set(TABLE_ACTIONS["read"]) <= actions
+    assert not (set(TABLE_ACTIONS["write"]) - set(TABLE_ACTIONS["read"])) & actions
+    assert set(BUCKET_ACTIONS["write"]) <= actions
+    assert not set(BUCKET_ACTIONS["read"]) & actions
+    # And read_write writes only to the table, not to its indexes.
+    logical_id, _ = function_by_handler(extended, "motcua.handlers.sla.handler")
+    for statement in role_statements(extended, logical_id):
+        if "dynamodb:PutItem" in as_list(statement["Action"]):
+            assert "/index/" not in json.dumps(statement["Resource"])
+
+
+def test_email_is_limited_to_the_declared_sender(extended: dict[str, Any]) -> None:
+    logical_id, _ = function_by_handler(extended, "motcua.handlers.notifier.handler")
+    (email,) = [s for s in role_statements(extended, logical_id) if "ses:SendEmail" in as_list(s["Action"])]
+    assert email["Condition"] == {"StringEquals": {"ses:FromAddress": "no-reply@motcua.example"}}
+    assert "identity/no-reply@motcua.example" in json.dumps(email["Resource"])
+
+
+# --- queues --------------------------------------------------------------------------------------------
+
+
+def test_every_declared_queue_has_a_dlq_with_the_declared_redrive(
+    variant: tuple[StackDeclaration, Synthesis],
+) -> None:
+    declared, synthesis = variant
+    template = synthesis.require()
+    queues = resources(template, "AWS::SQS::Queue")
+    with_redrive = {k: q for k, q in queues.items() if "RedrivePolicy" in q["Properties"]}
+    assert len(with_redrive) == len(declared.queues)
+    by_visibility = sorted(with_redrive.values(), key=lambda q: q["Properties"]["VisibilityTimeout"])
+    for spec, queue in zip(sorted(declared.queues, key=lambda q: q.visibility_timeout_s), by_visibility, strict=True):
+        props = queue["Properties"]
+        assert props["VisibilityTimeout"] == spec.visibility_timeout_s
+        assert props["MessageRetentionPeriod"] == spec.retention_days * 86400
+        assert props["RedrivePolicy"]["maxReceiveCount"] == spec.max_receive_count
+        dlq = queues[props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]]["Properties"]
+        assert props.get("FifoQueue", False) is spec.fifo
+        assert dlq.get("FifoQueue", False) is spec.fifo  # a FIFO queue's DLQ must be FIFO too
+        assert dlq["MessageRetentionPeriod"] == 14 * 86400
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+
+
+def test_queues_refuse_plain_http(project: dict[str, Any]) -> None:
+    for policy in resources(project, "AWS::SQS::QueuePolicy").values():
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_queue_consumers_report_batch_item_failures(extended: dict[str, Any]) -> None:
+    mappings = resources(extended, "AWS::Lambda::EventSourceMapping")
+    triggers = [(f, t) for f in EXTENDED.functions for t in f.triggers if isinstance(t, d.QueueTrigger)]
+    assert len(mappings) == len(triggers)
+    for spec, trigger in triggers:
+        logical_id, _ = function_by_handler(extended, spec.handler)
+        (mapping,) = [
+            m["Properties"] for m in mappings.values() if m["Properties"]["FunctionName"] == {"Ref": logical_id}
+        ]
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["BatchSize"] == trigger.batch_size
+        assert mapping.get("MaximumBatchingWindowInSeconds", 0) == trigger.max_batching_window_s
+
+
+# --- the API and auth ------------------------------------------------------------------------------------
+
+
+def test_the_http_api_verifies_cognito_jwts(project: dict[str, Any]) -> None:
+    template = Template.from_json(project)
+    template.resource_count_is("AWS::ApiGatewayV2::Api", 1)
+    template.has_resource_properties("AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP"})
+    (pool_id,) = resources(project, "AWS::Cognito::UserPool")
+    (client_id,) = resources(project, "AWS::Cognito::UserPoolClient")
+    (authorizer,) = resources(project, "AWS::ApiGatewayV2::Authorizer").values()
+    props = authorizer["Properties"]
+    assert props["AuthorizerType"] == "JWT"
+    assert props["IdentitySource"] == ["$request.header.Authorization"]
+    assert props["JwtConfiguration"]["Audience"] == [{"Ref": client_id}]
+    assert pool_id in json.dumps(props["JwtConfiguration"]["Issuer"])
+
+
+def test_routes_follow_the_declared_http_triggers(variant: tuple[StackDeclaration, Synthesis]) -> None:
+    declared, synthesis = variant
+    template = synthesis.require()
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"] for r in resources(template, "AWS::ApiGatewayV2::Route").values()
+    }
+    triggers = [t for f in declared.functions for t in f.triggers if isinstance(t, d.HttpTrigger)]
+    assert set(routes) == {f"{t.method} {t.path}" for t in triggers}
+    assert "ANY /{proxy+}" in routes
+    for trigger in triggers:
+        route = routes[f"{trigger.method} {trigger.path}"]
+        if trigger.authorised:
+            assert route["AuthorizationType"] == "JWT"
+            assert "AuthorizerId" in route
+        else:
+            assert route["AuthorizationType"] == "NONE"
+
+
+def test_the_stage_logs_access_and_throttles(project: dict[str, Any]) -> None:
+    (stage,) = resources(project, "AWS::ApiGatewayV2::Stage").values()
+    props = stage["Properties"]
+    assert props["StageName"] == "$default"
+    assert props["AutoDeploy"] is True
+    assert props["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0] in resources(project, "AWS::Logs::LogGroup")
+    access_log = json.loads(props["AccessLogSettings"]["Format"])
+    assert {"requestId", "status", "routeKey"} <= set(access_log)
+    assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    assert props["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
+
+
+def test_the_user_pool_has_the_roles_and_keeps_the_agency_admin_only(project: dict[str, Any]) -> None:
+    from infra.constructs.auth import USER_ROLES
+
+    groups = {g["Properties"]["GroupName"] for g in resources(project, "AWS::Cognito::UserPoolGroup").values()}
+    assert groups == set(USER_ROLES)
+    assert {"citizen", "reception_officer", "processing_officer", "agency_leader", "inspector"} <= groups
+    (pool,) = resources(project, "AWS::Cognito::UserPool").values()
+    assert pool["Properties"]["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    assert pool["DeletionPolicy"] == "Retain"
+    assert any(s["Name"] == "agency" for s in pool["Properties"]["Schema"])
+    (client,) = resources(project, "AWS::Cognito::UserPoolClient").values()
+    assert client["Properties"]["GenerateSecret"] is False
+    assert "custom:agency" in client["Properties"]["ReadAttributes"]
+    assert "custom:agency" not in client["Properties"]["WriteAttributes"]
+
+
+# --- schedules ------------------------------------------------------------------------------------------
+
+
+def test_schedules_fire_in_the_declared_time_zone(extended: dict[str, Any]) -> None:
+    schedules = resources(extended, "AWS::Scheduler::Schedule")
+    triggers = [(f, t) for f in EXTENDED.functions for t in f.triggers if isinstance(t, d.ScheduleTrigger)]
+    assert len(schedules) == len(triggers)
+    by_expression = {s["Properties"]["ScheduleExpression"]: s["Properties"] for s in schedules.values()}
+    assert set(by_expression) == {"rate(5 minutes)", "cron(5 0 1 * ? *)"}
+    for spec, trigger in triggers:
+        props = by_expression[trigger.expression]
+        assert props["ScheduleExpressionTimezone"] == TIMEZONE
+        assert props["State"] == "ENABLED"
+        assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
+        logical_id, _ = function_by_handler(extended, spec.handler)
+        assert props["Target"]["Arn"] == {"Fn::GetAtt": [logical_id, "Arn"]}
+        assert "Arn" in props["Target"]["DeadLetterConfig"]
+        assert props["Target"]["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+
+
+def test_no_schedule_resources_without_schedule_triggers(project: dict[str, Any]) -> None:
+    has_schedules = any(isinstance(t, d.ScheduleTrigger) for f in d.FUNCTIONS for t in f.triggers)
+    assert bool(resources(project, "AWS::Scheduler::Schedule")) == has_schedules
+
+
+# --- monitoring ------------------------------------------------------------------------------------------
+
+
+def test_alarms_on_dlq_depth_api_5xx_and_function_errors(variant: tuple[StackDeclaration, Synthesis]) -> None:
+    declared, synthesis = variant
+    template = synthesis.require()
+    alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    (topic_id,) = [
+        k
+        for k, t in resources(template, "AWS::SNS::Topic").items()
+        if "KmsMasterKeyId" in t["Properties"] and "Fn::GetAtt" in t["Properties"]["KmsMasterKeyId"]
+    ]
+    for alarm in alarms:
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+    depth = [a for a in alarms if a["MetricName"] == "ApproximateNumberOfMessagesVisible"]
+    has_schedules = any(isinstance(t, d.ScheduleTrigger) for f in declared.functions for t in f.triggers)
+    assert len(depth) == len(declared.queues) + (1 if has_schedules else 0)
+    assert all(a["Threshold"] == 1 and a["Namespace"] == "AWS/SQS" for a in depth)
+    (api_5xx,) = [a for a in alarms if a["MetricName"] == "5xx"]
+    assert api_5xx["Namespace"] == "AWS/ApiGateway"
+    assert api_5xx["Statistic"] == "Sum"
+    errors = [a for a in alarms if a["MetricName"] == "Errors"]
+    assert len(errors) == len(declared.functions)
+
+
+# --- assets and outputs ------------------------------------------------------------------------------------
+
+
+def test_the_code_asset_holds_motcua_and_schemas_only(project: dict[str, Any]) -> None:
+    synthesis = synthesise("project")
+    _, function = function_by_handler(project, d.function("api").handler)
+    asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    manifest = json.loads((synthesis.outdir / "Motcua.assets.json").read_text())
+    asset_dir = synthesis.outdir / manifest["files"][asset_hash]["source"]["path"]
+    assert sorted(p.name for p in asset_dir.iterdir()) == ["motcua", "schemas"]
+    assert (asset_dir / "motcua" / "handlers" / "__init__.py").is_file()
+    assert (asset_dir / "schemas" / "__init__.py").is_file()
+    assert not list(asset_dir.rglob("__pycache__"))
+    module, _, attribute = d.function("api").handler.rpartition(".")
+    assert (asset_dir / Path(*module.split("."))).with_suffix(".py").is_file(), attribute
+
+
+def test_outputs_name_what_clients_and_end_to_end_tests_need(project: dict[str, Any]) -> None:
+    outputs = set(project["Outputs"])
+    assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "AlarmTopicArn"} <= outputs
+    assert {"UploadsBucketName", "ActionsQueueUrl", "ActionsDlqQueueUrl"} <= outputs
