@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-log = logging.getLogger("motcua.local")
+log = logging.getLogger("infra.local")
 
 HOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +46,9 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """No one listens on it (connections of a just-stopped run, in TIME_WAIT, do not count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from infra import declaration
 from infra.local import ACCOUNT_ID, Invoker, invoker_for
 
-log = logging.getLogger("motcua.local")
+log = logging.getLogger("infra.local")
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 3000

@@ -22,7 +22,7 @@ from infra import declaration
 from infra.declaration import Function, Queue, QueueTrigger
 from infra.local import REGION, Invoker, invoker_for
 
-log = logging.getLogger("motcua.local")
+log = logging.getLogger("infra.local")
 
 RECEIVE_WAIT_S = 1  # Lambda long-polls for 20 s; 1 s keeps Ctrl-C prompt at the same near-zero idle cost
 SQS_MAX_RECEIVE = 10

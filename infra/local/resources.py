@@ -32,7 +32,7 @@ from infra.local.env import (
 )
 from motcua.data.table import TTL_ATTRIBUTE, create_table_request
 
-log = logging.getLogger("motcua.local")
+log = logging.getLogger("infra.local")
 _session = boto3.session.Session()
 _session_lock = threading.Lock()
 

@@ -20,7 +20,7 @@ from infra.declaration import Function, ScheduleTrigger
 from infra.local import ACCOUNT_ID, REGION, Invoker, invoker_for
 from infra.local.resources import SCHEDULE_GROUP, schedule_name
 
-log = logging.getLogger("motcua.local")
+log = logging.getLogger("infra.local")
 
 
 def schedule_arn(name: str) -> str:

@@ -1,0 +1,57 @@
+"""`python -m infra.local run|engines|fire|token`: the local stack's command line (`make run` is `run`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from infra.local import runner
+
+
+def _fire(args: argparse.Namespace) -> int:
+    # Against the engines of a running `make run`, from this process: the handler sees the same environment.
+    from infra.local.env import local_environment
+    from infra.local.scheduler import fire
+
+    runner.configure_logging()
+    os.environ.update(local_environment(runner.fixed_endpoints()))
+    result = fire(args.function, args.index)
+    print(json.dumps(result, ensure_ascii=False, default=str))
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    print(runner.local_identity().issue(args.subject, args.role, args.agency, ttl_s=args.ttl_hours * 3600))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.local", description="Motcua's local stack")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser("run", help="the whole stack: engines, resources, catalogue, API, pollers, schedules")
+    run.add_argument("--in-memory", action="store_true", help="do not persist DynamoDB under .local/")
+    engines = commands.add_parser("engines", help="only DynamoDB Local and moto, with the resources created")
+    engines.add_argument("--in-memory", action="store_true", help="do not persist DynamoDB under .local/")
+    fire = commands.add_parser("fire", help="invoke a scheduled function now, against a running `make run`")
+    fire.add_argument("function", help="declared function name")
+    fire.add_argument("--index", type=int, default=0, help="which of its schedules (default: the first)")
+    token = commands.add_parser("token", help="print a bearer token the local API accepts")
+    token.add_argument("--subject", default=runner.DEMO_SUBJECT)
+    token.add_argument("--role", default="citizen", help="citizen, reception_officer, processing_officer, ...")
+    token.add_argument("--agency", default=None, help="agency code (officials)")
+    token.add_argument("--ttl-hours", type=int, default=8)
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        return runner.run(in_memory=args.in_memory)
+    if args.command == "engines":
+        return runner.run(engines_only=True, in_memory=args.in_memory)
+    if args.command == "fire":
+        return _fire(args)
+    return _token(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

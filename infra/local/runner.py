@@ -1,0 +1,239 @@
+"""`make run`: the whole stack on 127.0.0.1, from the one declaration, until Ctrl-C.
+
+DynamoDB Local persists under ``.local/dynamodb`` (a restart loses nothing); moto starts empty and the
+queues, buckets, identities and schedules are created again. The API listens on 127.0.0.1:3000
+(``MOTCUA_API_PORT``), queue pollers and scheduled functions run on threads of this process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from infra.local.engines import REPO_ROOT, EngineError, port_is_free, start_engines
+from infra.local.env import Endpoints, local_environment
+from infra.local.http_adapter import DEFAULT_PORT, HttpAdapter, TokenVerifier, http_routes
+from infra.local.pollers import queue_pollers
+from infra.local.resources import client, create_all
+from infra.local.scheduler import LocalScheduler
+
+log = logging.getLogger("infra.local")
+
+LOCAL_DIR = REPO_ROOT / ".local"
+DEMO_SUBJECT = "citizen-demo"
+DEMO_TOKEN_TTL_S = 7 * 24 * 3600
+# An online-capable commune procedure and a commune that offers it, both in the seed catalogue.
+DEMO_PROCEDURE = "1.001193"
+DEMO_AGENCY = "000.20.01.H36"
+
+
+def _port(variable: str, default: int) -> int:
+    value = os.environ.get(variable)
+    return int(value) if value else default
+
+
+def ports() -> dict[str, int]:
+    return {
+        "api": _port("MOTCUA_API_PORT", DEFAULT_PORT),
+        "dynamodb": _port("MOTCUA_DYNAMODB_PORT", 8000),
+        "moto": _port("MOTCUA_MOTO_PORT", 5000),
+    }
+
+
+def fixed_endpoints() -> Endpoints:
+    """Where a running `make run` serves its engines (for `python -m infra.local fire|token`)."""
+    p = ports()
+    return Endpoints(dynamodb=f"http://127.0.0.1:{p['dynamodb']}", moto=f"http://127.0.0.1:{p['moto']}")
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("botocore", "boto3", "urllib3", "pynamodb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def local_identity() -> Any:
+    """The local stand-in for Cognito + the JWT authoriser; its key persists under .local/identity."""
+    from infra.local.identity import LocalIdentity
+
+    return LocalIdentity.load_or_create(LOCAL_DIR / "identity")
+
+
+def demo_token(identity: Any) -> str:
+    from motcua.domain.actors import Role
+
+    return str(identity.issue(DEMO_SUBJECT, Role.CITIZEN, ttl_s=DEMO_TOKEN_TTL_S))
+
+
+def seed_catalogue() -> None:
+    """`motcua seed` (idempotent); a stack without a catalogue still starts, with a warning."""
+    try:
+        from motcua import cli
+
+        code = cli.main(["seed"])
+    except SystemExit as exited:  # argparse's answer to an unknown command
+        code = exited.code if isinstance(exited.code, int) else 1
+    except Exception:
+        log.warning("could not seed the catalogue", exc_info=True)
+        return
+    if code != 0:
+        log.warning("`motcua seed` failed (exit %s): the catalogue may be empty or incomplete", code)
+
+
+def example_commands(url: str, token: str) -> str:
+    """The three example requests printed at start-up (and shown in the README): keep them working."""
+    body = json.dumps(
+        {
+            "procedure_code": DEMO_PROCEDURE,
+            "agency_code": DEMO_AGENCY,
+            "channel": "online",
+            "applicant": {
+                "full_name": "Nguyễn Thị Hằng",
+                "national_id": "079203001234",
+                "phone": "0912345678",
+                "email": "hang.nguyen@example.vn",
+                "address": "12 Trần Phú, phường Xuân Hương - Đà Lạt",
+            },
+            "attachments": [],
+        },
+        ensure_ascii=False,
+    )
+    return f"""\
+  export MOTCUA_TOKEN='{token}'
+
+  # 1. The catalogue, commune level (public)
+  curl -s '{url}/procedures?level=commune'
+
+  # 2. Submit a dossier for procedure {DEMO_PROCEDURE} (a citizen's token; the Idempotency-Key makes retries safe)
+  curl -s -X POST '{url}/dossiers' \\
+    -H "Authorization: Bearer $MOTCUA_TOKEN" -H "Idempotency-Key: demo-$(date +%s)" \\
+    -H 'Content-Type: application/json' \\
+    -d '{body}' | tee /dev/stderr | python3 -c 'import json,sys; print(json.load(sys.stdin)["receipt_code"])' \\
+    > /tmp/motcua-receipt
+
+  # 3. Track it by its receipt code (public, no personal data)
+  curl -s "{url}/track/$(cat /tmp/motcua-receipt)"
+"""
+
+
+def banner(url: str, endpoints: Endpoints, token: str | None) -> str:
+    lines = [
+        "",
+        f"Motcua is running: API on {url}",
+        f"  DynamoDB Local {endpoints.dynamodb} (data in {LOCAL_DIR / 'dynamodb'}), moto {endpoints.moto}",
+        f"  logs in {LOCAL_DIR / 'logs'}; Ctrl-C stops everything",
+        "",
+    ]
+    if token:
+        lines += ["Try it (the token is a citizen's, valid 7 days; more: python -m infra.local token --help):", ""]
+        lines.append(example_commands(url, token))
+    return "\n".join(lines)
+
+
+class _Stopper:
+    """Runs the stop callbacks in reverse order of start, once, whatever ends the run."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[tuple[str, Callable[[], Any]]] = []
+
+    def push(self, name: str, callback: Callable[[], Any]) -> None:
+        self._callbacks.append((name, callback))
+
+    def stop_all(self) -> None:
+        while self._callbacks:
+            name, callback = self._callbacks.pop()
+            try:
+                callback()
+            except Exception:
+                log.warning("stopping %s failed", name, exc_info=True)
+
+
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
+    configure_logging()
+    # SIGTERM (a supervisor, `kill`) ends the run like Ctrl-C, through the finally below. SIGINT is set
+    # explicitly too: a shell starting us in the background would otherwise leave it ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _raise_keyboard_interrupt)
+    p = ports()
+    busy = [f"{name} port {port}" for name, port in p.items() if not port_is_free(port)]
+    if busy:
+        log.error("%s in use (another `make run`?); set MOTCUA_API_PORT / _DYNAMODB_PORT / _MOTO_PORT", busy)
+        return 1
+    stopper = _Stopper()
+    try:
+        engines = start_engines(
+            data_dir=None if in_memory else LOCAL_DIR / "dynamodb",
+            dynamodb_port=p["dynamodb"],
+            moto_port=p["moto"],
+            log_dir=LOCAL_DIR / "logs",
+        )
+        stopper.push("engines", engines.stop)
+        endpoints = Endpoints(dynamodb=engines.dynamodb_endpoint, moto=engines.moto_endpoint)
+        # Before any handler module is imported: they read their configuration at import, as on a cold start.
+        os.environ.update(local_environment(endpoints))
+        resources = create_all(endpoints)
+        seed_catalogue()
+
+        if engines_only:
+            print(f"\nEngines running: DynamoDB Local {endpoints.dynamodb}, moto {endpoints.moto}. Ctrl-C stops.")
+            print("Environment for your own tools:")
+            for key, value in sorted(local_environment(endpoints).items()):
+                print(f"  export {key}={value}")
+            _wait_forever()
+            return 0
+
+        token: str | None = None
+        verifier: TokenVerifier | None = None
+        try:
+            verifier = local_identity()
+            token = demo_token(verifier)
+        except Exception:
+            log.warning("no local identity provider: authorised routes accept unverified tokens", exc_info=True)
+
+        routes = http_routes()
+        for invoker in {id(r.invoker): r.invoker for r in routes}.values():
+            try:
+                _ = invoker.handler  # import now, so a broken handler shows at start, not at the first request
+            except Exception:
+                log.exception("handler %s does not import: its routes will answer 500", invoker.function.handler)
+        adapter = HttpAdapter(routes, p["api"], verifier=verifier).start()
+        stopper.push("API", adapter.stop)
+
+        sqs = client("sqs", endpoints)
+        queue_urls = {name: (q.url, q.arn) for name, q in resources.queues.items()}
+        for poller in queue_pollers(sqs, queue_urls):
+            stopper.push(f"poller {poller.trigger.queue}", poller.start().stop)
+        scheduler = LocalScheduler().start()
+        stopper.push("scheduler", scheduler.stop)
+
+        print(banner(adapter.url, endpoints, token), flush=True)
+        _wait_forever()
+    except KeyboardInterrupt:
+        pass
+    except EngineError as error:
+        log.error("%s", error)
+        return 1
+    finally:
+        with contextlib.suppress(KeyboardInterrupt):
+            print("\nStopping…", file=sys.stderr, flush=True)
+            stopper.stop_all()
+    return 0
+
+
+def _wait_forever() -> None:
+    # An Event wait wakes for signals on the main thread (KeyboardInterrupt), unlike a thread join.
+    forever = threading.Event()
+    while not forever.wait(3600):
+        pass
