@@ -117,13 +117,17 @@ class _Generator:
         self.commune_weights = [self.rng.uniform(0.5, 2.0) for _ in self.communes]
         self.weights = [SECTOR_WEIGHTS.get(p.sector_group, 1.0) for p in self.procedures]
         self.sequences: dict[tuple[str, str], int] = defaultdict(int)
+        self._working_days: dict[tuple[Month, str], list[date]] = {}
         # Integrated with the online payment platform: fee procedures that accept online submission.
         self.online_payment_codes = frozenset(p.code for p in self.procedures
                                               if procedure_has_fee(p) and p.online.allowed)
 
     # -- time --------------------------------------------------------------------------------------------
     def working_moment(self, month: Month, agency: str) -> datetime:
-        days = [d for d in _days(month) if self.calendar.is_working_day(d, agency)]
+        key = (month, agency)
+        days = self._working_days.get(key)
+        if days is None:
+            days = self._working_days[key] = [d for d in _days(month) if self.calendar.is_working_day(d, agency)]
         day = self.rng.choice(days)
         start = datetime.combine(day, datetime.min.time(), VN_TZ) + timedelta(hours=7, minutes=30)
         return _office_plus(start, self.rng.uniform(0.05, 7.4), agency)
