@@ -128,6 +128,19 @@ FUNCTIONS: tuple[Function, ...] = (
         ),
         environment={"UPLOADS_BUCKET": Ref("bucket", "uploads")},
     ),
+    Function(
+        name="actions",
+        handler="motcua.handlers.actions_consumer.handler",
+        description="Back-office actions from the FIFO actions queue",
+        triggers=(QueueTrigger("actions", batch_size=10),),
+        permissions=(
+            Permission("table", "main", "read_write"),
+            Permission("queue", "actions", "consume"),
+            Permission("queue", "actions-dlq", "send"),
+        ),
+        environment={"ACTIONS_DLQ_URL": Ref("queue_url", "actions-dlq")},
+        timeout_s=60,
+    ),
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
@@ -84,6 +84,22 @@ class HistoryEventView(ApiModel):
     note: str | None = None
 
 
+class AuditEventView(ApiModel):
+    """One row of the audit trail (append-only): who, role, agency, when, what, before/after, request id."""
+
+    event_id: str
+    occurred_at: datetime
+    action: str
+    from_status: StatusView | None
+    to_status: StatusView
+    actor_subject: str
+    actor_role: str
+    actor_agency_code: str | None
+    note: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    request_id: str | None = None
+
+
 class DossierView(ApiModel):
     id: str
     receipt_code: str = Field(examples=["000.20.01.H36-261123-0001"])
@@ -102,6 +118,11 @@ class DossierView(ApiModel):
     due_at: datetime
     rule_version: str
     version: int
+    handling_agency_code: str | None = None
+    supplement_requests: int = 0
+    finished_at: datetime | None = None
+    returned_at: datetime | None = None
+    apology: dict[str, Any] | None = Field(default=None, description="Form 04: reason and new appointment")
     history: list[HistoryEventView] = Field(default_factory=list)
 
 

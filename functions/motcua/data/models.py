@@ -81,6 +81,24 @@ class HistoryItem(Item):
     doc = UnicodeAttribute()
 
 
+class OutboxItem(Item):
+    """An event to deliver (``OUTBOX#<event id>``), written in the same transaction as the change.
+
+    While pending it sits in ``gsi1`` under ``OUTBOX#PENDING`` (sorted by time); the relay removes those
+    keys once the event is on the notifications queue, so the index only ever holds what is undelivered.
+    """
+
+    class Meta(_Meta):
+        pass
+
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    pending = ListingIndex()
+    type = UnicodeAttribute()
+    doc = UnicodeAttribute()
+    relayed_at = UnicodeAttribute(null=True)
+
+
 class ReceiptItem(Item):
     """``RECEIPT#<code>``: makes receipt codes unique forever and gives public tracking a consistent read."""
 
@@ -99,7 +117,8 @@ class SequenceItem(Item):
     value = NumberAttribute(default=0)
 
 
-ALL_MODELS: tuple[type[Item], ...] = (Item, ProcedureItem, AgencyItem, DossierItem, HistoryItem, ReceiptItem,
+ALL_MODELS: tuple[type[Item], ...] = (Item, ProcedureItem, AgencyItem, DossierItem, HistoryItem, OutboxItem,
+                                        ReceiptItem,
                                         SequenceItem)
 
 

@@ -18,14 +18,17 @@ from motcua.data.models import (
     DossierItem,
     HistoryItem,
     Item,
+    OutboxItem,
     ProcedureItem,
     ReceiptItem,
     SequenceItem,
 )
 from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
 from motcua.domain.errors import MotcuaError, NotFound
+from motcua.domain.outbox import envelopes_for
 from motcua.domain.receipt import sequence_day
 from schemas.catalogue import Agency, Procedure
+from schemas.events import EventEnvelope
 
 T = TypeVar("T")
 
@@ -143,11 +146,28 @@ def _event_item(event: HistoryEvent) -> HistoryItem:
                        doc=event.model_dump_json())
 
 
+OUTBOX_PENDING = "OUTBOX#PENDING"
+
+
+def _outbox_item(envelope: EventEnvelope) -> OutboxItem:
+    return OutboxItem(f"OUTBOX#{envelope.id}", "OUTBOX", gsi1pk=OUTBOX_PENDING,
+                      gsi1sk=f"{envelope.occurred_at.isoformat()}#{envelope.id}", type=envelope.type,
+                      doc=envelope.model_dump_json())
+
+
+def _append(transaction: TransactWrite, events: list[HistoryEvent], envelopes: list[EventEnvelope]) -> None:
+    """History is append-only: each event is a new item, written only if no item has its key."""
+    for event in events:
+        transaction.save(_event_item(event), condition=HistoryItem.pk.does_not_exist())
+    for envelope in envelopes:
+        transaction.save(_outbox_item(envelope), condition=OutboxItem.pk.does_not_exist())
+
+
 class DossierRepository:
     max_sequence_attempts = 25
 
     def create(self, agency_code: str, now: datetime,
-               build: Callable[[int], tuple[Dossier, HistoryEvent]]) -> Dossier:
+               build: Callable[[int], tuple[Dossier, HistoryEvent]], correlation_id: str | None = None) -> Dossier:
         """Allocate the next receipt sequence of (agency, day) and write the dossier, its first history
         event, its receipt-code item and the counter in ONE transaction. The counter update is
         conditional on the value read, so two concurrent submissions can never share a sequence, and a
@@ -169,7 +189,7 @@ class DossierRepository:
                     transaction.save(ReceiptItem(f"RECEIPT#{dossier.receipt_code}", "RECEIPT",
                                                  dossier_id=dossier.id),
                                      condition=ReceiptItem.pk.does_not_exist())
-                    transaction.save(_event_item(event), condition=HistoryItem.pk.does_not_exist())
+                    _append(transaction, [event], envelopes_for(dossier, [event], correlation_id))
                 return dossier
             except TransactWriteError as error:
                 codes = _cancellation_codes(error)
@@ -179,12 +199,13 @@ class DossierRepository:
                 raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
         raise ReceiptSequenceContention({"agency_code": agency_code})
 
-    def save_change(self, dossier: Dossier, event: HistoryEvent) -> Dossier:
-        """Write a changed dossier (guarded by the version it was read at) and its history event."""
+    def save_change(self, dossier: Dossier, events: list[HistoryEvent], correlation_id: str | None = None) -> Dossier:
+        """Write a changed dossier (guarded by the version it was read at), its history events and the
+        events it announces, in one transaction: all of it or nothing."""
         try:
             with TransactWrite(connection=_connection()) as transaction:
                 transaction.save(_dossier_item(dossier))
-                transaction.save(_event_item(event), condition=HistoryItem.pk.does_not_exist())
+                _append(transaction, events, envelopes_for(dossier, events, correlation_id))
         except TransactWriteError as error:
             codes = _cancellation_codes(error)
             if codes and codes[0] == "ConditionalCheckFailed":
@@ -207,6 +228,10 @@ class DossierRepository:
         except DoesNotExist:
             raise DossierNotFound({"receipt_code": receipt_code}) from None
         return self.get(pointer.dossier_id)
+
+    def append_history(self, event: HistoryEvent) -> None:
+        """An audit event that changes nothing else (e.g. an official read personal data)."""
+        _event_item(event).save(condition=HistoryItem.pk.does_not_exist())
 
     def history(self, dossier_id: str) -> list[HistoryEvent]:
         return [HistoryEvent.model_validate_json(item.doc)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -69,6 +70,52 @@ class PauseRecord(BaseModel):
         return clock.Pause(start=self.start, end=self.end)
 
 
+class ControlSlipRow(BaseModel):
+    """One hand-over on the processing control slip (Form 06)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    from_unit: str
+    to_unit: str
+    at: datetime
+    giver: str
+    step_result: Literal["early", "on_time", "late"]  # trước hạn / đúng hạn / quá hạn, by the one clock
+    note: str | None = None
+
+
+class Payment(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount_vnd: int
+    description: str
+    requested_at: datetime
+    paid_at: datetime | None = None
+    online: bool | None = None
+    reference: str | None = None
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    documents: tuple[str, ...]
+    electronic: bool
+    decided_at: datetime
+    return_method: Literal["counter", "post", "electronic"] | None = None
+
+
+class Apology(BaseModel):
+    """Form 04: the apology with the reason and the new appointment (granted once)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issued_at: datetime
+    reason: str
+    original_appointment_at: datetime
+    new_appointment_at: datetime
+    issued_by: str  # subject, or "system" when drafted automatically on breach
+    letter_key: str | None = None  # the rendered PDF in S3
+
+
 class HistoryEvent(BaseModel):
     """One append-only row of the dossier's trail: who did what, when, from which status to which."""
 
@@ -110,6 +157,36 @@ class Dossier(BaseModel):
     rule_version: str
     version: int = 0
     updated_at: datetime
+    # Processing (issue: officials' workflow). The receiving agency stays ``agency_code``; the dossier
+    # moves between handling agencies on transfers (liên thông), each of which may then see it.
+    handling_agency_code: str | None = None
+    involved_agencies: tuple[str, ...] = ()
+    control_slip: tuple[ControlSlipRow, ...] = ()
+    supplement_requests: int = 0
+    payment: Payment | None = None
+    result: Result | None = None
+    finished_at: datetime | None = None  # decided (9), or stopped/refused: the end of processing
+    returned_at: datetime | None = None
+    stop_reason: str | None = None
+    apology: Apology | None = None
+    overdue_since: datetime | None = None  # set once by the SLA breach timer
+
+    @property
+    def legal_time_limit(self) -> clock.TimeLimit:
+        return clock.TimeLimit(value=Decimal(self.time_limit["value"]), unit=clock.TimeUnit(self.time_limit["unit"]))
+
+    @property
+    def current_agency(self) -> str:
+        return self.handling_agency_code or self.agency_code
+
+    @property
+    def agencies(self) -> frozenset[str]:
+        """Every agency that may see this dossier: the receiving one and every one it was sent to."""
+        return frozenset({self.agency_code, *self.involved_agencies})
+
+    @property
+    def open_pause(self) -> PauseRecord | None:
+        return next((p for p in self.pauses if p.end is None), None)
 
     @property
     def appointment_is_provisional(self) -> bool:

@@ -25,10 +25,20 @@ from motcua.domain.actors import Actor, Role
 from motcua.domain.errors import InvalidInput
 from motcua.handlers import http_errors
 from motcua.handlers.guards import check_raw_request
+from motcua.service.actions import ActionCommand, act_from_api, service
 from motcua.service.catalogue import list_agencies, search_procedures
-from motcua.service.dossiers import DossierService, dossier_view, now_vn
+from motcua.service.dossiers import audit_view, dossier_view, now_vn
 from motcua.settings import settings
-from schemas.api import AppointmentPreview, DossierSubmission, DossierView, TrackingView, UploadRequest, UploadTicket
+from schemas.actions import PAYLOADS, ActionBody, ActionName
+from schemas.api import (
+    AppointmentPreview,
+    AuditEventView,
+    DossierSubmission,
+    DossierView,
+    TrackingView,
+    UploadRequest,
+    UploadTicket,
+)
 from schemas.catalogue import Agency, Channel, Level, Procedure
 from schemas.common import ErrorBody, Page
 
@@ -39,7 +49,6 @@ app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_h
 http_errors.register(app)
 
 bind(settings().table_name)
-service = DossierService()
 
 BEARER = [{"bearerAuth": []}]
 
@@ -158,7 +167,46 @@ def post_dossier(
 @app.get("/dossiers/<dossier_id>", tags=["dossiers"], summary="A dossier with its full status history",
          security=BEARER, responses=_errors(401, 403, 404))
 def get_dossier(dossier_id: str) -> DossierView:
-    return service.view(dossier_id, current_actor())
+    return service.view(dossier_id, current_actor(), _request_id())
+
+
+@app.get("/dossiers/<dossier_id>/history", tags=["dossiers"], summary="The dossier's audit trail",
+         security=BEARER, responses=_errors(401, 403, 404))
+def get_history(dossier_id: str) -> list[AuditEventView]:
+    actor = current_actor()
+    service.readable(dossier_id, actor, _request_id())
+    return [audit_view(e) for e in service.dossiers.history(dossier_id)]
+
+
+def _request_id() -> str:
+    return app.current_event.request_context.request_id
+
+
+def _action_route(action: ActionName, body_model: type[ActionBody]) -> None:
+    """``POST /dossiers/{id}/actions/<action>``: one route per action, so each documents its own body."""
+
+    def take_action(dossier_id: str, body: ActionBody, idempotency_key: str | None = None) -> DossierView:
+        actor = current_actor()
+        if not idempotency_key:
+            raise IdempotencyKeyRequired()
+        return act_from_api(command=ActionCommand(
+            caller=f"api:{actor.subject}", key=idempotency_key, dossier_id=dossier_id, action=action, actor=actor,
+            body=body.model_dump(mode="json", exclude_unset=True), request_id=_request_id()))
+
+    take_action.__name__ = f"post_{action.value}"
+    take_action.__annotations__ = {
+        "dossier_id": str,
+        "body": body_model,
+        "idempotency_key": Annotated[str | None, Header(alias="idempotency-key", min_length=8, max_length=128,
+                                                        description="One unique key per action request")],
+        "return": DossierView,
+    }
+    app.post(f"/dossiers/<dossier_id>/actions/{action.value}", tags=["actions"], security=BEARER,
+             summary=f"Action: {action.value}", responses=_errors(400, 401, 403, 404, 409))(take_action)
+
+
+for _action, _model in PAYLOADS.items():
+    _action_route(_action, _model)
 
 
 @app.get("/track/<receipt_code>", tags=["tracking"], summary="Public tracking: status and appointment only",

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from motcua.data.repositories import CatalogueRepository, DossierRepository
 from motcua.domain.access import ensure_can_read
-from motcua.domain.actors import Actor
+from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.dossier import (
     Applicant,
@@ -19,10 +19,19 @@ from motcua.domain.dossier import (
     appointment_if_submitted,
     open_dossier,
 )
-from motcua.domain.errors import InvalidInput
+from motcua.domain.errors import InvalidInput, MotcuaError
 from motcua.domain.receipt import receipt_code
 from motcua.domain.status import DossierStatus
-from schemas.api import AppointmentPreview, DossierSubmission, DossierView, HistoryEventView, TrackingView
+from motcua.domain.workflow import apply_action
+from schemas.actions import ActionBody, ActionName, Transfer
+from schemas.api import (
+    AppointmentPreview,
+    AuditEventView,
+    DossierSubmission,
+    DossierView,
+    HistoryEventView,
+    TrackingView,
+)
 from schemas.catalogue import Channel, Procedure
 from schemas.common import StatusView
 
@@ -34,11 +43,23 @@ class AgencyRequired(InvalidInput):
     message_en = "A commune-level procedure needs the commune (agency_code) to submit to."
 
 
+class AgencyNotFound(InvalidInput):
+    code = "AGENCY_NOT_FOUND"
+    http_status = 422
+    message_vi = "Không tìm thấy cơ quan."
+    message_en = "Agency not found."
+
+
 class AgencyNotCompetent(InvalidInput):
     code = "AGENCY_NOT_COMPETENT"
     http_status = 422
     message_vi = "Cơ quan đã chọn không có thẩm quyền giải quyết thủ tục này."
     message_en = "The chosen agency is not competent for this procedure."
+
+
+# Audit-only history actions: they change nothing and the index ignores them.
+REJECTED_ACTION = "action_rejected"
+READ_ACTION = "read_personal_data"
 
 
 def now_vn() -> datetime:
@@ -91,6 +112,36 @@ class DossierService:
 
         return self.dossiers.create(agency_code, now, build)
 
+    def act(self, dossier_id: str, action: ActionName, body: ActionBody, actor: Actor,
+            request_id: str | None = None) -> Dossier:
+        """Take one action on the stored dossier; written with its history and outbox in one transaction,
+        guarded by the version read here (a concurrent change makes this a 409, never a lost update)."""
+        if isinstance(body, Transfer) and body.to_agency_code not in self.catalogue.agencies():
+            raise AgencyNotFound({"agency_code": body.to_agency_code})
+        dossier = self.dossiers.get(dossier_id)
+        changed, events = apply_action(dossier, action, body, actor, self.clock(), request_id)
+        return self.dossiers.save_change(changed, events, correlation_id=request_id)
+
+    def record_rejection(self, dossier_id: str, action: str, error: MotcuaError, actor: Actor,
+                         request_id: str | None) -> None:
+        """A queued action that conflicts with the stored record is refused and the refusal kept on the
+        dossier's audit trail (status unchanged)."""
+        dossier = self.dossiers.get(dossier_id)
+        self.dossiers.append_history(HistoryEvent(
+            dossier_id=dossier.id, occurred_at=self.clock(), action=REJECTED_ACTION, from_status=dossier.status,
+            to_status=dossier.status, actor=actor, note=error.message_vi,
+            details={"action": action, "code": error.code, "reason": error.message_en, **error.details},
+            request_id=request_id))
+
+    def audit_read(self, dossier: Dossier, actor: Actor, request_id: str | None) -> None:
+        """Officials' reads of personal data are on the trail too (who, role, agency, when)."""
+        if actor.role is Role.CITIZEN:
+            return
+        self.dossiers.append_history(HistoryEvent(
+            dossier_id=dossier.id, occurred_at=self.clock(), action=READ_ACTION, from_status=dossier.status,
+            to_status=dossier.status, actor=actor, details={"agency_code": actor.agency_code},
+            request_id=request_id))
+
     def preview(self, procedure_code: str, agency_code: str | None, channel: Channel,
                 submitted_at: datetime | None) -> AppointmentPreview:
         procedure = self.catalogue.procedure(procedure_code)
@@ -101,9 +152,14 @@ class DossierService:
                                   submitted_at=at, clock_starts_at=starts_at, appointment_at=appointment,
                                   time_limit=procedure.time_limit)
 
-    def view(self, dossier_id: str, actor: Actor) -> DossierView:
+    def readable(self, dossier_id: str, actor: Actor, request_id: str | None = None) -> Dossier:
         dossier = self.dossiers.get(dossier_id)
-        ensure_can_read(actor, dossier.owner, dossier.agency_code)
+        ensure_can_read(actor, dossier.owner, dossier.agencies)
+        self.audit_read(dossier, actor, request_id)
+        return dossier
+
+    def view(self, dossier_id: str, actor: Actor, request_id: str | None = None) -> DossierView:
+        dossier = self.readable(dossier_id, actor, request_id)
         return dossier_view(dossier, self.dossiers.history(dossier_id))
 
     def track(self, code: str) -> TrackingView:
@@ -142,6 +198,11 @@ def dossier_view(dossier: Dossier, history: list[HistoryEvent] | None = None) ->
         due_at=dossier.due_at,
         rule_version=dossier.rule_version,
         version=dossier.version,
+        handling_agency_code=dossier.handling_agency_code,
+        supplement_requests=dossier.supplement_requests,
+        finished_at=dossier.finished_at,
+        returned_at=dossier.returned_at,
+        apology=dossier.apology.model_dump(mode="json") if dossier.apology else None,
         history=[
             HistoryEventView(event_id=e.event_id, occurred_at=e.occurred_at, action=e.action,
                              from_status=status_view(e.from_status) if e.from_status else None,
@@ -149,4 +210,14 @@ def dossier_view(dossier: Dossier, history: list[HistoryEvent] | None = None) ->
                              actor_role=e.actor.role.value, note=e.note)
             for e in (history or [])
         ],
+    )
+
+
+def audit_view(event: HistoryEvent) -> AuditEventView:
+    return AuditEventView(
+        event_id=event.event_id, occurred_at=event.occurred_at, action=event.action,
+        from_status=status_view(event.from_status) if event.from_status else None,
+        to_status=status_view(event.to_status), actor_subject=event.actor.subject,
+        actor_role=event.actor.role.value, actor_agency_code=event.actor.agency_code, note=event.note,
+        details=event.details, request_id=event.request_id,
     )

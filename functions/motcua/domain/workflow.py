@@ -1,0 +1,356 @@
+"""The officials' workflow: every action on a dossier as one pure function over the stored record.
+
+``apply_action(dossier, action, body, actor, now)`` checks who may act, that the move is in the
+transition table, the action's own rules (a supplement request once, an apology once, ...), and returns the
+new dossier (version + 1) with the history events it produced. The API and the queue consumer both call
+it, always on the record just read from the table, never on a client's idea of it; the data layer writes
+the result guarded by the version that was read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from motcua.domain import clock
+from motcua.domain.access import AccessDenied
+from motcua.domain.actors import Actor, Role
+from motcua.domain.calendar import VN_TZ, default_calendar
+from motcua.domain.dossier import (
+    Apology,
+    Attachment,
+    ControlSlipRow,
+    Dossier,
+    HistoryEvent,
+    PauseRecord,
+    Payment,
+    Result,
+    StaleDossier,
+)
+from motcua.domain.errors import Conflict, InvalidInput
+from motcua.domain.index import events as ev
+from motcua.domain.status import DossierStatus, ForbiddenTransition, ensure_transition
+from schemas import actions as a
+
+S = DossierStatus
+R = Role
+OFFICIALS = frozenset({R.RECEPTION_OFFICER, R.PROCESSING_OFFICER, R.AGENCY_LEADER})
+DESK = frozenset({R.RECEPTION_OFFICER, R.AGENCY_LEADER})
+PROCESSING = frozenset({R.PROCESSING_OFFICER, R.AGENCY_LEADER})
+
+# Who may take each action (agency scope is checked separately). Citizens act on their own dossiers only.
+ROLES: dict[a.ActionName, frozenset[Role]] = {
+    a.ActionName.RECEIVE: DESK,
+    a.ActionName.REFUSE: DESK,
+    a.ActionName.START_PROCESSING: OFFICIALS,
+    a.ActionName.TRANSFER: PROCESSING,
+    a.ActionName.REQUEST_SUPPLEMENT: OFFICIALS,
+    a.ActionName.RECEIVE_SUPPLEMENT: DESK | {R.CITIZEN},
+    a.ActionName.REQUEST_PAYMENT: PROCESSING,
+    a.ActionName.RECORD_PAYMENT: OFFICIALS,
+    a.ActionName.RESUME_PROCESSING: OFFICIALS,
+    a.ActionName.DECIDE: PROCESSING,
+    a.ActionName.RETURN_RESULT: DESK,
+    a.ActionName.REQUEST_WITHDRAWAL: frozenset({R.CITIZEN}),
+    a.ActionName.STOP: PROCESSING,
+    # The system drafts the apology itself when a deadline passes with none (DOMAIN §4).
+    a.ActionName.APOLOGISE: PROCESSING | {R.SYSTEM},
+}
+
+# DOMAIN §4 / Decree 63/2010 art. 20(4): once; a second only on a stated legal ground; never a third.
+MAX_SUPPLEMENT_REQUESTS = 2
+
+
+class ActionNotAllowedForRole(AccessDenied):
+    code = "ACTION_NOT_ALLOWED_FOR_ROLE"
+    message_vi = "Vai trò của bạn không được thực hiện thao tác này."
+    message_en = "Your role may not take this action."
+
+
+class ActionOutsideAgency(AccessDenied):
+    code = "ACTION_OUTSIDE_AGENCY"
+    message_vi = "Hồ sơ không thuộc cơ quan của bạn."
+    message_en = "This dossier does not belong to your agency."
+
+
+class SupplementAlreadyRequested(Conflict):
+    code = "SUPPLEMENT_ALREADY_REQUESTED"
+    message_vi = "Hồ sơ đã được yêu cầu bổ sung một lần; chỉ yêu cầu lại khi có căn cứ pháp lý."
+    message_en = "A supplement was already requested; another needs a stated legal ground."
+
+
+class SupplementLimitReached(Conflict):
+    code = "SUPPLEMENT_LIMIT_REACHED"
+    message_vi = "Không được yêu cầu công dân bổ sung hồ sơ quá hai lần."
+    message_en = "A citizen may not be asked to supplement a dossier more than twice."
+
+
+class PaymentNotRecorded(Conflict):
+    code = "PAYMENT_NOT_RECORDED"
+    message_vi = "Chưa ghi nhận việc thực hiện nghĩa vụ tài chính."
+    message_en = "The financial obligation has not been recorded as paid."
+
+
+class PaymentAlreadyRecorded(Conflict):
+    code = "PAYMENT_ALREADY_RECORDED"
+    message_vi = "Nghĩa vụ tài chính đã được ghi nhận."
+    message_en = "The payment was already recorded."
+
+
+class ApologyAlreadyIssued(Conflict):
+    code = "APOLOGY_ALREADY_ISSUED"
+    message_vi = "Văn bản xin lỗi và hẹn lại đã được ban hành; ngày hẹn mới chỉ được gia hạn một lần."
+    message_en = "The apology was already issued; the new appointment is granted once."
+
+
+class ApologyDateInvalid(InvalidInput):
+    code = "APOLOGY_DATE_INVALID"
+    http_status = 422
+    message_vi = "Ngày hẹn mới phải là ngày làm việc, sau ngày hẹn cũ."
+    message_en = "The new appointment must be on a working day after the original one."
+
+
+class ApologyNotApplicable(Conflict):
+    code = "APOLOGY_NOT_APPLICABLE"
+    message_vi = "Hồ sơ đã kết thúc xử lý, không thể xin lỗi và hẹn lại."
+    message_en = "Processing has ended: no apology or new appointment can be issued."
+
+
+class TransferToSameAgency(InvalidInput):
+    code = "TRANSFER_SAME_AGENCY"
+    http_status = 422
+    message_vi = "Không thể chuyển hồ sơ cho chính cơ quan đang xử lý."
+    message_en = "A dossier cannot be transferred to the agency already handling it."
+
+
+def authorise(dossier: Dossier, action: a.ActionName, actor: Actor) -> None:
+    if actor.role not in ROLES[action]:
+        raise ActionNotAllowedForRole({"action": action.value, "role": actor.role.value})
+    if actor.role is R.CITIZEN and actor.subject != dossier.owner:
+        raise ActionOutsideAgency({"action": action.value})
+    if actor.is_official and actor.agency_code not in (dossier.agency_code, dossier.current_agency):
+        raise ActionOutsideAgency({"action": action.value, "agency_code": actor.agency_code})
+
+
+class _Change:
+    """Accumulates one action's effects: field updates and history events, in order."""
+
+    def __init__(self, dossier: Dossier, actor: Actor, now: datetime, request_id: str | None) -> None:
+        self.dossier, self.actor, self.now, self.request_id = dossier, actor, now, request_id
+        self.status = dossier.status
+        self.updates: dict[str, Any] = {}
+        self.events: list[HistoryEvent] = []
+
+    def get(self, name: str) -> Any:
+        return self.updates.get(name, getattr(self.dossier, name))
+
+    def set(self, **updates: Any) -> None:
+        self.updates.update(updates)
+
+    def event(self, action: str, to: DossierStatus | None = None, note: str | None = None,
+              **details: Any) -> None:
+        target = to if to is not None else self.status
+        if to is not None:
+            ensure_transition(self.status, to)
+        self.events.append(HistoryEvent(
+            dossier_id=self.dossier.id, occurred_at=self.now, action=action, from_status=self.status,
+            to_status=target, actor=self.actor, note=note,
+            details={k: v for k, v in details.items() if v is not None}, request_id=self.request_id,
+        ))
+        self.status = target
+
+    def pause(self, reason: str) -> None:
+        self.set(pauses=(*self.get("pauses"), PauseRecord(start=self.now, reason=reason)))
+
+    def resume(self) -> None:
+        self.set(pauses=tuple(p if p.end is not None else p.model_copy(update={"end": self.now})
+                              for p in self.get("pauses")))
+
+    def result(self) -> tuple[Dossier, list[HistoryEvent]]:
+        return self.dossier.model_copy(update={
+            **self.updates, "status": self.status, "version": self.dossier.version + 1, "updated_at": self.now,
+        }), self.events
+
+
+def _legal_due(change: _Change) -> datetime:
+    """The legal deadline from reception, through the one clock, with every pause so far, by the time limit
+    the dossier was judged under when it came in (effective-dated: later catalogue edits don't apply)."""
+    received = change.get("received_at")
+    pauses = [p.to_clock() for p in change.get("pauses")]
+    return clock.deadline_for(change.dossier.legal_time_limit, received, pauses, agency=change.dossier.agency_code)
+
+
+def _receive(c: _Change, body: a.Receive) -> None:
+    c.set(received_at=c.now)
+    due = _legal_due(c)
+    c.set(due_at=due, appointment_at=due)
+    c.event(ev.RECEIVE, S.RECEIVED, body.note, appointment_at=due.isoformat(), digitised=body.digitised,
+            reused_documents=body.reused_documents, population_db=body.population_db)
+
+
+def _refuse(c: _Change, body: a.Refuse) -> None:
+    c.set(finished_at=c.now, stop_reason="; ".join(body.reasons))
+    c.event(ev.REFUSE, S.REFUSED, body.note, reasons=body.reasons)
+
+
+def _start(c: _Change, body: a.StartProcessing) -> None:
+    c.event(ev.START_PROCESSING, S.PROCESSING, body.note)
+
+
+def _transfer(c: _Change, body: a.Transfer) -> None:
+    current = c.dossier.current_agency
+    if body.to_agency_code == current:
+        raise TransferToSameAgency({"agency_code": current})
+    step = clock.timeliness(c.now, c.dossier.due_at)
+    row = ControlSlipRow(from_unit=current, to_unit=body.to_agency_code, at=c.now, giver=c.actor.subject,
+                         step_result=step.value, note=body.note)
+    involved = tuple(dict.fromkeys((*c.dossier.involved_agencies, body.to_agency_code)))
+    c.set(handling_agency_code=body.to_agency_code, involved_agencies=involved,
+          control_slip=(*c.dossier.control_slip, row))
+    c.event(ev.TRANSFER, S.PROCESSING, body.note, from_unit=current, to_unit=body.to_agency_code,
+            step_result=step.value)
+
+
+def _request_supplement(c: _Change, body: a.RequestSupplement) -> None:
+    done = c.dossier.supplement_requests
+    if done >= MAX_SUPPLEMENT_REQUESTS:
+        raise SupplementLimitReached({"supplement_requests": done})
+    if done >= 1 and not body.legal_exception:
+        raise SupplementAlreadyRequested({"supplement_requests": done})
+    c.event(ev.REQUEST_SUPPLEMENT, S.SUPPLEMENT_REQUESTED, body.note, documents=body.documents,
+            reason=body.reason, legal_exception=body.legal_exception)
+    c.set(supplement_requests=done + 1)
+    if c.dossier.received_at is not None:
+        c.pause("supplement")
+
+
+def _receive_supplement(c: _Change, body: a.ReceiveSupplement) -> None:
+    c.resume()
+    added = tuple(Attachment(**x.model_dump()) for x in body.attachments)
+    c.set(attachments=(*c.dossier.attachments, *added))
+    if c.get("received_at") is None:  # incomplete at the desk: the clock starts now
+        c.set(received_at=c.now)
+    due = _legal_due(c)
+    c.set(due_at=due, appointment_at=max(due, c.dossier.appointment_at))
+    c.event(ev.RECEIVE_SUPPLEMENT, S.PROCESSING, body.note, appointment_at=c.get("appointment_at").isoformat(),
+            reused_documents=body.reused_documents)
+
+
+def _request_payment(c: _Change, body: a.RequestPayment) -> None:
+    c.set(payment=Payment(amount_vnd=body.amount_vnd, description=body.description, requested_at=c.now))
+    c.event(ev.REQUEST_PAYMENT, S.AWAITING_PAYMENT, body.note, amount_vnd=body.amount_vnd)
+    c.pause("financial_obligation")  # per procedure in law, default paused (DOMAIN §4, UNSURE)
+
+
+def _record_payment(c: _Change, body: a.RecordPayment) -> None:
+    payment = c.dossier.payment
+    if payment is None:
+        raise PaymentNotRecorded({"reason": "no financial obligation was requested"})
+    if payment.paid_at is not None:
+        raise PaymentAlreadyRecorded({"paid_at": payment.paid_at.isoformat()})
+    c.set(payment=payment.model_copy(update={"paid_at": c.now, "online": body.online,
+                                             "reference": body.reference}))
+    c.event(ev.RECORD_PAYMENT, None, body.note, online=body.online, amount_vnd=body.amount_vnd)
+
+
+def _resume(c: _Change, body: a.ResumeProcessing) -> None:
+    payment = c.dossier.payment
+    if payment is None or payment.paid_at is None:
+        raise PaymentNotRecorded()
+    c.resume()
+    c.set(due_at=_legal_due(c))
+    c.event(ev.RESUME_PROCESSING, S.PROCESSING, body.note)
+
+
+def _decide(c: _Change, body: a.Decide) -> None:
+    if c.status is S.AWAITING_PAYMENT and (c.dossier.payment is None or c.dossier.payment.paid_at is None):
+        raise PaymentNotRecorded()
+    c.resume()
+    c.set(finished_at=c.now, result=Result(documents=tuple(body.result_documents), electronic=body.electronic,
+                                           decided_at=c.now))
+    c.event(ev.DECIDE, S.DECIDED, body.note, timeliness=clock.timeliness(c.now, c.dossier.appointment_at).value)
+    if body.electronic:
+        c.event(ev.ISSUE_ELECTRONIC_RESULT, None, None, documents=list(body.result_documents))
+
+
+def _return(c: _Change, body: a.ReturnResult) -> None:
+    result = c.dossier.result
+    if body.method == "electronic" and (result is None or not result.electronic):
+        raise InvalidInput({"method": body.method}, message_vi="Hồ sơ không có kết quả điện tử.",
+                           message_en="The dossier has no electronic result to return.")
+    assert result is not None  # a decided dossier always has one
+    c.set(returned_at=c.now, result=result.model_copy(update={"return_method": body.method}))
+    c.event(ev.RETURN_RESULT, S.RETURNED, body.note, method=body.method)
+
+
+def _withdraw(c: _Change, body: a.RequestWithdrawal) -> None:
+    before_reception = c.dossier.status is S.SUBMITTED
+    c.resume()
+    c.event(ev.REQUEST_WITHDRAWAL, S.WITHDRAWAL_REQUESTED, body.note, reason=body.reason)
+    if before_reception:
+        # DOMAIN §2: withdrawn before reception, it ends at once and without a stop notice.
+        c.set(finished_at=c.now, stop_reason=body.reason or "withdrawn before reception")
+        c.event(ev.STOP, S.STOPPED, None, stop_notice=False, reason="withdrawn before reception")
+
+
+def _stop(c: _Change, body: a.Stop) -> None:
+    c.resume()
+    c.set(finished_at=c.now, stop_reason=body.reason)
+    c.event(ev.STOP, S.STOPPED, body.note, stop_notice=True, reason=body.reason)  # Form 05
+
+
+def _apologise(c: _Change, body: a.Apologise) -> None:
+    dossier = c.dossier
+    if dossier.apology is not None:
+        raise ApologyAlreadyIssued({"new_appointment_at": dossier.apology.new_appointment_at.isoformat()})
+    if dossier.finished_at is not None or dossier.status.is_terminal:
+        raise ApologyNotApplicable({"status": int(dossier.status)})
+    new = body.new_appointment_at
+    on_working_day = default_calendar().is_working_day(new.astimezone(VN_TZ).date(), dossier.agency_code)
+    if new <= dossier.appointment_at or not on_working_day:
+        raise ApologyDateInvalid({"original_appointment_at": dossier.appointment_at.isoformat()})
+    c.set(appointment_at=new, apology=Apology(issued_at=c.now, reason=body.reason,
+                                              original_appointment_at=dossier.appointment_at,
+                                              new_appointment_at=new, issued_by=c.actor.subject))
+    c.event(ev.APOLOGISE, None, body.note, reason=body.reason, new_appointment_at=new.isoformat(),
+            original_appointment_at=dossier.appointment_at.isoformat())
+
+
+_EFFECTS: dict[a.ActionName, Callable[[_Change, Any], None]] = {
+    a.ActionName.RECEIVE: _receive,
+    a.ActionName.REFUSE: _refuse,
+    a.ActionName.START_PROCESSING: _start,
+    a.ActionName.TRANSFER: _transfer,
+    a.ActionName.REQUEST_SUPPLEMENT: _request_supplement,
+    a.ActionName.RECEIVE_SUPPLEMENT: _receive_supplement,
+    a.ActionName.REQUEST_PAYMENT: _request_payment,
+    a.ActionName.RECORD_PAYMENT: _record_payment,
+    a.ActionName.RESUME_PROCESSING: _resume,
+    a.ActionName.DECIDE: _decide,
+    a.ActionName.RETURN_RESULT: _return,
+    a.ActionName.REQUEST_WITHDRAWAL: _withdraw,
+    a.ActionName.STOP: _stop,
+    a.ActionName.APOLOGISE: _apologise,
+}
+
+# Statuses in which each status-neutral action makes sense (the others are guarded by the table).
+_NEUTRAL_IN: dict[a.ActionName, frozenset[DossierStatus]] = {
+    a.ActionName.RECORD_PAYMENT: frozenset({S.AWAITING_PAYMENT}),
+    a.ActionName.APOLOGISE: frozenset({S.RECEIVED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.AWAITING_PAYMENT}),
+}
+
+
+def apply_action(dossier: Dossier, action: a.ActionName, body: a.ActionBody, actor: Actor, now: datetime,
+                 request_id: str | None = None) -> tuple[Dossier, list[HistoryEvent]]:
+    """The new dossier and its history events, or a typed error; nothing is written here."""
+    authorise(dossier, action, actor)
+    if body.expected_version is not None and body.expected_version != dossier.version:
+        raise StaleDossier({"current_version": dossier.version, "current_status": int(dossier.status),
+                            "expected_version": body.expected_version})
+    neutral_in = _NEUTRAL_IN.get(action)
+    if neutral_in is not None and dossier.status not in neutral_in:
+        raise ForbiddenTransition({"action": action.value, "status": int(dossier.status)})
+    change = _Change(dossier, actor, now, request_id)
+    _EFFECTS[action](change, body)
+    return change.result()

@@ -1,0 +1,94 @@
+"""Taking actions exactly once, from the API or from the actions queue.
+
+Both paths call ``DossierService.act`` (one domain function) behind Powertools idempotency on a business
+key: ``[caller, Idempotency-Key]`` for the API, ``[source_system, action_id]`` for queued messages, so a
+retried request or a redelivered message changes the dossier once.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from pydantic import BaseModel
+
+from motcua.data.idempotency import persistence_store
+from motcua.data.repositories import DossierNotFound
+from motcua.domain.actors import Actor
+from motcua.domain.errors import MotcuaError, NotFound
+from motcua.service.dossiers import DossierService, dossier_view
+from schemas.actions import PAYLOADS, ActionMessage, ActionName
+from schemas.api import DossierView
+from schemas.common import ErrorBody
+
+
+class ActionCommand(BaseModel):
+    caller: str  # "api:<subject>" or "queue:<source system>"
+    key: str  # the Idempotency-Key header, or the message's action_id
+    dossier_id: str
+    action: ActionName
+    actor: Actor
+    body: dict
+    request_id: str | None = None
+
+
+class ActionOutcome(BaseModel):
+    """What a queued action came to; stored by idempotency so a redelivery answers the same."""
+
+    result: Literal["applied", "rejected"]
+    dossier: DossierView | None = None
+    error: ErrorBody | None = None
+
+
+API_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[caller, key]",
+                                    payload_validation_jmespath="[dossier_id, action, body]",
+                                    expires_after_seconds=24 * 3600)
+# Queued actions may be redriven from the DLQ days later: remember them for two weeks (SQS retention).
+QUEUE_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[caller, key]",
+                                      payload_validation_jmespath="[dossier_id, action, body]",
+                                      expires_after_seconds=14 * 24 * 3600)
+
+service = DossierService()
+
+
+def _apply(command: ActionCommand) -> DossierView:
+    body = PAYLOADS[command.action].model_validate(command.body)
+    changed = service.act(command.dossier_id, command.action, body, command.actor, command.request_id)
+    return dossier_view(changed)
+
+
+@idempotent_function(data_keyword_argument="command", persistence_store=persistence_store(),
+                     config=API_IDEMPOTENCY, output_serializer=PydanticSerializer(DossierView))
+def act_from_api(command: ActionCommand) -> DossierView:
+    return _apply(command)
+
+
+class PermanentMessageError(Exception):
+    """The message can never succeed as sent (malformed, unknown dossier): it goes to the DLQ with this."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code, self.reason = code, reason
+
+
+@idempotent_function(data_keyword_argument="command", persistence_store=persistence_store(),
+                     config=QUEUE_IDEMPOTENCY, output_serializer=PydanticSerializer(ActionOutcome))
+def act_from_queue(command: ActionCommand) -> ActionOutcome:
+    try:
+        return ActionOutcome(result="applied", dossier=_apply(command))
+    except DossierNotFound as error:
+        raise PermanentMessageError(error.code, f"dossier {command.dossier_id} does not exist") from error
+    except MotcuaError as error:
+        if isinstance(error, NotFound) or error.http_status >= 500:
+            raise  # not this message's fault: let SQS deliver it again
+        # Conflicts with the stored record (stale version, forbidden move, a rule, the actor's rights):
+        # refused, and the refusal kept on the dossier's trail.
+        service.record_rejection(command.dossier_id, command.action.value, error, command.actor, command.request_id)
+        return ActionOutcome(result="rejected", error=ErrorBody(**error.to_body()))
+
+
+def command_from_message(message: ActionMessage, request_id: str | None) -> ActionCommand:
+    return ActionCommand(caller=f"queue:{message.source_system}", key=message.action_id,
+                         dossier_id=message.dossier_id, action=message.action, actor=message.actor,
+                         body=message.payload, request_id=request_id or message.action_id)
