@@ -48,7 +48,10 @@ class LocalStack:
         return self.resources.table_name
 
     def queue_url(self, name: str) -> str:
-        return self.resources.queues[name].url
+        """A declared queue's URL, or its DLQ's when ``name`` is ``dlq_name(queue)``."""
+        if name in self.resources.queues:
+            return self.resources.queues[name].url
+        return next(q.dlq_url for n, q in self.resources.queues.items() if declaration.dlq_name(n) == name)
 
     def dlq_url(self, name: str) -> str:
         return self.resources.queues[name].dlq_url

@@ -262,11 +262,12 @@ _SEGMENT_RANK = {"literal": 0, "variable": 1, "greedy": 2}
 
 @dataclass
 class Route:
-    """One HttpTrigger, wired as the stack wires it: ``ANY <path>``, with or without the JWT authoriser."""
+    """One HttpTrigger, wired as the stack wires it: ``<method> <path>``, with or without the JWT authoriser."""
 
     invoker: Invoker
     path: str = "/{proxy+}"
     authorised: bool = True
+    method: str = "ANY"
     _pattern: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -279,19 +280,21 @@ class Route:
 
     @property
     def route_key(self) -> str:
-        # The stack's routes use ANY: the Powertools resolver in the function owns methods and 405s.
-        return f"ANY {self.path}"
+        return f"{self.method.upper()} {self.path}"
 
     @property
-    def specificity(self) -> tuple[int, ...]:
-        """API Gateway prefers literal segments to variables, and variables to a greedy ``{proxy+}``."""
+    def specificity(self) -> tuple[tuple[int, ...], bool]:
+        """API Gateway prefers literal segments to variables, variables to a greedy ``{proxy+}``, and a
+        route's own method to ANY."""
         ranks = []
         for segment in self.path.strip("/").split("/"):
             kind = "greedy" if segment.endswith("+}") else "variable" if segment.startswith("{") else "literal"
             ranks.append(_SEGMENT_RANK[kind])
-        return tuple(ranks)
+        return tuple(ranks), self.method.upper() == "ANY"
 
-    def match(self, path: str) -> dict[str, str] | None:
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if self.method.upper() not in ("ANY", method.upper()):
+            return None
         found = self._pattern.fullmatch(path)
         return None if found is None else found.groupdict()
 
@@ -299,7 +302,7 @@ class Route:
 def http_routes(functions: Iterable[declaration.Function] | None = None) -> list[Route]:
     """A route per declared HttpTrigger, most specific first, as API Gateway matches them."""
     routes = [
-        Route(invoker_for(function), trigger.path, trigger.authorised)
+        Route(invoker_for(function), trigger.path, trigger.authorised, getattr(trigger, "method", "ANY"))
         for function in (declaration.FUNCTIONS if functions is None else functions)
         for trigger in function.triggers
         if isinstance(trigger, declaration.HttpTrigger)
@@ -320,7 +323,8 @@ def dispatch(routes: list[Route], event_args: dict[str, Any], verifier: TokenVer
     reaches the function with no authorizer context, so the handler's own refusal can be tested.
     """
     path = urlsplit(event_args["path"]).path or "/"
-    route, params = next(((r, p) for r in routes if (p := r.match(path)) is not None), (None, None))
+    method = event_args["method"]
+    route, params = next(((r, p) for r in routes if (p := r.match(method, path)) is not None), (None, None))
     if route is None:
         return _gateway_error(404, "Not Found")
     event = build_http_event(**event_args, route_key=route.route_key, path_parameters=params or None)

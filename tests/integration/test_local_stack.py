@@ -328,19 +328,24 @@ def test_in_process_client_builds_the_same_event(local_stack):
 def test_the_most_specific_route_wins_and_public_routes_carry_no_claims(local_stack):
     identity = LocalIdentity.generate()
     api = _function("echo", HttpTrigger())
-    routes = [Route(Invoker(api, echo), "/track/{code}", authorised=False), Route(Invoker(api, echo))]
+    routes = sorted(
+        [Route(Invoker(api, echo)), Route(Invoker(api, echo), "/track/{code}", authorised=False, method="GET")],
+        key=lambda r: r.specificity,
+    )
     client = ApiClient(routes, verifier=identity)
     token = {"authorization": f"Bearer {identity.issue('citizen-an', Role.CITIZEN)}"}
 
     public = client.get("/track/H36-260302-0001", headers=token).json()
     private = client.get("/dossiers/abc", headers=token).json()
 
-    assert public["routeKey"] == "ANY /track/{code}"
+    assert public["routeKey"] == "GET /track/{code}"
     assert public["pathParameters"] == {"code": "H36-260302-0001"}
     assert "authorizer" not in public["requestContext"]
     assert private["routeKey"] == "ANY /{proxy+}"
     assert private["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] == "citizen-an"
     assert client.get("/").status == 404  # /{proxy+} does not match the root, as in API Gateway
+    # Another method on a GET-only public path falls through to the authorised catch-all.
+    assert client.post("/track/H36-260302-0001", headers=token).json()["routeKey"] == "ANY /{proxy+}"
 
 
 def test_the_adapter_authorises_like_the_jwt_authoriser(local_stack):
