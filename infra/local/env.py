@@ -7,9 +7,13 @@ declaration's ``Ref`` values resolve here to local names, as the CDK stack resol
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from infra import declaration
 from infra.declaration import Function, Ref
@@ -18,9 +22,21 @@ from infra.local import ACCOUNT_ID, REGION
 # Services served by moto server; each gets its own endpoint variable (boto3 reads them per service).
 MOTO_SERVICES = ("SQS", "S3", "SES", "SESV2", "SNS", "SCHEDULER", "EVENTBRIDGE", "STS")
 
-# "setting" references: plain values the stack gets from its context; locally a default that a
-# MOTCUA_SETTING_<NAME> variable overrides.
-LOCAL_SETTINGS: dict[str, str] = {}
+CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
+# The same context keys the stack reads (infra/constructs/constants.py), so sender addresses and settings
+# are one configuration for both sides.
+CTX_SENDERS = "motcua:senders"
+CTX_SETTINGS = "motcua:settings"
+FALLBACK_SENDER_DOMAIN = "motcua.local"
+
+
+@functools.cache
+def cdk_context() -> dict[str, Any]:
+    try:
+        context = json.loads(CDK_JSON.read_text(encoding="utf-8")).get("context", {})
+    except (OSError, ValueError):
+        return {}
+    return context if isinstance(context, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -52,10 +68,11 @@ def bucket_name(name: str) -> str:
 
 
 def sender_address(name: str = "main") -> str:
-    return "no-reply@motcua.local" if name == "main" else f"{name}@motcua.local"
-
-
-SENDER_DOMAIN = "motcua.local"
+    """The stack's sender address (cdk.json context), so mail reads the same locally; moto sends nothing."""
+    configured = cdk_context().get(CTX_SENDERS, {})
+    if isinstance(configured, dict) and configured.get(name):
+        return str(configured[name])
+    return f"no-reply@{FALLBACK_SENDER_DOMAIN}" if name == "main" else f"{name}@{FALLBACK_SENDER_DOMAIN}"
 
 
 def topic_arn(name: str) -> str:
@@ -63,15 +80,22 @@ def topic_arn(name: str) -> str:
 
 
 def setting_value(name: str) -> str:
+    """``MOTCUA_SETTING_<NAME>`` if set, else the stack's value (cdk.json context)."""
     override = os.environ.get(f"MOTCUA_SETTING_{name.upper()}")
     if override is not None:
         return override
-    declared = getattr(declaration, "SETTINGS", {})
-    if name in declared:
-        return str(declared[name])
-    if name in LOCAL_SETTINGS:
-        return LOCAL_SETTINGS[name]
-    raise KeyError(f"setting {name!r} has no local value: add it to LOCAL_SETTINGS or MOTCUA_SETTING_*")
+    configured = cdk_context().get(CTX_SETTINGS, {})
+    if isinstance(configured, dict) and name in configured:
+        return str(configured[name])
+    raise KeyError(f"setting {name!r} has no value: add it to cdk.json ({CTX_SETTINGS}) or MOTCUA_SETTING_*")
+
+
+def _queue_is_fifo(name: str) -> bool:
+    """A declared queue or a DLQ (``dlq_name(queue)``), which is FIFO when its queue is."""
+    for queue in declaration.QUEUES:
+        if name in (queue.name, declaration.dlq_name(queue.name)):
+            return queue.fifo
+    raise KeyError(f"no queue named {name!r} in the declaration")
 
 
 def resolve(ref: Ref | str, endpoints: Endpoints, table: str | None = None) -> str:
@@ -81,7 +105,7 @@ def resolve(ref: Ref | str, endpoints: Endpoints, table: str | None = None) -> s
     if ref.kind == "table":
         return table if table is not None and ref.name == "main" else table_name(ref.name)
     if ref.kind == "queue_url":
-        return queue_url(endpoints, queue_name(ref.name, declaration.queue(ref.name).fifo))
+        return queue_url(endpoints, queue_name(ref.name, _queue_is_fifo(ref.name)))
     if ref.kind == "bucket":
         return bucket_name(ref.name)
     if ref.kind == "sender":

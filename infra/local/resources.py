@@ -21,7 +21,6 @@ from infra import declaration
 from infra.declaration import Function, Queue, ScheduleTrigger
 from infra.local import ACCOUNT_ID, REGION, function_arn
 from infra.local.env import (
-    SENDER_DOMAIN,
     Endpoints,
     bucket_name,
     declared_refs,
@@ -158,10 +157,10 @@ def create_bucket(s3: Any, name: str) -> None:
 
 def verify_senders(ses: Any, addresses: Iterable[str]) -> list[str]:
     """SES rejects mail from unverified identities, as in AWS; moto verifies at once."""
-    ses.verify_domain_identity(Domain=SENDER_DOMAIN)
     verified = []
     for address in addresses:
         ses.verify_email_identity(EmailAddress=address)
+        ses.verify_domain_identity(Domain=address.rsplit("@", 1)[-1])  # as the stack verifies the domain
         verified.append(address)
     return verified
 
