@@ -197,6 +197,8 @@ class _Generator:
             details: dict[str, Any] | None = None, actor: Actor | None = None) -> None:
         if at > self.as_of:
             raise _Stop
+        if at < plan.events[-1].occurred_at:
+            raise ValueError(f"{plan.dossier.id}: {action} at {at} before the previous event")  # a generator bug
         current = plan.events[-1].to_status
         plan.events.append(HistoryEvent(
             event_id=f"{plan.dossier.id}-{len(plan.events):02d}", dossier_id=plan.dossier.id, occurred_at=at,
@@ -242,8 +244,10 @@ class _Generator:
         due = clock.deadline_for(limit, received, pauses, agency=agency)
         late = supplements < 2 and rng.random() < profile.late
         if late:
-            if rng.random() < 0.7:  # the apology (Form 04), at the latest one working day before the deadline
-                apology_at = min(self.later(t, 0.1, agency), due)
+            apology_at = self.later(t, 0.1, agency)
+            # The apology (Form 04) goes out before the deadline; when the agency missed that moment the
+            # dossier is late without one (the system then produces the letter).
+            if rng.random() < 0.7 and apology_at <= due:
                 self.add(plan, apology_at, ev.APOLOGISE, details={
                     ev.D_REASON: rng.choice(APOLOGY_REASONS),
                     ev.D_NEW_APPOINTMENT_AT: self.later(due, rng.uniform(8, 24), agency).isoformat()},
@@ -277,9 +281,10 @@ class _Generator:
         if electronic and rng.random() < 0.8:
             self.add(plan, self.later(t, 0.2, agency), ev.SYNC_CITIZEN_DATA_STORE, actor=_SYSTEM)
         if rng.random() < 0.4:
-            self.survey(plan, self.later(t, rng.uniform(0.1, 8), agency), late, citizen)
+            self.survey(plan, self.later(plan.events[-1].occurred_at, rng.uniform(0.1, 8), agency), late, citizen)
         if rng.random() < (0.12 if late else 0.015):
-            self.feedback(plan, self.later(t, rng.uniform(0.5, 20), agency), late, citizen)
+            self.feedback(plan, self.later(plan.events[-1].occurred_at, rng.uniform(0.5, 20), agency), late,
+                          citizen)
 
     def survey(self, plan: _Plan, at: datetime, late: bool, citizen: Actor) -> None:
         rng = self.rng

@@ -6,9 +6,10 @@ constants instead of spelling the strings, so both sides stay in step.
 How the index reads an event (``motcua.domain.index.facts``):
 
 * **Status facts come from ``to_status`` / ``from_status``, whatever the action is called**: reception
-  (to 2), supplement requested (to 5: counted, clock paused), supplement received (leaving 5: pause closed),
-  waiting for fees (to 6: paused by default, UNSURE), decided (to 9), returned (to 10), stopped (to 8),
-  refused (to 3), withdrawal requested (to 7). So a renamed action cannot silently break timeliness.
+  (the first event reaching 2, 4, 5, 6, 9 or 10: normally the move to 2), supplement requested (to 5:
+  counted, clock paused), supplement received (leaving 5: pause closed), waiting for fees (to 6: paused by
+  default, UNSURE), decided (to 9), returned (to 10), stopped (to 8), refused (to 3), withdrawal requested
+  (to 7). So a renamed action cannot silently break timeliness.
 * **Everything else comes from the action name and its ``details``** (status-neutral events keep
   ``from_status == to_status``):
 

@@ -41,6 +41,10 @@ from motcua.domain.status import DossierStatus
 from schemas.catalogue import Channel
 
 S = DossierStatus
+# Statuses only a received dossier can be in (DOMAIN §2): reception is the first event reaching one of them
+# (normally the move to 2; robust to a workflow that records reception on another action).
+_RECEIVED_STATUSES = frozenset({S.RECEIVED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.AWAITING_PAYMENT, S.DECIDED,
+                                S.RETURNED})
 
 
 @dataclass(frozen=True)
@@ -247,10 +251,10 @@ class _Builder:
             self._close_pause(t, "supplement")
         if frm is S.AWAITING_PAYMENT and to is not S.AWAITING_PAYMENT:
             self._close_pause(t, "financial_obligation")
+        if to in _RECEIVED_STATUSES:  # past the desk: the clock started at the first such event
+            self._set_first("received_at", t)
         if to is not frm:
-            if to is S.RECEIVED:
-                self._set_first("received_at", t)
-            elif to is S.SUPPLEMENT_REQUESTED:
+            if to is S.SUPPLEMENT_REQUESTED:
                 f["supplement_request_count"] += 1
                 self._open_pause(t, "supplement")
             elif to is S.AWAITING_PAYMENT and config.pause_for_financial_obligation:
