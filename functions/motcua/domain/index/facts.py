@@ -97,7 +97,8 @@ class FeedbackFacts(BaseModel):
 
 
 class DossierFacts(BaseModel):
-    """What the index knows about one dossier as of an instant. No personal data."""
+    """What the index knows about one dossier as of an instant. No applicant data; the one free text (the
+    apology's reason, written by an official) is scrubbed before anything is published."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
