@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import Annotations, CfnOutput, Stack
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra import declaration as d
@@ -76,8 +76,8 @@ class MotcuaStack(Stack):
             declared=spec.functions,
             common_environment=spec.common_environment,
             resources=resources,
-            code=lambda_.Code.from_asset(str(packaging.stage_code())),
-            layers=[self._dependencies_layer()],
+            code_dir=packaging.stage_code(),
+            layer_dir=self._dependencies_layer_dir(),
         )
         api = None
         if any(isinstance(t, d.HttpTrigger) for f in spec.functions for t in f.triggers):
@@ -115,7 +115,7 @@ class MotcuaStack(Stack):
         for name, queue in {**queues.queues, **queues.dlqs}.items():
             CfnOutput(self, f"{construct_name(name)}QueueUrl", value=queue.queue_url)
 
-    def _dependencies_layer(self) -> lambda_.LayerVersion:
+    def _dependencies_layer_dir(self) -> Path:
         layer_dir = packaging.built_layer_dir()
         if layer_dir is None:
             if self._context_flag(c.CTX_REQUIRE_LAYER):
@@ -129,14 +129,7 @@ class MotcuaStack(Stack):
                 "Dependency layer not built: synthesised with an EMPTY placeholder layer. Fine for tests "
                 "and `cdk synth`; run `python -m infra.constructs.packaging layer` before any deploy.",
             )
-        return lambda_.LayerVersion(
-            self,
-            "DependenciesLayer",
-            description="Motcua runtime dependencies (pyproject [project] dependencies, requirements.lock)",
-            code=lambda_.Code.from_asset(str(layer_dir), exclude=[packaging.LAYER_STAMP]),
-            compatible_runtimes=[c.RUNTIME],
-            compatible_architectures=[c.ARCHITECTURE],
-        )
+        return layer_dir
 
     # Context values come from cdk.json (JSON types) or from `-c key=value` (always strings).
     def _context_flag(self, key: str) -> bool:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 import jsii
+from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -93,10 +94,10 @@ class Api(Construct):
                 allow_origins=list(allowed_origins),
                 allow_methods=[apigwv2.CorsHttpMethod.ANY],
                 allow_headers=list(ALLOWED_HEADERS),
-                max_age=c.CORS_MAX_AGE,
+                max_age=Duration.seconds(c.CORS_MAX_AGE_S),
             ),
         )
-        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=c.LOG_RETENTION)
+        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays[c.LOG_RETENTION])
         self.stage = apigwv2.HttpStage(
             self,
             "DefaultStage",

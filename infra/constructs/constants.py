@@ -1,17 +1,14 @@
 """Every name, limit and context key of the CDK app, in one place.
 
 What the application itself declares (functions, queues, buckets, the table's keys) lives in
-``infra/declaration.py`` and ``motcua.data.table``; this module only holds infrastructure choices.
+``infra/declaration.py`` and ``motcua.data.table``; this module only holds infrastructure choices. Plain
+values only (no aws_cdk import), so the layer build can read them without booting jsii.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Final
-
-from aws_cdk import Duration
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 
@@ -34,12 +31,20 @@ CTX_AUDIT_ACKNOWLEDGMENTS: Final = "motcua:auditAcknowledgments"  # "true": drop
 SETTINGS_SSM_PREFIX: Final = "/motcua/settings/"
 
 # --- Lambda ----------------------------------------------------------------------------------------
-# Python 3.11 because pyproject pins requires-python <3.12 and the dependency layer holds cp311 wheels.
-RUNTIME: Final = lambda_.Runtime.PYTHON_3_11
-# Graviton: ~20% cheaper per GB-second; every runtime dependency publishes manylinux aarch64 wheels.
-ARCHITECTURE: Final = lambda_.Architecture.ARM_64
-LAYER_PIP_PLATFORM: Final = "manylinux2014_aarch64"
+# Python 3.11 because pyproject pins requires-python <3.12 and the tests run it.
+LAMBDA_RUNTIME: Final = "python3.11"
+# Graviton: ~20% cheaper per GB-second; every runtime dependency publishes aarch64 wheels.
+LAMBDA_ARCHITECTURE: Final = "arm64"
+LOG_RETENTION: Final = "THREE_MONTHS"  # a logs.RetentionDays member
+
+# The dependency layer: wheels for the Lambda platform. The python3.11 runtime is Amazon Linux 2
+# (glibc 2.26), so only manylinux tags up to 2.26 load there; manylinux_2_28 wheels would fail at import.
 LAYER_PYTHON_VERSION: Final = "3.11"
+LAYER_PIP_PLATFORMS: Final = ("manylinux2014_aarch64", "manylinux_2_24_aarch64", "manylinux_2_26_aarch64")
+# Where the lock pins a version with no wheel for that platform, the layer takes this instead (loudly).
+LAYER_OVERRIDES: Final = {
+    "pillow": "pillow<13",  # pillow 13 ships only manylinux_2_28 wheels; 12.x has manylinux2014 ones
+}
 
 # The code asset: these source directories (relative to the repo root) land at the asset's root.
 CODE_PACKAGES: Final = (Path("functions") / "motcua", Path("schemas"))
@@ -48,14 +53,12 @@ BUILD_DIR: Final = REPO_ROOT / "build"
 STAGED_CODE_DIR: Final = BUILD_DIR / "code"  # content-addressed subdirectories: code/<hash>/
 LAYER_DIR: Final = BUILD_DIR / "layer"  # built by `python -m infra.constructs.packaging layer`
 PLACEHOLDER_LAYER_DIR: Final = BUILD_DIR / "layer-placeholder"
-REQUIREMENTS_LOCK: Final = REPO_ROOT / "requirements.lock"
-
-LOG_RETENTION: Final = logs.RetentionDays.THREE_MONTHS
+REQUIREMENTS_LOCK: Final = "requirements.lock"
 
 # --- API -------------------------------------------------------------------------------------------
 API_THROTTLE_RATE: Final = 200  # requests per second, steady state, whole stage
 API_THROTTLE_BURST: Final = 400
-CORS_MAX_AGE: Final = Duration.hours(1)
+CORS_MAX_AGE_S: Final = 3600
 DEFAULT_ALLOWED_ORIGINS: Final = ("http://localhost:3000",)
 
 # --- auth ------------------------------------------------------------------------------------------
@@ -64,11 +67,11 @@ AGENCY_ATTRIBUTE: Final = "agency"
 USER_GROUPS_CLAIM: Final = "cognito:groups"
 
 # --- queues and schedules --------------------------------------------------------------------------
-DLQ_RETENTION: Final = Duration.days(14)  # the SQS maximum: time for a human to redrive
+DLQ_RETENTION_DAYS: Final = 14  # the SQS maximum: time for a human to redrive
 SCHEDULE_RETRY_ATTEMPTS: Final = 3
-SCHEDULE_MAX_EVENT_AGE: Final = Duration.hours(1)  # a sweep older than an hour is superseded by the next
+SCHEDULE_MAX_EVENT_AGE_S: Final = 3600  # a sweep older than an hour is superseded by the next
 
 # --- monitoring ------------------------------------------------------------------------------------
-ALARM_PERIOD: Final = Duration.minutes(5)
+ALARM_PERIOD_S: Final = 300
 API_5XX_THRESHOLD: Final = 1  # any 5xx is a bug: the API maps every client error to 4xx
 FUNCTION_ERROR_THRESHOLD: Final = 1

@@ -8,6 +8,7 @@ acknowledged here, next to the statement that needs them, with the reason.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
@@ -20,6 +21,7 @@ from infra import declaration as d
 from infra.constructs import constants as c
 from infra.constructs.nag import acknowledge
 from infra.constructs.naming import construct_name
+from infra.constructs.packaging import LAYER_STAMP
 from infra.constructs.resources import Resources
 
 # Item-level actions only: no Scan (every access pattern is a key or index query) and no table admin.
@@ -93,17 +95,31 @@ class Functions(Construct):
         declared: Sequence[d.Function],
         common_environment: Mapping[str, d.Ref | str],
         resources: Resources,
-        code: lambda_.Code,
-        layers: Sequence[lambda_.ILayerVersion],
+        code_dir: Path,
+        layer_dir: Path,
     ) -> None:
         super().__init__(scope, construct_id)
         self._resources = resources
+        self.runtime = lambda_.Runtime(c.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
+        self.architecture = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}[
+            c.LAMBDA_ARCHITECTURE
+        ]
+        # One code asset and one layer, shared by every function (see infra/constructs/packaging.py).
+        code = lambda_.Code.from_asset(str(code_dir))
+        self.layer = lambda_.LayerVersion(
+            self,
+            "DependenciesLayer",
+            description="Motcua runtime dependencies (pyproject [project] dependencies, requirements.lock)",
+            code=lambda_.Code.from_asset(str(layer_dir), exclude=[LAYER_STAMP]),
+            compatible_runtimes=[self.runtime],
+            compatible_architectures=[self.architecture],
+        )
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
         for spec in declared:
             if spec.name in self.functions:
                 raise ValueError(f"function {spec.name!r} is declared twice")
-            self._add(spec, common_environment, code, layers)
+            self._add(spec, common_environment, code, [self.layer])
 
     def _add(
         self,
@@ -113,7 +129,7 @@ class Functions(Construct):
         layers: Sequence[lambda_.ILayerVersion],
     ) -> None:
         name = construct_name(spec.name)
-        log_group = logs.LogGroup(self, f"{name}Logs", retention=c.LOG_RETENTION)
+        log_group = logs.LogGroup(self, f"{name}Logs", retention=logs.RetentionDays[c.LOG_RETENTION])
         role = iam.Role(
             self,
             f"{name}Role",
@@ -131,8 +147,8 @@ class Functions(Construct):
             self,
             name,
             description=spec.description,
-            runtime=c.RUNTIME,
-            architecture=c.ARCHITECTURE,
+            runtime=self.runtime,
+            architecture=self.architecture,
             handler=spec.handler,
             code=code,
             layers=list(layers),

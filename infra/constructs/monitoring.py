@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -54,7 +54,7 @@ class Monitoring(Construct):
             self._alarm(
                 f"{construct_name(name)}Depth",
                 dlq.metric_approximate_number_of_messages_visible(
-                    period=c.ALARM_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+                    period=Duration.seconds(c.ALARM_PERIOD_S), statistic=cloudwatch.Stats.MAXIMUM
                 ),
                 threshold=1,
                 description=f"Messages are waiting in dead-letter queue {name}: inspect, fix, redrive.",
@@ -63,7 +63,7 @@ class Monitoring(Construct):
         if http_api is not None:
             self._alarm(
                 "Api5xx",
-                http_api.metric_server_error(period=c.ALARM_PERIOD, statistic=cloudwatch.Stats.SUM),
+                http_api.metric_server_error(period=Duration.seconds(c.ALARM_PERIOD_S), statistic=cloudwatch.Stats.SUM),
                 threshold=c.API_5XX_THRESHOLD,
                 description="The API answered 5xx: every client error should be a 4xx, so this is a bug.",
                 action=action,
@@ -71,7 +71,7 @@ class Monitoring(Construct):
         for name, function in sorted(functions.items()):
             self._alarm(
                 f"{construct_name(name)}Errors",
-                function.metric_errors(period=c.ALARM_PERIOD, statistic=cloudwatch.Stats.SUM),
+                function.metric_errors(period=Duration.seconds(c.ALARM_PERIOD_S), statistic=cloudwatch.Stats.SUM),
                 threshold=c.FUNCTION_ERROR_THRESHOLD,
                 description=f"Function {name} raised unhandled errors.",
                 action=action,

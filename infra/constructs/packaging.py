@@ -5,10 +5,11 @@
   resolve from the asset root, exactly as on a laptop. Staging takes milliseconds; an unchanged tree maps
   to the same directory and the same asset hash.
 - **Dependencies**: one Lambda layer (``build/layer/python/...``) pip-installed from manylinux wheels for
-  the Lambda architecture, pinned by ``requirements.lock``. Building it needs the package registry, so it
-  is a separate step (``python -m infra.constructs.packaging layer``, what `make package` runs), never
-  part of synthesis. When it has not been built, synthesis uses an empty placeholder layer and says so
-  loudly; deployments pass ``-c motcua:requireLayer=true`` to refuse the placeholder.
+  the Lambda platform (arm64, glibc <= 2.26 for the python3.11 runtime), pinned by ``requirements.lock``
+  except for the few ``LAYER_OVERRIDES`` the lock pins without such a wheel. Building it needs the package
+  registry, so it is a separate step (``python -m infra.constructs.packaging layer``, for `make package`),
+  never part of synthesis. When it has not been built, synthesis uses an empty placeholder layer and says
+  so loudly; deployments pass ``-c motcua:requireLayer=true`` to refuse the placeholder.
 
   Why one pinned layer rather than the AWS-managed Powertools layer: the functions need pydantic,
   pynamodb, holidays, joserfc and fpdf2 besides Powertools, so a second layer would be needed anyway, and
@@ -96,12 +97,35 @@ def runtime_dependencies(root: Path = c.REPO_ROOT) -> list[str]:
 
 
 def layer_inputs_hash(root: Path = c.REPO_ROOT) -> str:
-    """What the layer is built from: platform, interpreter, requirements and the lock."""
+    """What the layer is built from: platforms, interpreter, requirements, overrides and the lock."""
     digest = hashlib.sha256()
-    for part in (c.LAYER_PIP_PLATFORM, c.LAYER_PYTHON_VERSION, *runtime_dependencies(root)):
+    overrides = [f"{name}={spec}" for name, spec in sorted(c.LAYER_OVERRIDES.items())]
+    for part in (*c.LAYER_PIP_PLATFORMS, c.LAYER_PYTHON_VERSION, *runtime_dependencies(root), *overrides):
         digest.update(part.encode() + b"\0")
-    digest.update((root / c.REQUIREMENTS_LOCK.name).read_bytes())
+    digest.update((root / c.REQUIREMENTS_LOCK).read_bytes())
     return digest.hexdigest()
+
+
+def layer_constraints(root: Path = c.REPO_ROOT) -> str:
+    """The lock as pip constraints, minus the packages the layer overrides (``LAYER_OVERRIDES``)."""
+    kept = []
+    for line in (root / c.REQUIREMENTS_LOCK).read_text(encoding="utf-8").splitlines():
+        if "==" in line and line.split("==", 1)[0].strip().lower() in c.LAYER_OVERRIDES:
+            continue
+        kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+def layer_pip_command(target: Path, constraints: Path, root: Path = c.REPO_ROOT) -> list[str]:
+    """pip install of the runtime dependencies as wheels for the Lambda platform, pinned by the lock."""
+    platforms = [arg for platform in c.LAYER_PIP_PLATFORMS for arg in ("--platform", platform)]
+    return [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--target", str(target), *platforms, "--implementation", "cp",
+        "--python-version", c.LAYER_PYTHON_VERSION, "--only-binary=:all:",
+        "--constraint", str(constraints),
+        *runtime_dependencies(root), *c.LAYER_OVERRIDES.values(),
+    ]  # fmt: skip
 
 
 def built_layer_dir(layer_dir: Path = c.LAYER_DIR) -> Path | None:
@@ -134,29 +158,16 @@ def build_layer(root: Path = c.REPO_ROOT, layer_dir: Path = c.LAYER_DIR, *, forc
         return layer_dir
     scratch = layer_dir.with_name(layer_dir.name + ".tmp")
     shutil.rmtree(scratch, ignore_errors=True)
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--target",
-        str(scratch / "python"),
-        "--platform",
-        c.LAYER_PIP_PLATFORM,
-        "--implementation",
-        "cp",
-        "--python-version",
-        c.LAYER_PYTHON_VERSION,
-        "--only-binary=:all:",
-        "--constraint",
-        str(root / c.REQUIREMENTS_LOCK.name),
-        *runtime_dependencies(root),
-    ]
+    scratch.mkdir(parents=True)
+    constraints = scratch / "constraints.txt"
+    constraints.write_text(layer_constraints(root), encoding="utf-8")
+    for name, spec in sorted(c.LAYER_OVERRIDES.items()):
+        print(f"layer: {spec!r} instead of the lock's {name} (the lock's has no wheel for the Lambda platform)")
+    command = layer_pip_command(scratch / "python", constraints, root)
     subprocess.run(command, check=True)  # noqa: S603 - fixed argv, no shell
     for cache in (scratch / "python").rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
+    constraints.unlink()
     (scratch / LAYER_STAMP).write_text(inputs + "\n", encoding="utf-8")
     shutil.rmtree(layer_dir, ignore_errors=True)
     scratch.rename(layer_dir)

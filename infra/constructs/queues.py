@@ -31,7 +31,7 @@ class Queues(Construct):
                 f"{name}Dlq",
                 fifo=fifo,
                 content_based_deduplication=dedup,
-                retention_period=c.DLQ_RETENTION,
+                retention_period=Duration.days(c.DLQ_RETENTION_DAYS),
                 encryption=sqs.QueueEncryption.SQS_MANAGED,
                 enforce_ssl=True,
             )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
@@ -40,7 +40,7 @@ class Schedules(Construct):
         self.dlq = sqs.Queue(
             self,
             "Dlq",
-            retention_period=c.DLQ_RETENTION,
+            retention_period=Duration.days(c.DLQ_RETENTION_DAYS),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
         )
@@ -88,7 +88,7 @@ class Schedules(Construct):
                             dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=self.dlq.queue_arn),
                             retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
                                 maximum_retry_attempts=c.SCHEDULE_RETRY_ATTEMPTS,
-                                maximum_event_age_in_seconds=int(c.SCHEDULE_MAX_EVENT_AGE.to_seconds()),
+                                maximum_event_age_in_seconds=c.SCHEDULE_MAX_EVENT_AGE_S,
                             ),
                         ),
                     )
