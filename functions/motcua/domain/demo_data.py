@@ -354,7 +354,7 @@ def _state(dossier: Dossier, events: Sequence[HistoryEvent]) -> Dossier:
             pauses.append(PauseRecord(start=e.occurred_at, reason="financial_obligation"))
     due = dossier.due_at
     if received is not None:
-        limit = TimeLimit(value=Decimal(dossier.time_limit["value"]), unit=dossier.time_limit["unit"])
+        limit = TimeLimit(value=Decimal(dossier.time_limit["value"]), unit=TimeUnit(dossier.time_limit["unit"]))
         due = clock.deadline_for(limit, received, [p.to_clock() for p in pauses], agency=dossier.agency_code)
     return dossier.model_copy(update={
         "status": events[-1].to_status, "received_at": received, "appointment_at": appointment, "due_at": due,

@@ -334,6 +334,25 @@ _EFFECTS: dict[a.ActionName, Callable[[_Change, Any], None]] = {
     a.ActionName.APOLOGISE: _apologise,
 }
 
+# Where each action moves the dossier; checked against the transition table before anything else, so an
+# action's own rules never run on a dossier in the wrong status.
+_TARGET: dict[a.ActionName, DossierStatus | None] = {
+    a.ActionName.RECEIVE: S.RECEIVED,
+    a.ActionName.REFUSE: S.REFUSED,
+    a.ActionName.START_PROCESSING: S.PROCESSING,
+    a.ActionName.TRANSFER: S.PROCESSING,
+    a.ActionName.REQUEST_SUPPLEMENT: S.SUPPLEMENT_REQUESTED,
+    a.ActionName.RECEIVE_SUPPLEMENT: S.PROCESSING,
+    a.ActionName.REQUEST_PAYMENT: S.AWAITING_PAYMENT,
+    a.ActionName.RECORD_PAYMENT: None,
+    a.ActionName.RESUME_PROCESSING: S.PROCESSING,
+    a.ActionName.DECIDE: S.DECIDED,
+    a.ActionName.RETURN_RESULT: S.RETURNED,
+    a.ActionName.REQUEST_WITHDRAWAL: S.WITHDRAWAL_REQUESTED,
+    a.ActionName.STOP: S.STOPPED,
+    a.ActionName.APOLOGISE: None,
+}
+
 # Statuses in which each status-neutral action makes sense (the others are guarded by the table).
 _NEUTRAL_IN: dict[a.ActionName, frozenset[DossierStatus]] = {
     a.ActionName.RECORD_PAYMENT: frozenset({S.AWAITING_PAYMENT}),
@@ -348,8 +367,10 @@ def apply_action(dossier: Dossier, action: a.ActionName, body: a.ActionBody, act
     if body.expected_version is not None and body.expected_version != dossier.version:
         raise StaleDossier({"current_version": dossier.version, "current_status": int(dossier.status),
                             "expected_version": body.expected_version})
-    neutral_in = _NEUTRAL_IN.get(action)
-    if neutral_in is not None and dossier.status not in neutral_in:
+    target = _TARGET[action]
+    if target is not None:
+        ensure_transition(dossier.status, target)
+    elif dossier.status not in _NEUTRAL_IN[action]:
         raise ForbiddenTransition({"action": action.value, "status": int(dossier.status)})
     change = _Change(dossier, actor, now, request_id)
     _EFFECTS[action](change, body)

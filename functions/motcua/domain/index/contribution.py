@@ -241,8 +241,7 @@ def contribution_delta(old: DossierFacts | None, new: DossierFacts | None, *, at
     return out
 
 
-def add_into(target: MutableMapping[str, MutableMapping[str, int]], unit_counters: Mapping[str, Mapping[str, int]]
-             ) -> None:
+def add_into(target: MutableMapping[str, dict[str, int]], unit_counters: Mapping[str, Mapping[str, int]]) -> None:
     """``target[unit][key] += value`` for every entry (what the atomic counters do in the table)."""
     for unit, counters in unit_counters.items():
         row = target.setdefault(unit, {})

@@ -25,8 +25,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -41,6 +42,7 @@ from motcua.domain.status import DossierStatus
 from schemas.catalogue import Channel
 
 S = DossierStatus
+E = TypeVar("E", bound=StrEnum)
 # Statuses only a received dossier can be in (DOMAIN §2): reception is the first event reaching one of them
 # (normally the move to 2; robust to a workflow that records reception on another action).
 _RECEIVED_STATUSES = frozenset({S.RECEIVED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.AWAITING_PAYMENT, S.DECIDED,
@@ -195,6 +197,14 @@ def _instant(value: Any) -> datetime | None:
     return None
 
 
+def _member(enum: type[E], value: Any) -> E | None:
+    """The enum member for a details value; None for anything else (a bad detail never breaks the fold)."""
+    try:
+        return enum(value)
+    except (ValueError, TypeError):
+        return None
+
+
 def _count(value: Any) -> int:
     return value if type(value) is int and value > 0 else 0
 
@@ -301,10 +311,7 @@ class _Builder:
             f["apology_reason"] = reason if isinstance(reason, str) else f.get("apology_reason")
             f["new_appointment_at"] = _instant(d.get(ev.D_NEW_APPOINTMENT_AT)) or f.get("new_appointment_at")
         elif action == ev.EVALUATE:
-            try:
-                satisfaction = ev.Satisfaction(d.get(ev.D_SATISFACTION))
-            except ValueError:
-                satisfaction = None
+            satisfaction = _member(ev.Satisfaction, d.get(ev.D_SATISFACTION))
             if satisfaction is not None and f.get("satisfaction") is None:  # one evaluation per dossier
                 f["satisfaction"] = satisfaction
                 total = d.get(ev.D_TOTAL)
@@ -315,20 +322,14 @@ class _Builder:
         elif action == ev.FEEDBACK_RECEIVE:
             fid = d.get(ev.D_FEEDBACK_ID)
             if isinstance(fid, str) and not any(fb["feedback_id"] == fid for fb in self.feedback):
-                try:
-                    kind = ev.FeedbackKind(d.get(ev.D_KIND, ev.FeedbackKind.UNCLASSIFIED))
-                except ValueError:
-                    kind = ev.FeedbackKind.UNCLASSIFIED
+                kind = _member(ev.FeedbackKind, d.get(ev.D_KIND)) or ev.FeedbackKind.UNCLASSIFIED
                 self.feedback.append({"feedback_id": fid, "kind": kind, "received_at": t, "steps": [],
                                       "satisfied": None})
                 if kind is ev.FeedbackKind.COMPLAINT:
                     self._set_first("complaint_or_dislike_at", t)
         elif action == ev.FEEDBACK_RESPOND:
             fb = self._feedback(d)
-            try:
-                outcome = ev.FeedbackOutcome(d.get(ev.D_OUTCOME))
-            except ValueError:
-                outcome = None
+            outcome = _member(ev.FeedbackOutcome, d.get(ev.D_OUTCOME))
             if fb is not None and outcome is not None:
                 fb["steps"].append(FeedbackStep(outcome=outcome, at=t))
         elif action == ev.FEEDBACK_RATE:
@@ -351,7 +352,8 @@ class _Builder:
         due = None
         processing = None
         if received is not None:
-            limit = clock.TimeLimit(value=Decimal(f["time_limit"]["value"]), unit=f["time_limit"]["unit"])
+            raw_limit = f["time_limit"]
+            limit = clock.TimeLimit(value=Decimal(raw_limit["value"]), unit=clock.TimeUnit(raw_limit["unit"]))
             due = clock.deadline_for(limit, received, pauses, agency=f["agency_code"])
             finished = next((f[k] for k in ("decided_at", "returned_at", "stopped_at", "refused_at")
                              if f.get(k) is not None), None)
