@@ -149,7 +149,19 @@ def function(name: str) -> Function:
 
 
 def queue(name: str) -> Queue:
-    return next(q for q in QUEUES if q.name == name)
+    """A declared queue, or the DLQ of one (``<queue>-dlq``: FIFO when its queue is)."""
+    for declared in QUEUES:
+        if declared.name == name:
+            return declared
+        if dlq_name(declared.name) == name:
+            return Queue(
+                name,
+                fifo=declared.fifo,
+                visibility_timeout_s=declared.visibility_timeout_s,
+                max_receive_count=1,
+                retention_days=14,
+            )
+    raise KeyError(f"no queue named {name!r} in the declaration")
 
 
 def dlq_name(queue_name: str) -> str:

@@ -140,9 +140,10 @@ def _dossier_item(dossier: Dossier) -> DossierItem:
     return item
 
 
-def _event_item(event: HistoryEvent) -> HistoryItem:
+def _event_item(event: HistoryEvent, position: int = 0) -> HistoryItem:
+    # The position keeps the order of events one action produced at the same instant (decide, then issue).
     return HistoryItem(f"DOSSIER#{event.dossier_id}",
-                       f"EVENT#{event.occurred_at.isoformat()}#{event.event_id}",
+                       f"EVENT#{event.occurred_at.isoformat()}#{position:02d}#{event.event_id}",
                        doc=event.model_dump_json())
 
 
@@ -157,8 +158,8 @@ def _outbox_item(envelope: EventEnvelope) -> OutboxItem:
 
 def _append(transaction: TransactWrite, events: list[HistoryEvent], envelopes: list[EventEnvelope]) -> None:
     """History is append-only: each event is a new item, written only if no item has its key."""
-    for event in events:
-        transaction.save(_event_item(event), condition=HistoryItem.pk.does_not_exist())
+    for position, event in enumerate(events):
+        transaction.save(_event_item(event, position), condition=HistoryItem.pk.does_not_exist())
     for envelope in envelopes:
         transaction.save(_outbox_item(envelope), condition=OutboxItem.pk.does_not_exist())
 

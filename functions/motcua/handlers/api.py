@@ -25,7 +25,7 @@ from motcua.domain.actors import Actor, Role
 from motcua.domain.errors import InvalidInput
 from motcua.handlers import http_errors
 from motcua.handlers.guards import check_raw_request
-from motcua.service.actions import ActionCommand, act_from_api, service
+from motcua.service.actions import API_IDEMPOTENCY, ActionCommand, act_from_api, service
 from motcua.service.catalogue import list_agencies, search_procedures
 from motcua.service.dossiers import audit_view, dossier_view, now_vn
 from motcua.settings import settings
@@ -85,10 +85,11 @@ IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath="[owner, idempotency_key]",
     payload_validation_jmespath="submission",
     expires_after_seconds=24 * 3600,
+    raise_on_no_idempotency_key=True,
 )
 
 
-@idempotent_function(data_keyword_argument="command", persistence_store=persistence_store(),
+@idempotent_function(data_keyword_argument="command", persistence_store=persistence_store("submit-dossier"),
                      config=IDEMPOTENCY, output_serializer=PydanticSerializer(DossierView))
 def submit_once(command: SubmitCommand) -> DossierView:
     return dossier_view(service.submit(command.submission, command.actor, command.request_id))
@@ -227,7 +228,8 @@ def get_health() -> HealthView:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    IDEMPOTENCY.register_lambda_context(context)  # idempotency records expire with this invocation
+    for config in (IDEMPOTENCY, API_IDEMPOTENCY):  # in-progress records expire with this invocation
+        config.register_lambda_context(context)
     rejected = check_raw_request(event)
     if rejected is not None:
         return {"statusCode": rejected.http_status, "headers": {"Content-Type": content_types.APPLICATION_JSON},

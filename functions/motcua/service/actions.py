@@ -43,11 +43,11 @@ class ActionOutcome(BaseModel):
 
 API_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[caller, key]",
                                     payload_validation_jmespath="[dossier_id, action, body]",
-                                    expires_after_seconds=24 * 3600)
+                                    expires_after_seconds=24 * 3600, raise_on_no_idempotency_key=True)
 # Queued actions may be redriven from the DLQ days later: remember them for two weeks (SQS retention).
 QUEUE_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[caller, key]",
                                       payload_validation_jmespath="[dossier_id, action, body]",
-                                      expires_after_seconds=14 * 24 * 3600)
+                                      expires_after_seconds=14 * 24 * 3600, raise_on_no_idempotency_key=True)
 
 service = DossierService()
 
@@ -58,7 +58,7 @@ def _apply(command: ActionCommand) -> DossierView:
     return dossier_view(changed)
 
 
-@idempotent_function(data_keyword_argument="command", persistence_store=persistence_store(),
+@idempotent_function(data_keyword_argument="command", persistence_store=persistence_store("api-action"),
                      config=API_IDEMPOTENCY, output_serializer=PydanticSerializer(DossierView))
 def act_from_api(command: ActionCommand) -> DossierView:
     return _apply(command)
@@ -72,7 +72,7 @@ class PermanentMessageError(Exception):
         self.code, self.reason = code, reason
 
 
-@idempotent_function(data_keyword_argument="command", persistence_store=persistence_store(),
+@idempotent_function(data_keyword_argument="command", persistence_store=persistence_store("queued-action"),
                      config=QUEUE_IDEMPOTENCY, output_serializer=PydanticSerializer(ActionOutcome))
 def act_from_queue(command: ActionCommand) -> ActionOutcome:
     try:

@@ -1,0 +1,305 @@
+"""Officials' actions through the API and through the actions queue, on DynamoDB Local and moto SQS."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from datetime import datetime
+
+import boto3
+import pytest
+
+from infra.local import make_context
+from infra.local.pollers import build_sqs_event
+from motcua.cli.catalogue_cmds import seed_catalogue
+from motcua.domain.calendar import VN_TZ
+from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
+
+DESK = ("officer-lan", "reception_officer", COMMUNE)
+PROCESSOR = ("officer-minh", "processing_officer", COMMUNE)
+LEADER = ("chairman-tuan", "agency_leader", COMMUNE)
+FOREIGN = ("officer-x", "processing_officer", "000.20.02.H36")
+
+
+@pytest.fixture(autouse=True)
+def catalogue(clean_table: str) -> None:
+    seed_catalogue(clean_table)
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch):
+    from motcua.service.actions import service
+
+    def freeze(day: int, hour: int = 9, month: int = 3) -> None:
+        moment = datetime(2026, month, day, hour, tzinfo=VN_TZ)
+        monkeypatch.setattr(service, "clock", lambda: moment)
+
+    return freeze
+
+
+def official(who: tuple[str, str, str]) -> dict:
+    return bearer(*who)
+
+
+def new_dossier(api_client, procedure: str = "1.001266") -> dict:
+    response = api_client.post("/dossiers", json=submission(procedure), headers=submit_headers("citizen-hang"))
+    assert response.status == 201, response.text
+    return response.json()
+
+
+def action(api_client, dossier_id: str, name: str, who, body: dict | None = None, key: str | None = None):
+    headers = {**official(who), "idempotency-key": key or uuid.uuid4().hex}
+    return api_client.post(f"/dossiers/{dossier_id}/actions/{name}", json=body or {}, headers=headers)
+
+
+def test_a_dossier_goes_from_submission_to_returned_result(api_client, frozen) -> None:
+    frozen(2)
+    dossier = new_dossier(api_client)
+    steps = [
+        ("receive", DESK, {}, 2),
+        ("start_processing", PROCESSOR, {}, 4),
+        ("request_supplement", PROCESSOR, {"documents": ["Bản sao CCCD"], "reason": "Bản sao mờ"}, 5),
+        ("receive_supplement", DESK, {}, 4),
+        ("request_payment", PROCESSOR, {"amount_vnd": 50000, "description": "Lệ phí đăng ký"}, 6),
+        ("record_payment", DESK, {"amount_vnd": 50000, "online": True}, 6),
+        ("resume_processing", PROCESSOR, {}, 4),
+        ("decide", PROCESSOR, {"electronic": True}, 9),
+        ("return_result", DESK, {"method": "electronic"}, 10),
+    ]
+    for day, (name, who, body, expected_status) in enumerate(steps, start=3):
+        frozen(day if day < 7 else day + 2)  # skip the weekend of 7–8 March
+        response = action(api_client, dossier["id"], name, who, body)
+        assert response.status == 200, (name, response.text)
+        assert response.json()["status"]["code"] == expected_status, name
+    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    actions = [e["action"] for e in history if e["action"] != "read_personal_data"]
+    assert actions == ["submit", "receive", "start_processing", "request_supplement", "receive_supplement",
+                       "request_payment", "record_payment", "resume_processing", "decide",
+                       "issue_electronic_result", "return_result"]
+    receive = next(e for e in history if e["action"] == "receive")
+    assert (receive["actor_subject"], receive["actor_role"], receive["actor_agency_code"]) == DESK
+    assert receive["from_status"]["code"] == 1 and receive["to_status"]["code"] == 2
+    assert receive["request_id"]
+
+
+def test_every_status_change_is_in_the_outbox_in_the_same_transaction(api_client, local_stack) -> None:
+    dossier = new_dossier(api_client)
+    action(api_client, dossier["id"], "receive", DESK)
+    table = boto3.resource("dynamodb").Table(local_stack.table_name)
+    outbox = [json.loads(i["doc"]) for i in table.scan()["Items"] if i["pk"].startswith("OUTBOX#")]
+    changes = sorted((e["data"]["to_status"]["code"], e["type"]) for e in outbox)
+    assert changes == [(1, "dossier.status_changed"), (2, "dossier.status_changed")]
+    for envelope in outbox:
+        assert {"id", "type", "version", "source", "correlation_id", "occurred_at", "data"} <= set(envelope)
+        assert "079203001234" not in json.dumps(envelope)  # no personal data in events
+
+
+@pytest.mark.parametrize(
+    ("name", "who", "status", "code"),
+    [
+        ("receive", ("citizen-hang", "citizen", None), 403, "ACTION_NOT_ALLOWED_FOR_ROLE"),
+        ("receive", ("inspector-1", "inspector", None), 403, "ACTION_NOT_ALLOWED_FOR_ROLE"),
+        ("receive", ("officer-y", "reception_officer", "000.20.02.H36"), 403, "ACTION_OUTSIDE_AGENCY"),
+        ("decide", PROCESSOR, 409, "DOSSIER_FORBIDDEN_TRANSITION"),
+        ("return_result", DESK, 409, "DOSSIER_FORBIDDEN_TRANSITION"),
+    ],
+)
+def test_forbidden_actions_get_their_code(api_client, name, who, status, code) -> None:
+    dossier = new_dossier(api_client)
+    body = {"method": "counter"} if name == "return_result" else {}
+    response = action(api_client, dossier["id"], name, who, body)
+    assert response.status == status, response.text
+    assert response.json()["code"] == code
+    after = api_client.get(f"/dossiers/{dossier['id']}", headers=bearer("citizen-hang")).json()
+    assert after["status"]["code"] == 1 and after["version"] == 1  # nothing changed
+
+
+def test_every_action_from_every_status_is_allowed_exactly_by_the_table(api_client) -> None:
+    # From "submitted" (1) only receive, refuse and withdrawal are moves; everything else is a 409.
+    from schemas.actions import PAYLOADS, ActionName
+
+    minimal = {
+        ActionName.REFUSE: {"reasons": ["Không thuộc thẩm quyền"]},
+        ActionName.TRANSFER: {"to_agency_code": "000.20.02.H36"},
+        ActionName.REQUEST_SUPPLEMENT: {"documents": ["Tờ khai"], "reason": "Thiếu tờ khai"},
+        ActionName.REQUEST_PAYMENT: {"amount_vnd": 1000, "description": "Lệ phí"},
+        ActionName.RECORD_PAYMENT: {"amount_vnd": 1000, "online": False},
+        ActionName.RETURN_RESULT: {"method": "counter"},
+        ActionName.STOP: {"reason": "Dừng xử lý"},
+        ActionName.APOLOGISE: {"reason": "Chậm", "new_appointment_at": "2030-01-07T17:00:00+07:00"},
+    }
+    dossier = new_dossier(api_client)
+    for name in PAYLOADS:
+        if name in (ActionName.RECEIVE, ActionName.REFUSE, ActionName.REQUEST_WITHDRAWAL,
+                    ActionName.REQUEST_SUPPLEMENT):
+            continue  # the allowed ones (the desk may ask for a supplement at reception too: 1 → 5 is not)
+        who = LEADER if name is not ActionName.RECEIVE_SUPPLEMENT else DESK
+        response = action(api_client, dossier["id"], name.value, who, minimal.get(name, {}))
+        assert response.status in (409, 422), (name, response.text)
+    response = action(api_client, dossier["id"], "request_supplement", DESK, minimal[ActionName.REQUEST_SUPPLEMENT])
+    assert response.status == 409  # 1 → 5 is not in the table: the desk refuses or receives first
+
+
+def test_two_officials_acting_at_once_one_wins_the_other_gets_409(api_client) -> None:
+    # Receiving and refusing the same new dossier exclude each other: whichever is written first wins, the
+    # other meets either the version guard or the transition table, and gets a 409.
+    for _ in range(3):
+        dossier = new_dossier(api_client)
+        results: list = []
+        barrier = threading.Barrier(2)
+
+        def race(who, name, body, dossier_id=dossier["id"]):
+            barrier.wait()
+            results.append(action(api_client, dossier_id, name, who, body))
+
+        threads = [threading.Thread(target=race, args=(DESK, "receive", {})),
+                   threading.Thread(target=race, args=(LEADER, "refuse", {"reasons": ["Không thuộc thẩm quyền"]}))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(r.status for r in results) == [200, 409]
+        loser = next(r for r in results if r.status == 409).json()
+        assert loser["code"] in ("DOSSIER_VERSION_CONFLICT", "DOSSIER_FORBIDDEN_TRANSITION")
+        final = api_client.get(f"/dossiers/{dossier['id']}", headers=official(LEADER)).json()
+        assert final["version"] == 2  # exactly one change landed
+
+
+def test_a_stale_expected_version_gets_409_with_the_current_state(api_client) -> None:
+    dossier = new_dossier(api_client)
+    action(api_client, dossier["id"], "receive", DESK)
+    response = action(api_client, dossier["id"], "start_processing", PROCESSOR, {"expected_version": 1})
+    assert response.status == 409
+    assert response.json()["code"] == "DOSSIER_VERSION_CONFLICT"
+    assert response.json()["details"]["current_version"] == 2
+
+
+def test_a_retried_action_with_the_same_key_acts_once(api_client) -> None:
+    dossier = new_dossier(api_client)
+    first = action(api_client, dossier["id"], "receive", DESK, key="action-key-0001")
+    again = action(api_client, dossier["id"], "receive", DESK, key="action-key-0001")
+    assert first.status == again.status == 200
+    assert first.json()["version"] == again.json()["version"] == 2
+
+
+def test_officials_of_other_agencies_cannot_read_and_reads_are_audited(api_client) -> None:
+    dossier = new_dossier(api_client)
+    assert api_client.get(f"/dossiers/{dossier['id']}", headers=official(FOREIGN)).status == 403
+    assert api_client.get(f"/dossiers/{dossier['id']}", headers=official(DESK)).status == 200
+    assert api_client.get(f"/dossiers/{dossier['id']}", headers=bearer("inspector-1", "inspector")).status == 200
+    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    reads = [(e["actor_subject"], e["actor_role"]) for e in history if e["action"] == "read_personal_data"]
+    assert ("officer-lan", "reception_officer") in reads and ("inspector-1", "inspector") in reads
+    assert ("citizen-hang", "citizen") not in reads  # the owner reading their own dossier is not an audit event
+
+
+def test_transfer_lets_the_receiving_agency_see_and_act(api_client) -> None:
+    dossier = new_dossier(api_client)
+    action(api_client, dossier["id"], "receive", DESK)
+    action(api_client, dossier["id"], "start_processing", PROCESSOR)
+    assert action(api_client, dossier["id"], "transfer", PROCESSOR,
+                  {"to_agency_code": "000.00.00.ZZZ"}).json()["code"] == "AGENCY_NOT_FOUND"
+    moved = action(api_client, dossier["id"], "transfer", PROCESSOR, {"to_agency_code": FOREIGN[2]})
+    assert moved.status == 200 and moved.json()["handling_agency_code"] == FOREIGN[2]
+    assert api_client.get(f"/dossiers/{dossier['id']}", headers=official(FOREIGN)).status == 200
+
+
+# --- the same actions by queue -----------------------------------------------------------------------
+
+def queue_message(dossier_id: str, name: str, who, payload: dict | None = None, action_id: str | None = None) -> dict:
+    subject, role, agency = who
+    return {"source_system": "tthc-lamdong", "action_id": action_id or uuid.uuid4().hex, "dossier_id": dossier_id,
+            "action": name, "actor": {"subject": subject, "role": role, "agency_code": agency},
+            "payload": payload or {}}
+
+
+def deliver(local_stack, bodies: list) -> dict:
+    """Send to the real FIFO queue, receive like Lambda's event source mapping, invoke the consumer."""
+    from infra import declaration
+    from infra.local import load_handler
+
+    sqs = local_stack.client("sqs")
+    url = local_stack.queue_url("actions")
+    for body in bodies:
+        text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+        group = body["dossier_id"] if isinstance(body, dict) else "poison"
+        sqs.send_message(QueueUrl=url, MessageBody=text, MessageGroupId=group,
+                         MessageDeduplicationId=uuid.uuid4().hex)
+    messages = []
+    while len(messages) < len(bodies):
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"],
+                                  MessageAttributeNames=["All"], WaitTimeSeconds=1).get("Messages", [])
+        assert got, "messages did not arrive"
+        messages += got
+    event = build_sqs_event(messages, local_stack.resources.queues["actions"].arn)
+    function = declaration.function("actions")
+    response = load_handler(function.handler)(event, make_context(function))
+    failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+    for message in messages:
+        if message["MessageId"] not in failed:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return {"event": event, "response": response}
+
+
+def test_the_queue_path_runs_the_same_action(api_client, local_stack) -> None:
+    dossier = new_dossier(api_client)
+    result = deliver(local_stack, [queue_message(dossier["id"], "receive", DESK)])
+    assert result["response"] == {"batchItemFailures": []}
+    after = api_client.get(f"/dossiers/{dossier['id']}", headers=official(LEADER)).json()
+    assert after["status"]["code"] == 2
+
+
+def test_the_same_batch_delivered_three_times_changes_the_dossier_once(api_client, local_stack) -> None:
+    from infra import declaration
+    from infra.local import load_handler
+
+    dossier = new_dossier(api_client)
+    first = deliver(local_stack, [queue_message(dossier["id"], "receive", DESK, action_id="tthc-0001"),
+                                  queue_message(dossier["id"], "start_processing", PROCESSOR, action_id="tthc-0002")])
+    function = declaration.function("actions")
+    for _ in range(2):  # SQS redelivers the very same records
+        assert load_handler(function.handler)(first["event"], make_context(function)) == {"batchItemFailures": []}
+    after = api_client.get(f"/dossiers/{dossier['id']}", headers=official(LEADER)).json()
+    assert after["status"]["code"] == 4 and after["version"] == 3
+    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    assert [e["action"] for e in history if e["action"] in ("receive", "start_processing")] == [
+        "receive", "start_processing"]
+
+
+def test_poison_messages_go_to_the_dlq_with_their_reason_and_the_rest_is_processed(api_client, local_stack) -> None:
+    dossier = new_dossier(api_client)
+    result = deliver(local_stack, [
+        "{not json",
+        queue_message("f" * 32, "receive", DESK),  # unknown dossier
+        queue_message(dossier["id"], "teleport", DESK),  # unknown action
+        queue_message(dossier["id"], "receive", DESK),  # fine
+    ])
+    assert result["response"] == {"batchItemFailures": []}  # parked, not retried
+    sqs = local_stack.client("sqs")
+    parked = sqs.receive_message(QueueUrl=local_stack.dlq_url("actions"), MaxNumberOfMessages=10,
+                                 MessageAttributeNames=["All"], WaitTimeSeconds=1)["Messages"]
+    codes = sorted(m["MessageAttributes"]["motcua_error_code"]["StringValue"] for m in parked)
+    assert codes == ["DOSSIER_NOT_FOUND", "MESSAGE_INVALID", "MESSAGE_INVALID"]
+    assert all(m["MessageAttributes"]["motcua_error_reason"]["StringValue"] for m in parked)
+    after = api_client.get(f"/dossiers/{dossier['id']}", headers=official(LEADER)).json()
+    assert after["status"]["code"] == 2
+
+
+def test_a_conflicting_message_is_refused_and_the_refusal_is_on_the_trail(api_client, local_stack) -> None:
+    dossier = new_dossier(api_client)
+    result = deliver(local_stack, [queue_message(dossier["id"], "decide", PROCESSOR, action_id="tthc-late")])
+    assert result["response"] == {"batchItemFailures": []}
+    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    rejected = [e for e in history if e["action"] == "action_rejected"]
+    assert len(rejected) == 1
+    assert rejected[0]["details"]["code"] == "DOSSIER_FORBIDDEN_TRANSITION"
+    assert rejected[0]["details"]["action"] == "decide"
+    # Redelivered: still one refusal on the trail.
+    from infra import declaration
+    from infra.local import load_handler
+
+    function = declaration.function("actions")
+    load_handler(function.handler)(result["event"], make_context(function))
+    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    assert len([e for e in history if e["action"] == "action_rejected"]) == 1
