@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from aws_cdk import Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.constructs.nag import MIN_REASON_LENGTH
-from tests.infra import Synthesis, synthesise
+from tests.infra import synthesise
 
 VARIANTS = ("project", "extended")
 LINT_REGION = "ap-southeast-1"  # the region closest to Vietnam with every service the stack uses
@@ -32,11 +33,14 @@ class Ack:
 
 
 @pytest.fixture(scope="module", params=VARIANTS)
-def synthesis(request: pytest.FixtureRequest) -> Synthesis:
-    return synthesise(request.param)
+def variant(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
-def acknowledgments(synthesis: Synthesis) -> list[Ack]:
+@cache
+def acknowledgments(variant: str) -> list[Ack]:
+    """Every acknowledgment recorded in the variant's construct tree (walking it is a jsii call a node)."""
+    synthesis = synthesise(variant)
     key = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
     found: list[Ack] = []
     for construct in synthesis.app.node.find_all():
@@ -48,7 +52,8 @@ def acknowledgments(synthesis: Synthesis) -> list[Ack]:
     return found
 
 
-def test_cdk_nag_finds_nothing_unacknowledged(synthesis: Synthesis) -> None:
+def test_cdk_nag_finds_nothing_unacknowledged(variant: str) -> None:
+    synthesis = synthesise(variant)
     # Given cdk-nag registered on the app, when it synthesises, then it succeeds (findings fail it)...
     synthesis.require()
     # ...and the validation report, when CDK writes one (it does for warnings), records no violation.
@@ -59,20 +64,20 @@ def test_cdk_nag_finds_nothing_unacknowledged(synthesis: Synthesis) -> None:
         assert all(not p["violations"] for p in nag), json.dumps(nag, indent=1)
 
 
-def test_every_acknowledgment_has_a_written_reason(synthesis: Synthesis) -> None:
-    synthesis.require()
-    acks = acknowledgments(synthesis)
+def test_every_acknowledgment_has_a_written_reason(variant: str) -> None:
+    synthesise(variant).require()
+    acks = acknowledgments(variant)
     assert acks, "expected the known acknowledgments (X-Ray wildcard, runtime, access-log bucket, ...)"
     for ack in acks:
         assert ack.rule.startswith("AwsSolutions-"), ack
         assert len(ack.reason.strip()) >= MIN_REASON_LENGTH, ack
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
 def test_every_acknowledgment_matches_a_real_finding(variant: str) -> None:
     # Given the same app built with every acknowledgment switched off, when cdk-nag checks it,
     # then each acknowledgment of the real build is needed: a stale one would hide a future finding.
-    acks = acknowledgments(synthesise(variant))
+    synthesise(variant).require()
+    acks = acknowledgments(variant)
     audit = synthesise(variant, audit=True)
     assert audit.error is None, audit.error
     report = AwsSolutionsChecks().validate_scope(audit.app)
@@ -92,7 +97,6 @@ def test_every_acknowledgment_matches_a_real_finding(variant: str) -> None:
         )
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
 def test_cfn_lint_is_clean(variant: str) -> None:
     from cfnlint.api import ManualArgs, lint
 

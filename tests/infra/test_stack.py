@@ -7,6 +7,8 @@ then every declared resource is there with the properties the design requires.
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from infra import declaration as d
+from infra.constructs import packaging
 from infra.constructs.functions import BUCKET_ACTIONS, TABLE_ACTIONS
 from infra.stack import StackDeclaration
 from motcua.data import table as schema
@@ -410,3 +413,94 @@ def test_outputs_name_what_clients_and_end_to_end_tests_need(project: dict[str, 
     outputs = set(project["Outputs"])
     assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "AlarmTopicArn"} <= outputs
     assert {"UploadsBucketName", "ActionsQueueUrl", "ActionsDlqQueueUrl"} <= outputs
+
+
+# --- mistakes in the declaration fail synthesis, with the reason --------------------------------------------
+
+
+def _with_function(function: d.Function, queues: tuple[d.Queue, ...] = ()) -> StackDeclaration:
+    return replace(PROJECT, functions=(*PROJECT.functions, function), queues=(*PROJECT.queues, *queues))
+
+
+BROKEN = {
+    "undeclared queue": (
+        _with_function(
+            d.Function("x", "motcua.x.handler", "x", (), (d.Permission("queue", "missing", "send"),)),
+        ),
+        "queue 'missing' is not declared",
+    ),
+    "visibility shorter than the timeout": (
+        _with_function(
+            d.Function("slow", "motcua.x.handler", "x", (d.QueueTrigger("quick"),), (), timeout_s=120),
+            queues=(d.Queue("quick", visibility_timeout_s=60),),
+        ),
+        "visibility timeout 60s is shorter than function 'slow' timeout 120s",
+    ),
+    "batching window on a FIFO queue": (
+        _with_function(
+            d.Function("f", "motcua.x.handler", "x", (d.QueueTrigger("actions", max_batching_window_s=5),), ()),
+        ),
+        "is FIFO",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_declaration_mistakes_fail_synthesis_with_the_reason(case: str, tmp_path: Path) -> None:
+    from infra.app import build_app
+
+    declaration, message = BROKEN[case]
+    with pytest.raises(Exception, match=re.escape(message)):
+        build_app(tmp_path, declaration=declaration, nag=False)
+
+
+# --- packaging: the code asset and the layer, without jsii --------------------------------------------------
+
+
+def _tree(root: Path) -> Path:
+    for path, text in {
+        "functions/motcua/__init__.py": "",
+        "functions/motcua/handlers/api.py": "def handler(event, context): ...\n",
+        "functions/motcua/__pycache__/api.cpython-311.pyc": "bytecode",
+        "schemas/__init__.py": "",
+        "tests/test_x.py": "not shipped",
+    }.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    return root
+
+
+def test_code_staging_is_content_addressed(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "repo")
+    first = packaging.stage_code(root, tmp_path / "staged")
+    assert packaging.stage_code(root, tmp_path / "staged") == first  # unchanged tree, same directory
+    assert sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file()) == [
+        "motcua/__init__.py",
+        "motcua/handlers/api.py",
+        "schemas/__init__.py",
+    ]
+    (root / "functions/motcua/handlers/api.py").write_text("def handler(event, context): return 1\n")
+    second = packaging.stage_code(root, tmp_path / "staged")
+    assert second != first
+    assert "return 1" in (second / "motcua/handlers/api.py").read_text()
+
+
+def test_the_layer_uses_the_lock_except_declared_overrides(tmp_path: Path) -> None:
+    (tmp_path / "requirements.lock").write_text("pillow==13.0.0\n    # via fpdf2\npydantic==2.14.3\n")
+    constraints = packaging.layer_constraints(tmp_path)
+    assert "pydantic==2.14.3" in constraints
+    assert "pillow==" not in constraints
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["pydantic>=2", "fpdf2"]\n')
+    command = packaging.layer_pip_command(tmp_path / "out", tmp_path / "c.txt", tmp_path)
+    assert command[command.index("--python-version") + 1] == "3.11"
+    assert "--only-binary=:all:" in command
+    platforms = [command[i + 1] for i, arg in enumerate(command) if arg == "--platform"]
+    assert platforms and all(p.endswith("_aarch64") for p in platforms)
+    assert not [p for p in platforms if p.startswith("manylinux_2_") and int(p.split("_")[2]) > 26]
+    assert {"pydantic>=2", "fpdf2", "pillow<13"} <= set(command)
+
+
+def test_synthesis_without_a_built_layer_uses_a_marked_placeholder(tmp_path: Path) -> None:
+    assert packaging.built_layer_dir(tmp_path / "layer") is None
+    placeholder = packaging.placeholder_layer_dir(tmp_path / "placeholder")
+    assert [p.name for p in (placeholder / "python").iterdir()] == ["MOTCUA_PLACEHOLDER_LAYER.txt"]
