@@ -192,7 +192,7 @@ def contribution(facts: DossierFacts, month: Month, *, config: IndexConfig | Non
         c[EVALUATIONS] += 1
         c[_EVALUATION_KEYS[facts.satisfaction]] += 1
         c[EVALUATION_POINTS] += facts.evaluation_total or 0
-    if facts.complaint_or_dislike_at:
+    if month.contains(facts.complaint_or_dislike_at):
         c[COMPLAINT_OR_DISLIKE] += 1
     for fb in facts.feedback:
         if not month.contains(fb.received_at):

@@ -221,8 +221,7 @@ class _Builder:
     @classmethod
     def start(cls, dossier: Dossier, first: HistoryEvent, context: FactsContext) -> _Builder:
         traits = context.traits_for(dossier.procedure_code, dossier.channel)
-        fields = {name: info.default for name, info in DossierFacts.model_fields.items() if not info.is_required()}
-        return cls(fields | {
+        return cls(_DEFAULTS | {
             "dossier_id": dossier.id, "receipt_code": dossier.receipt_code,
             "procedure_code": dossier.procedure_code, "agency_code": dossier.agency_code,
             "units": context.tree.ancestry(dossier.agency_code), "channel": dossier.channel,
@@ -364,7 +363,12 @@ class _Builder:
         f["processing_days"] = processing
         f["pauses"] = tuple(FactPause(**p) for p in self.pauses)
         f["feedback"] = tuple(FeedbackFacts(**{**fb, "steps": tuple(fb["steps"])}) for fb in self.feedback)
-        return DossierFacts(**f)
+        return DossierFacts(**f)  # validated: measured faster than model_construct for this model
+
+
+# Defaults of the optional fields, read once (the builder starts every dossier from them).
+_DEFAULTS: dict[str, Any] = {name: info.default for name, info in DossierFacts.model_fields.items()
+                             if not info.is_required()}
 
 
 def _config(config: IndexConfig | None, at: datetime) -> IndexConfig:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.errors import InvalidInput
@@ -45,7 +46,7 @@ class Month:
     @property
     def start(self) -> datetime:
         """First instant (00:00 on the 1st, Asia/Ho_Chi_Minh)."""
-        return datetime(self.year, self.month, 1, tzinfo=VN_TZ)
+        return _bounds(self.year, self.month)[0]
 
     @property
     def next(self) -> Month:
@@ -59,10 +60,13 @@ class Month:
     def end(self) -> datetime:
         """The last instant of the month (one microsecond before the next month starts): open dossiers and
         feedback are measured as of this instant (DOMAIN §4)."""
-        return self.next.start - timedelta(microseconds=1)
+        return _bounds(self.year, self.month)[2]
 
     def contains(self, at: datetime | None) -> bool:
-        return at is not None and self.start <= at < self.next.start
+        if at is None:
+            return False
+        start, after, _ = _bounds(self.year, self.month)
+        return start <= at < after
 
     def back(self, n: int) -> Month:
         """``n`` months earlier."""
@@ -71,3 +75,11 @@ class Month:
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
+
+
+@lru_cache(maxsize=1024)
+def _bounds(year: int, month: int) -> tuple[datetime, datetime, datetime]:
+    """(first instant, first instant of the next month, last instant), computed once per month."""
+    start = datetime(year, month, 1, tzinfo=VN_TZ)
+    after = datetime(year + 1, 1, 1, tzinfo=VN_TZ) if month == 12 else datetime(year, month + 1, 1, tzinfo=VN_TZ)
+    return start, after, after - timedelta(microseconds=1)
