@@ -38,7 +38,7 @@ def month_results(province: list[tuple[Dossier, list[HistoryEvent]]], month: Mon
 
 @pytest.fixture(scope="module")
 def province() -> list[tuple[Dossier, list[HistoryEvent]]]:
-    return generate(months=3, dossiers=300, end_month=MONTHS[-1], seed=3)
+    return generate(months=3, dossiers=200, end_month=MONTHS[-1], seed=3)
 
 
 @pytest.fixture(scope="module")
