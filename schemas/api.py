@@ -164,3 +164,24 @@ class AppointmentPreview(ApiModel):
     clock_starts_at: datetime = Field(description="Reception: the next working moment for online/post dossiers")
     appointment_at: datetime
     time_limit: TimeLimitView
+
+
+class DossierSummary(ApiModel):
+    id: str
+    receipt_code: str
+    procedure_code: str
+    procedure_name_vi: str
+    status: StatusView
+    submitted_at: datetime
+    appointment_at: datetime
+    appointment_is_provisional: bool
+
+
+class PersonalDataExport(ApiModel):
+    """Everything Motcua holds about one citizen (their right to access their data)."""
+
+    subject: str
+    generated_at: datetime
+    dossiers: list[DossierView]
+    documents: list[dict[str, Any]] = Field(default_factory=list)
+    feedback: list[dict[str, Any]] = Field(default_factory=list)

@@ -234,3 +234,22 @@ def test_calendar_preview_promises_what_submission_then_gives(api_client, at) ->
     naive = api_client.get("/calendar/preview", query={"procedure": "1.001612", "agency": COMMUNE,
                                                        "submitted_at": "2026-02-27T16:30:00"})
     assert naive.status == 422
+
+
+def test_a_citizen_lists_only_their_own_dossiers_and_exports_everything(api_client) -> None:
+    mine = [api_client.post("/dossiers", json=submission(), headers=submit_headers("citizen-an")).json()
+            for _ in range(3)]
+    api_client.post("/dossiers", json=submission(), headers=submit_headers("citizen-binh"))
+    first = api_client.get("/me/dossiers", query={"limit": "2"}, headers=bearer("citizen-an")).json()
+    second = api_client.get("/me/dossiers", query={"limit": "2", "next_token": first["next_token"]},
+                            headers=bearer("citizen-an")).json()
+    listed = [d["id"] for d in first["items"] + second["items"]]
+    assert sorted(listed) == sorted(d["id"] for d in mine) and second["next_token"] is None
+    export = api_client.get("/me/export", headers=bearer("citizen-an"))
+    assert export.status == 200
+    body = export.json()
+    assert body["subject"] == "citizen-an"
+    assert sorted(d["id"] for d in body["dossiers"]) == sorted(d["id"] for d in mine)
+    assert all(d["history"] and d["applicant"]["national_id"] == "079203001234" for d in body["dossiers"])
+    official = bearer("officer-lan", "reception_officer", COMMUNE)
+    assert api_client.get("/me/export", headers=official).json()["code"] == "ACCESS_DENIED"

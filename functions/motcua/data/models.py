@@ -61,9 +61,22 @@ class AgencyItem(Item):
     doc = UnicodeAttribute()
 
 
+class OwnerIndex(GlobalSecondaryIndex):
+    """``gsi3``: a citizen's own dossiers, newest last (``OWNER#<subject>`` / ``<submitted_at>``)."""
+
+    class Meta:
+        index_name = "gsi3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
 class DossierItem(Item):
     class Meta(_Meta):
         pass
+
+    by_owner = OwnerIndex()
 
     gsi2pk = UnicodeAttribute()  # AGENCY#<code>
     gsi2sk = UnicodeAttribute()  # <status:02d>#<submitted_at>

@@ -230,6 +230,14 @@ class DossierRepository:
             raise DossierNotFound({"receipt_code": receipt_code}) from None
         return self.get(pointer.dossier_id)
 
+    def owned_by(self, subject: str, *, limit: int = 50, after: str | None = None) -> tuple[list[Dossier], str | None]:
+        """A citizen's dossiers, newest first; ``after`` is the previous page's last ``submitted_at``."""
+        condition = DossierItem.gsi3sk < after if after else None
+        page = DossierItem.by_owner.query(f"OWNER#{subject}", condition, scan_index_forward=False, limit=limit)
+        dossiers = [Dossier.model_validate_json(item.doc) for item in page]
+        more = page.last_evaluated_key is not None and len(dossiers) == limit
+        return dossiers, (dossiers[-1].submitted_at.isoformat() if more else None)
+
     def append_history(self, event: HistoryEvent) -> None:
         """An audit event that changes nothing else (e.g. an official read personal data)."""
         _event_item(event).save(condition=HistoryItem.pk.does_not_exist())

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,11 +18,12 @@ from pydantic import ValidationError
 
 from motcua.data import queues
 from motcua.data.models import bind
+from motcua.observability import service_logger
 from motcua.service.actions import QUEUE_IDEMPOTENCY, PermanentMessageError, act_from_queue, command_from_message
 from motcua.settings import settings
 from schemas.actions import PAYLOADS, ActionMessage
 
-logger = Logger()
+logger = service_logger()
 bind(settings().table_name)
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -25,6 +25,7 @@ from motcua.domain.actors import Actor, Role
 from motcua.domain.errors import InvalidInput
 from motcua.handlers import http_errors
 from motcua.handlers.guards import check_raw_request
+from motcua.observability import service_logger
 from motcua.service.actions import API_IDEMPOTENCY, ActionCommand, act_from_api, service
 from motcua.service.catalogue import list_agencies, search_procedures
 from motcua.service.dossiers import audit_view, dossier_view, now_vn
@@ -34,7 +35,9 @@ from schemas.api import (
     AppointmentPreview,
     AuditEventView,
     DossierSubmission,
+    DossierSummary,
     DossierView,
+    PersonalDataExport,
     TrackingView,
     UploadRequest,
     UploadTicket,
@@ -42,7 +45,7 @@ from schemas.api import (
 from schemas.catalogue import Agency, Channel, Level, Procedure
 from schemas.common import ErrorBody, Page
 
-logger = Logger()
+logger = service_logger()
 tracer = Tracer()
 # A response that fails its own model is our bug: a 500, never a client-facing 422.
 app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
@@ -208,6 +211,22 @@ def _action_route(action: ActionName, body_model: type[ActionBody]) -> None:
 
 for _action, _model in PAYLOADS.items():
     _action_route(_action, _model)
+
+
+@app.get("/me/dossiers", tags=["citizen"], summary="My dossiers, newest first", security=BEARER,
+         responses=_errors(401, 403))
+def get_my_dossiers(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    next_token: Annotated[str | None, Query(max_length=40)] = None,
+) -> Page[DossierSummary]:
+    items, token = service.mine(current_actor(), limit, next_token)
+    return Page[DossierSummary](items=items, next_token=token)
+
+
+@app.get("/me/export", tags=["citizen"], summary="Everything held about me (download)", security=BEARER,
+         responses=_errors(401, 403))
+def get_my_export() -> PersonalDataExport:
+    return service.export(current_actor())
 
 
 @app.get("/track/<receipt_code>", tags=["tracking"], summary="Public tracking: status and appointment only",

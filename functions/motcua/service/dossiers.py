@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from motcua.data.repositories import CatalogueRepository, DossierRepository
-from motcua.domain.access import ensure_can_read
+from motcua.domain.access import ensure_can_read, require_role
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.dossier import (
@@ -28,8 +28,10 @@ from schemas.api import (
     AppointmentPreview,
     AuditEventView,
     DossierSubmission,
+    DossierSummary,
     DossierView,
     HistoryEventView,
+    PersonalDataExport,
     TrackingView,
 )
 from schemas.catalogue import Channel, Procedure
@@ -141,6 +143,25 @@ class DossierService:
             dossier_id=dossier.id, occurred_at=self.clock(), action=READ_ACTION, from_status=dossier.status,
             to_status=dossier.status, actor=actor, details={"agency_code": actor.agency_code},
             request_id=request_id))
+
+    def mine(self, actor: Actor, limit: int, after: str | None) -> tuple[list[DossierSummary], str | None]:
+        require_role(actor, Role.CITIZEN)
+        dossiers, token = self.dossiers.owned_by(actor.subject, limit=limit, after=after)
+        return [DossierSummary(
+            id=d.id, receipt_code=d.receipt_code, procedure_code=d.procedure_code,
+            procedure_name_vi=d.procedure_name_vi, status=status_view(d.status), submitted_at=d.submitted_at,
+            appointment_at=d.appointment_at, appointment_is_provisional=d.appointment_is_provisional,
+        ) for d in dossiers], token
+
+    def export(self, actor: Actor) -> PersonalDataExport:
+        """All of a citizen's dossiers with their full trails (other sources add their own parts)."""
+        require_role(actor, Role.CITIZEN)
+        views, after = [], None
+        while True:
+            page, after = self.dossiers.owned_by(actor.subject, limit=100, after=after)
+            views += [dossier_view(d, self.dossiers.history(d.id)) for d in page]
+            if after is None:
+                return PersonalDataExport(subject=actor.subject, generated_at=self.clock(), dossiers=views)
 
     def preview(self, procedure_code: str, agency_code: str | None, channel: Channel,
                 submitted_at: datetime | None) -> AppointmentPreview:

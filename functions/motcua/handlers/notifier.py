@@ -1,0 +1,51 @@
+"""Notifications queue -> the citizen's channels (``motcua.notifications.delivery``).
+
+A message that can never be delivered (malformed, unknown dossier) goes straight to the DLQ with its
+reason. A failed delivery fails only its own record (partial batch response): SQS retries it and moves it
+to the DLQ after the queue's ``max_receive_count``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from motcua.data import queues
+from motcua.data.models import bind
+from motcua.notifications.delivery import NOTIFIER_IDEMPOTENCY, PermanentNotificationError, notify
+from motcua.settings import settings
+
+
+class NotifierSettings(BaseModel):
+    sender: str = Field(min_length=3)
+    dlq_url: str = Field(min_length=8)
+
+
+logger = Logger()
+bind(settings().table_name)
+config = NotifierSettings(sender=os.environ.get("NOTIFY_SENDER", ""),
+                          dlq_url=os.environ.get("NOTIFICATIONS_DLQ_URL", ""))
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    try:
+        result = notify(record.body, sender=config.sender)
+    except PermanentNotificationError as error:
+        logger.warning("message parked in the DLQ", extra={"code": error.code, "message_id": record.message_id})
+        queues.dead_letter(config.dlq_url, record.body, code=error.code, reason=error.reason, group_id=None)
+        return
+    logger.info("notified", extra={"envelope_id": result.envelope_id, "template_id": result.template_id,
+                                   "channels": sorted(result.sent)})
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context: LambdaContext) -> dict:
+    NOTIFIER_IDEMPOTENCY.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                    context=context)

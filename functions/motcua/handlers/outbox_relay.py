@@ -1,0 +1,25 @@
+"""Scheduled: moves pending outbox events to the notifications queue (see ``motcua.notifications.relay``
+for why each event is claimed before it is sent)."""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from motcua.data.models import bind
+from motcua.notifications.relay import relay_pending
+from motcua.settings import settings
+
+logger = Logger()
+bind(settings().table_name)
+QUEUE_URL = os.environ["NOTIFICATIONS_QUEUE_URL"]  # a missing URL fails the cold start, loudly
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context: LambdaContext) -> dict:
+    report = relay_pending(QUEUE_URL, time_left_ms=context.get_remaining_time_in_millis)
+    if report.sent or report.failed:
+        logger.info("outbox relayed", extra=report.as_dict())
+    return report.as_dict()
