@@ -170,6 +170,8 @@ class Dossier(BaseModel):
     stop_reason: str | None = None
     apology: Apology | None = None
     overdue_since: datetime | None = None  # set once by the SLA breach timer
+    # SLA timers already fired, as "<kind>@<due_at ISO>" keys (motcua.domain.sla): exactly once per due date.
+    sla_fired: tuple[str, ...] = ()
 
     @property
     def legal_time_limit(self) -> clock.TimeLimit:
