@@ -102,10 +102,14 @@ QUEUES: tuple[Queue, ...] = (
     # Officials' and back-office systems' actions; FIFO keyed by dossier id keeps one dossier's actions
     # in order.
     Queue("actions", fifo=True, visibility_timeout_s=180),
+    # Citizens' notifications (outbox relay -> notifier). Standard: one notice per event needs no order,
+    # and the notifier is idempotent on the event id, so SQS's at-least-once delivery is harmless.
+    Queue("notifications", visibility_timeout_s=60, max_receive_count=3),
 )
 
 BUCKETS: tuple[Bucket, ...] = (
     Bucket("uploads", "citizens' attachments (presigned PUT) and officials' result documents"),
+    Bucket("documents", "official documents agencies issue: Form 04 apology letters (PDF)"),
 )
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -125,8 +129,9 @@ FUNCTIONS: tuple[Function, ...] = (
         permissions=(
             Permission("table", "main", "read_write"),
             Permission("bucket", "uploads", "read_write"),
+            Permission("bucket", "documents", "write"),  # Form 04 of an officer's apology
         ),
-        environment={"UPLOADS_BUCKET": Ref("bucket", "uploads")},
+        environment={"UPLOADS_BUCKET": Ref("bucket", "uploads"), "DOCUMENTS_BUCKET": Ref("bucket", "documents")},
     ),
     Function(
         name="actions",
@@ -140,6 +145,53 @@ FUNCTIONS: tuple[Function, ...] = (
         ),
         environment={"ACTIONS_DLQ_URL": Ref("queue_url", "actions-dlq")},
         timeout_s=60,
+    ),
+    # --- SLA timers (motcua.service.sla): reads only the due entries of the sparse timers index ---
+    Function(
+        name="sla",
+        handler="motcua.handlers.sla_sweep.handler",
+        description="SLA sweep: fires the warnings, breaches and automatic apologies that are due",
+        triggers=(ScheduleTrigger("rate(5 minutes)", local_every_s=10),),
+        permissions=(
+            Permission("table", "main", "read_write"),  # timers index query; dossier, history, outbox writes
+            Permission("bucket", "documents", "write"),  # Form 04 of an automatic apology
+        ),
+        environment={"DOCUMENTS_BUCKET": Ref("bucket", "documents")},
+        memory_mb=1024,  # rendering PDFs is CPU-bound, and Lambda's CPU grows with memory
+        timeout_s=240,  # inside the 5-minute rate; the sweep stops 20 s early and the next run continues
+    ),
+    # --- notifications: outbox -> queue -> citizen (motcua.notifications) ---
+    Function(
+        name="outbox-relay",
+        handler="motcua.handlers.outbox_relay.handler",
+        description="Moves pending outbox events to the notifications queue",
+        triggers=(ScheduleTrigger("rate(1 minute)", local_every_s=2),),
+        permissions=(
+            Permission("table", "main", "read_write"),  # query the pending index, claim, mark relayed
+            Permission("queue", "notifications", "send"),
+        ),
+        environment={"NOTIFICATIONS_QUEUE_URL": Ref("queue_url", "notifications")},
+        memory_mb=256,
+        timeout_s=60,  # below the relay's claim lease (motcua.notifications.relay.LEASE_S)
+    ),
+    Function(
+        name="notifier",
+        handler="motcua.handlers.notifier.handler",
+        description="Sends citizens' notices by e-mail (SES) and SMS (SNS) and records each delivery",
+        triggers=(QueueTrigger("notifications", batch_size=10),),
+        permissions=(
+            Permission("table", "main", "read_write"),  # read the dossier, idempotency, delivery records
+            Permission("queue", "notifications", "consume"),
+            Permission("queue", "notifications-dlq", "send"),
+            Permission("email", "main", "send"),
+            Permission("sms", "main", "send"),
+        ),
+        environment={
+            "NOTIFY_SENDER": Ref("sender", "main"),
+            "NOTIFICATIONS_DLQ_URL": Ref("queue_url", "notifications-dlq"),
+        },
+        memory_mb=256,
+        timeout_s=30,
     ),
 )
 

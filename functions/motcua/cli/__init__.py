@@ -13,6 +13,9 @@ import sys
 COMMAND_MODULES = [
     "motcua.cli.calendar_cmds",  # deadline, calendar
     "motcua.cli.catalogue_cmds",  # seed
+    "motcua.cli.sla_cmds",  # sla status
+    "motcua.cli.outbox_cmds",  # outbox
+    "motcua.cli.dlq_cmds",  # dlq redrive
 ]
 
 

@@ -1,0 +1,285 @@
+"""Notifications' storage and delivery channels: outbox claims, delivery records, SES e-mail, SNS SMS.
+
+The only module of the notification path that touches boto3 or pynamodb (queues are in ``queues``).
+
+Items (single table, see ``motcua.data.table``):
+
+=====================  ==============================  =================================================
+item                   pk                              sk
+=====================  ==============================  =================================================
+outbox event           ``OUTBOX#<event id>``           ``OUTBOX`` (written by ``repositories``; pending in
+                                                       ``gsi1`` under ``OUTBOX#PENDING``)
+delivery record        ``DOSSIER#<id>``                ``NOTIFY#<occurred_at>#<event id>#<channel>``
+=====================  ==============================  =================================================
+
+A delivery record is listed across dossiers in ``gsi1`` under ``NOTIFY#<yyyy-mm-dd>`` (the event's day in
+Asia/Ho_Chi_Minh), sorted like its sort key, so ``motcua outbox`` reads a day's deliveries with one query
+and no partition grows without bound. It keeps the channel, the outcome, the template id and a masked
+recipient, never the message text: the text is re-rendered from the template when anyone needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any, Literal
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError, UpdateError
+
+from motcua.data.models import Item, ListingIndex
+from motcua.data.repositories import OUTBOX_PENDING, StorageUnavailable
+
+Channel = Literal["email", "sms"]
+DeliveryStatus = Literal["sent", "failed"]
+
+DELIVERY_PREFIX = "NOTIFY#"
+
+
+# --- models --------------------------------------------------------------------------------------------
+# ``Meta(Item.Meta)`` without a table name of its own: the name is looked up on ``Item.Meta``, which
+# ``models.bind`` sets, so these models follow the bound table like the ones in ``models``.
+
+class _OutboxClaim(Item):
+    """The outbox item (same keys as ``models.OutboxItem``) with the relay's claim attributes."""
+
+    class Meta(Item.Meta):
+        pass
+
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    pending = ListingIndex()
+    type = UnicodeAttribute()
+    doc = UnicodeAttribute()
+    relayed_at = UnicodeAttribute(null=True)
+    claimed_by = UnicodeAttribute(null=True)
+    claim_expires = NumberAttribute(null=True)  # epoch seconds
+
+
+class _Delivery(Item):
+    class Meta(Item.Meta):
+        pass
+
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    listing = ListingIndex()
+    dossier_id = UnicodeAttribute()
+    envelope_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    occurred_at = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    status = UnicodeAttribute()
+    template_id = UnicodeAttribute()
+    recipient = UnicodeAttribute()  # masked: enough to tell which address, not to use it
+    attempts = NumberAttribute(default=0)
+    updated_at = UnicodeAttribute()
+    sent_at = UnicodeAttribute(null=True)
+    provider_message_id = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+
+
+# --- the outbox, as the relay sees it ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PendingEvent:
+    id: str
+    type: str
+    occurred_at: str
+    doc: str  # the envelope, as written with the change
+    claimed_by: str | None
+    claim_expires: int | None
+
+
+def _pending_event(item: _OutboxClaim) -> PendingEvent:
+    return PendingEvent(
+        id=item.pk.removeprefix("OUTBOX#"), type=item.type, occurred_at=(item.gsi1sk or "").rsplit("#", 1)[0],
+        doc=item.doc, claimed_by=item.claimed_by,
+        claim_expires=int(item.claim_expires) if item.claim_expires is not None else None)
+
+
+def pending_outbox(limit: int) -> Iterator[PendingEvent]:
+    """Undelivered events, oldest first, at most ``limit`` (the index is eventually consistent: a claim
+    is always checked against the item itself)."""
+    for item in _OutboxClaim.pending.query(OUTBOX_PENDING, scan_index_forward=True, limit=limit):
+        yield _pending_event(item)
+
+
+def _is_condition_failure(error: Exception) -> bool:
+    cause = getattr(error, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
+
+
+def claim_outbox(event_id: str, owner: str, now_s: int, lease_s: int) -> bool:
+    """Take the event for ``owner`` until ``now_s + lease_s``, if it is still pending and nobody else holds
+    an unexpired claim on it. Exactly one of several concurrent callers gets ``True``."""
+    item = _OutboxClaim(f"OUTBOX#{event_id}", "OUTBOX")
+    condition = (_OutboxClaim.gsi1pk == OUTBOX_PENDING) & (
+        _OutboxClaim.claim_expires.does_not_exist() | (_OutboxClaim.claim_expires < now_s))
+    try:
+        item.update(actions=[_OutboxClaim.claimed_by.set(owner), _OutboxClaim.claim_expires.set(now_s + lease_s)],
+                    condition=condition)
+    except UpdateError as error:
+        if _is_condition_failure(error):
+            return False
+        raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
+    return True
+
+
+def mark_relayed(event_id: str, owner: str, at: datetime) -> bool:
+    """The event is on the queue: drop it from the pending index. ``False`` if ``owner`` lost the claim."""
+    item = _OutboxClaim(f"OUTBOX#{event_id}", "OUTBOX")
+    try:
+        item.update(actions=[_OutboxClaim.gsi1pk.remove(), _OutboxClaim.gsi1sk.remove(),
+                             _OutboxClaim.claimed_by.remove(), _OutboxClaim.claim_expires.remove(),
+                             _OutboxClaim.relayed_at.set(at.isoformat())],
+                    condition=_OutboxClaim.claimed_by == owner)
+    except UpdateError as error:
+        if _is_condition_failure(error):
+            return False
+        raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
+    return True
+
+
+def release_claim(event_id: str, owner: str) -> None:
+    """Give the event back at once (sending failed), instead of letting the lease run out."""
+    item = _OutboxClaim(f"OUTBOX#{event_id}", "OUTBOX")
+    try:
+        item.update(actions=[_OutboxClaim.claimed_by.remove(), _OutboxClaim.claim_expires.remove()],
+                    condition=_OutboxClaim.claimed_by == owner)
+    except UpdateError as error:
+        if not _is_condition_failure(error):
+            raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
+
+
+# --- delivery records ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    dossier_id: str
+    envelope_id: str
+    event_type: str
+    occurred_at: str
+    channel: str
+    status: str
+    template_id: str
+    recipient: str
+    attempts: int
+    updated_at: str
+    sent_at: str | None
+    provider_message_id: str | None
+    last_error: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _delivery_sort_key(occurred_at: str, envelope_id: str, channel: str) -> str:
+    return f"{occurred_at}#{envelope_id}#{channel}"
+
+
+def listing_partition(day: date) -> str:
+    return f"{DELIVERY_PREFIX}{day.isoformat()}"
+
+
+def record_delivery(*, dossier_id: str, envelope_id: str, event_type: str, occurred_at: datetime, day: date,
+                    channel: str, status: DeliveryStatus, template_id: str, recipient_masked: str, at: datetime,
+                    provider_message_id: str | None = None, error: str | None = None) -> None:
+    """One item per (event, channel): each attempt updates it (status, attempts + 1, last error)."""
+    sort = _delivery_sort_key(occurred_at.isoformat(), envelope_id, channel)
+    item = _Delivery(f"DOSSIER#{dossier_id}", f"{DELIVERY_PREFIX}{sort}")
+    actions: list[Any] = [
+        _Delivery.gsi1pk.set(listing_partition(day)), _Delivery.gsi1sk.set(sort),
+        _Delivery.dossier_id.set(dossier_id), _Delivery.envelope_id.set(envelope_id),
+        _Delivery.event_type.set(event_type), _Delivery.occurred_at.set(occurred_at.isoformat()),
+        _Delivery.channel.set(channel), _Delivery.status.set(status), _Delivery.template_id.set(template_id),
+        _Delivery.recipient.set(recipient_masked), _Delivery.attempts.add(1),
+        _Delivery.updated_at.set(at.isoformat()),
+    ]
+    if status == "sent":
+        actions += [_Delivery.sent_at.set(at.isoformat()), _Delivery.provider_message_id.set(provider_message_id)]
+    if error is not None:
+        actions.append(_Delivery.last_error.set(error[:500]))
+    try:
+        item.update(actions=actions)
+    except (UpdateError, PutError) as exc:
+        raise StorageUnavailable({"reason": str(exc.cause_response_code or "")}) from exc
+
+
+def _record(item: _Delivery) -> DeliveryRecord:
+    return DeliveryRecord(
+        dossier_id=item.dossier_id, envelope_id=item.envelope_id, event_type=item.event_type,
+        occurred_at=item.occurred_at, channel=item.channel, status=item.status, template_id=item.template_id,
+        recipient=item.recipient, attempts=int(item.attempts or 0), updated_at=item.updated_at,
+        sent_at=item.sent_at, provider_message_id=item.provider_message_id, last_error=item.last_error)
+
+
+def deliveries_of_dossier(dossier_id: str, limit: int) -> list[DeliveryRecord]:
+    """A dossier's deliveries, newest event first."""
+    query = _Delivery.query(f"DOSSIER#{dossier_id}", _Delivery.sk.startswith(DELIVERY_PREFIX),
+                            scan_index_forward=False, limit=limit)
+    return [_record(item) for item in query]
+
+
+def deliveries_of_day(day: date, limit: int) -> list[DeliveryRecord]:
+    """One day's deliveries across dossiers, newest event first."""
+    query = _Delivery.listing.query(listing_partition(day), scan_index_forward=False, limit=limit)
+    return [_record(item) for item in query]
+
+
+# --- channels ------------------------------------------------------------------------------------------
+
+class DeliveryFailed(Exception):
+    """The provider did not take the message (the code is the provider's, e.g. ``MessageRejected``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+@lru_cache(maxsize=1)
+def _sesv2() -> Any:
+    return boto3.client("sesv2")
+
+
+@lru_cache(maxsize=1)
+def _sns() -> Any:
+    return boto3.client("sns")
+
+
+def _failure(error: ClientError | BotoCoreError) -> DeliveryFailed:
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return DeliveryFailed(str(details.get("Code") or "ClientError"), str(details.get("Message") or error))
+    return DeliveryFailed(type(error).__name__, str(error))
+
+
+def send_email(*, sender: str, to: str, subject: str, body: str) -> str:
+    """SES (API v2) plain-text mail; returns SES's message id."""
+    try:
+        response = _sesv2().send_email(
+            FromEmailAddress=sender,
+            Destination={"ToAddresses": [to]},
+            Content={"Simple": {"Subject": {"Data": subject, "Charset": "UTF-8"},
+                                "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}}},
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise _failure(error) from error
+    return str(response["MessageId"])
+
+
+def send_sms(*, phone_e164: str, text: str) -> str:
+    """SNS SMS straight to a phone number, as a transactional message (AWS routes those for reliability
+    rather than price); returns SNS's message id."""
+    try:
+        response = _sns().publish(
+            PhoneNumber=phone_e164,
+            Message=text,
+            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise _failure(error) from error
+    return str(response["MessageId"])

@@ -1,0 +1,83 @@
+"""The outbox relay: pending events -> the notifications queue, oldest first, each sent once per claim.
+
+Why a claim and not a deduplication scheme: the notifications queue is a standard queue (no
+deduplication in SQS), and a FIFO queue's deduplication only covers five minutes. So every event is first
+*claimed* with a conditional update on its outbox item (still pending, and no unexpired claim by anyone
+else): of two overlapping runs exactly one wins each event, and only the winner sends it. After sending,
+the winner drops the event from the pending index, on condition that it still holds the claim.
+
+The claim is a lease (``LEASE_S``) longer than the relay function's timeout, so it cannot expire while
+its holder still runs. If a run dies between sending and marking, the lease runs out and a later run
+sends the event again: delivery to the queue is at least once, and the notifier is idempotent on the
+event id. A send that SQS refuses releases the claim at once, for the next run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aws_lambda_powertools import Logger
+
+from motcua.data import notifications, queues
+
+logger = Logger(child=True)
+
+LEASE_S = 300  # > the declared relay timeout (60 s): a live run never loses its claims
+MAX_PER_RUN = 500  # bounded: a backlog drains over several runs instead of one that times out
+SAFETY_MS = 10_000  # stop taking new batches when less than this is left of the invocation
+
+
+@dataclass
+class RelayReport:
+    sent: int = 0
+    skipped: int = 0  # claimed by another run meanwhile (or already relayed)
+    failed: int = 0  # SQS refused; released for the next run
+
+    def as_dict(self) -> dict[str, int]:
+        return {"sent": self.sent, "skipped": self.skipped, "failed": self.failed}
+
+
+def _chunks(items: Iterator[notifications.PendingEvent], size: int) -> Iterator[list[notifications.PendingEvent]]:
+    chunk: list[notifications.PendingEvent] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def relay_pending(queue_url: str, *, max_items: int = MAX_PER_RUN, owner: str | None = None,
+                  time_left_ms: Callable[[], int] = lambda: 60_000,
+                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> RelayReport:
+    """One run: claim, send (ten per SQS call), mark. Returns what happened."""
+    owner = owner or uuid.uuid4().hex
+    report = RelayReport()
+    for chunk in _chunks(notifications.pending_outbox(max_items), queues.SQS_BATCH_MAX):
+        if time_left_ms() < SAFETY_MS:
+            break
+        now_s = int(clock().timestamp())
+        claimed = []
+        for event in chunk:
+            if notifications.claim_outbox(event.id, owner, now_s, LEASE_S):
+                claimed.append(event)
+            else:
+                report.skipped += 1
+        if not claimed:
+            continue
+        refused = queues.send_batch(queue_url, {
+            e.id: (e.doc, {"motcua_event_type": e.type, "motcua_event_id": e.id}) for e in claimed})
+        for event in claimed:
+            if event.id in refused:
+                notifications.release_claim(event.id, owner)
+                report.failed += 1
+            elif notifications.mark_relayed(event.id, owner, clock()):
+                report.sent += 1
+            else:  # cannot happen while LEASE_S exceeds the timeout; the notifier absorbs the duplicate
+                logger.warning("claim lost after sending", extra={"event_id": event.id})
+                report.sent += 1
+    return report
