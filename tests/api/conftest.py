@@ -1,0 +1,22 @@
+"""The API served over real HTTP on 127.0.0.1 (the local adapter with the JWT authoriser), for fuzzing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from infra.local.http_adapter import HttpAdapter, http_routes
+from tests.integration.helpers import IDENTITY
+
+
+@pytest.fixture(scope="session")
+def live_api(local_stack) -> Iterator[str]:
+    from motcua.cli.catalogue_cmds import seed_catalogue
+
+    seed_catalogue(local_stack.table_name)
+    adapter = HttpAdapter(http_routes(), port=0, verifier=IDENTITY).start()
+    try:
+        yield adapter.url
+    finally:
+        adapter.stop()
