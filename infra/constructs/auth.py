@@ -1,8 +1,9 @@
-"""Cognito user pool: who may call the API. Roles are pool groups; an official's agency is a claim.
+"""Cognito user pool: who may call the API. A person's role and agency are custom attributes.
 
-The API's JWT authoriser (``api.py``) verifies every token against this pool; the handler then reads
-the role from ``cognito:groups`` and the agency from ``custom:agency`` (set only by administrators: the
-app client cannot write it).
+The API's JWT authoriser (``api.py``) verifies every token against this pool; the handler then builds the
+actor from the ID token's claims, named in ``motcua.domain.access`` (``custom:role``, ``custom:agency_code``).
+Only administrators set them: the app client may read but not write either, so a citizen who signs up
+(no role claim: the handler treats them as a citizen) cannot promote themselves or join an agency.
 """
 
 from __future__ import annotations
@@ -11,11 +12,20 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from infra.constructs import constants as c
 from infra.constructs.nag import acknowledge
-from infra.constructs.naming import construct_name
+from motcua.domain import access
 from motcua.domain.actors import Role
 
+
+def _attribute(claim: str) -> str:
+    if not claim.startswith("custom:"):
+        raise ValueError(f"claim {claim!r} is not a Cognito custom attribute")
+    return claim.removeprefix("custom:")
+
+
+# The claim names the handlers read, so the pool and the code cannot drift apart.
+ROLE_ATTRIBUTE = _attribute(access.ROLE_CLAIM)
+AGENCY_ATTRIBUTE = _attribute(access.AGENCY_CLAIM)
 # Roles a person holds; `system` is for timers and back-office integrations, which use IAM, not tokens.
 USER_ROLES: tuple[str, ...] = tuple(role.value for role in Role if role is not Role.SYSTEM)
 
@@ -41,7 +51,9 @@ class Auth(Construct):
                 email=cognito.StandardAttribute(required=True, mutable=True),
             ),
             custom_attributes={
-                c.AGENCY_ATTRIBUTE: cognito.StringAttribute(min_len=1, max_len=64, mutable=True),
+                # Constraints of a custom attribute can never change once the pool exists: leave room.
+                ROLE_ATTRIBUTE: cognito.StringAttribute(min_len=1, max_len=64, mutable=True),
+                AGENCY_ATTRIBUTE: cognito.StringAttribute(min_len=1, max_len=64, mutable=True),
             },
             password_policy=cognito.PasswordPolicy(
                 min_length=12,
@@ -70,7 +82,7 @@ class Auth(Construct):
         readable = (
             cognito.ClientAttributes()
             .with_standard_attributes(email=True, email_verified=True, fullname=True, phone_number=True)
-            .with_custom_attributes(c.AGENCY_ATTRIBUTE)
+            .with_custom_attributes(ROLE_ATTRIBUTE, AGENCY_ATTRIBUTE)
         )
         writable = cognito.ClientAttributes().with_standard_attributes(email=True, fullname=True, phone_number=True)
         self.client = self.user_pool.add_client(
@@ -79,19 +91,9 @@ class Auth(Construct):
             generate_secret=False,  # a browser / mobile client cannot keep a secret
             prevent_user_existence_errors=True,
             read_attributes=readable,
-            write_attributes=writable,  # not custom:agency: a user must not move themselves to an agency
+            write_attributes=writable,  # no custom attribute: role and agency are set by administrators
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.days(30),
             enable_token_revocation=True,
         )
-        self.groups = {
-            role: cognito.UserPoolGroup(
-                self,
-                f"{construct_name(role)}Group",
-                user_pool=self.user_pool,
-                group_name=role,
-                description=f"Motcua role {role}",
-            )
-            for role in USER_ROLES
-        }

@@ -61,11 +61,6 @@ API_THROTTLE_BURST: Final = 400
 CORS_MAX_AGE_S: Final = 3600
 DEFAULT_ALLOWED_ORIGINS: Final = ("http://localhost:3000",)
 
-# --- auth ------------------------------------------------------------------------------------------
-# The official's agency travels in the ID token as `custom:agency`; only administrators may set it.
-AGENCY_ATTRIBUTE: Final = "agency"
-USER_GROUPS_CLAIM: Final = "cognito:groups"
-
 # --- queues and schedules --------------------------------------------------------------------------
 DLQ_RETENTION_DAYS: Final = 14  # the SQS maximum: time for a human to redrive
 SCHEDULE_RETRY_ATTEMPTS: Final = 3

@@ -24,63 +24,68 @@ from infra.stack import StackDeclaration
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 
+# Everything added carries an "x-" name, so the variant stays valid as the real declaration grows.
 EXTENDED = StackDeclaration(
     functions=(
         *(
-            replace(f, triggers=(*f.triggers, d.HttpTrigger("/feedback/public", authorised=False, method="GET")))
+            replace(f, triggers=(*f.triggers, d.HttpTrigger("/x/public", authorised=False, method="GET")))
             if any(isinstance(t, d.HttpTrigger) for t in f.triggers)
             else f
             for f in d.FUNCTIONS
         ),
         d.Function(
-            name="actions-consumer",
-            handler="motcua.handlers.actions.handler",
-            description="Officials' actions from the FIFO queue",
-            triggers=(d.QueueTrigger("actions", batch_size=10),),
+            name="x-consumer",
+            handler="motcua.handlers.x_consumer.handler",
+            description="A FIFO queue consumer that forwards to a standard queue",
+            triggers=(d.QueueTrigger("x-ordered", batch_size=10),),
             permissions=(
                 d.Permission("table", "main", "read_write"),
-                d.Permission("queue", "notifications", "send"),
+                d.Permission("queue", "x-events", "send"),
             ),
-            environment={"NOTIFICATIONS_QUEUE_URL": d.Ref("queue_url", "notifications")},
+            environment={"EVENTS_QUEUE_URL": d.Ref("queue_url", "x-events")},
         ),
         d.Function(
-            name="sla-sweep",
-            handler="motcua.handlers.sla.handler",
-            description="SLA timers: warnings and breaches that are due",
+            name="x-sweep",
+            handler="motcua.handlers.x_sweep.handler",
+            description="A sweep every 5 minutes",
             triggers=(d.ScheduleTrigger("rate(5 minutes)", local_every_s=60),),
             permissions=(d.Permission("table", "main", "read_write"),),
             timeout_s=120,
         ),
         d.Function(
-            name="monthly-index",
-            handler="motcua.handlers.index.handler",
-            description="The monthly index, at 00:05 on the 1st, Vietnam time",
+            name="x-monthly",
+            handler="motcua.handlers.x_monthly.handler",
+            description="A monthly job at 00:05 on the 1st, Vietnam time",
             triggers=(d.ScheduleTrigger("cron(5 0 1 * ? *)", timezone=TIMEZONE),),
-            permissions=(d.Permission("table", "main", "read"), d.Permission("bucket", "reports", "write")),
-            environment={"REPORTS_BUCKET": d.Ref("bucket", "reports")},
+            permissions=(d.Permission("table", "main", "read"), d.Permission("bucket", "x-reports", "write")),
+            environment={"REPORTS_BUCKET": d.Ref("bucket", "x-reports")},
             memory_mb=1024,
             timeout_s=300,
         ),
         d.Function(
-            name="notifier",
-            handler="motcua.handlers.notifier.handler",
-            description="Status-change notifications: e-mail (SES), SMS and push (SNS)",
-            triggers=(d.QueueTrigger("notifications", batch_size=20, max_batching_window_s=5),),
+            name="x-notifier",
+            handler="motcua.handlers.x_notifier.handler",
+            description="E-mail (SES), SMS and push (SNS), from a standard queue with a batching window",
+            triggers=(d.QueueTrigger("x-events", batch_size=20, max_batching_window_s=5),),
             permissions=(
                 d.Permission("table", "main", "read"),
-                d.Permission("email", "main", "send"),
-                d.Permission("sms", "citizens", "send"),
-                d.Permission("queue", "notifications", "consume"),
+                d.Permission("email", "x-alerts", "send"),
+                d.Permission("sms", "x-citizens", "send"),
+                d.Permission("queue", "x-events", "consume"),
             ),
             environment={
-                "SENDER": d.Ref("sender", "main"),
-                "PUSH_TOPIC_ARN": d.Ref("topic", "push"),
-                "PORTAL_URL": d.Ref("setting", "portal_url"),
+                "SENDER": d.Ref("sender", "x-alerts"),
+                "PUSH_TOPIC_ARN": d.Ref("topic", "x-push"),
+                "PORTAL_URL": d.Ref("setting", "x_portal_url"),
             },
         ),
     ),
-    queues=(*d.QUEUES, d.Queue("notifications", max_receive_count=5)),
-    buckets=(*d.BUCKETS, d.Bucket("reports", "monthly index reports")),
+    queues=(
+        *d.QUEUES,
+        d.Queue("x-ordered", fifo=True, visibility_timeout_s=180),
+        d.Queue("x-events", max_receive_count=5),
+    ),
+    buckets=(*d.BUCKETS, d.Bucket("x-reports", "monthly reports")),
 )
 
 

@@ -82,7 +82,7 @@ def test_every_acknowledgment_matches_a_real_finding(variant: str) -> None:
     assert audit.error is None, audit.error
     report = AwsSolutionsChecks().validate_scope(audit.app)
     findings = {
-        (violation.rule_name, resource.construct_path)
+        (violation.rule_name, resource.construct_path or "")
         for violation in report.violations
         for resource in violation.violating_resources
     }

@@ -159,16 +159,16 @@ def test_functions_get_the_declared_environment_resolved_to_real_names(project: 
 
 
 def test_every_reference_kind_resolves(extended: dict[str, Any]) -> None:
-    _, notifier = function_by_handler(extended, "motcua.handlers.notifier.handler")
+    _, notifier = function_by_handler(extended, "motcua.handlers.x_notifier.handler")
     variables = notifier["Properties"]["Environment"]["Variables"]
-    assert variables["SENDER"] == "no-reply@motcua.example"  # cdk.json context motcua:senders
+    assert variables["SENDER"] == "x-alerts@motcua.example"  # named after cdk.json's main sender
     assert variables["PUSH_TOPIC_ARN"]["Ref"] in resources(extended, "AWS::SNS::Topic")
     # A setting absent from the context is read from SSM when CloudFormation deploys.
     parameter = extended["Parameters"][variables["PORTAL_URL"]["Ref"]]
     assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
-    assert parameter["Default"] == "/motcua/settings/portal_url"
-    _, consumer = function_by_handler(extended, "motcua.handlers.actions.handler")
-    queue_url = consumer["Properties"]["Environment"]["Variables"]["NOTIFICATIONS_QUEUE_URL"]
+    assert parameter["Default"] == "/motcua/settings/x_portal_url"
+    _, consumer = function_by_handler(extended, "motcua.handlers.x_consumer.handler")
+    queue_url = consumer["Properties"]["Environment"]["Variables"]["EVENTS_QUEUE_URL"]
     assert queue_url["Ref"] in resources(extended, "AWS::SQS::Queue")
 
 
@@ -212,25 +212,26 @@ def test_roles_are_least_privilege(variant: tuple[StackDeclaration, Synthesis]) 
 
 
 def test_table_access_follows_the_declared_permission(extended: dict[str, Any]) -> None:
-    # Given monthly-index declared table "read" only, when we read its role, then it cannot write.
-    logical_id, _ = function_by_handler(extended, "motcua.handlers.index.handler")
+    # Given x-monthly declared table "read" only, when we read its role, then it cannot write.
+    logical_id, _ = function_by_handler(extended, "motcua.handlers.x_monthly.handler")
     actions = {a for s in role_statements(extended, logical_id) for a in as_list(s["Action"])}
     assert set(TABLE_ACTIONS["read"]) <= actions
     assert not (set(TABLE_ACTIONS["write"]) - set(TABLE_ACTIONS["read"])) & actions
     assert set(BUCKET_ACTIONS["write"]) <= actions
     assert not set(BUCKET_ACTIONS["read"]) & actions
     # And read_write writes only to the table, not to its indexes.
-    logical_id, _ = function_by_handler(extended, "motcua.handlers.sla.handler")
+    logical_id, _ = function_by_handler(extended, "motcua.handlers.x_sweep.handler")
     for statement in role_statements(extended, logical_id):
         if "dynamodb:PutItem" in as_list(statement["Action"]):
             assert "/index/" not in json.dumps(statement["Resource"])
 
 
 def test_email_is_limited_to_the_declared_sender(extended: dict[str, Any]) -> None:
-    logical_id, _ = function_by_handler(extended, "motcua.handlers.notifier.handler")
+    logical_id, _ = function_by_handler(extended, "motcua.handlers.x_notifier.handler")
     (email,) = [s for s in role_statements(extended, logical_id) if "ses:SendEmail" in as_list(s["Action"])]
-    assert email["Condition"] == {"StringEquals": {"ses:FromAddress": "no-reply@motcua.example"}}
-    assert "identity/no-reply@motcua.example" in json.dumps(email["Resource"])
+    assert email["Condition"] == {"StringEquals": {"ses:FromAddress": "x-alerts@motcua.example"}}
+    assert "identity/x-alerts@motcua.example" in json.dumps(email["Resource"])
+    assert "identity/motcua.example" in json.dumps(email["Resource"])
 
 
 # --- queues --------------------------------------------------------------------------------------------
@@ -326,45 +327,63 @@ def test_the_stage_logs_access_and_throttles(project: dict[str, Any]) -> None:
     assert props["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
 
 
-def test_the_user_pool_has_the_roles_and_keeps_the_agency_admin_only(project: dict[str, Any]) -> None:
-    from infra.constructs.auth import USER_ROLES
+def test_the_user_pool_issues_the_claims_the_handlers_read_and_only_admins_set_them(
+    project: dict[str, Any],
+) -> None:
+    from motcua.domain.access import AGENCY_CLAIM, ROLE_CLAIM
 
-    groups = {g["Properties"]["GroupName"] for g in resources(project, "AWS::Cognito::UserPoolGroup").values()}
-    assert groups == set(USER_ROLES)
-    assert {"citizen", "reception_officer", "processing_officer", "agency_leader", "inspector"} <= groups
     (pool,) = resources(project, "AWS::Cognito::UserPool").values()
     assert pool["Properties"]["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
     assert pool["DeletionPolicy"] == "Retain"
-    assert any(s["Name"] == "agency" for s in pool["Properties"]["Schema"])
+    custom = {f"custom:{s['Name']}" for s in pool["Properties"]["Schema"]}
+    assert {ROLE_CLAIM, AGENCY_CLAIM} <= custom
     (client,) = resources(project, "AWS::Cognito::UserPoolClient").values()
     assert client["Properties"]["GenerateSecret"] is False
-    assert "custom:agency" in client["Properties"]["ReadAttributes"]
-    assert "custom:agency" not in client["Properties"]["WriteAttributes"]
+    assert {ROLE_CLAIM, AGENCY_CLAIM} <= set(client["Properties"]["ReadAttributes"])
+    assert not [a for a in client["Properties"]["WriteAttributes"] if a.startswith("custom:")]
 
 
 # --- schedules ------------------------------------------------------------------------------------------
 
 
-def test_schedules_fire_in_the_declared_time_zone(extended: dict[str, Any]) -> None:
-    schedules = resources(extended, "AWS::Scheduler::Schedule")
-    triggers = [(f, t) for f in EXTENDED.functions for t in f.triggers if isinstance(t, d.ScheduleTrigger)]
+def test_schedules_fire_in_the_declared_time_zone(variant: tuple[StackDeclaration, Synthesis]) -> None:
+    declared, synthesis = variant
+    template = synthesis.require()
+    schedules = [s["Properties"] for s in resources(template, "AWS::Scheduler::Schedule").values()]
+    triggers = [(f, t) for f in declared.functions for t in f.triggers if isinstance(t, d.ScheduleTrigger)]
     assert len(schedules) == len(triggers)
-    by_expression = {s["Properties"]["ScheduleExpression"]: s["Properties"] for s in schedules.values()}
-    assert set(by_expression) == {"rate(5 minutes)", "cron(5 0 1 * ? *)"}
     for spec, trigger in triggers:
-        props = by_expression[trigger.expression]
-        assert props["ScheduleExpressionTimezone"] == TIMEZONE
+        logical_id, _ = function_by_handler(template, spec.handler)
+        (props,) = [
+            s
+            for s in schedules
+            if s["Target"]["Arn"] == {"Fn::GetAtt": [logical_id, "Arn"]}
+            and s["ScheduleExpression"] == trigger.expression
+        ]
+        assert props["ScheduleExpressionTimezone"] == trigger.timezone
         assert props["State"] == "ENABLED"
         assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
-        logical_id, _ = function_by_handler(extended, spec.handler)
-        assert props["Target"]["Arn"] == {"Fn::GetAtt": [logical_id, "Arn"]}
         assert "Arn" in props["Target"]["DeadLetterConfig"]
         assert props["Target"]["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+        # The invoke role may invoke that one function and nothing else.
+        role_id = props["Target"]["RoleArn"]["Fn::GetAtt"][0]
+        invoke = [
+            s
+            for p in resources(template, "AWS::IAM::Policy").values()
+            if {"Ref": role_id} in p["Properties"]["Roles"]
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+            if "lambda:InvokeFunction" in as_list(s["Action"])
+        ]
+        assert [s["Resource"] for s in invoke] == [{"Fn::GetAtt": [logical_id, "Arn"]}]
 
 
-def test_no_schedule_resources_without_schedule_triggers(project: dict[str, Any]) -> None:
-    has_schedules = any(isinstance(t, d.ScheduleTrigger) for f in d.FUNCTIONS for t in f.triggers)
-    assert bool(resources(project, "AWS::Scheduler::Schedule")) == has_schedules
+def test_the_monthly_cron_runs_in_vietnam_time(extended: dict[str, Any]) -> None:
+    (monthly,) = [
+        s["Properties"]
+        for s in resources(extended, "AWS::Scheduler::Schedule").values()
+        if s["Properties"]["ScheduleExpression"] == "cron(5 0 1 * ? *)"
+    ]
+    assert monthly["ScheduleExpressionTimezone"] == TIMEZONE == "Asia/Ho_Chi_Minh"
 
 
 # --- monitoring ------------------------------------------------------------------------------------------
@@ -452,6 +471,15 @@ def test_declaration_mistakes_fail_synthesis_with_the_reason(case: str, tmp_path
     declaration, message = BROKEN[case]
     with pytest.raises(Exception, match=re.escape(message)):
         build_app(tmp_path, declaration=declaration, nag=False)
+
+
+def test_deployments_can_refuse_the_placeholder_layer(tmp_path: Path) -> None:
+    from infra.app import build_app
+
+    if packaging.built_layer_dir() is not None:
+        pytest.skip("the dependency layer is built here: nothing to refuse")
+    with pytest.raises(RuntimeError, match="dependency layer is not built"):
+        build_app(tmp_path, context={"motcua:requireLayer": "true"}, nag=False)
 
 
 # --- packaging: the code asset and the layer, without jsii --------------------------------------------------
