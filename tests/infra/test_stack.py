@@ -424,8 +424,10 @@ def test_the_code_asset_holds_motcua_and_schemas_only(project: dict[str, Any]) -
     assert (asset_dir / "motcua" / "handlers" / "__init__.py").is_file()
     assert (asset_dir / "schemas" / "__init__.py").is_file()
     assert not list(asset_dir.rglob("__pycache__"))
-    module, _, attribute = d.function("api").handler.rpartition(".")
-    assert (asset_dir / Path(*module.split("."))).with_suffix(".py").is_file(), attribute
+    # Every declared handler's module is in the asset (a typo would otherwise surface only in the cloud).
+    for spec in d.FUNCTIONS:
+        module = spec.handler.rpartition(".")[0]
+        assert (asset_dir / Path(*module.split("."))).with_suffix(".py").is_file(), spec.handler
 
 
 def test_outputs_name_what_clients_and_end_to_end_tests_need(project: dict[str, Any]) -> None:
