@@ -20,7 +20,7 @@ PY := $(VENV)/bin/python
 TOOLS := .local/tools
 UV := $(TOOLS)/bin/uv
 UV_VERSION := 0.13.9
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=10
 
 # Install stamps are keyed on the lock files' content, not their timestamps: a fresh clone or a branch
 # switch that leaves the locks as they were reinstalls nothing, and any change to them reinstalls.

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from infra import declaration
+from infra.local import invoker_for
 from infra.local.engines import REPO_ROOT, EngineError, port_is_free, start_engines
 from infra.local.env import Endpoints, local_environment
 from infra.local.http_adapter import DEFAULT_PORT, HttpAdapter, TokenVerifier, http_routes
@@ -203,17 +205,17 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
             log.warning("no local identity provider: authorised routes accept unverified tokens", exc_info=True)
 
         routes = http_routes()
-        for invoker in {id(r.invoker): r.invoker for r in routes}.values():
+        sqs = client("sqs", endpoints)
+        pollers = queue_pollers(sqs, {name: (q.url, q.arn) for name, q in resources.queues.items()})
+        for function in declaration.FUNCTIONS:
             try:
-                _ = invoker.handler  # import now, so a broken handler shows at start, not at the first request
+                _ = invoker_for(function).handler  # import now: a broken handler shows at start, not later
             except Exception:
-                log.exception("handler %s does not import: its routes will answer 500", invoker.function.handler)
+                log.exception("%s: handler %s does not import", function.name, function.handler)
+
         adapter = HttpAdapter(routes, p["api"], verifier=verifier).start()
         stopper.push("API", adapter.stop)
-
-        sqs = client("sqs", endpoints)
-        queue_urls = {name: (q.url, q.arn) for name, q in resources.queues.items()}
-        for poller in queue_pollers(sqs, queue_urls):
+        for poller in pollers:
             stopper.push(f"poller {poller.trigger.queue}", poller.start().stop)
         scheduler = LocalScheduler().start()
         stopper.push("scheduler", scheduler.stop)
