@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 from botocore.exceptions import BotoCoreError, ClientError
@@ -77,7 +78,8 @@ def register(app: APIGatewayHttpResolver) -> None:
                               "Yêu cầu với Idempotency-Key này đang được xử lý. Vui lòng thử lại sau giây lát.",
                               "A request with this Idempotency-Key is still being processed. Retry shortly.")
 
-    @app.exception_handler([PynamoDBException, BotoCoreError, ClientError])
+    # The idempotency layer cannot reach its table either when storage is down: same answer, same retry.
+    @app.exception_handler([PynamoDBException, BotoCoreError, ClientError, IdempotencyPersistenceLayerError])
     def _storage(error: Exception) -> Response:
         logger.warning("storage unavailable", extra={"error_type": type(error).__name__})
         return error_response(503, "STORAGE_UNAVAILABLE",
