@@ -46,5 +46,7 @@ def run_redrive(args: argparse.Namespace) -> int:
     for line in queues.redrive(dlq, target, args.max):
         moved += 1
         print(json.dumps({"queue": args.queue, **line}, ensure_ascii=False), flush=True)
-    print(json.dumps({"queue": args.queue, "moved": moved, "from": dlq, "to": target}))
+    # Queue names, not URLs: a URL carries the account id, which has no business in an operator's output.
+    print(json.dumps({"queue": args.queue, "moved": moved, "from": dlq.rsplit("/", 1)[-1],
+                      "to": target.rsplit("/", 1)[-1]}))
     return 0

@@ -30,7 +30,10 @@ logger = Logger()
 bind(settings().table_name)
 config = NotifierSettings(sender=os.environ.get("NOTIFY_SENDER", ""),
                           dlq_url=os.environ.get("NOTIFICATIONS_DLQ_URL", ""))
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch in which every delivery failed is still answered with its failures, not raised: a provider's
+# outage is not a bug in this function (no function-error alarm per retry); the DLQ alarm catches what
+# never gets through.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> None:
