@@ -239,3 +239,19 @@ def test_policies_by_procedure_then_agency_then_default() -> None:
 def test_invalid_points_are_refused(bad: dict) -> None:
     with pytest.raises(ValueError):
         sla.TimerPoint(**bad)
+
+
+def test_standing_of_open_dossiers() -> None:
+    d = dossier(vn(3, 2))  # due Mon 9 Mar 17:00
+    assert sla.standing(d, vn(3, 3)) == "on_track"  # Tue 3: 2 working days after it end Thu 5 17:00
+    # Thu 5 10:00: the close of the 2nd working day after Thu 5 is Mon 9 17:00 (Fri 6, Mon 9): at risk.
+    assert sla.standing(d, vn(3, 5, 10)) == "at_risk"
+    assert sla.standing(d, vn(3, 4, 10)) == "on_track"  # Wed 4: horizon Fri 6 17:00
+    assert sla.standing(d, vn(3, 9, 8)) == "due_today"
+    assert sla.standing(d, vn(3, 9, 17)) == "due_today"  # at the deadline itself: not yet late
+    assert sla.standing(d, vn(3, 9, 17, 1)) == "overdue"
+    assert sla.standing(d.model_copy(update={"overdue_since": vn(3, 9, 17)}), vn(3, 3)) == "overdue"
+    paused = d.model_copy(update={"pauses": (PauseRecord(start=vn(3, 4), reason="supplement"),)})
+    assert sla.standing(paused, vn(3, 20)) == "paused"
+    assert sla.standing(d.model_copy(update={"finished_at": vn(3, 4), "status": DossierStatus.DECIDED}),
+                        vn(3, 20)) == "closed"

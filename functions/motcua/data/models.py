@@ -82,6 +82,8 @@ class DossierItem(Item):
     gsi2sk = UnicodeAttribute()  # <status:02d>#<submitted_at>
     gsi3pk = UnicodeAttribute()  # OWNER#<subject>
     gsi3sk = UnicodeAttribute()  # <submitted_at>
+    gsi4pk = UnicodeAttribute(null=True)  # TIMER#<shard> while an SLA timer is pending (sparse: else absent)
+    gsi4sk = UnicodeAttribute(null=True)  # <next timer instant UTC>#<dossier id>
     status = NumberAttribute()
     version = VersionAttribute()
     doc = UnicodeAttribute()

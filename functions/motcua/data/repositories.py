@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -27,6 +27,7 @@ from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
 from motcua.domain.errors import MotcuaError, NotFound
 from motcua.domain.outbox import envelopes_for
 from motcua.domain.receipt import sequence_day
+from motcua.domain.sla import index_keys as sla_index_keys
 from schemas.catalogue import Agency, Procedure
 from schemas.events import EventEnvelope
 
@@ -134,6 +135,11 @@ def _dossier_item(dossier: Dossier) -> DossierItem:
         status=int(dossier.status),
         doc=dossier.model_dump_json(),
     )
+    # SLA timers index (sparse gsi4): the next timer, recomputed on EVERY write, so a pause moves it, a resume
+    # re-creates it and finishing removes it (absent keys keep the item out of the index).
+    timer_keys = sla_index_keys(dossier)
+    if timer_keys is not None:
+        item.gsi4pk, item.gsi4sk = timer_keys
     # pynamodb's VersionAttribute adds `version = <stored>` (or "does not exist") and bumps it on write.
     if dossier.version > 1:
         item.version = dossier.version - 1
@@ -200,13 +206,14 @@ class DossierRepository:
                 raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
         raise ReceiptSequenceContention({"agency_code": agency_code})
 
-    def save_change(self, dossier: Dossier, events: list[HistoryEvent], correlation_id: str | None = None) -> Dossier:
+    def save_change(self, dossier: Dossier, events: list[HistoryEvent], correlation_id: str | None = None,
+                    extra_envelopes: Sequence[EventEnvelope] = ()) -> Dossier:
         """Write a changed dossier (guarded by the version it was read at), its history events and the
-        events it announces, in one transaction: all of it or nothing."""
+        events it announces (plus ``extra_envelopes``: SLA timers), in one transaction: all of it or nothing."""
         try:
             with TransactWrite(connection=_connection()) as transaction:
                 transaction.save(_dossier_item(dossier))
-                _append(transaction, events, envelopes_for(dossier, events, correlation_id))
+                _append(transaction, events, [*envelopes_for(dossier, events, correlation_id), *extra_envelopes])
         except TransactWriteError as error:
             codes = _cancellation_codes(error)
             if codes and codes[0] == "ConditionalCheckFailed":

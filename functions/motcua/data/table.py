@@ -19,6 +19,8 @@ Global secondary indexes (overloaded; each item sets only the keys it needs, so 
 - ``gsi1``: listings by kind: ``CATALOGUE`` -> procedures, ``AGENCIES`` -> agencies.
 - ``gsi2``: an agency's work list: ``AGENCY#<code>`` sorted by ``<status>#<submitted_at>``.
 - ``gsi3``: a citizen's own dossiers: ``OWNER#<subject>`` sorted by ``submitted_at``.
+- ``gsi4``: SLA timers (sparse: only dossiers with a timer to fire): ``TIMER#<shard>`` sorted by
+  ``<next timer instant, UTC>#<dossier id>`` (``motcua.domain.sla.index_keys``, set on every dossier write).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ GLOBAL_INDEXES: tuple[GlobalIndex, ...] = (
     GlobalIndex("gsi1", "gsi1pk", "gsi1sk"),
     GlobalIndex("gsi2", "gsi2pk", "gsi2sk"),
     GlobalIndex("gsi3", "gsi3pk", "gsi3sk"),
+    GlobalIndex("gsi4", "gsi4pk", "gsi4sk"),
 )
 
 

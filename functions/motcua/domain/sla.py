@@ -47,6 +47,7 @@ from schemas.events import EventEnvelope, SlaTimerFired
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "AT_RISK_WORKING_DAYS",
     "BREACH",
     "DEFAULT_CONFIG",
     "LAST_DAY",
@@ -59,6 +60,7 @@ __all__ = [
     "Firing",
     "SlaConfig",
     "SlaPolicy",
+    "Standing",
     "Timer",
     "TimerPoint",
     "apply_firing",
@@ -69,6 +71,7 @@ __all__ = [
     "pending_timers",
     "set_sla_config",
     "sla_config",
+    "standing",
     "sweep_upper_bound",
     "timer_shard",
     "timer_sort_key",
@@ -436,3 +439,30 @@ def extension_appointment(dossier: Dossier, now: datetime, policy: SlaPolicy | N
     days = policy.extension.working_days_for(dossier.legal_time_limit)
     base = max(dossier.due_at, dossier.appointment_at, now)
     return clock.due_at(base, days, agency=dossier.agency_code, calendar=calendar)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Standing of an open dossier (``motcua sla status``)
+
+Standing = Literal["overdue", "due_today", "at_risk", "on_track", "paused", "closed"]
+AT_RISK_WORKING_DAYS = 2  # "at risk": due within the next 2 working days after today (the first warning)
+
+
+def standing(dossier: Dossier, at: datetime, *, calendar: WorkingCalendar | None = None) -> Standing:
+    """Where an open dossier stands at ``at``: overdue (past its due date, or flagged), due today (later
+    today), at risk (due by the close of the 2nd working day after today), on track; paused while an open
+    pause holds its clock; closed when the clock does not run (not received, finished)."""
+    if dossier.received_at is None or dossier.finished_at is not None or dossier.status not in ACTIVE_STATUSES:
+        return "closed"
+    if dossier.overdue_since is not None:
+        return "overdue"
+    if dossier.open_pause is not None or clock.is_open_ended(dossier.due_at):
+        return "paused"
+    local = at.astimezone(VN_TZ)
+    due = dossier.due_at.astimezone(VN_TZ)
+    if due < local:
+        return "overdue"
+    if due.date() == local.date():
+        return "due_today"
+    horizon = clock.due_at(local, AT_RISK_WORKING_DAYS, agency=dossier.agency_code, calendar=calendar)
+    return "at_risk" if due <= horizon else "on_track"

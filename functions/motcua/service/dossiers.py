@@ -23,6 +23,7 @@ from motcua.domain.errors import InvalidInput, MotcuaError
 from motcua.domain.receipt import receipt_code
 from motcua.domain.status import DossierStatus
 from motcua.domain.workflow import apply_action
+from motcua.service.letters import ApologyLetters
 from schemas.actions import ActionBody, ActionName, Transfer
 from schemas.api import (
     AppointmentPreview,
@@ -73,6 +74,7 @@ class DossierService:
     catalogue: CatalogueRepository = field(default_factory=CatalogueRepository)
     dossiers: DossierRepository = field(default_factory=DossierRepository)
     clock: Callable[[], datetime] = now_vn
+    letters: ApologyLetters = field(default_factory=ApologyLetters)  # Form 04 (issue 6)
 
     def competent_agency(self, procedure: Procedure, requested: str | None) -> str:
         competent = procedure.competent_agency
@@ -122,6 +124,8 @@ class DossierService:
             raise AgencyNotFound({"agency_code": body.to_agency_code})
         dossier = self.dossiers.get(dossier_id)
         changed, events = apply_action(dossier, action, body, actor, self.clock(), request_id)
+        if action is ActionName.APOLOGISE:  # the letter is rendered and stored first; this change links it
+            changed = self.letters.attach(changed, self.catalogue.agencies())
         return self.dossiers.save_change(changed, events, correlation_id=request_id)
 
     def record_rejection(self, dossier_id: str, action: str, error: MotcuaError, actor: Actor,

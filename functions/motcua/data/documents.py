@@ -1,0 +1,56 @@
+"""Official documents the agencies issue (Form 04 apology letters): PDFs in the ``documents`` bucket.
+
+Keys are content-addressed per dossier (``dossiers/<id>/<form>-<sha256 prefix>.pdf``): the object is written
+before the dossier change that links it, so a change that loses a race leaves an unlinked object behind, never
+a linked object overwritten by another version of the letter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from motcua.domain.errors import MotcuaError
+
+
+class DocumentsNotConfigured(MotcuaError):
+    code = "DOCUMENTS_NOT_CONFIGURED"
+    http_status = 503
+    message_vi = "Chưa cấu hình nơi lưu văn bản (DOCUMENTS_BUCKET)."
+    message_en = "The documents bucket is not configured (DOCUMENTS_BUCKET)."
+
+
+@lru_cache(maxsize=4)
+def _s3(endpoint: str | None) -> Any:
+    # Path-style addressing works on local endpoints (127.0.0.1) and in AWS alike.
+    return boto3.client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))
+
+
+def _client() -> Any:
+    return _s3(os.environ.get("AWS_ENDPOINT_URL_S3"))
+
+
+def documents_bucket() -> str:
+    bucket = os.environ.get("DOCUMENTS_BUCKET")
+    if not bucket:
+        raise DocumentsNotConfigured()
+    return bucket
+
+
+def document_key(dossier_id: str, form: str, pdf: bytes) -> str:
+    return f"dossiers/{dossier_id}/{form}-{hashlib.sha256(pdf).hexdigest()[:16]}.pdf"
+
+
+def put_pdf(key: str, pdf: bytes, *, form: str) -> None:
+    _client().put_object(Bucket=documents_bucket(), Key=key, Body=pdf, ContentType="application/pdf",
+                         Metadata={"form": form, "sha256": hashlib.sha256(pdf).hexdigest()})
+
+
+def get_pdf(key: str) -> bytes:
+    body: bytes = _client().get_object(Bucket=documents_bucket(), Key=key)["Body"].read()
+    return body

@@ -1,0 +1,116 @@
+"""The SLA timers index (``gsi4``, sparse): the only reader of it. Keys are computed by
+``motcua.domain.sla.index_keys`` and written with the dossier item itself (``repositories._dossier_item``).
+
+A sweep asks one shard at a time for the entries whose next timer is due (``gsi4sk <= now``), a bounded page at
+a time: it reads only what is due, never the open dossiers that are not. The index projects the whole item, so
+an entry carries the dossier and its version: firing writes guarded by that version, and a stale entry (the
+dossier changed since the index was updated) fails the guard and is re-read consistently by the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import boto3
+
+from motcua.data.models import DossierItem
+from motcua.domain.dossier import Dossier
+from motcua.domain.sla import index_keys, sweep_upper_bound
+
+INDEX = "gsi4"
+
+
+@lru_cache(maxsize=4)
+def _client(endpoint: str | None) -> Any:
+    return boto3.client("dynamodb", endpoint_url=endpoint)
+
+
+def _dynamodb() -> Any:
+    import os
+
+    return _client(os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"))
+
+
+@dataclass(frozen=True)
+class DueEntry:
+    dossier: Dossier
+    index_sk: str  # the sort key the entry was found under
+
+
+@dataclass(frozen=True)
+class DuePage:
+    entries: list[DueEntry]
+    next_key: dict[str, Any] | None  # pass back as ``start_key`` for the next page
+    items_read: int  # items the query read (ScannedCount): the cost measure
+    read_units: float  # read capacity consumed (0 when the engine does not report it)
+
+
+class TimerIndex:
+    def due_page(self, shard: int, now: datetime, *, limit: int = 100,
+                 start_key: dict[str, Any] | None = None) -> DuePage:
+        """One page of the shard's entries due at ``now``, earliest first."""
+        request: dict[str, Any] = {
+            "TableName": DossierItem.Meta.table_name,
+            "IndexName": INDEX,
+            "KeyConditionExpression": "gsi4pk = :shard AND gsi4sk <= :upper",
+            "ExpressionAttributeValues": {":shard": {"S": f"TIMER#{shard}"},
+                                          ":upper": {"S": sweep_upper_bound(now)}},
+            "Limit": limit,
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        if start_key:
+            request["ExclusiveStartKey"] = start_key
+        response = _dynamodb().query(**request)
+        entries = [DueEntry(Dossier.model_validate_json(item["doc"]["S"]), item["gsi4sk"]["S"])
+                   for item in response.get("Items", [])]
+        capacity = float((response.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0.0)
+        return DuePage(entries, response.get("LastEvaluatedKey"), int(response.get("ScannedCount", len(entries))),
+                       capacity)
+
+    def reindex(self, dossier: Dossier) -> bool:
+        """Rewrite only the dossier's index keys from its current timers (no version bump: nothing about the
+        dossier changes), guarded by its version; False if the dossier moved on meanwhile (its own write
+        re-indexed it). For entries that turn out to have nothing due (e.g. the timer configuration changed)."""
+        keys = index_keys(dossier)
+        request: dict[str, Any] = {
+            "TableName": DossierItem.Meta.table_name,
+            "Key": {"pk": {"S": f"DOSSIER#{dossier.id}"}, "sk": {"S": "DOSSIER"}},
+            "ConditionExpression": "version = :v",
+            "ExpressionAttributeValues": {":v": {"N": str(dossier.version)}},
+        }
+        if keys is None:
+            request["UpdateExpression"] = "REMOVE gsi4pk, gsi4sk"
+        else:
+            request["UpdateExpression"] = "SET gsi4pk = :pk, gsi4sk = :sk"
+            request["ExpressionAttributeValues"].update({":pk": {"S": keys[0]}, ":sk": {"S": keys[1]}})
+        client = _dynamodb()
+        try:
+            client.update_item(**request)
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+
+def open_dossiers_of(agency_code: str, statuses: Iterable[int]) -> Iterator[Dossier]:
+    """The dossiers an agency received that are in ``statuses`` (its work list, ``gsi2``:
+    ``AGENCY#<code>`` / ``<status:02d>#<submitted_at>``), every page."""
+    client = _dynamodb()
+    for status in statuses:
+        request: dict[str, Any] = {
+            "TableName": DossierItem.Meta.table_name,
+            "IndexName": "gsi2",
+            "KeyConditionExpression": "gsi2pk = :agency AND begins_with(gsi2sk, :status)",
+            "ExpressionAttributeValues": {":agency": {"S": f"AGENCY#{agency_code}"},
+                                          ":status": {"S": f"{status:02d}#"}},
+        }
+        while True:
+            response = client.query(**request)
+            for item in response.get("Items", []):
+                yield Dossier.model_validate_json(item["doc"]["S"])
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -1,0 +1,89 @@
+"""Form 04, the apology letter: rendered from the dossier's apology and stored before the change that links it.
+
+Both paths that issue an apology call :meth:`ApologyLetters.attach` between the pure ``apply_action`` and the
+version-guarded write: the officer's ``POST /dossiers/{id}/actions/apologise`` (``DossierService.act``) and the
+automatic draft on a breach (``SlaSweeper``). So the ``dossier.apology_issued`` envelope written in the same
+transaction already carries ``letter_key`` and the notifier can send the letter itself.
+
+What the letter needs and the dossier does not hold (UNSURE, configuration with defaults, see
+:class:`LetterSettings`): the place on the date line and the head of the agency who signs. The issuing agency
+is the one handling the dossier (``current_agency``): the one that is late.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from motcua.data.documents import document_key, put_pdf
+from motcua.documents.forms import ApologyLetter, render_apology_letter
+from motcua.domain.dossier import Dossier
+from schemas.catalogue import Agency
+
+# Heads of agency by kind (Form 04 is signed by the head of the agency, DOMAIN §3). LIKELY titles.
+DEFAULT_SIGNER_TITLES: Mapping[str, str] = {
+    "commune": "Chủ tịch",  # Chairman of the commune People's Committee
+    "province": "Chủ tịch",
+    "department": "Giám đốc",  # Director of a department (Sở)
+    "service_centre": "Giám đốc",
+}
+# A draft with no configured name leaves the signer's line to be filled by hand (dotted, as on paper forms).
+UNSIGNED_NAME = "........................................"
+
+
+@dataclass(frozen=True)
+class LetterSettings:
+    """UNSURE: the place printed on the date line (province or city of the agency) and the signers' names are
+    not in the catalogue; defaults for the seeds' province, overridable per agency code."""
+
+    default_place: str = "Lâm Đồng"
+    places: Mapping[str, str] = field(default_factory=dict)
+    signer_titles: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SIGNER_TITLES))
+    signer_names: Mapping[str, str] = field(default_factory=dict)
+
+
+Store = Callable[[str, bytes], None]
+
+
+def _store_in_documents_bucket(key: str, pdf: bytes) -> None:
+    put_pdf(key, pdf, form="04")
+
+
+@dataclass
+class ApologyLetters:
+    settings: LetterSettings = field(default_factory=LetterSettings)
+    store: Store = _store_in_documents_bucket
+
+    def letter_for(self, dossier: Dossier, agencies: Mapping[str, Agency]) -> ApologyLetter:
+        apology = dossier.apology
+        if apology is None or dossier.received_at is None:
+            raise ValueError("the dossier has no apology to put in a letter")
+        code = dossier.current_agency
+        agency = agencies.get(code)
+        parent = agencies.get(agency.parent) if agency is not None and agency.parent else None
+        kind = agency.kind if agency is not None else "department"
+        return ApologyLetter(
+            agency_name=agency.name_vi if agency is not None else code,
+            parent_agency_name=parent.name_vi if parent is not None and kind == "department" else None,
+            place=self.settings.places.get(code, self.settings.default_place),
+            issued_at=apology.issued_at,
+            applicant_name=dossier.applicant.full_name,
+            procedure_name=dossier.procedure_name_vi,
+            receipt_code=dossier.receipt_code,
+            received_at=dossier.received_at,
+            appointment_at=apology.original_appointment_at,
+            reason=apology.reason,
+            new_appointment_at=apology.new_appointment_at,
+            signer_title=self.settings.signer_titles.get(kind, "Thủ trưởng cơ quan"),
+            signer_name=self.settings.signer_names.get(code, UNSIGNED_NAME),
+            rule_version=dossier.rule_version,
+        )
+
+    def attach(self, dossier: Dossier, agencies: Mapping[str, Agency]) -> Dossier:
+        """Render the letter of the apology just issued on ``dossier``, store it, and return the dossier with
+        ``apology.letter_key`` set (to be written by the caller in the same change)."""
+        rendered = render_apology_letter(self.letter_for(dossier, agencies))
+        key = document_key(dossier.id, "form04", rendered.pdf)
+        self.store(key, rendered.pdf)
+        assert dossier.apology is not None
+        return dossier.model_copy(update={"apology": dossier.apology.model_copy(update={"letter_key": key})})

@@ -1,0 +1,178 @@
+"""The SLA sweep: fire every timer that is due, exactly once in effect, reading only what is due.
+
+Every few minutes (``handlers/sla_sweep.py``) the sweep asks each shard of the sparse timers index for the
+entries whose next timer is due (``motcua.data.timers``), page by page, and for each dossier:
+
+1. decides on the record it read (``sla.fire``: which timer is due, which earlier ones it supersedes);
+2. on a breach with no apology yet, drafts one through the same ``apply_action(APOLOGISE)`` as an officer,
+   as ``Role.SYSTEM``, with the new appointment from the procedure's extension rule, and renders and stores
+   the Form 04 letter (``service.letters``);
+3. writes the dossier (fired keys, ``overdue_since``, apology), its history events and the envelopes
+   (``dossier.sla_warning`` / ``dossier.sla_breached``, ``dossier.apology_issued``) in ONE transaction guarded
+   by the version it read (``DossierRepository.save_change``).
+
+Why this is exactly once in effect: the fired timer's key (dossier id + kind + due date) is in the dossier
+written by the very transaction that emits the envelope, and that transaction only succeeds on the version
+that was read. A sweep that crashes halfway has either written a dossier's firing completely or not at all;
+run again, it finds the fired ones gone from the due range (their index entry moved to the next timer with
+the same write) and the others still there. Two sweeps racing, or an officer's action landing between the
+read and the write (the result returned a second before the breach), make the write fail the version guard:
+the sweep then re-reads the stored record consistently and decides again on it (finished: nothing fires).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from motcua.data.repositories import CatalogueRepository, DossierNotFound, DossierRepository
+from motcua.data.timers import TimerIndex
+from motcua.domain import sla
+from motcua.domain.dossier import Dossier, StaleDossier
+from motcua.domain.errors import MotcuaError
+from motcua.domain.workflow import apply_action
+from motcua.service.dossiers import now_vn
+from motcua.service.letters import ApologyLetters
+from schemas.actions import ActionName, Apologise
+
+log = logging.getLogger("motcua.sla")
+
+
+@dataclass
+class SweepReport:
+    at: datetime
+    shards: int = 0
+    pages: int = 0
+    entries: int = 0  # index entries returned as due
+    items_read: int = 0  # items read from the table: index entries + consistent re-reads after a conflict
+    read_units: float = 0.0
+    fired: Counter[str] = field(default_factory=Counter)  # by kind
+    superseded: int = 0
+    apologies: int = 0
+    conflicts: int = 0  # version guard failed: re-read and decided again
+    nothing_due: int = 0  # an entry whose dossier, read again, had nothing due
+    reindexed: int = 0
+    errors: int = 0
+    complete: bool = True  # False when the time budget ran out (the next run continues)
+
+    @property
+    def fired_total(self) -> int:
+        return sum(self.fired.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at.isoformat(), "shards": self.shards, "pages": self.pages, "entries": self.entries,
+                "items_read": self.items_read, "read_units": round(self.read_units, 2), "fired": dict(self.fired),
+                "fired_total": self.fired_total, "superseded": self.superseded, "apologies": self.apologies,
+                "conflicts": self.conflicts, "nothing_due": self.nothing_due, "reindexed": self.reindexed,
+                "errors": self.errors, "complete": self.complete}
+
+
+def _never() -> bool:
+    return False
+
+
+@dataclass
+class SlaSweeper:
+    dossiers: DossierRepository = field(default_factory=DossierRepository)
+    catalogue: CatalogueRepository = field(default_factory=CatalogueRepository)
+    index: TimerIndex = field(default_factory=TimerIndex)
+    letters: ApologyLetters = field(default_factory=ApologyLetters)
+    clock: Callable[[], datetime] = now_vn
+    page_size: int = 100
+    max_attempts: int = 3
+
+    def sweep(self, now: datetime | None = None, *, out_of_time: Callable[[], bool] = _never,
+              correlation_id: str | None = None) -> SweepReport:
+        """Fire what is due at ``now`` (default: the clock) in every shard; stops early (``complete=False``)
+        when ``out_of_time()`` says so, leaving the rest for the next run."""
+        now = now or self.clock()
+        report = SweepReport(at=now)
+        for shard in range(sla.sla_config().shards):
+            report.shards += 1
+            start: dict[str, Any] | None = None
+            while True:
+                if out_of_time():
+                    report.complete = False
+                    return report
+                page = self.index.due_page(shard, now, limit=self.page_size, start_key=start)
+                report.pages += 1
+                report.entries += len(page.entries)
+                report.items_read += page.items_read
+                report.read_units += page.read_units
+                for entry in page.entries:
+                    self._fire_guarded(entry.dossier, entry.index_sk, now, report, correlation_id)
+                if page.next_key is None:
+                    break
+                start = page.next_key
+        return report
+
+    def _fire_guarded(self, dossier: Dossier, index_sk: str | None, now: datetime, report: SweepReport,
+                      correlation_id: str | None) -> None:
+        try:
+            self.fire_one(dossier, now, report, index_sk=index_sk, correlation_id=correlation_id)
+        except (MotcuaError, ClientError, BotoCoreError):
+            # Storage or S3 trouble for this dossier: nothing was written, its entry stays due, the next run
+            # retries it. Other dossiers go on.
+            report.errors += 1
+            log.exception("SLA timer of dossier %s not fired; retried next run", dossier.id)
+
+    def fire_one(self, dossier: Dossier, now: datetime, report: SweepReport | None = None, *,
+                 index_sk: str | None = None, correlation_id: str | None = None) -> str | None:
+        """Fire the dossier's due timer (if any) on the stored record; returns the kind fired, or None."""
+        report = report if report is not None else SweepReport(at=now)
+        for _ in range(self.max_attempts):
+            firing = sla.fire(dossier, now, correlation_id=correlation_id)
+            if firing is None:
+                report.nothing_due += 1
+                self._reindex_if_stale(dossier, index_sk, report)
+                return None
+            changed, events = self._change_for(dossier, firing, now, report, correlation_id)
+            try:
+                self.dossiers.save_change(changed, events, correlation_id, extra_envelopes=[firing.envelope])
+            except StaleDossier:
+                # Changed since it was read (an officer's action, another sweep): decide on the stored record.
+                report.conflicts += 1
+                report.items_read += 2  # save_change's own read for the error, then ours
+                try:
+                    dossier = self.dossiers.get(dossier.id)
+                except DossierNotFound:
+                    return None
+                index_sk = None  # the write that beat us re-indexed it
+                continue
+            report.fired[firing.timer.kind] += 1
+            report.superseded += len(firing.superseded)
+            if changed.apology is not None and dossier.apology is None:
+                report.apologies += 1
+            return firing.timer.kind
+        raise StaleDossier({"dossier_id": dossier.id, "attempts": self.max_attempts})
+
+    def _change_for(self, dossier: Dossier, firing: sla.Firing, now: datetime, report: SweepReport,
+                    correlation_id: str | None) -> tuple[Dossier, list]:
+        if not firing.needs_apology:
+            return sla.apply_firing(dossier, firing, now), [firing.event]
+        policy = sla.sla_config().policy_for(dossier.procedure_code, dossier.agency_code)
+        body = Apologise(reason=policy.apology_reason,
+                         new_appointment_at=sla.extension_appointment(dossier, now, policy))
+        try:
+            # The same rules as an officer's apology (once, a working day after the old appointment).
+            changed, events = apply_action(dossier, ActionName.APOLOGISE, body, sla.SYSTEM_ACTOR, now, correlation_id)
+        except MotcuaError as error:
+            log.warning("automatic apology refused for dossier %s: %s", dossier.id, error.code)
+            return sla.apply_firing(dossier, firing, now), [firing.event]
+        changed = self.letters.attach(changed, self.catalogue.agencies())
+        return changed.model_copy(update=firing.updates), [firing.event, *events]
+
+    def _reindex_if_stale(self, dossier: Dossier, index_sk: str | None, report: SweepReport) -> None:
+        """An entry read as due whose dossier has nothing due (e.g. the timer settings changed): move or drop
+        its entry, or every sweep would read it again."""
+        if index_sk is None:
+            return
+        keys = sla.index_keys(dossier)
+        if (keys is None or keys[1] != index_sk) and self.index.reindex(dossier):
+            report.reindexed += 1
