@@ -200,7 +200,9 @@ def record_delivery(*, dossier_id: str, envelope_id: str, event_type: str, occur
         _Delivery.updated_at.set(at.isoformat()),
     ]
     if status == "sent":
-        actions += [_Delivery.sent_at.set(at.isoformat()), _Delivery.provider_message_id.set(provider_message_id)]
+        actions.append(_Delivery.sent_at.set(at.isoformat()))
+    if provider_message_id is not None:
+        actions.append(_Delivery.provider_message_id.set(provider_message_id))
     if error is not None:
         actions.append(_Delivery.last_error.set(error[:500]))
     try:

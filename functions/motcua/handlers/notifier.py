@@ -11,6 +11,7 @@ import os
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
@@ -48,7 +49,7 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     NOTIFIER_IDEMPOTENCY.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)

@@ -69,8 +69,13 @@ def relay_pending(queue_url: str, *, max_items: int = MAX_PER_RUN, owner: str | 
                 report.skipped += 1
         if not claimed:
             continue
-        refused = queues.send_batch(queue_url, {
-            e.id: (e.doc, {"motcua_event_type": e.type, "motcua_event_id": e.id}) for e in claimed})
+        try:
+            refused = queues.send_batch(queue_url, {
+                e.id: (e.doc, {"motcua_event_type": e.type, "motcua_event_id": e.id}) for e in claimed})
+        except Exception:
+            for event in claimed:  # SQS did not answer: hand the events back now, not after the lease
+                notifications.release_claim(event.id, owner)
+            raise
         for event in claimed:
             if event.id in refused:
                 notifications.release_claim(event.id, owner)
