@@ -110,6 +110,7 @@ QUEUES: tuple[Queue, ...] = (
 BUCKETS: tuple[Bucket, ...] = (
     Bucket("uploads", "citizens' attachments (presigned PUT) and officials' result documents"),
     Bucket("documents", "official documents agencies issue: Form 04 apology letters (PDF)"),
+    Bucket("reports", "the monthly index: HTML reports and open data (CSV, JSON), one prefix per month"),
 )
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -125,6 +126,10 @@ FUNCTIONS: tuple[Function, ...] = (
             HttpTrigger("/track/{receipt_code}", authorised=False, method="GET"),
             HttpTrigger("/calendar/preview", authorised=False, method="GET"),
             HttpTrigger("/health", authorised=False, method="GET"),
+            # The monthly index is public like the national portal's (aggregates only); the dossiers behind a
+            # figure (/indexes/{month}/{unit}/{indicator}/dossiers) stay behind the authorised catch-all.
+            HttpTrigger("/indexes/{month}", authorised=False, method="GET"),
+            HttpTrigger("/indexes/{month}/{unit}", authorised=False, method="GET"),
         ),
         permissions=(
             Permission("table", "main", "read_write"),
@@ -159,6 +164,22 @@ FUNCTIONS: tuple[Function, ...] = (
         environment={"DOCUMENTS_BUCKET": Ref("bucket", "documents")},
         memory_mb=1024,  # rendering PDFs is CPU-bound, and Lambda's CPU grows with memory
         timeout_s=240,  # inside the 5-minute rate; the sweep stops 20 s early and the next run continues
+    ),
+    # --- the monthly index (motcua.service.index): reads O(units) counter items, writes results and reports ---
+    Function(
+        name="index",
+        handler="motcua.handlers.index_job.handler",
+        description="The monthly index at 00:05 on the 1st (Vietnam time): scores, ranks, report, open data",
+        # The local runner fires it only on demand (python -m infra.local fire index): `motcua demo-data`
+        # computes the demo months itself.
+        triggers=(ScheduleTrigger("cron(5 0 1 * ? *)"),),
+        permissions=(
+            Permission("table", "main", "read_write"),  # counters and rows in; results and summaries out
+            Permission("bucket", "reports", "write"),
+        ),
+        environment={"REPORTS_BUCKET": Ref("bucket", "reports")},
+        memory_mb=1024,
+        timeout_s=300,
     ),
     # --- notifications: outbox -> queue -> citizen (motcua.notifications) ---
     Function(

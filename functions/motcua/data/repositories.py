@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from functools import lru_cache
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -30,6 +32,9 @@ from motcua.domain.receipt import sequence_day
 from motcua.domain.sla import index_keys as sla_index_keys
 from schemas.catalogue import Agency, Procedure
 from schemas.events import EventEnvelope
+
+if TYPE_CHECKING:  # the index's writes (issue 8) join the dossier's transactions
+    from motcua.data.index_store import IndexWrite
 
 T = TypeVar("T")
 
@@ -61,7 +66,14 @@ class ReceiptSequenceContention(StorageUnavailable):
 
 def _connection() -> Connection:
     meta = Item.Meta
-    return Connection(region=meta.region, max_retry_attempts=meta.max_retry_attempts)
+    return _shared_connection(meta.region, meta.max_retry_attempts, os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"))
+
+
+@lru_cache(maxsize=8)
+def _shared_connection(region: str, max_retry_attempts: int, endpoint: str | None) -> Connection:
+    # One per region/endpoint, like pynamodb's own per-model connection: a new Connection builds a new
+    # botocore client (~0.1 s, seconds on a loaded machine) on every transaction.
+    return Connection(region=region, max_retry_attempts=max_retry_attempts)
 
 
 def _cancellation_codes(error: TransactWriteError) -> list[str | None]:
@@ -172,13 +184,16 @@ def _append(transaction: TransactWrite, events: list[HistoryEvent], envelopes: l
 
 class DossierRepository:
     max_sequence_attempts = 25
+    max_conflict_attempts = 4  # a change cancelled by TransactionConflict (hot counters) is retried
 
     def create(self, agency_code: str, now: datetime,
-               build: Callable[[int], tuple[Dossier, HistoryEvent]], correlation_id: str | None = None) -> Dossier:
+               build: Callable[[int], tuple[Dossier, HistoryEvent]], correlation_id: str | None = None,
+               index: Callable[[Dossier, HistoryEvent], IndexWrite] | None = None) -> Dossier:
         """Allocate the next receipt sequence of (agency, day) and write the dossier, its first history
         event, its receipt-code item and the counter in ONE transaction. The counter update is
         conditional on the value read, so two concurrent submissions can never share a sequence, and a
-        failed write leaves no gap. ``build(sequence)`` returns the dossier for that sequence."""
+        failed write leaves no gap. ``build(sequence)`` returns the dossier for that sequence; ``index(dossier,
+        event)`` the index's writes for it (issue 8), in the same transaction."""
         counter_key = f"SEQ#{agency_code}#{sequence_day(now)}"
         for attempt in range(self.max_sequence_attempts):
             try:
@@ -186,6 +201,7 @@ class DossierRepository:
             except DoesNotExist:
                 current = 0
             dossier, event = build(current + 1)
+            index_write = index(dossier, event) if index is not None else None
             counter = SequenceItem(counter_key, "SEQ")
             condition = (SequenceItem.value == current) if current else SequenceItem.pk.does_not_exist()
             try:
@@ -197,6 +213,8 @@ class DossierRepository:
                                                  dossier_id=dossier.id),
                                      condition=ReceiptItem.pk.does_not_exist())
                     _append(transaction, [event], envelopes_for(dossier, [event], correlation_id))
+                    if index_write is not None:
+                        index_write.add_to(transaction)
                 return dossier
             except TransactWriteError as error:
                 codes = _cancellation_codes(error)
@@ -207,21 +225,30 @@ class DossierRepository:
         raise ReceiptSequenceContention({"agency_code": agency_code})
 
     def save_change(self, dossier: Dossier, events: list[HistoryEvent], correlation_id: str | None = None,
-                    extra_envelopes: Sequence[EventEnvelope] = ()) -> Dossier:
+                    extra_envelopes: Sequence[EventEnvelope] = (), index: IndexWrite | None = None) -> Dossier:
         """Write a changed dossier (guarded by the version it was read at), its history events and the
-        events it announces (plus ``extra_envelopes``: SLA timers), in one transaction: all of it or nothing."""
-        try:
-            with TransactWrite(connection=_connection()) as transaction:
-                transaction.save(_dossier_item(dossier))
-                _append(transaction, events, [*envelopes_for(dossier, events, correlation_id), *extra_envelopes])
-        except TransactWriteError as error:
-            codes = _cancellation_codes(error)
-            if codes and codes[0] == "ConditionalCheckFailed":
-                current = self.get(dossier.id)
-                raise StaleDossier({"current_version": current.version, "current_status": int(current.status),
-                                    "expected_version": dossier.version - 1}) from error
-            raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
-        return dossier
+        events it announces (plus ``extra_envelopes``: SLA timers), in one transaction: all of it or nothing.
+        ``index``: the monthly index's writes for these events (issue 8), in the same transaction. A
+        transaction cancelled by a conflicting one (not by a condition) is retried a few times."""
+        for attempt in range(self.max_conflict_attempts):
+            try:
+                with TransactWrite(connection=_connection()) as transaction:
+                    transaction.save(_dossier_item(dossier))
+                    _append(transaction, events, [*envelopes_for(dossier, events, correlation_id), *extra_envelopes])
+                    if index is not None:
+                        index.add_to(transaction)
+                return dossier
+            except TransactWriteError as error:
+                codes = _cancellation_codes(error)
+                if "ConditionalCheckFailed" in codes:  # the dossier (or the facts read with it) moved on
+                    current = self.get(dossier.id)
+                    raise StaleDossier({"current_version": current.version, "current_status": int(current.status),
+                                        "expected_version": dossier.version - 1}) from error
+                if "TransactionConflict" in codes and attempt + 1 < self.max_conflict_attempts:
+                    time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+                    continue
+                raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def get(self, dossier_id: str) -> Dossier:
         try:

@@ -25,6 +25,7 @@ from motcua.domain.actors import Actor, Role
 from motcua.domain.errors import InvalidInput
 from motcua.handlers import http_errors
 from motcua.handlers.guards import check_raw_request
+from motcua.handlers.index_api import router as index_router
 from motcua.observability import service_logger
 from motcua.service.actions import API_IDEMPOTENCY, ActionCommand, act_from_api, service
 from motcua.service.catalogue import list_agencies, search_procedures
@@ -95,7 +96,8 @@ IDEMPOTENCY = IdempotencyConfig(
 @idempotent_function(data_keyword_argument="command", persistence_store=persistence_store("submit-dossier"),
                      config=IDEMPOTENCY, output_serializer=PydanticSerializer(DossierView))
 def submit_once(command: SubmitCommand) -> DossierView:
-    return dossier_view(service.submit(command.submission, command.actor, command.request_id))
+    return dossier_view(service.submit(command.submission, command.actor, command.request_id,
+                                       idempotency_key=command.idempotency_key))
 
 
 # --- catalogue (public) ------------------------------------------------------------------------------
@@ -211,6 +213,9 @@ def _action_route(action: ActionName, body_model: type[ActionBody]) -> None:
 
 for _action, _model in PAYLOADS.items():
     _action_route(_action, _model)
+
+# The monthly index and the citizen's evaluation (issue 8): routes in their own module.
+app.include_router(index_router)
 
 
 @app.get("/me/dossiers", tags=["citizen"], summary="My dossiers, newest first", security=BEARER,

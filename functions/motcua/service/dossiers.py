@@ -23,6 +23,7 @@ from motcua.domain.errors import InvalidInput, MotcuaError
 from motcua.domain.receipt import receipt_code
 from motcua.domain.status import DossierStatus
 from motcua.domain.workflow import apply_action
+from motcua.service.index import IndexTracker
 from motcua.service.letters import ApologyLetters
 from schemas.actions import ActionBody, ActionName, Transfer
 from schemas.api import (
@@ -75,6 +76,7 @@ class DossierService:
     dossiers: DossierRepository = field(default_factory=DossierRepository)
     clock: Callable[[], datetime] = now_vn
     letters: ApologyLetters = field(default_factory=ApologyLetters)  # Form 04 (issue 6)
+    index: IndexTracker = field(default_factory=IndexTracker)  # the monthly index's writes (issue 8)
 
     def competent_agency(self, procedure: Procedure, requested: str | None) -> str:
         competent = procedure.competent_agency
@@ -114,7 +116,7 @@ class DossierService:
                 request_id=request_id,
             )
 
-        return self.dossiers.create(agency_code, now, build)
+        return self.dossiers.create(agency_code, now, build, index=self.index.for_new)
 
     def act(self, dossier_id: str, action: ActionName, body: ActionBody, actor: Actor,
             request_id: str | None = None) -> Dossier:
@@ -126,7 +128,8 @@ class DossierService:
         changed, events = apply_action(dossier, action, body, actor, self.clock(), request_id)
         if action is ActionName.APOLOGISE:  # the letter is rendered and stored first; this change links it
             changed = self.letters.attach(changed, self.catalogue.agencies())
-        return self.dossiers.save_change(changed, events, correlation_id=request_id)
+        return self.dossiers.save_change(changed, events, correlation_id=request_id,
+                                         index=self.index.for_change(dossier, changed, events))
 
     def record_rejection(self, dossier_id: str, action: str, error: MotcuaError, actor: Actor,
                          request_id: str | None) -> None:

@@ -55,6 +55,7 @@ from motcua.domain.index.contribution import (
     late_dossiers,
     months_of,
     role_in,
+    role_of,
     scrub,
 )
 from motcua.domain.index.events import FeedbackKind, FeedbackOutcome, Satisfaction
@@ -122,6 +123,7 @@ __all__ = [
     "months_of",
     "rank",
     "role_in",
+    "role_of",
     "round2",
     "scrub",
     "traits_by_code",

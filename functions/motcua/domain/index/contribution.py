@@ -358,10 +358,17 @@ def role_in(facts: DossierFacts, month: Month, indicator_id: str, *, config: Ind
     denominator, or not behind the figure at all (``GET /indexes/{month}/{unit}/{indicator}/dossiers``).
     Catalogue indicators (1.1-1.3, 3.1, 3b.1) have no dossiers; for 3.2, 3b.2, 4.5b a dossier is in the
     numerator when it made its procedure count."""
-    c = contribution(facts, month, config=config)
+    return role_of(contribution(facts, month, config=config), facts.procedure_code, indicator_id)
+
+
+def role_of(counters: Mapping[str, int], procedure_code: str, indicator_id: str
+            ) -> Literal["numerator", "denominator"] | None:
+    """:func:`role_in` from a dossier's counters for the month (``contribution(facts, month)``, as the
+    wiring stores them per dossier and month), without the facts."""
+    c = counters
     proc_keys = {"3.2": PROC_ONLINE, "3b.2": PROC_PAID_ONLINE, "4.5b": PROC_POPULATION_DB}
     if indicator_id in proc_keys:
-        return "numerator" if c.get(proc_keys[indicator_id] + facts.procedure_code) else None
+        return "numerator" if c.get(proc_keys[indicator_id] + procedure_code) else None
     spec = INDICATOR_COUNTERS.get(indicator_id)
     if spec is None:
         return None

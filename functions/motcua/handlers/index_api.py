@@ -1,0 +1,85 @@
+"""Routes of the monthly index and the citizen's evaluation (issue 8), included by ``motcua.handlers.api``.
+
+* ``POST /dossiers/{id}/evaluation``: the citizen owner (app) or a reception officer of the dossier's agency
+  (counter kiosk) answers the survey of a returned dossier, once.
+* ``GET /indexes/{month}`` and ``GET /indexes/{month}/{unit}``: **public**, like the national portal's
+  index: aggregates only (rankings, every indicator's numerator, denominator, points and status).
+* ``GET /indexes/{month}/{unit}/{indicator}/dossiers``: the receipt codes behind a figure, for the unit's
+  leaders (or a parent unit's) and inspectors: receipt codes are how officials find dossiers, not something
+  to publish next to a figure that names "late" dossiers.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from motcua.domain.access import actor_from_claims
+from motcua.domain.actors import Actor
+from motcua.domain.evaluation import Evaluation, EvaluationInput
+from motcua.domain.index import Month
+from motcua.service.actions import service
+from motcua.service.evaluations import EvaluationService
+from motcua.service.index import IndexQueries
+from schemas.common import ErrorBody
+from schemas.index import IndexDossiers, IndexMonth, UnitIndexView
+
+router = APIGatewayHttpRouter()
+BEARER = [{"bearerAuth": []}]
+_ALWAYS = (422, 500, 503)
+
+# The shared DossierService's clock and repository: a test freezing one freezes both.
+evaluations = EvaluationService(dossiers=service.dossiers, clock=lambda: service.clock())
+queries = IndexQueries()
+
+MonthParam = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="Calendar month, Asia/Ho_Chi_Minh",
+                                 examples=["2026-09"])]
+UnitParam = Annotated[str, Path(max_length=40, description="Unit code (agency, commune or the province)")]
+
+
+def _errors(*statuses: int) -> dict:
+    return {s: {"description": "Error", "content": {"application/json": {"model": ErrorBody}}}
+            for s in sorted({*statuses, *_ALWAYS})}
+
+
+def current_actor() -> Actor:
+    return actor_from_claims(router.current_event.request_context.authorizer.jwt_claim)
+
+
+@router.post("/dossiers/<dossier_id>/evaluation", tags=["evaluation"], status_code=201, security=BEARER,
+             summary="Rate a returned dossier (once): 9 criteria and the satisfaction question",
+             responses=_errors(401, 403, 404, 409))
+def post_evaluation(dossier_id: str, answer: EvaluationInput) -> Response[Evaluation]:
+    evaluation = evaluations.submit(dossier_id, answer, current_actor(),
+                                    router.current_event.request_context.request_id)
+    return Response(201, content_types.APPLICATION_JSON, evaluation)
+
+
+@router.get("/indexes/<month>", tags=["index"], summary="The month's index: rankings within each level (public)",
+            responses=_errors(400, 404))
+def get_index_month(month: MonthParam) -> IndexMonth:
+    return queries.month(Month.parse(month))
+
+
+@router.get("/indexes/<month>/<unit>", tags=["index"], responses=_errors(400, 404),
+            summary="One unit's index: every indicator with numerator, denominator, points, status (public)")
+def get_index_unit(month: MonthParam, unit: UnitParam) -> UnitIndexView:
+    return queries.unit(Month.parse(month), unit)
+
+
+@router.get("/indexes/<month>/<unit>/<indicator>/dossiers", tags=["index"], security=BEARER,
+            summary="The receipt codes behind one figure (leaders of the unit or above, inspectors)",
+            responses=_errors(400, 401, 403, 404))
+def get_index_dossiers(
+    month: MonthParam,
+    unit: UnitParam,
+    indicator: Annotated[str, Path(max_length=8, description="Indicator id, e.g. 2.1")],
+    role: Annotated[Literal["numerator", "denominator"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    next_token: Annotated[str | None, Query(max_length=200)] = None,
+) -> IndexDossiers:
+    return queries.dossiers(Month.parse(month), unit, indicator, current_actor(), role=role, limit=limit,
+                            next_token=next_token)

@@ -1,0 +1,58 @@
+"""The monthly index job (issue 8): EventBridge Scheduler ``cron(5 0 1 * ? *)`` in Asia/Ho_Chi_Minh.
+
+Computes the month that just ended (the month before the schedule's ``time``, in Vietnam's time), or the
+month the event names (``{"month": "2026-09"}``: a backfill or a re-run). It reads the month's counter
+items (one per agency that had a dossier: O(units)) and the late rows, scores and ranks every unit, stores
+the results (``INDEX#<month>``) and writes the HTML report and the open data to the ``reports`` bucket. A
+re-run overwrites the same items and keys: idempotent.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from motcua.data.index_store import IndexRepository
+from motcua.data.models import bind
+from motcua.data.reports import ReportStore
+from motcua.domain.calendar import VN_TZ
+from motcua.domain.index import Month
+from motcua.observability import service_logger
+from motcua.service.index import IndexJob
+
+logger = service_logger()
+
+
+class JobSettings(BaseModel):
+    """The job's environment, validated at cold start."""
+
+    table_name: str = Field(min_length=3)
+    reports_bucket: str = Field(min_length=3)
+
+
+def settings() -> JobSettings:
+    return JobSettings(table_name=os.environ.get("TABLE_NAME", ""), reports_bucket=os.environ.get("REPORTS_BUCKET", ""))
+
+
+def month_for(event: dict[str, Any], now: datetime | None = None) -> Month:
+    """The month named in the event, else the month before the scheduled time (Vietnam time)."""
+    named = event.get("month") if isinstance(event, dict) else None
+    if named:
+        return Month.parse(str(named))
+    raw = event.get("time") if isinstance(event, dict) else None
+    at = datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else (now or datetime.now(VN_TZ))
+    return Month.of(at).previous
+
+
+def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
+    config = settings()
+    bind(config.table_name)
+    month = month_for(event or {})
+    job = IndexJob(store=IndexRepository(), reports=ReportStore(config.reports_bucket))
+    report = job.run(month).as_dict()
+    logger.info("monthly index computed", extra={k: v for k, v in report.items() if k != "differences"})
+    return report

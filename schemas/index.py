@@ -1,0 +1,76 @@
+"""API shapes of the monthly index (issue 8): rankings, one unit's figures, the dossiers behind a figure.
+
+The figures themselves are the pure package's models (``UnitIndex``, ``RankedUnit``): the API returns what
+the job computed and stored, field for field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from motcua.domain.index.compute import RankedUnit, UnitIndex
+from motcua.domain.index.config import Level
+from schemas.common import ApiModel
+
+Source = Literal["incremental", "recompute"]
+
+
+class ReportLinks(ApiModel):
+    """Object keys in the reports bucket (open data and the HTML report)."""
+
+    html: str
+    json_data: str = Field(alias="json")
+    csv: str
+
+
+class IndexMonth(ApiModel):
+    """``GET /indexes/{month}``: the month's rankings within each level, and how they were computed."""
+
+    month: str = Field(examples=["2026-09"])
+    computed_at: datetime
+    source: Source = Field(description="incremental: from the per-unit counters; recompute: from every dossier's "
+                                       "history (`motcua index --recompute`)")
+    config_version: str
+    rankings: dict[Level, list[RankedUnit]]
+    province: UnitIndex | None = Field(default=None, description="The province's figures (the aggregate of all)")
+    late_dossiers: int = Field(description="Late dossiers received in the month (listed in the HTML report)")
+    reports: ReportLinks | None = None
+
+
+class UnitIndexView(ApiModel):
+    """``GET /indexes/{month}/{unit}``: every indicator with numerator, denominator, points and status."""
+
+    month: str
+    rank: int | None = Field(description="Rank within the unit's level; null when it received no dossier")
+    ranked_units: int = Field(description="Units ranked at this level")
+    computed_at: datetime
+    source: Source
+    result: UnitIndex
+
+
+class IndexDossier(ApiModel):
+    """One dossier behind a figure: receipt code and unit only, never personal data."""
+
+    receipt_code: str
+    agency_code: str
+    procedure_code: str
+    role: Literal["numerator", "denominator"] = Field(
+        description="numerator (which implies the denominator) or only the denominator. For 5.4 the numerator "
+                    "lists the dossiers counted AGAINST satisfaction (late, complained about or disliked).")
+
+
+class IndexDossiers(ApiModel):
+    """``GET /indexes/{month}/{unit}/{indicator}/dossiers``: the receipt codes behind one figure."""
+
+    month: str
+    unit_code: str
+    indicator_id: str
+    basis: Literal["dossiers", "catalogue", "no_data"] = Field(
+        description="catalogue / no_data indicators have no dossiers behind them")
+    numerator: str | None = Field(default=None, description="The stored figure's numerator, for cross-checking")
+    denominator: str | None = None
+    items: list[IndexDossier]
+    next_token: str | None = None
