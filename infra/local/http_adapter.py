@@ -443,6 +443,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method token (TRACE, PROPFIND, ...) is routed too, where ANY routes take it and the
+        # function answers, instead of http.server's own 501 page.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug(format, *args)
 

@@ -302,6 +302,9 @@ def test_response_shortcut_errors_and_oversized_bodies(echo_server):
     status, headers, raw = _call(f"{echo_server.url}/bare", "GET")
     assert (status, headers["content-type"], json.loads(raw)) == (200, "application/json", {"hello": "world"})
 
+    status, _, raw = _call(f"{echo_server.url}/any/method", "TRACE")
+    assert (status, json.loads(raw)["requestContext"]["http"]["method"]) == (201, "TRACE")
+
     status, _, raw = _call(f"{echo_server.url}/boom", "GET")
     assert (status, json.loads(raw)) == (500, {"message": "Internal Server Error"})
 
