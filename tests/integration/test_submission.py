@@ -253,3 +253,21 @@ def test_a_citizen_lists_only_their_own_dossiers_and_exports_everything(api_clie
     assert all(d["history"] and d["applicant"]["national_id"] == "079203001234" for d in body["dossiers"])
     official = bearer("officer-lan", "reception_officer", COMMUNE)
     assert api_client.get("/me/export", headers=official).json()["code"] == "ACCESS_DENIED"
+
+
+def test_a_resubmission_after_a_lost_answer_finds_the_dossier_its_first_attempt_wrote(api_client, local_stack) -> None:
+    # Powertools' record can be lost with the answer (storage failing right after the commit); the dossier id
+    # derives from the citizen and their key, so running the submission again writes nothing new.
+    from motcua.domain.actors import Actor, Role
+    from motcua.service.actions import service
+    from schemas.api import DossierSubmission
+
+    actor = Actor(subject="citizen-lost", role=Role.CITIZEN)
+    body = DossierSubmission.model_validate(submission())
+    first = service.submit(body, actor, idempotency_key="lost-answer-key")
+    again = service.submit(body, actor, idempotency_key="lost-answer-key")
+    assert again.id == first.id and again.receipt_code == first.receipt_code
+    table = boto3.resource("dynamodb").Table(local_stack.table_name)
+    assert len([i for i in table.scan()["Items"] if i["sk"] == "DOSSIER"]) == 1
+    other = service.submit(body, actor, idempotency_key="another-key")
+    assert other.id != first.id

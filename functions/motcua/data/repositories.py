@@ -60,6 +60,11 @@ class StorageUnavailable(MotcuaError):
     message_en = "Storage is temporarily unavailable. Please retry later."
 
 
+class DossierAlreadyExists(MotcuaError):
+    code = "DOSSIER_ALREADY_EXISTS"
+    http_status = 409
+
+
 class ReceiptSequenceContention(StorageUnavailable):
     code = "RECEIPT_SEQUENCE_BUSY"
 
@@ -218,6 +223,10 @@ class DossierRepository:
                 return dossier
             except TransactWriteError as error:
                 codes = _cancellation_codes(error)
+                if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                    # This very dossier was written before (its id derives from the caller's idempotency
+                    # key): a retry whose first attempt committed but never answered. Nothing new to write.
+                    raise DossierAlreadyExists({"dossier_id": dossier.id}) from error
                 if (codes and codes[0] == "ConditionalCheckFailed") or "TransactionConflict" in codes:
                     time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
                     continue

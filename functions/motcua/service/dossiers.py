@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from motcua.data.repositories import CatalogueRepository, DossierRepository
+from motcua.data.repositories import CatalogueRepository, DossierAlreadyExists, DossierRepository
 from motcua.domain.access import ensure_can_read, require_role
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
@@ -66,6 +66,9 @@ REJECTED_ACTION = "action_rejected"
 READ_ACTION = "read_personal_data"
 
 
+SUBMISSION_NAMESPACE = uuid.UUID("6f1d2a7c-3b0e-5c8a-9d4f-2e6b8a1c0d3e")
+
+
 def now_vn() -> datetime:
     return datetime.now(VN_TZ)
 
@@ -93,11 +96,15 @@ class DossierService:
             raise AgencyNotCompetent({"procedure_code": procedure.code, "agency_code": requested})
         return requested
 
-    def submit(self, submission: DossierSubmission, actor: Actor, request_id: str | None = None) -> Dossier:
+    def submit(self, submission: DossierSubmission, actor: Actor, request_id: str | None = None,
+               idempotency_key: str | None = None) -> Dossier:
         procedure = self.catalogue.procedure(submission.procedure_code)
         agency_code = self.competent_agency(procedure, submission.agency_code)
         now = self.clock()
-        dossier_id = uuid.uuid4().hex
+        # Derived from the caller's idempotency key when there is one: a retry after a lost answer finds the
+        # dossier its first attempt wrote instead of creating a second one (a guard under Powertools').
+        dossier_id = uuid.uuid5(SUBMISSION_NAMESPACE, f"{actor.subject}\n{idempotency_key}").hex if idempotency_key \
+            else uuid.uuid4().hex
         applicant = Applicant(**submission.applicant.model_dump())
         attachments = tuple(Attachment(**a.model_dump()) for a in submission.attachments)
 
@@ -116,7 +123,10 @@ class DossierService:
                 request_id=request_id,
             )
 
-        return self.dossiers.create(agency_code, now, build, index=self.index.for_new)
+        try:
+            return self.dossiers.create(agency_code, now, build, index=self.index.for_new)
+        except DossierAlreadyExists:
+            return self.dossiers.get(dossier_id)
 
     def act(self, dossier_id: str, action: ActionName, body: ActionBody, actor: Actor,
             request_id: str | None = None) -> Dossier:
