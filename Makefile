@@ -1,6 +1,7 @@
 # Motcua's front door. A newcomer runs `make run` or `make test`; both install whatever is missing.
 #
 #   make run      the local stack on 127.0.0.1 (DynamoDB Local, moto, the API on :3000, pollers, schedules)
+#   make demo     with `make run` running: load a demo province and compute its monthly reports
 #   make test     the whole suite (unit, integration against the local engines, infrastructure)
 #   make lint     ruff
 #   make synth    cdk synth, offline
@@ -35,7 +36,7 @@ CDK_ENV := CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=true \
 # The CDK app and the benchmarks run `python`: make it the venv's, with the repo's packages importable.
 RUN_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PYTHONPATH="$(CURDIR):$(CURDIR)/functions"
 
-.PHONY: help install run test lint synth bench openapi clean clean-data java node-check python-check
+.PHONY: help install run test lint synth bench openapi clean clean-data java node-check python-check chromium demo
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -45,7 +46,11 @@ install: $(PY_STAMP) $(NODE_STAMP) java
 run: install
 	@$(PY) -m infra.local run
 
-test: install
+# With `make run` running (another terminal): a generated province (DOSSIERS, 12 months) and its reports.
+demo: install
+	@$(PY) -m infra.local demo --dossiers $(or $(DOSSIERS),3000)
+
+test: install chromium
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(PY_STAMP)
@@ -113,4 +118,13 @@ java:
 		echo "==> Java 17+ not found: installing openjdk-17-jre-headless (apt-get)"; \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	fi
+
+# The report test (tests/integration/test_report_browser.py) opens the monthly index's HTML in Debian's
+# headless Chromium, driven by the venv's playwright package.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "==> /usr/bin/chromium not found: installing chromium (apt-get)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi

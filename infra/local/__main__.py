@@ -22,6 +22,28 @@ def _fire(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    # `motcua demo-data` against the engines of a running `make run` (issue 8), then the last month's report copied
+    # under .local/reports so a browser can open it straight from disk.
+    from infra.local.env import local_environment
+    from motcua import cli
+
+    runner.configure_logging()
+    os.environ.update(local_environment(runner.fixed_endpoints()))
+    code = cli.main(["demo-data", "--months", str(args.months), "--dossiers", str(args.dossiers),
+                     "--end-month", args.end_month])
+    if code == 0:
+        from motcua.data.reports import ReportStore
+
+        target = runner.LOCAL_DIR / "reports" / f"{args.end_month}.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        key = f"index/{args.end_month}/report.html"
+        target.write_text(ReportStore(os.environ["REPORTS_BUCKET"]).get(key), encoding="utf-8")
+        print(f"report: {target}  (also s3://{os.environ['REPORTS_BUCKET']}/{key}; "
+              f"JSON: GET /indexes/{args.end_month})")
+    return code
+
+
 def _token(args: argparse.Namespace) -> int:
     print(runner.local_identity().issue(args.subject, args.role, args.agency, ttl_s=args.ttl_hours * 3600))
     return 0
@@ -42,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--role", default="citizen", help="citizen, reception_officer, processing_officer, ...")
     token.add_argument("--agency", default=None, help="agency code (officials)")
     token.add_argument("--ttl-hours", type=int, default=8)
+    demo = commands.add_parser("demo", help="load a generated province into a running `make run`, with its reports")
+    demo.add_argument("--dossiers", type=int, default=3000)
+    demo.add_argument("--months", type=int, default=12)
+    demo.add_argument("--end-month", default="2026-10")
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -50,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         return runner.run(engines_only=True, in_memory=args.in_memory)
     if args.command == "fire":
         return _fire(args)
+    if args.command == "demo":
+        return _demo(args)
     return _token(args)
 
 
