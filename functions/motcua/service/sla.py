@@ -36,8 +36,10 @@ from motcua.data.timers import TimerIndex
 from motcua.domain import sla
 from motcua.domain.dossier import Dossier, StaleDossier
 from motcua.domain.errors import MotcuaError
+from motcua.domain.index import events as ev
 from motcua.domain.workflow import apply_action
 from motcua.service.dossiers import now_vn
+from motcua.service.index import IndexTracker
 from motcua.service.letters import ApologyLetters
 from schemas.actions import ActionName, Apologise
 
@@ -81,7 +83,10 @@ def _never() -> bool:
 class SlaSweeper:
     dossiers: DossierRepository = field(default_factory=DossierRepository)
     catalogue: CatalogueRepository = field(default_factory=CatalogueRepository)
-    index: TimerIndex = field(default_factory=TimerIndex)
+    timers: TimerIndex = field(default_factory=TimerIndex)
+    # The monthly index's writes (issue 8) for firings that carry an event it reads (the automatic apology);
+    # warnings and the breach event are ignored by the index, and it catches up on lagging facts itself.
+    index_tracker: IndexTracker = field(default_factory=IndexTracker)
     letters: ApologyLetters = field(default_factory=ApologyLetters)
     clock: Callable[[], datetime] = now_vn
     page_size: int = 100
@@ -100,7 +105,7 @@ class SlaSweeper:
                 if out_of_time():
                     report.complete = False
                     return report
-                page = self.index.due_page(shard, now, limit=self.page_size, start_key=start)
+                page = self.timers.due_page(shard, now, limit=self.page_size, start_key=start)
                 report.pages += 1
                 report.entries += len(page.entries)
                 report.items_read += page.items_read
@@ -133,8 +138,11 @@ class SlaSweeper:
                 self._reindex_if_stale(dossier, index_sk, report)
                 return None
             changed, events = self._change_for(dossier, firing, now, report, correlation_id)
+            tracked = any(e.action == ev.APOLOGISE for e in events)
+            index = self.index_tracker.for_change(dossier, changed, events) if tracked else None
             try:
-                self.dossiers.save_change(changed, events, correlation_id, extra_envelopes=[firing.envelope])
+                self.dossiers.save_change(changed, events, correlation_id, extra_envelopes=[firing.envelope],
+                                          index=index)
             except StaleDossier:
                 # Changed since it was read (an officer's action, another sweep): decide on the stored record.
                 report.conflicts += 1
@@ -174,5 +182,5 @@ class SlaSweeper:
         if index_sk is None:
             return
         keys = sla.index_keys(dossier)
-        if (keys is None or keys[1] != index_sk) and self.index.reindex(dossier):
+        if (keys is None or keys[1] != index_sk) and self.timers.reindex(dossier):
             report.reindexed += 1
