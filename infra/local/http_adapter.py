@@ -1,9 +1,11 @@
 """HTTP -> API Gateway HTTP API (payload format 2.0) event -> handler -> HTTP response, on 127.0.0.1.
 
-``build_http_event`` builds the event Lambda would get; ``invoke_http`` calls a handler with it and reads
+``dispatch`` matches the request against the routes the stack creates from the declaration's
+HttpTriggers (``<method> <path>``, most specific first) and applies the JWT authoriser on authorised ones;
+``build_http_event`` builds the event Lambda would get; ``invoke_http`` calls the handler with it and reads
 the answer the way API Gateway does (including the 2.0 shortcut: a result without ``statusCode`` is a
-200 JSON body). The HTTP server and the in-process test client both use these two functions, so tests
-exercise exactly what ``make run`` serves.
+200 JSON body). The HTTP server (``HttpAdapter``) and the in-process client (``ApiClient``) both go through
+``dispatch``, so tests exercise exactly what ``make run`` serves.
 """
 
 from __future__ import annotations
