@@ -72,3 +72,9 @@ class SlaTimerFired(BaseModel):
     agency_code: str
     kind: str  # "warn_2wd", "warn_1wd", "last_day", "breach"
     due_at: datetime
+
+
+# Parametrised once, here: pydantic builds a generic's concrete class on use, milliseconds each time.
+StatusChangedEnvelope = EventEnvelope[StatusChanged]
+ApologyIssuedEnvelope = EventEnvelope[ApologyIssued]
+SlaTimerEnvelope = EventEnvelope[SlaTimerFired]

@@ -11,10 +11,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from motcua.data import table
 from motcua.data.models import (
     AgencyItem,
     DossierItem,
@@ -79,6 +81,19 @@ def _shared_connection(region: str, max_retry_attempts: int, endpoint: str | Non
     # One per region/endpoint, like pynamodb's own per-model connection: a new Connection builds a new
     # botocore client (~0.1 s, seconds on a loaded machine) on every transaction.
     return Connection(region=region, max_retry_attempts=max_retry_attempts)
+
+
+def _failed_keys(transaction: TransactWrite, error: TransactWriteError) -> set[tuple[str, str]]:
+    """The (pk, sk) of every item whose condition failed. DynamoDB answers with one reason per item in
+    request order, and pynamodb sends condition checks, deletes, puts, then updates (not call order)."""
+    requests = [*transaction._condition_check_items, *transaction._delete_items,
+                *transaction._put_items, *transaction._update_items]
+    failed = set()
+    for request, code in zip(requests, _cancellation_codes(error), strict=False):
+        if code == "ConditionalCheckFailed":
+            key = request.get("Key") or request.get("Item") or {}
+            failed.add((key.get(table.PARTITION_KEY, {}).get("S", ""), key.get(table.SORT_KEY, {}).get("S", "")))
+    return failed
 
 
 def _cancellation_codes(error: TransactWriteError) -> list[str | None]:
@@ -187,6 +202,34 @@ def _append(transaction: TransactWrite, events: list[HistoryEvent], envelopes: l
         transaction.save(_outbox_item(envelope), condition=OutboxItem.pk.does_not_exist())
 
 
+# --- actions applied under an idempotency key ------------------------------------------------------------
+
+class _AppliedItem(Item):
+    """``DOSSIER#<id>`` / ``APPLIED#<caller>#<key>``: the change a caller's idempotency key made."""
+
+    class Meta(Item.Meta):  # follows ``models.bind`` like the models in ``models``
+        pass
+
+    action = UnicodeAttribute()
+    dossier_version = NumberAttribute()
+    expiration = NumberAttribute(attr_name=table.TTL_ATTRIBUTE)
+
+
+@dataclass(frozen=True)
+class AppliedKey:
+    """A caller's idempotency key, committed WITH the change it makes (``save_change(applied=...)``).
+
+    Powertools records an action's outcome only after the change has committed. An invocation that dies in
+    between (a Lambda timeout, a throttled or failed completion write) leaves the change without its record,
+    and the redelivered message or the client's retry runs the action again: a second ``start_processing``
+    would be applied twice, another action refused as a conflict although it took effect. The marker exists
+    exactly when the change does, so the retry can tell (``DossierRepository.applied``)."""
+
+    key: str  # "<caller>#<idempotency key>"
+    action: str
+    expires_at: int  # epoch seconds (TTL): as long as the idempotency record lives
+
+
 class DossierRepository:
     max_sequence_attempts = 25
     max_conflict_attempts = 4  # a change cancelled by TransactionConflict (hot counters) is retried
@@ -209,8 +252,9 @@ class DossierRepository:
             index_write = index(dossier, event) if index is not None else None
             counter = SequenceItem(counter_key, "SEQ")
             condition = (SequenceItem.value == current) if current else SequenceItem.pk.does_not_exist()
+            transaction = TransactWrite(connection=_connection())
             try:
-                with TransactWrite(connection=_connection()) as transaction:
+                with transaction:
                     transaction.update(counter, actions=[SequenceItem.value.set(current + 1)],
                                        condition=condition)
                     transaction.save(_dossier_item(dossier))
@@ -222,23 +266,25 @@ class DossierRepository:
                         index_write.add_to(transaction)
                 return dossier
             except TransactWriteError as error:
-                codes = _cancellation_codes(error)
-                if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                failed = _failed_keys(transaction, error)
+                if (f"DOSSIER#{dossier.id}", "DOSSIER") in failed:
                     # This very dossier was written before (its id derives from the caller's idempotency
                     # key): a retry whose first attempt committed but never answered. Nothing new to write.
                     raise DossierAlreadyExists({"dossier_id": dossier.id}) from error
-                if (codes and codes[0] == "ConditionalCheckFailed") or "TransactionConflict" in codes:
-                    time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+                if (counter_key, "SEQ") in failed or "TransactionConflict" in _cancellation_codes(error):
+                    time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # another submission took the number
                     continue
                 raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
         raise ReceiptSequenceContention({"agency_code": agency_code})
 
     def save_change(self, dossier: Dossier, events: list[HistoryEvent], correlation_id: str | None = None,
-                    extra_envelopes: Sequence[EventEnvelope] = (), index: IndexWrite | None = None) -> Dossier:
+                    extra_envelopes: Sequence[EventEnvelope] = (), index: IndexWrite | None = None,
+                    applied: AppliedKey | None = None) -> Dossier:
         """Write a changed dossier (guarded by the version it was read at), its history events and the
         events it announces (plus ``extra_envelopes``: SLA timers), in one transaction: all of it or nothing.
         ``index``: the monthly index's writes for these events (issue 8), in the same transaction. A
-        transaction cancelled by a conflicting one (not by a condition) is retried a few times."""
+        transaction cancelled by a conflicting one (not by a condition) is retried a few times. ``applied``: the
+        caller's idempotency key, written with the change, only if no change carries it yet."""
         for attempt in range(self.max_conflict_attempts):
             try:
                 with TransactWrite(connection=_connection()) as transaction:
@@ -246,6 +292,11 @@ class DossierRepository:
                     _append(transaction, events, [*envelopes_for(dossier, events, correlation_id), *extra_envelopes])
                     if index is not None:
                         index.add_to(transaction)
+                    if applied is not None:
+                        transaction.save(_AppliedItem(f"DOSSIER#{dossier.id}", f"APPLIED#{applied.key}",
+                                                      action=applied.action, dossier_version=dossier.version,
+                                                      expiration=applied.expires_at),
+                                         condition=_AppliedItem.pk.does_not_exist())
                 return dossier
             except TransactWriteError as error:
                 codes = _cancellation_codes(error)
@@ -258,6 +309,14 @@ class DossierRepository:
                     continue
                 raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def applied(self, dossier_id: str, key: str) -> bool:
+        """Whether a committed change carries this idempotency key (``AppliedKey.key``)."""
+        try:
+            _AppliedItem.get(f"DOSSIER#{dossier_id}", f"APPLIED#{key}", consistent_read=True, attributes_to_get=["pk"])
+        except DoesNotExist:
+            return False
+        return True
 
     def get(self, dossier_id: str) -> Dossier:
         try:

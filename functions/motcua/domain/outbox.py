@@ -6,7 +6,13 @@ from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.index import events as ev
 from motcua.domain.status import DossierStatus
 from schemas.common import StatusView
-from schemas.events import ApologyIssued, EventEnvelope, StatusChanged
+from schemas.events import (
+    ApologyIssued,
+    ApologyIssuedEnvelope,
+    EventEnvelope,
+    StatusChanged,
+    StatusChangedEnvelope,
+)
 
 
 def _status(code: int | None) -> StatusView | None:
@@ -23,7 +29,7 @@ def envelopes_for(dossier: Dossier, events: list[HistoryEvent],
     out: list[EventEnvelope] = []
     for event in events:
         if event.from_status != event.to_status:
-            out.append(EventEnvelope[StatusChanged](
+            out.append(StatusChangedEnvelope(
                 type="dossier.status_changed", correlation_id=correlation_id, occurred_at=event.occurred_at,
                 data=StatusChanged(
                     dossier_id=dossier.id, receipt_code=dossier.receipt_code, procedure_code=dossier.procedure_code,
@@ -34,7 +40,7 @@ def envelopes_for(dossier: Dossier, events: list[HistoryEvent],
                 )))
         if event.action == ev.APOLOGISE and dossier.apology is not None:
             apology = dossier.apology
-            out.append(EventEnvelope[ApologyIssued](
+            out.append(ApologyIssuedEnvelope(
                 type="dossier.apology_issued", correlation_id=correlation_id, occurred_at=event.occurred_at,
                 data=ApologyIssued(dossier_id=dossier.id, receipt_code=dossier.receipt_code,
                                    agency_code=dossier.agency_code, reason=apology.reason,

@@ -250,7 +250,7 @@ def get_health() -> HealthView:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not in traces
 def handler(event: dict, context: LambdaContext) -> dict:
     for config in (IDEMPOTENCY, API_IDEMPOTENCY):  # in-progress records expire with this invocation
         config.register_lambda_context(context)
