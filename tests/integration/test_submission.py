@@ -170,13 +170,20 @@ def test_public_tracking_shows_status_and_appointment_but_no_personal_data(api_c
     assert api_client.get("/track/000.20.01.H36-260101-9999").json()["code"] == "DOSSIER_NOT_FOUND"
 
 
-def test_concurrent_submissions_get_unique_gapless_sequences(api_client, at) -> None:
+def test_concurrent_submissions_get_unique_gapless_sequences(at) -> None:
+    # Threads call the service directly: Lambda runs one request per container, so real concurrency is
+    # many containers on one table, which threads sharing nothing but the table reproduce (the in-process
+    # API client serialises calls to one function, as a single container would).
+    from motcua.domain.actors import Actor, Role
+    from motcua.service.actions import service
+    from schemas.api import DossierSubmission
+
     at(2026, 3, 2, 9, 0)
+    body = DossierSubmission.model_validate(submission())
 
     def submit(i: int) -> str:
-        response = api_client.post("/dossiers", json=submission(), headers=submit_headers(f"citizen-{i}"))
-        assert response.status == 201, response.text
-        return response.json()["receipt_code"]
+        citizen = Actor(subject=f"citizen-{i}", role=Role.CITIZEN)
+        return service.submit(body, citizen, idempotency_key=f"k-{i}").receipt_code
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         codes = list(pool.map(submit, range(16)))

@@ -14,6 +14,7 @@ from infra.local import make_context
 from infra.local.pollers import build_sqs_event
 from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.domain.calendar import VN_TZ
+from schemas.actions import ActionName
 from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
 
 DESK = ("officer-lan", "reception_officer", COMMUNE)
@@ -143,25 +144,36 @@ def test_every_action_from_every_status_is_allowed_exactly_by_the_table(api_clie
 
 def test_two_officials_acting_at_once_one_wins_the_other_gets_409(api_client) -> None:
     # Receiving and refusing the same new dossier exclude each other: whichever is written first wins, the
-    # other meets either the version guard or the transition table, and gets a 409.
-    for _ in range(3):
+    # other meets the version guard (or, if it read after the write, the transition table): a 409. The two
+    # run in threads against the service, as two Lambda containers would against the table.
+    from motcua.domain.actors import Actor, Role
+    from motcua.domain.errors import Conflict
+    from motcua.service.actions import service
+    from schemas.actions import Receive, Refuse
+
+    desk = Actor(subject=DESK[0], role=Role.RECEPTION_OFFICER, agency_code=COMMUNE)
+    leader = Actor(subject=LEADER[0], role=Role.AGENCY_LEADER, agency_code=COMMUNE)
+    for _ in range(4):
         dossier = new_dossier(api_client)
-        results: list = []
         barrier = threading.Barrier(2)
+        outcomes: list[str] = []
 
-        def race(who, name, body, dossier_id=dossier["id"]):
+        def race(actor, name, body, dossier_id=dossier["id"], barrier=barrier, outcomes=outcomes):
             barrier.wait()
-            results.append(action(api_client, dossier_id, name, who, body))
+            try:
+                service.act(dossier_id, name, body, actor)
+                outcomes.append("won")
+            except Conflict as error:
+                outcomes.append(error.code)
 
-        threads = [threading.Thread(target=race, args=(DESK, "receive", {})),
-                   threading.Thread(target=race, args=(LEADER, "refuse", {"reasons": ["Không thuộc thẩm quyền"]}))]
+        threads = [threading.Thread(target=race, args=(desk, ActionName.RECEIVE, Receive())),
+                   threading.Thread(target=race, args=(leader, ActionName.REFUSE, Refuse(reasons=["Sai thẩm quyền"])))]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        assert sorted(r.status for r in results) == [200, 409]
-        loser = next(r for r in results if r.status == 409).json()
-        assert loser["code"] in ("DOSSIER_VERSION_CONFLICT", "DOSSIER_FORBIDDEN_TRANSITION")
+        assert sorted(outcomes)[-1] == "won" and outcomes.count("won") == 1, outcomes
+        assert set(outcomes) - {"won"} <= {"DOSSIER_VERSION_CONFLICT", "DOSSIER_FORBIDDEN_TRANSITION"}
         final = api_client.get(f"/dossiers/{dossier['id']}", headers=official(LEADER)).json()
         assert final["version"] == 2  # exactly one change landed
 
