@@ -263,7 +263,7 @@ class IndexRepository:
             yield item["doc"]["S"]
 
     def row_items(self, month: str, unit: str) -> Iterator[tuple[str, str]]:
-        """(sort key, row) of one agency's month, in key order (late rows first)."""
+        """(sort key, row) of one agency's month, in key order."""
         self.reads.queries += 1
         for item in _query({"KeyConditionExpression": "pk = :pk",
                             "ExpressionAttributeValues": {":pk": {"S": row_pk(month, unit)}}}):

@@ -28,7 +28,7 @@ from schemas.common import ErrorBody
 from schemas.index import IndexDossiers, IndexMonth, UnitIndexView
 
 router = APIGatewayHttpRouter()
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 _ALWAYS = (422, 500, 503)
 
 # The shared DossierService's clock and repository: a test freezing one freezes both.

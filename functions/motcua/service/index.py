@@ -31,7 +31,6 @@ from motcua.domain.calendar import VN_TZ
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.errors import NotFound
 from motcua.domain.index import (
-    INDICATOR_COUNTERS,
     DossierFacts,
     FactsContext,
     LateDossier,
@@ -46,7 +45,6 @@ from motcua.domain.index import (
     config_for,
     contribution,
     contribution_delta,
-    counters_for_month,
     default_context,
     facts_from_history,
     late_dossiers,
@@ -57,6 +55,7 @@ from motcua.domain.index import (
     role_of,
 )
 from motcua.domain.index.contribution import LATE
+from motcua.domain.index.fast import MonthFolder
 from motcua.domain.report import render_report
 from schemas.catalogue import Procedure
 from schemas.index import IndexDossier, IndexDossiers, IndexMonth, ReportLinks, UnitIndexView
@@ -278,7 +277,7 @@ class IndexJob:
         catalogue = catalogue_counters(self.procedures, units, month,
                                        online_payment_codes=self.online_payment_codes())
         results = compute_index(unit_counters, units, catalogue, config_for(month), month=month)
-        rankings = {level: rank(results, level) for level in LEVELS}
+        rankings: dict[str, list[RankedUnit]] = {level: rank(results, level) for level in LEVELS}
         return Computation(month, {k: dict(v) for k, v in unit_counters.items()}, results, rankings, late, source,
                            self.clock(), dossiers)
 
@@ -294,19 +293,38 @@ class IndexJob:
         return self.score(month, rollup(own, self.tree), late, "incremental")
 
     def recompute(self, month: Month, *, workers: int = 8) -> Computation:
-        """From every dossier and its history (a scan: for the operator's command, not the schedule)."""
+        """From every dossier and its history (a scan: for the operator's command, not the schedule). The
+        counters come from the lighter fold (``MonthFolder``, equal to ``facts_from_history`` +
+        ``contribution``); the late list from the reference facts of the late dossiers."""
         context = self.context or default_context()
+        folder = MonthFolder(month, context=context)
 
-        def facts_of(dossier: Dossier) -> DossierFacts | None:
+        def fold(dossier: Dossier) -> tuple[tuple[str, ...], dict[str, int], list[LateDossier]] | None:
             if dossier.submitted_at > month.end:
                 return None
-            found = facts_from_history(dossier, self.store.history(dossier.id), month.end, context=context)
-            return found if found is not None and month in months_of(found) else None
+            history = self.store.history(dossier.id)
+            found = folder.contribution(dossier, history)
+            if found is None or not found[1]:
+                return None
+            units, values = found
+            late: list[LateDossier] = []
+            if values.get(LATE):
+                facts = facts_from_history(dossier, history, month.end, context=context)
+                late = late_dossiers([facts], month) if facts is not None else []
+            return units, values, late
 
+        unit_counters: dict[str, dict[str, int]] = {}
+        late: list[LateDossier] = []
+        touching = 0
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            touching = [f for f in pool.map(facts_of, self.store.scan_dossiers()) if f is not None]
-        unit_counters = counters_for_month(touching, month)
-        return self.score(month, unit_counters, late_dossiers(touching, month), "recompute", len(touching))
+            for found in pool.map(fold, self.store.scan_dossiers()):
+                if found is None:
+                    continue
+                units, values, late_entries = found
+                touching += 1
+                add_into(unit_counters, {unit: values for unit in units})
+                late += late_entries
+        return self.score(month, unit_counters, sorted(late, key=lambda x: x.receipt_code), "recompute", touching)
 
     # -- publishing -------------------------------------------------------------------------------------
     def publish(self, c: Computation) -> dict[str, str]:
@@ -533,10 +551,6 @@ class IndexQueries:
                 yield agency, sk, doc
 
 
-def explainable(indicator: str) -> bool:
-    return indicator in INDICATOR_COUNTERS or indicator in {"3.2", "3b.2", "4.5b"}
-
-
 # --------------------------------------------------------------------------------------------------------
 # Loading histories (demo data, tests)
 
@@ -566,8 +580,7 @@ def load_histories(histories: Iterable[tuple[Dossier, Sequence[HistoryEvent]]], 
         groups = [list(g) for _, g in groupby(events, key=lambda e: e.occurred_at)]
         first, rest = groups[0][0], [*([groups[0][1:]] if len(groups[0]) > 1 else []), *groups[1:]]
         state = final.model_copy(update={"version": 1, "status": first.to_status, "updated_at": first.occurred_at})
-        dossiers.create(state.agency_code, first.occurred_at, lambda _seq, s=state, e=first: (s, e),
-                        index=tracker.for_new)
+        dossiers.create(state.agency_code, first.occurred_at, _prebuilt(state, first), index=tracker.for_new)
         for group in rest:
             last = group[-1]
             changed = (final if group is rest[-1] else state).model_copy(update={
@@ -576,3 +589,12 @@ def load_histories(histories: Iterable[tuple[Dossier, Sequence[HistoryEvent]]], 
             state = changed
         count += 1
     return count
+
+
+def _prebuilt(dossier: Dossier, event: HistoryEvent) -> Callable[[int], tuple[Dossier, HistoryEvent]]:
+    """``create``'s builder for a dossier whose receipt code is already known (the sequence is not used)."""
+
+    def build(_sequence: int) -> tuple[Dossier, HistoryEvent]:
+        return dossier, event
+
+    return build

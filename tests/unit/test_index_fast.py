@@ -1,0 +1,58 @@
+"""The lighter fold of the recompute (``motcua.domain.index.fast``) equals the reference fold, counter for
+counter: ``facts_from_history`` then ``contribution``, on a generated province (every month it touches,
+including months a dossier only reaches through its evaluation or feedback) and on random histories that
+straddle month ends."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from motcua.domain.demo_data import generate
+from motcua.domain.dossier import Dossier, HistoryEvent
+from motcua.domain.index import Month, contribution, counters_for_month, facts_from_history
+from motcua.domain.index.config import DEFAULT_INDEX_CONFIG
+from motcua.domain.index.fast import MonthFolder, month_counters
+from tests.unit.test_index_incremental import histories, months_between
+
+
+def reference(dossier: Dossier, history: list[HistoryEvent], month: Month):
+    facts = facts_from_history(dossier, history, month.end)
+    return None if facts is None else (facts.units, contribution(facts, month))
+
+
+def test_generated_province_every_month_every_dossier() -> None:
+    province = generate(months=3, dossiers=160, end_month=Month(2026, 9), seed=21, as_of=Month(2026, 11).end)
+    checked = 0
+    for month in months_between(Month(2026, 7), Month(2026, 11)):
+        folder = MonthFolder(month)
+        for dossier, history in province:
+            assert folder.contribution(dossier, history) == reference(dossier, history, month), (dossier.id, month)
+            checked += 1
+        facts = [f for d, h in province if (f := facts_from_history(d, h, month.end))]
+        assert month_counters(folder, province) == counters_for_month(facts, month)
+    assert checked == 5 * len(province)
+    # months after reception carry evaluation and feedback only: make sure the comparison saw some
+    after = month_counters(MonthFolder(Month(2026, 10)), province)
+    assert after["000.00.00.H36"].get("evaluations", 0) > 0 and "received" not in after["000.00.00.H36"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(histories(), min_size=1, max_size=3))
+def test_random_histories(cases: list[tuple[Dossier, list[HistoryEvent]]]) -> None:
+    first = min(Month.of(h[0].occurred_at) for _, h in cases)
+    last = max(Month.of(h[-1].occurred_at) for _, h in cases).next
+    for month in months_between(first, last):
+        folder = MonthFolder(month)
+        for dossier, history in cases:
+            assert folder.contribution(dossier, history) == reference(dossier, history, month), month
+
+
+def test_an_appointment_basis_falls_back_to_the_reference() -> None:
+    province = generate(months=1, dossiers=30, end_month=Month(2026, 9), seed=4)
+    config = DEFAULT_INDEX_CONFIG.model_copy(update={"deadline_basis": "appointment"})
+    folder = MonthFolder(Month(2026, 9), config=config)
+    for dossier, history in province:
+        facts = facts_from_history(dossier, history, Month(2026, 9).end, config=config)
+        expected = None if facts is None else (facts.units, contribution(facts, Month(2026, 9), config=config))
+        assert folder.contribution(dossier, history) == expected
