@@ -60,8 +60,9 @@ def dossiers(start: int, stop: int) -> Iterator[tuple[Dossier, list[HistoryEvent
             history
 
 
-def fold(span: tuple[int, int]) -> tuple[dict[str, dict[str, int]], int, int]:
-    """One worker: counters of its dossiers, how many it folded, its peak RSS (KiB)."""
+def fold(span: tuple[int, int]) -> tuple[dict[str, dict[str, int]], int, int, float]:
+    """One worker: counters of its dossiers, how many it folded, its peak RSS (KiB), its CPU seconds."""
+    cpu = time.process_time()
     folder = MonthFolder(MONTH)
     out: dict[str, dict[str, int]] = {}
     n = 0
@@ -75,10 +76,10 @@ def fold(span: tuple[int, int]) -> tuple[dict[str, dict[str, int]], int, int]:
             row = out.setdefault(unit, {})
             for key, value in counters.items():
                 row[key] = row.get(key, 0) + value
-    return out, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return out, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.process_time() - cpu
 
 
-def recompute(total: int, workers: int) -> tuple[dict[str, dict[str, int]], float, list[int]]:
+def recompute(total: int, workers: int) -> tuple[dict[str, dict[str, int]], float, list[int], list[float]]:
     spans = [(total * w // workers, total * (w + 1) // workers) for w in range(workers)]
     MonthFolder(MONTH).contribution(*_POOL[0])  # the calendar index, built once per process before the fork
     started = time.perf_counter()
@@ -89,13 +90,14 @@ def recompute(total: int, workers: int) -> tuple[dict[str, dict[str, int]], floa
             parts = pool.map(fold, spans)
     elapsed = time.perf_counter() - started
     merged: dict[str, dict[str, int]] = {}
-    for counters, _, _ in parts:
+    for counters, _, _, _ in parts:
         for unit, row in counters.items():
             target = merged.setdefault(unit, {})
             for key, value in row.items():
                 target[key] = target.get(key, 0) + value
-    assert sum(n for _, n, _ in parts) == total
-    return {u: {k: v for k, v in r.items() if v} for u, r in merged.items()}, elapsed, [p[2] for p in parts]
+    assert sum(p[1] for p in parts) == total
+    return ({u: {k: v for k, v in r.items() if v} for u, r in merged.items()}, elapsed, [p[2] for p in parts],
+            [p[3] for p in parts])
 
 
 def expected(total: int) -> dict[str, dict[str, int]]:
@@ -157,7 +159,7 @@ def main() -> None:
     _POOL = make_pool(args.pool)
     print(f"pool: {len(_POOL)} distinct dossiers generated in {time.perf_counter() - started:.1f} s "
           f"(not measured), {sum(len(h) for _, h in _POOL) / len(_POOL):.1f} events each", flush=True)
-    counters, elapsed, worker_kib = recompute(args.dossiers, args.workers)
+    counters, elapsed, worker_kib, worker_cpu = recompute(args.dossiers, args.workers)
     ok = counters == expected(args.dossiers)
     parent_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_mib = (parent_kib + sum(worker_kib)) / 1024  # upper bound: every process at its own peak at once
@@ -168,6 +170,12 @@ def main() -> None:
           f"peak RSS parent {parent_kib / 1024:.0f} MiB + workers {[round(k / 1024) for k in worker_kib]} MiB; "
           f"province received {province.get('received', 0):,}, late {province.get('late', 0):,}; "
           f"equal to the reference fold: {ok}", flush=True)
+    # On a shared machine the wall time depends on the other processes; the workers' CPU time does not. With
+    # the cores to themselves the workers would finish in about the largest worker's CPU time.
+    cpu_bound = max(worker_cpu)
+    print(f"CPU: workers {[round(c, 1) for c in worker_cpu]} s ({sum(worker_cpu) / args.dossiers * 1e6:.0f} us CPU "
+          f"per dossier): about {cpu_bound:.0f} s on {args.workers} otherwise idle cores; load average "
+          f"{os.getloadavg()[0]:.1f} during the run", flush=True)
     reads: list[dict[str, Any]] = []
     if not args.no_stack:
         reads = incremental_reads((300, 1200))
@@ -177,6 +185,7 @@ def main() -> None:
                   f"(load {r['load_s']:.1f} s)", flush=True)
     per_unit = max((r["items_per_unit"] for r in reads), default=float("nan"))
     print(f"dossiers={args.dossiers} workers={args.workers} seconds={elapsed:.1f} dossiers_per_s={rate:.0f} "
+          f"cpu_seconds_max_worker={cpu_bound:.1f} cpu_us_per_dossier={sum(worker_cpu) / args.dossiers * 1e6:.0f} "
           f"peak_mib={peak_mib:.0f} equal={ok} items_read_per_unit={per_unit:.2f} load_avg={os.getloadavg()[0]:.1f}")
     if not ok:
         sys.exit(1)

@@ -51,7 +51,7 @@ def current_actor() -> Actor:
 
 @router.post("/dossiers/<dossier_id>/evaluation", tags=["evaluation"], status_code=201, security=BEARER,
              summary="Rate a returned dossier (once): 9 criteria and the satisfaction question",
-             responses=_errors(401, 403, 404, 409))
+             responses=_errors(400, 401, 403, 404, 409))
 def post_evaluation(dossier_id: str, answer: EvaluationInput) -> Response[Evaluation]:
     evaluation = evaluations.submit(dossier_id, answer, current_actor(),
                                     router.current_event.request_context.request_id)
