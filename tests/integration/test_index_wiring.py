@@ -178,6 +178,8 @@ def test_the_job_stores_publishes_reruns_idempotently_and_the_api_serves_it(loca
         if not token:
             break
     assert sorted(paged) == expected
+    bad = api_client.get(f"/indexes/2026-09/{commune}/2.1/dossiers?next_token=%25%25", headers=leader)
+    assert bad.status == 400 and bad.json()["code"] == "INDEX_NEXT_TOKEN_INVALID"
 
     # an inspector sees the province's; another commune's leader and citizens do not
     inspector = bearer("inspector-1", "inspector")

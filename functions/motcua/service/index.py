@@ -10,6 +10,7 @@ transaction that writes the events. Ancestors (the province) are summed when a m
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -29,7 +30,7 @@ from motcua.domain.access import AccessDenied
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.dossier import Dossier, HistoryEvent
-from motcua.domain.errors import NotFound
+from motcua.domain.errors import InvalidInput, NotFound
 from motcua.domain.index import (
     DossierFacts,
     FactsContext,
@@ -471,7 +472,26 @@ class IndexDossiersDenied(AccessDenied):
     message_en = "Only the unit's leaders (or its parent's) and inspectors may list its dossiers."
 
 
+class IndexTokenInvalid(InvalidInput):
+    code = "INDEX_NEXT_TOKEN_INVALID"
+    message_vi = "Mã trang tiếp theo không hợp lệ."
+    message_en = "Invalid next_token: pass the one the previous page returned."
+
+
 _CATALOGUE_INDICATORS = frozenset({"1.3", "3.1", "3b.1"})
+
+
+def _encode_token(agency: str, sk: str) -> str:
+    """Where the next page starts (agency, row key), URL-safe."""
+    return base64.urlsafe_b64encode(f"{agency}|{sk}".encode()).decode().rstrip("=")
+
+
+def _decode_token(token: str) -> tuple[str, str]:
+    try:
+        agency, sk = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().split("|", 1)
+    except (ValueError, UnicodeDecodeError):
+        raise IndexTokenInvalid({"next_token": token[:40]}) from None
+    return agency, sk
 
 
 @dataclass
@@ -530,7 +550,7 @@ class IndexQueries:
             if found is None or (role is not None and found != role):
                 continue
             if len(items) == limit:
-                token = f"{agency}|{sk}"
+                token = _encode_token(agency, sk)
                 break
             items.append(IndexDossier(receipt_code=row.receipt_code, agency_code=row.agency_code,
                                       procedure_code=row.procedure_code, role=found))
@@ -541,7 +561,7 @@ class IndexQueries:
         (``next_token`` = the first row not yet returned)."""
         agencies = sorted({code for code in (*self.tree.agencies, *self.store.aggregates(str(month)))
                            if unit in self.tree.ancestry(code)})
-        start_agency, start_sk = (next_token.split("|", 1) if next_token and "|" in next_token else ("", ""))
+        start_agency, start_sk = _decode_token(next_token) if next_token else ("", "")
         for agency in agencies:
             if agency < start_agency:
                 continue
