@@ -57,12 +57,7 @@ bind(settings().table_name)
 BEARER = [{"bearerAuth": []}]
 
 
-_ALWAYS = (422, 500, 503)  # validation, our own bug, storage down: any route can answer them
-
-
-def _errors(*statuses: int) -> dict:
-    return {s: {"description": "Error", "content": {"application/json": {"model": ErrorBody}}}
-            for s in sorted({*statuses, *_ALWAYS})}
+_errors = http_errors.documented_responses
 
 
 def current_actor() -> Actor:
@@ -141,7 +136,7 @@ def get_calendar_preview(
 # --- submission and tracking -------------------------------------------------------------------------
 
 @app.post("/uploads", tags=["dossiers"], summary="Presigned S3 PUT URL for one attachment",
-          status_code=201, security=BEARER, responses=_errors(401, 403, 422))
+          status_code=201, security=BEARER, responses=_errors(401, 403, 422, ok=201))
 def post_upload(request: UploadRequest) -> Response[UploadTicket]:
     current_actor()
     key = uploads.new_upload_key(request.file_name)
@@ -152,7 +147,7 @@ def post_upload(request: UploadRequest) -> Response[UploadTicket]:
 
 
 @app.post("/dossiers", tags=["dossiers"], summary="Submit a dossier; returns its receipt code and appointment",
-          status_code=201, security=BEARER, responses=_errors(400, 401, 403, 404, 409, 413, 415, 422, 503))
+          status_code=201, security=BEARER, responses=_errors(400, 401, 403, 404, 409, 413, 415, 422, 503, ok=201))
 def post_dossier(
     submission: DossierSubmission,
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key", min_length=8, max_length=128,

@@ -25,6 +25,17 @@ from schemas.common import ErrorBody
 logger = Logger(child=True)
 
 
+ALWAYS = (422, 500, 503)  # validation, our own bug, storage down: any route can answer them
+
+
+def documented_responses(*statuses: int, ok: int = 200) -> dict:
+    """A route's documented answers: its success (the return model, filled in by Powertools) and every
+    error it can give, all in the one error shape."""
+    errors = {s: {"description": "Error", "content": {"application/json": {"model": ErrorBody}}}
+              for s in sorted({*statuses, *ALWAYS})}
+    return {ok: {"description": "Success"}, **errors}
+
+
 def _known_codes() -> dict[str, type[MotcuaError]]:
     found: dict[str, type[MotcuaError]] = {}
     pending: list[type[MotcuaError]] = [MotcuaError]
