@@ -20,3 +20,10 @@ def live_api(local_stack) -> Iterator[str]:
         yield adapter.url
     finally:
         adapter.stop()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    from tests.api import test_fuzz
+
+    if test_fuzz.CASES_RUN:
+        terminalreporter.write_line(f"schemathesis: {len(test_fuzz.CASES_RUN)} generated cases sent to the API")

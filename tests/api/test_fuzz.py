@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.integration.helpers import COMMUNE, bearer
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("MOTCUA_FUZZ_EXAMPLES", "40"))
+QUICK_PROFILE_CASES = 10_000  # `make test`: at least this many generated cases over all operations and roles
 TOKENS = {
     "anonymous": {},
     "citizen": bearer("citizen-fuzz"),
@@ -33,9 +33,12 @@ TOKENS = {
     "agency_leader": bearer("leader-fuzz", "agency_leader", COMMUNE),
     "inspector": bearer("inspector-fuzz", "inspector"),
 }
+CASES_RUN: list[int] = []  # reported at the end of the session (tests/api/conftest.py)
 CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance)
 
 schema = schemathesis.openapi.from_path(ROOT / "schemas" / "openapi.json")
+_PAIRS = sum(len(ops) for ops in schema.raw_schema["paths"].values()) * len(TOKENS)
+EXAMPLES = int(os.environ.get("MOTCUA_FUZZ_EXAMPLES", "0")) or -(-QUICK_PROFILE_CASES // _PAIRS)
 
 
 @pytest.mark.parametrize("role", list(TOKENS))
@@ -46,4 +49,5 @@ def test_no_5xx_and_every_response_matches_the_document(case, role: str, live_ap
     headers = dict(TOKENS[role])
     if case.operation.method.upper() == "POST":
         headers.setdefault("idempotency-key", uuid.uuid4().hex)
+    CASES_RUN.append(1)
     case.call_and_validate(base_url=live_api, headers=headers, checks=CHECKS)
