@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import FontFace
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.legal import RULE_VERSIONS, rule_version_at
@@ -55,7 +55,8 @@ def _nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value).strip()
 
 
-VnText = Annotated[str, AfterValidator(_nfc)]
+# Stripped before any min_length check, so "   " is refused where text is required.
+VnText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_nfc)]
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -1,0 +1,374 @@
+"""Official forms as PDF (motcua.documents.forms): Form 04 apology letter, Form 01 receipt slip.
+
+Checks read the PDF back with pypdf, so they prove the text survives font embedding (every diacritic maps
+back to its letter), not merely that our code passed the right strings to fpdf2. Expected dates are worked
+by hand from UTC inputs to Asia/Ho_Chi_Minh (UTC+7, no daylight saving).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from pypdf import PdfReader
+
+import motcua
+from motcua.documents.forms import (
+    FONT_FILES,
+    ApologyLetter,
+    ReceiptSlip,
+    SlipDocument,
+    apology_template_for,
+    describe_time_limit,
+    format_place_date,
+    render_apology_letter,
+    render_receipt_slip,
+    render_signature_stamp,
+)
+from motcua.domain.dossier import Applicant, Attachment, Dossier
+from motcua.domain.status import DossierStatus
+from schemas.catalogue import Channel
+
+NEW_TITLE = "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT"
+OLD_TITLE = "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"
+CODE = "000.00.11.H36-261110-0007"
+REASON = "Cần xác minh thông tin lý lịch tại Công an tỉnh nơi thường trú trước đây"
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+def text_of(pdf: bytes) -> str:
+    """All pages' text, NFC, whitespace collapsed (line wraps and justified spacing are layout, not text)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    raw = "\n".join(page.extract_text() for page in reader.pages)
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", raw))
+
+
+def letter(**overrides: Any) -> ApologyLetter:
+    fields: dict[str, Any] = {
+        "agency_name": "Sở Tư pháp",
+        "parent_agency_name": "Ủy ban nhân dân tỉnh Lâm Đồng",
+        "document_number": "15/XL-STP",
+        "place": "Đà Lạt",
+        # 01:30 on 23 Nov in Vietnam, still 22 Nov in UTC: the letter must say 23.
+        "issued_at": utc(2026, 11, 22, 18, 30),
+        "applicant_name": "Nguyễn Thị Hằng",
+        "procedure_name": "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam",
+        "receipt_code": CODE,
+        "received_at": utc(2026, 11, 10, 2, 15),  # 09:15 VN
+        "appointment_at": utc(2026, 11, 24, 10, 0),  # 17:00 VN
+        "reason": REASON,
+        "new_appointment_at": utc(2026, 12, 1, 1, 30),  # 08:30 VN
+        "signer_title": "Giám đốc",
+        "signer_name": "Trần Văn Bình",
+    }
+    fields.update(overrides)
+    return ApologyLetter(**fields)
+
+
+def slip(**overrides: Any) -> ReceiptSlip:
+    fields: dict[str, Any] = {
+        "agency_name": "Sở Tư pháp",
+        "place": "Đà Lạt",
+        "receipt_code": CODE,
+        "applicant_name": "Nguyễn Thị Hằng",
+        "applicant_address": "12 Trần Phú, phường Xuân Hương - Đà Lạt",
+        "applicant_phone": "0912345678",
+        "applicant_email": "hang@example.vn",
+        "procedure_name": "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam",
+        "documents": (
+            SlipDocument(name="Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp"),
+            SlipDocument(name="Căn cước công dân", form="Bản sao chứng thực", copies=2),
+        ),
+        "time_limit": "10 ngày làm việc",
+        "received_at": utc(2026, 11, 10, 2, 15),
+        "appointment_at": utc(2026, 11, 24, 10, 0),
+        "collect_at": "Trung tâm Phục vụ hành chính công tỉnh Lâm Đồng",
+        "fee_status": "Đã nộp 200.000 đồng",
+        "tracking_book": "Quyển số 01/2026, số thứ tự 0007",
+        "officer_name": "Lê Thị Mai",
+    }
+    fields.update(overrides)
+    return ReceiptSlip(**fields)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Form 04
+
+
+@pytest.fixture(scope="module")
+def letter_text() -> str:
+    return text_of(render_apology_letter(letter()).pdf)
+
+
+def test_apology_letter_keeps_every_diacritic(letter_text: str) -> None:
+    # Given a letter rendered under Circular 03/2025, when its text is extracted, then Vietnamese survives.
+    for expected in (
+        NEW_TITLE,
+        "Nguyễn Thị Hằng",
+        "giải quyết",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "ỦY BAN NHÂN DÂN TỈNH LÂM ĐỒNG",
+        "SỞ TƯ PHÁP",
+        "Số: 15/XL-STP",
+        "Kính gửi: Ông/Bà Nguyễn Thị Hằng",
+        "xin lỗi Ông/Bà",
+        "GIÁM ĐỐC",
+        "Trần Văn Bình",
+    ):
+        assert expected in letter_text, expected
+    assert OLD_TITLE not in letter_text
+
+
+def test_apology_letter_carries_the_dossier_facts(letter_text: str) -> None:
+    assert f"Mã hồ sơ: {CODE}" in letter_text
+    assert f"lý do: {REASON}." in letter_text
+    assert "Ngày 10/11/2026, Sở Tư pháp tiếp nhận hồ sơ" in letter_text
+
+
+def test_apology_letter_dates_are_vietnam_local_time(letter_text: str) -> None:
+    # issued 18:30 UTC on 22 Nov = 01:30 on 23 Nov in Vietnam
+    assert "Đà Lạt, ngày 23 tháng 11 năm 2026" in letter_text
+    assert "ngày 22 tháng 11" not in letter_text
+    # original appointment 10:00 UTC = 17:00 VN; the new one 01:30 UTC = 08:30 VN
+    assert "theo giấy hẹn: 17:00 ngày 24/11/2026" in letter_text
+    assert "vào 08:30 ngày 01/12/2026" in letter_text
+    assert "10:00" not in letter_text
+
+
+@pytest.mark.parametrize(
+    ("received_at", "title"),
+    [
+        (utc(2025, 6, 20, 3, 0), OLD_TITLE),
+        (utc(2025, 6, 30, 16, 59), OLD_TITLE),  # 23:59 on 30 Jun in Vietnam: old rules
+        (utc(2025, 6, 30, 17, 0), NEW_TITLE),  # 00:00 on 1 Jul in Vietnam: Circular 03/2025
+        (utc(2026, 11, 10, 2, 15), NEW_TITLE),
+    ],
+)
+def test_title_follows_the_rules_in_force_on_reception(received_at: datetime, title: str) -> None:
+    later = received_at + timedelta(days=14)
+    rendered = render_apology_letter(letter(received_at=received_at, appointment_at=later,
+                                            new_appointment_at=later + timedelta(days=5)))
+    text = text_of(rendered.pdf)
+    assert title in text
+    assert (NEW_TITLE if title == OLD_TITLE else OLD_TITLE) not in text
+
+
+def test_the_dossiers_stored_rule_version_decides_the_title() -> None:
+    # A dossier received under Decree 61/2018 keeps its form even if the letter is written in 2026.
+    rendered = render_apology_letter(letter(rule_version="nd61-2018"))
+    assert rendered.title == "Phiếu xin lỗi và hẹn lại ngày trả kết quả"
+    assert OLD_TITLE in text_of(rendered.pdf)
+    assert apology_template_for("nd118-2025", utc(2020, 1, 1)).circular == "03/2025/TT-VPCP"
+    with pytest.raises(ValueError, match="unknown rule version"):
+        apology_template_for("nd-2099", utc(2026, 1, 1))
+
+
+def test_decomposed_input_is_printed_as_whole_letters() -> None:
+    # "Nguyễn Thị Hằng" typed as base letters + combining marks (NFD) must not print as loose accents.
+    nfd = unicodedata.normalize("NFD", "Nguyễn Thị Hằng")
+    assert nfd != "Nguyễn Thị Hằng"
+    reader = PdfReader(io.BytesIO(render_apology_letter(letter(applicant_name=nfd)).pdf))
+    raw = reader.pages[0].extract_text()
+    assert "Nguyễn Thị Hằng" in raw  # precomposed as extracted, without our own normalisation
+
+
+def test_rendering_is_deterministic() -> None:
+    first = render_apology_letter(letter()).pdf
+    assert render_apology_letter(letter()).pdf == first
+    assert render_apology_letter(letter(issued_at=utc(2026, 11, 22, 18, 31))).pdf != first
+    created = PdfReader(io.BytesIO(first)).metadata.creation_date
+    assert created is not None and created.astimezone(UTC) == utc(2026, 11, 22, 18, 30)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"new_appointment_at": utc(2026, 11, 24, 10, 0)},  # not after the old appointment
+        {"new_appointment_at": utc(2026, 11, 20, 10, 0)},
+        {"issued_at": datetime(2026, 11, 23, 9, 0)},  # naive
+        {"reason": "   "},
+        {"appointment_at": utc(2026, 11, 1)},  # before reception
+    ],
+)
+def test_invalid_letters_are_refused(overrides: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        letter(**overrides)
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        (utc(2026, 11, 23, 2), "Đà Lạt, ngày 23 tháng 11 năm 2026"),
+        (utc(2026, 2, 5, 2), "Đà Lạt, ngày 05 tháng 02 năm 2026"),  # leading zeros: day < 10, months 1-2
+        (utc(2026, 1, 31, 2), "Đà Lạt, ngày 31 tháng 01 năm 2026"),
+        (utc(2026, 3, 9, 2), "Đà Lạt, ngày 09 tháng 3 năm 2026"),
+        (utc(2026, 12, 31, 17, 30), "Đà Lạt, ngày 01 tháng 01 năm 2027"),  # 00:30 VN on New Year's Day
+    ],
+)
+def test_place_and_date_line(at: datetime, expected: str) -> None:
+    assert format_place_date("Đà Lạt", at) == expected
+
+
+def test_signature_box_sits_above_the_signers_name() -> None:
+    rendered = render_apology_letter(letter())
+    box = rendered.signature_box
+    page = PdfReader(io.BytesIO(rendered.pdf)).pages[box.page]
+    width, height = float(page.mediabox.width), float(page.mediabox.height)
+    assert 0 < box.x1 < box.x2 <= width and 0 < box.y1 < box.y2 <= height
+    assert box.y2 - box.y1 > 50  # room for a visible signature (about 24 mm)
+
+    positions: dict[str, float] = {}
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if text.strip():
+            positions.setdefault(text.strip(), tm[5] * cm[3] + cm[5])
+
+    page.extract_text(visitor_text=visit)
+    name_y = next(y for t, y in positions.items() if "Trần Văn Bình" in t)
+    title_y = next(y for t, y in positions.items() if "GIÁM ĐỐC" in t)
+    assert name_y < box.y1 and box.y2 < title_y  # title, empty box, name: top to bottom
+
+
+# --------------------------------------------------------------------------------------------------------
+# Form 01
+
+
+def test_receipt_slip_lists_the_fields_of_form_01() -> None:
+    text = text_of(render_receipt_slip(slip()).pdf)
+    for expected in (
+        "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
+        CODE,
+        "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ",
+        "tiếp nhận hồ sơ của: Nguyễn Thị Hằng",
+        "Địa chỉ: 12 Trần Phú, phường Xuân Hương - Đà Lạt",
+        "Số điện thoại: 0912345678",
+        "hang@example.vn",
+        "Nội dung yêu cầu giải quyết: Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam",
+        "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp",
+        "Căn cước công dân",
+        "Bản sao chứng thực",
+        "Số lượng hồ sơ: 01 bộ",
+        "theo quy định: 10 ngày làm việc",
+        "Thời gian nhận hồ sơ: 09:15 ngày 10/11/2026",  # 02:15 UTC
+        "Thời gian trả kết quả giải quyết hồ sơ: 17:00 ngày 24/11/2026",  # 10:00 UTC
+        "Đăng ký nhận kết quả tại: Trung tâm Phục vụ hành chính công tỉnh Lâm Đồng",
+        "Phí, lệ phí: Đã nộp 200.000 đồng",
+        "Quyển số 01/2026, số thứ tự 0007",
+        "Đà Lạt, ngày 10 tháng 11 năm 2026",
+        "NGƯỜI TIẾP NHẬN HỒ SƠ",
+        "Lê Thị Mai",
+    ):
+        assert expected in text, expected
+
+
+def test_receipt_code_is_printed_large() -> None:
+    # No QR encoder without a new package: the code stands alone, in the largest type on the page.
+    page = PdfReader(io.BytesIO(render_receipt_slip(slip()).pdf)).pages[0]
+    sizes: dict[str, float] = {}
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if text.strip():
+            sizes[text.strip()] = max(sizes.get(text.strip(), 0.0), float(size) * abs(tm[3]))
+
+    page.extract_text(visitor_text=visit)
+    assert sizes[CODE] >= 16
+    assert sizes[CODE] == max(sizes.values())
+
+
+def _dossier(**overrides: Any) -> Dossier:
+    fields: dict[str, Any] = {
+        "id": "d-1",
+        "receipt_code": CODE,
+        "procedure_code": "1.001193",
+        "procedure_name_vi": "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam",
+        "agency_code": "000.00.11.H36",
+        "channel": Channel.COUNTER,
+        "status": DossierStatus.PROCESSING,
+        "applicant": Applicant(full_name="Nguyễn Thị Hằng", national_id="068190000123", phone="0912345678",
+                               email=None, address="12 Trần Phú, Đà Lạt"),
+        "attachments": (Attachment(key="k/1", document_name="Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp"),),
+        "owner": "citizen-1",
+        "submitted_at": utc(2025, 6, 27, 2, 0),
+        "received_at": utc(2025, 6, 27, 2, 0),
+        "appointment_at": utc(2025, 7, 11, 10, 0),
+        "due_at": utc(2025, 7, 11, 10, 0),
+        "time_limit": {"value": "0.5", "unit": "working_days"},
+        "rule_version": "nd61-2018",
+        "version": 3,
+        "updated_at": utc(2025, 7, 1, 2, 0),
+    }
+    fields.update(overrides)
+    return Dossier(**fields)
+
+
+def test_forms_built_from_a_dossier() -> None:
+    dossier = _dossier()
+    apology = ApologyLetter.from_dossier(
+        dossier, agency_name="Sở Tư pháp", place="Đà Lạt", issued_at=utc(2025, 7, 10, 2),
+        reason=REASON, new_appointment_at=utc(2025, 7, 18, 10), signer_title="Giám đốc", signer_name="Trần Văn Bình",
+    )
+    text = text_of(render_apology_letter(apology).pdf)
+    assert OLD_TITLE in text  # received 27 Jun 2025: Decree 61/2018 rules, stored on the dossier
+    assert "Nguyễn Thị Hằng" in text and CODE in text and "17:00 ngày 11/07/2025" in text
+
+    receipt = ReceiptSlip.from_dossier(dossier, agency_name="Sở Tư pháp", place="Đà Lạt",
+                                       collect_at="Tại Bộ phận Một cửa", fee_status="Miễn phí",
+                                       officer_name="Lê Thị Mai")
+    slip_text = text_of(render_receipt_slip(receipt).pdf)
+    assert "0,5 ngày làm việc" in slip_text
+    assert "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp" in slip_text and "Bản điện tử" in slip_text
+    assert "Email: —" in slip_text
+
+    with pytest.raises(ValueError, match="not been received"):
+        ReceiptSlip.from_dossier(_dossier(received_at=None, status=DossierStatus.SUBMITTED), agency_name="x",
+                                 place="x", collect_at="x", fee_status="x", officer_name="x")
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        ("5", "working_days", "05 ngày làm việc"),
+        ("15", "working_days", "15 ngày làm việc"),
+        ("0.5", "working_days", "0,5 ngày làm việc"),
+        ("30", "calendar_days", "30 ngày"),
+        ("4", "working_hours", "04 giờ làm việc"),
+    ],
+)
+def test_time_limit_text(value: str, unit: str, expected: str) -> None:
+    assert describe_time_limit(value, unit) == expected
+
+
+# --------------------------------------------------------------------------------------------------------
+# Fonts and the signature stamp
+
+
+def test_font_is_bundled_inside_the_package() -> None:
+    package_dir = Path(motcua.__file__).parent
+    for path in FONT_FILES.values():
+        assert path.is_file() and package_dir in path.parents  # never /usr/share at run time
+        assert 100_000 < path.stat().st_size < 1_000_000
+    assert (package_dir / "assets" / "FONT-LICENSE.txt").is_file()
+    fonts = {
+        str(font["/BaseFont"])
+        for font in PdfReader(io.BytesIO(render_apology_letter(letter()).pdf)).pages[0]["/Resources"]["/Font"].values()
+    }
+    assert fonts and all("DejaVuSans" in name for name in fonts)
+
+
+def test_signature_stamp_is_vietnamese() -> None:
+    pdf = render_signature_stamp("Sở Tư pháp tỉnh Lâm Đồng", utc(2026, 11, 23, 3, 5), 226, 68)
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    assert (float(page.mediabox.width), float(page.mediabox.height)) == (226, 68)
+    text = text_of(pdf)
+    assert "Ký bởi: Sở Tư pháp tỉnh Lâm Đồng" in text
+    assert "Ngày ký: 10:05 ngày 23/11/2026" in text
