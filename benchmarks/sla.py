@@ -1,0 +1,227 @@
+"""The SLA sweep reads only what is due: items read per due dossier and sweep time at two open totals.
+
+Run: ``make bench``, or ``PYTHONPATH=.:functions .venv/bin/python benchmarks/sla.py [--sizes 10000,100000]
+[--due 500]``. The last line is key=value pairs. Goal (issue 6): at 100,000 open dossiers a sweep reads
+<= 1.1 items per dossier actually due, and its time does not grow with the open total.
+
+One process, on the local stack (DynamoDB Local in memory with the full JIT, moto; ``benchmarks/_stack.py``):
+
+1. Open dossiers are generated as items and written straight to the table with ``BatchWriteItem`` (the item
+   a dossier write would store, timers-index keys included: ``repositories._dossier_item``), not through the
+   API: loading 100k dossiers through the service would take an hour here. Receptions are spread over the
+   five weeks before the sweep instant T = Thu 5 Mar 2026 17:00 with limits of 5 to 20 working days; every
+   timer of theirs already due before T is marked fired (what earlier sweeps did), and a dossier whose next
+   timer would still be due at T is drawn again. Then ``--due`` dossiers are added whose ``warn_2wd`` is
+   exactly T (received Mon 2 Mar, 5 working days).
+2. One sweep at T (``SlaSweeper.sweep``, the handler's code) is timed: it must fire exactly the due ones,
+   reading one index entry each. Then an empty sweep at T (nothing due any more) is timed.
+3. The table grows to the next size (more not-due dossiers plus a fresh set of ``--due`` due ones) and the
+   sweep is measured again; the ratio of the two sweep times shows whether it grows with the open total.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_ROOT = os.path.dirname(_HERE)
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+for _entry in (os.path.join(_ROOT, "functions"), _ROOT):
+    if _entry not in sys.path:
+        sys.path.insert(0, _entry)
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import random  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from datetime import datetime, timedelta  # noqa: E402
+from typing import Any  # noqa: E402
+
+from benchmarks._stack import BenchStack, local_stack  # noqa: E402
+
+AGENCY = "000.20.01.H36"
+T_SWEEP = (2026, 3, 5, 17, 0)
+LIMITS = (5, 7, 10, 15, 20)
+GOAL_ITEMS_PER_DUE = 1.1
+
+
+def _dossier(received: datetime, days: int, seq: int) -> Any:
+    from motcua.domain import clock
+    from motcua.domain.dossier import Applicant, Dossier
+    from motcua.domain.status import DossierStatus
+    from schemas.catalogue import Channel
+
+    due = clock.due_at(received, days, agency=AGENCY)
+    return Dossier(
+        id=uuid.uuid4().hex, receipt_code=f"{AGENCY}-{received:%y%m%d}-{seq:04d}", procedure_code="1.001266",
+        procedure_name_vi="Chấm dứt hoạt động hộ kinh doanh", agency_code=AGENCY, channel=Channel.ONLINE,
+        status=DossierStatus.PROCESSING,
+        applicant=Applicant(full_name="Nguyễn Văn Bình", national_id="079203009999", phone="0912000000",
+                            address="Phường Xuân Hương - Đà Lạt"),
+        owner="citizen-bench", submitted_at=received, received_at=received, appointment_at=due, due_at=due,
+        time_limit={"value": str(days), "unit": "working_days"}, rule_version="2025-07-01", version=3,
+        updated_at=received,
+    )
+
+
+def not_due(t: datetime, rng: random.Random, seq: int) -> Any:
+    """An open dossier whose timers before T fired already and whose next one is after T."""
+    from motcua.domain import sla
+
+    while True:
+        received = t - timedelta(days=35) + timedelta(seconds=rng.randrange(35 * 86400))
+        if received.hour < 7 or received.hour >= 17:
+            continue
+        d = _dossier(received, rng.choice(LIMITS), seq)
+        if d.due_at <= t:
+            continue  # overdue before T: its breach would have fired (and it would have left the index)
+        fired = tuple(x.key for x in sla.pending_timers(d) if x.at < t - timedelta(minutes=10))
+        d = d.model_copy(update={"sla_fired": fired, "updated_at": t - timedelta(minutes=10)})
+        timer = sla.next_timer(d, t)
+        if timer is not None and timer.at > t:
+            return d
+
+
+def due_now(t: datetime, rng: random.Random, seq: int) -> Any:
+    """Received Mon 2 Mar between 08:00 and 16:00 with 5 working days: due Mon 9 17:00, warn_2wd = T."""
+    from motcua.domain import sla
+
+    received = datetime(2026, 3, 2, 8, tzinfo=t.tzinfo) + timedelta(seconds=rng.randrange(8 * 3600))
+    d = _dossier(received, 5, seq)
+    timer = sla.next_timer(d, t)
+    assert timer is not None and timer.kind == "warn_2wd" and timer.at == t, timer
+    return d
+
+
+def load(stack: BenchStack, dossiers: list[Any]) -> float:
+    """BatchWriteItem the dossiers' items (25 per request, 2 threads); returns items per second."""
+    from motcua.data.repositories import _dossier_item
+
+    client = stack.client("dynamodb")
+    table = stack.table_name
+    def item(d: Any) -> dict[str, Any]:
+        stored = _dossier_item(d)
+        stored.version = d.version  # as stored after the write (a save bumps it; serialize() does not)
+        return stored.serialize()
+
+    requests = [{"PutRequest": {"Item": item(d)}} for d in dossiers]
+    chunks = [requests[i:i + 25] for i in range(0, len(requests), 25)]
+
+    def write(chunk: list[dict[str, Any]]) -> None:
+        pending: dict[str, Any] = {table: chunk}
+        while pending:
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(write, chunks))
+    return len(dossiers) / (time.perf_counter() - started)
+
+
+def measure(size: int, due: int, t: datetime) -> dict[str, Any]:
+    from motcua.service.sla import SlaSweeper
+
+    sweeper = SlaSweeper()
+    query_s = [0.0]
+    due_page = sweeper.timers.due_page
+
+    def timed_due_page(*a: Any, **k: Any) -> Any:  # the reading part of the sweep, timed apart
+        t0 = time.perf_counter()
+        try:
+            return due_page(*a, **k)
+        finally:
+            query_s[0] += time.perf_counter() - t0
+
+    sweeper.timers.due_page = timed_due_page  # type: ignore[method-assign]
+    started = time.perf_counter()
+    report = sweeper.sweep(t)
+    sweep_s = time.perf_counter() - started
+    assert report.fired_total == due and report.errors == 0, report.to_json()
+    started = time.perf_counter()
+    empty = sweeper.sweep(t)
+    empty_s = time.perf_counter() - started
+    assert empty.fired_total == 0 and empty.items_read == 0, empty.to_json()
+    return {"size": size, "due": due, "fired": report.fired_total, "items_read": report.items_read,
+            "items_per_due": report.items_read / due, "read_units": report.read_units, "pages": report.pages,
+            "conflicts": report.conflicts, "sweep_s": sweep_s, "per_due_ms": 1000 * sweep_s / due,
+            "query_s": query_s[0], "fire_s": sweep_s - query_s[0],
+            "empty_sweep_s": empty_s}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="open totals, ascending (default 10000,100000)")
+    parser.add_argument("--due", type=int, default=500, help="dossiers due at the sweep instant, per size")
+    parser.add_argument("--seed", type=int, default=6)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rng = random.Random(args.seed)
+
+    with local_stack() as stack:
+        from motcua.data.models import bind
+        from motcua.domain.calendar import VN_TZ
+
+        bind(stack.table_name)
+        t = datetime(*T_SWEEP, tzinfo=VN_TZ)
+        print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
+              f"engines up in {stack.startup_s:.1f}s; sweep instant {t.isoformat()}")
+        from motcua.service.sla import SlaSweeper
+
+        results: list[dict[str, Any]] = []
+        loaded = 0
+        seq = 0
+        for size in sizes:
+            if not results:
+                # Warm-up (not measured): a first sweep over as many due dossiers, so that the JVM's JIT and the
+                # connections are as warm for the first size as for the next ones. They stay open (not due).
+                warm = []
+                for _ in range(args.due):
+                    seq += 1
+                    warm.append(due_now(t, rng, seq))
+                load(stack, warm)
+                warm_started = time.perf_counter()
+                warm_report = SlaSweeper().sweep(t)
+                print(f"warm-up sweep: fired {warm_report.fired_total} in {time.perf_counter() - warm_started:.2f}s")
+                loaded += len(warm)
+            started = time.perf_counter()
+            batch = []
+            for _ in range(size - args.due - loaded):
+                seq += 1
+                batch.append(not_due(t, rng, seq))
+            for _ in range(args.due):
+                seq += 1
+                batch.append(due_now(t, rng, seq))
+            generate_s = time.perf_counter() - started
+            if len(results) == 0:
+                doc_bytes = sum(len(d.model_dump_json()) for d in batch[:200]) / 200
+                print(f"dossier item: ~{doc_bytes:,.0f} bytes of JSON (projected whole into the timers index)")
+            rate = load(stack, batch)
+            loaded += len(batch)  # the due ones stay open: firing moves their next timer after T
+            print(f"size {size:,}: generated {len(batch):,} dossiers in {generate_s:.1f}s, loaded at {rate:,.0f} "
+                  f"items/s")
+            result = measure(size, args.due, t)
+            results.append(result)
+            print(f"  sweep at T: fired {result['fired']} of {result['due']} due, read {result['items_read']} items "
+                  f"({result['items_per_due']:.3f} per due dossier, {result['read_units']:.1f} RCU reported, "
+                  f"{result['pages']} pages, {result['conflicts']} conflicts) in {result['sweep_s']:.2f}s "
+                  f"({result['per_due_ms']:.1f} ms per due dossier: reading {result['query_s']:.2f}s, firing "
+                  f"{result['fire_s']:.2f}s); empty sweep {result['empty_sweep_s'] * 1000:.0f} ms")
+        small, large = results[0], results[-1]
+        ratio = large["sweep_s"] / small["sweep_s"]
+        worst = max(r["items_per_due"] for r in results)
+        print(f"sizes={','.join(str(r['size']) for r in results)} due_per_sweep={args.due} "
+              f"items_per_due_small={small['items_per_due']:.3f} items_per_due_large={large['items_per_due']:.3f} "
+              f"sweep_s_small={small['sweep_s']:.2f} sweep_s_large={large['sweep_s']:.2f} "
+              f"sweep_time_ratio={ratio:.2f} size_ratio={large['size'] / small['size']:.0f} "
+              f"query_s_small={small['query_s']:.2f} query_s_large={large['query_s']:.2f} "
+              f"query_time_ratio={large['query_s'] / small['query_s']:.2f} "
+              f"empty_sweep_ms_small={small['empty_sweep_s'] * 1000:.0f} "
+              f"empty_sweep_ms_large={large['empty_sweep_s'] * 1000:.0f} "
+              f"goal_items_per_due_met={worst <= GOAL_ITEMS_PER_DUE}")
+
+
+if __name__ == "__main__":
+    main()
