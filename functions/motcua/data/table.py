@@ -9,6 +9,7 @@ procedure              ``PROC#<code>``                 ``PROC``
 agency                 ``AGENCY#<code>``               ``AGENCY``
 dossier                ``DOSSIER#<id>``                ``DOSSIER``
 dossier history event  ``DOSSIER#<id>``                ``EVENT#<occurred_at>#<event id>``
+action applied         ``DOSSIER#<id>``                ``APPLIED#<caller>#<key>`` (with the change; TTL)
 receipt code           ``RECEIPT#<code>``              ``RECEIPT`` (points at the dossier)
 receipt sequence       ``SEQ#<agency>#<yyMMdd>``       ``SEQ``
 idempotency record     ``IDEMPOTENCY#<function>``      ``<hash>`` (Powertools)

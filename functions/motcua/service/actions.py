@@ -7,6 +7,7 @@ retried request or a redelivered message changes the dossier once.
 
 from __future__ import annotations
 
+import time
 from typing import Literal
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -14,7 +15,7 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from pydantic import BaseModel
 
 from motcua.data.idempotency import persistence_store
-from motcua.data.repositories import DossierNotFound
+from motcua.data.repositories import AppliedKey, DossierNotFound
 from motcua.domain.actors import Actor
 from motcua.domain.errors import MotcuaError, NotFound
 from motcua.service.dossiers import DossierService, dossier_view
@@ -52,16 +53,27 @@ QUEUE_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[caller, key]",
 service = DossierService()
 
 
-def _apply(command: ActionCommand) -> DossierView:
+def _apply(command: ActionCommand, config: IdempotencyConfig) -> DossierView:
     body = PAYLOADS[command.action].model_validate(command.body)
-    changed = service.act(command.dossier_id, command.action, body, command.actor, command.request_id)
+    # The key is committed with the change: if an earlier attempt committed it and died before Powertools
+    # recorded the outcome, this attempt cannot commit again (the marker's condition fails, or the domain
+    # refuses the move first) and answers with the dossier as it stands instead of acting twice or refusing.
+    applied = AppliedKey(key=f"{command.caller}#{command.key}", action=command.action.value,
+                         expires_at=int(time.time()) + config.expires_after_seconds)
+    try:
+        changed = service.act(command.dossier_id, command.action, body, command.actor, command.request_id,
+                              applied=applied)
+    except MotcuaError as error:
+        if error.http_status < 500 and service.dossiers.applied(command.dossier_id, applied.key):
+            return dossier_view(service.dossiers.get(command.dossier_id))
+        raise
     return dossier_view(changed)
 
 
 @idempotent_function(data_keyword_argument="command", persistence_store=persistence_store("api-action"),
                      config=API_IDEMPOTENCY, output_serializer=PydanticSerializer(DossierView))
 def act_from_api(command: ActionCommand) -> DossierView:
-    return _apply(command)
+    return _apply(command, API_IDEMPOTENCY)
 
 
 class PermanentMessageError(Exception):
@@ -76,7 +88,7 @@ class PermanentMessageError(Exception):
                      config=QUEUE_IDEMPOTENCY, output_serializer=PydanticSerializer(ActionOutcome))
 def act_from_queue(command: ActionCommand) -> ActionOutcome:
     try:
-        return ActionOutcome(result="applied", dossier=_apply(command))
+        return ActionOutcome(result="applied", dossier=_apply(command, QUEUE_IDEMPOTENCY))
     except DossierNotFound as error:
         raise PermanentMessageError(error.code, f"dossier {command.dossier_id} does not exist") from error
     except MotcuaError as error:
