@@ -21,7 +21,8 @@ TIMEZONE = "Asia/Ho_Chi_Minh"
 class Ref:
     """A reference to a declared resource, resolved to a name/URL by the stack or the local runner."""
 
-    kind: Literal["table", "queue_url", "bucket", "sender", "topic", "setting"]
+    # "secret": the name prefix of a family of Secrets Manager secrets (``<service>/<name>/``; locally empty).
+    kind: Literal["table", "queue_url", "bucket", "sender", "topic", "setting", "secret"]
     name: str = "main"
 
 
@@ -74,7 +75,7 @@ class ScheduleTrigger:
 class Permission:
     """Least privilege, declared per function: (resource kind, resource name, access)."""
 
-    kind: Literal["table", "queue", "bucket", "email", "sms"]
+    kind: Literal["table", "queue", "bucket", "email", "sms", "secret"]
     name: str
     access: Literal["read", "write", "read_write", "send", "consume"]
 
@@ -109,7 +110,7 @@ QUEUES: tuple[Queue, ...] = (
 
 BUCKETS: tuple[Bucket, ...] = (
     Bucket("uploads", "citizens' attachments (presigned PUT) and officials' result documents"),
-    Bucket("documents", "official documents agencies issue: Form 04 apology letters (PDF)"),
+    Bucket("documents", "official documents agencies issue: Form 04 apology letters, signed electronic results (PDF)"),
     Bucket("reports", "the monthly index: HTML reports and open data (CSV, JSON), one prefix per month"),
 )
 
@@ -130,13 +131,19 @@ FUNCTIONS: tuple[Function, ...] = (
             # figure (/indexes/{month}/{unit}/{indicator}/dossiers) stay behind the authorised catch-all.
             HttpTrigger("/indexes/{month}", authorised=False, method="GET"),
             HttpTrigger("/indexes/{month}/{unit}", authorised=False, method="GET"),
+            # Issue 7: published feedback answers and document verification, public (no personal data).
+            HttpTrigger("/feedback/public", authorised=False, method="GET"),
+            HttpTrigger("/documents/{document_id}/verify", authorised=False, method="GET"),
         ),
         permissions=(
             Permission("table", "main", "read_write"),
             Permission("bucket", "uploads", "read_write"),
-            Permission("bucket", "documents", "write"),  # Form 04 of an officer's apology
+            # Form 04 of an officer's apology; signed results written, read back to verify and download.
+            Permission("bucket", "documents", "read_write"),
+            Permission("secret", "signing", "read"),  # agencies' signing keys (issue 7)
         ),
-        environment={"UPLOADS_BUCKET": Ref("bucket", "uploads"), "DOCUMENTS_BUCKET": Ref("bucket", "documents")},
+        environment={"UPLOADS_BUCKET": Ref("bucket", "uploads"), "DOCUMENTS_BUCKET": Ref("bucket", "documents"),
+                     "SIGNING_SECRET_PREFIX": Ref("secret", "signing")},
     ),
     Function(
         name="actions",
@@ -147,8 +154,12 @@ FUNCTIONS: tuple[Function, ...] = (
             Permission("table", "main", "read_write"),
             Permission("queue", "actions", "consume"),
             Permission("queue", "actions-dlq", "send"),
+            # A queued decision issues the signed electronic result too (issue 7).
+            Permission("bucket", "documents", "write"),
+            Permission("secret", "signing", "read"),
         ),
-        environment={"ACTIONS_DLQ_URL": Ref("queue_url", "actions-dlq")},
+        environment={"ACTIONS_DLQ_URL": Ref("queue_url", "actions-dlq"), "DOCUMENTS_BUCKET": Ref("bucket", "documents"),
+                     "SIGNING_SECRET_PREFIX": Ref("secret", "signing")},
         timeout_s=60,
     ),
     # --- SLA timers (motcua.service.sla): reads only the due entries of the sparse timers index ---

@@ -8,10 +8,10 @@ single error mapper can answer with it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from motcua.domain.applicant import normalise_email, normalise_national_id, normalise_phone
@@ -50,9 +50,36 @@ class ApplicantIn(ApiModel):
     address: str = Field(min_length=1, max_length=500, examples=["12 Trần Phú, phường Xuân Hương - Đà Lạt"])
 
 
+StoredDocumentId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$",
+                                        description="A document of the citizen's store (GET /me/documents)")]
+
+
+def _one_source(value: Any) -> Any:
+    if isinstance(value, dict) and (value.get("key") is None) == (value.get("document_id") is None):
+        raise PydanticCustomError("ATTACHMENT_SOURCE_INVALID", "Give exactly one of key and document_id")
+    return value
+
+
 class AttachmentIn(ApiModel):
-    key: UploadKey
+    """An uploaded file (``key`` from POST /uploads) or a document already in the citizen's store
+    (``document_id``): exactly one of the two. A stored document must be the citizen's own and still valid."""
+
+    key: UploadKey | None = None
+    document_id: StoredDocumentId | None = None
     document_name: str = Field(min_length=1, max_length=300, examples=["Giấy chứng sinh"])
+    # What the citizen may tell about an uploaded paper; kept with it in their document store.
+    issuer: str | None = Field(default=None, max_length=300, description="Who issued the paper (uploads only)")
+    issued_on: date | None = Field(default=None, description="When it was issued (uploads only)")
+    valid_until: date | None = Field(default=None, description="Last day it is valid (uploads only)")
+
+    _source = model_validator(mode="before")(_one_source)
+
+
+class AttachmentView(ApiModel):
+    key: str
+    document_name: str
+    source: Literal["uploaded", "digitised_at_desk", "reused"] = "uploaded"
+    document_id: str | None = None
 
 
 class DossierSubmission(ApiModel):
@@ -109,7 +136,7 @@ class DossierView(ApiModel):
     channel: Channel
     status: StatusView
     applicant: ApplicantView
-    attachments: list[AttachmentIn]
+    attachments: list[AttachmentView]
     submitted_at: datetime
     received_at: datetime | None
     appointment_at: datetime

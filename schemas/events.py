@@ -22,6 +22,8 @@ EventType = Literal[
     "dossier.sla_warning",
     "dossier.sla_breached",
     "feedback.status_changed",
+    "feedback.sla_warning",
+    "feedback.sla_breached",
 ]
 
 
@@ -70,6 +72,33 @@ class SlaTimerFired(BaseModel):
     dossier_id: str
     receipt_code: str
     agency_code: str
+    kind: str  # "warn_2wd", "warn_1wd", "last_day", "breach"
+    due_at: datetime
+
+
+class FeedbackChanged(BaseModel):
+    """A step on a citizen's feedback (issue 7): identifiers and statuses only, no content, no person."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    feedback_id: str
+    agency_code: str
+    dossier_id: str | None = None
+    category: str
+    action: str
+    from_status: str | None
+    to_status: str
+    next_due_at: datetime | None = None  # the deadline of the step now owed (handling, publication)
+    history_event_id: str
+
+
+class FeedbackTimerFired(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    feedback_id: str
+    agency_code: str
+    dossier_id: str | None = None
+    step: str  # "refuse", "handle", "publish"
     kind: str  # "warn_2wd", "warn_1wd", "last_day", "breach"
     due_at: datetime
 

@@ -55,6 +55,7 @@ BUCKET_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "read": ("s3:GetObject",),
     "write": ("s3:PutObject",),
 }
+SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
 EMAIL_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
 SMS_ACTIONS = ("sns:Publish",)
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -65,6 +66,10 @@ RUNTIME_REASON = (
 )
 XRAY_REASON = "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (AWS docs)."
 SMS_REASON = "SNS Publish straight to a phone number (SMS) has no resource ARN: AWS requires Resource '*' for it."
+SIGNING_KEYS_REASON = (
+    "One secret per agency under the declared name prefix (motcua/<name>/<agency code>), created by operators "
+    "as agencies join; only GetSecretValue, only on that prefix."
+)
 BUCKET_OBJECTS_REASON = (
     "Object keys are generated per dossier and per upload at run time; access is limited to the objects "
     "of this one declared bucket and to the listed object actions (no List, no bucket administration)."
@@ -207,6 +212,13 @@ class Functions(Construct):
                     )
                 )
                 return
+            case "secret":
+                actions = _actions({"read": SECRET_ACTIONS}, permission)
+                prefix = r.secret_prefix(permission.name)
+                resources = [r.arn("secretsmanager", f"secret:{prefix}*")]
+                wildcard_reasons[
+                    f"Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:{prefix}*"
+                ] = SIGNING_KEYS_REASON
             case "sms":
                 actions = _actions({"send": SMS_ACTIONS}, permission)
                 resources = ["*"]

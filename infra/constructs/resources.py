@@ -90,7 +90,16 @@ class Resources:
                 return self.topic(value.name).topic_arn
             case "setting":
                 return self.setting(value.name)
+            case "secret":
+                return self.secret_prefix(value.name)
         raise ValueError(f"unsupported reference kind {value.kind!r}")
+
+    @staticmethod
+    def secret_prefix(name: str) -> str:
+        """A family of Secrets Manager secrets shares one name prefix, ``<service>/<name>/`` (issue 7: the
+        agencies' signing keys, ``motcua/signing/<agency code>``). Operators create the secrets, not the stack:
+        key material never passes through a template."""
+        return f"{d.SERVICE}/{name}/"
 
     def arn(self, service: str, resource: str) -> str:
         """An ARN in this stack's partition, region and account."""

@@ -114,6 +114,9 @@ def resolve(ref: Ref | str, endpoints: Endpoints, table: str | None = None) -> s
         return topic_arn(ref.name)
     if ref.kind == "setting":
         return setting_value(ref.name)
+    if ref.kind == "secret":
+        # Locally no secret is read: signing keys come from the local test CA (MOTCUA_PKI_DIR, issue 7).
+        return ""
     raise ValueError(f"unknown reference kind {ref.kind!r}")
 
 

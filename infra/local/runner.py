@@ -185,6 +185,9 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
         endpoints = Endpoints(dynamodb=engines.dynamodb_endpoint, moto=engines.moto_endpoint)
         # Before any handler module is imported: they read their configuration at import, as on a cold start.
         os.environ.update(local_environment(endpoints))
+        # Issue 7: electronic results are signed with the local test CA's certificates, one per agency,
+        # created on first use under .local/pki (git-ignored; no legal value). Tests use a temporary one.
+        os.environ.setdefault("MOTCUA_PKI_DIR", str(LOCAL_DIR / "pki"))
         resources = create_all(endpoints)
         seed_catalogue()
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
@@ -39,6 +39,12 @@ if TYPE_CHECKING:  # the index's writes (issue 8) join the dossier's transaction
     from motcua.data.index_store import IndexWrite
 
 T = TypeVar("T")
+
+
+class TransactionPart(Protocol):
+    """More items a change writes in its own transaction (issue 7: records of the citizen's document store)."""
+
+    def add_to(self, transaction: TransactWrite) -> None: ...
 
 
 class ProcedureNotFound(NotFound):
@@ -236,7 +242,8 @@ class DossierRepository:
 
     def create(self, agency_code: str, now: datetime,
                build: Callable[[int], tuple[Dossier, HistoryEvent]], correlation_id: str | None = None,
-               index: Callable[[Dossier, HistoryEvent], IndexWrite] | None = None) -> Dossier:
+               index: Callable[[Dossier, HistoryEvent], IndexWrite] | None = None,
+               extra: Sequence[TransactionPart] = ()) -> Dossier:
         """Allocate the next receipt sequence of (agency, day) and write the dossier, its first history
         event, its receipt-code item and the counter in ONE transaction. The counter update is
         conditional on the value read, so two concurrent submissions can never share a sequence, and a
@@ -264,6 +271,8 @@ class DossierRepository:
                     _append(transaction, [event], envelopes_for(dossier, [event], correlation_id))
                     if index_write is not None:
                         index_write.add_to(transaction)
+                    for part in extra:
+                        part.add_to(transaction)
                 return dossier
             except TransactWriteError as error:
                 failed = _failed_keys(transaction, error)
@@ -279,7 +288,7 @@ class DossierRepository:
 
     def save_change(self, dossier: Dossier, events: list[HistoryEvent], correlation_id: str | None = None,
                     extra_envelopes: Sequence[EventEnvelope] = (), index: IndexWrite | None = None,
-                    applied: AppliedKey | None = None) -> Dossier:
+                    applied: AppliedKey | None = None, extra: Sequence[TransactionPart] = ()) -> Dossier:
         """Write a changed dossier (guarded by the version it was read at), its history events and the
         events it announces (plus ``extra_envelopes``: SLA timers), in one transaction: all of it or nothing.
         ``index``: the monthly index's writes for these events (issue 8), in the same transaction. A
@@ -292,6 +301,8 @@ class DossierRepository:
                     _append(transaction, events, [*envelopes_for(dossier, events, correlation_id), *extra_envelopes])
                     if index is not None:
                         index.add_to(transaction)
+                    for part in extra:
+                        part.add_to(transaction)
                     if applied is not None:
                         transaction.save(_AppliedItem(f"DOSSIER#{dossier.id}", f"APPLIED#{applied.key}",
                                                       action=applied.action, dossier_version=dossier.version,

@@ -5,12 +5,15 @@ A sweep asks one shard at a time for the entries whose next timer is due (``gsi4
 a time: it reads only what is due, never the open dossiers that are not. The index projects the whole item, so
 an entry carries the dossier and its version: firing writes guarded by that version, and a stale entry (the
 dossier changed since the index was updated) fails the guard and is re-read consistently by the caller.
+
+Issue 7: citizens' feedback is the second kind of item in the same index (``FEEDBACK#`` items, keys from
+``motcua.domain.feedback.index_keys``); a page returns both kinds, the sweep fires each with its own rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -19,9 +22,12 @@ import boto3
 
 from motcua.data.models import DossierItem
 from motcua.domain.dossier import Dossier
+from motcua.domain.feedback import Feedback
+from motcua.domain.feedback import index_keys as feedback_index_keys
 from motcua.domain.sla import index_keys, sweep_upper_bound
 
 INDEX = "gsi4"
+FEEDBACK_PREFIX = "FEEDBACK#"
 
 
 @lru_cache(maxsize=4)
@@ -42,11 +48,20 @@ class DueEntry:
 
 
 @dataclass(frozen=True)
+class FeedbackDueEntry:
+    """A citizen's feedback whose step timer is due (issue 7: the second kind of item in the index)."""
+
+    feedback: Feedback
+    index_sk: str
+
+
+@dataclass(frozen=True)
 class DuePage:
     entries: list[DueEntry]
     next_key: dict[str, Any] | None  # pass back as ``start_key`` for the next page
     items_read: int  # items the query read (ScannedCount): the cost measure
     read_units: float  # read capacity consumed (0 when the engine does not report it)
+    feedback: list[FeedbackDueEntry] = field(default_factory=list)
 
 
 class TimerIndex:
@@ -65,22 +80,33 @@ class TimerIndex:
         if start_key:
             request["ExclusiveStartKey"] = start_key
         response = _dynamodb().query(**request)
-        entries = [DueEntry(Dossier.model_validate_json(item["doc"]["S"]), item["gsi4sk"]["S"])
-                   for item in response.get("Items", [])]
+        entries: list[DueEntry] = []
+        feedback: list[FeedbackDueEntry] = []
+        for item in response.get("Items", []):
+            if item["pk"]["S"].startswith(FEEDBACK_PREFIX):
+                feedback.append(FeedbackDueEntry(Feedback.model_validate_json(item["doc"]["S"]), item["gsi4sk"]["S"]))
+            else:
+                entries.append(DueEntry(Dossier.model_validate_json(item["doc"]["S"]), item["gsi4sk"]["S"]))
         capacity = float((response.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0.0)
-        return DuePage(entries, response.get("LastEvaluatedKey"), int(response.get("ScannedCount", len(entries))),
-                       capacity)
+        return DuePage(entries, response.get("LastEvaluatedKey"),
+                       int(response.get("ScannedCount", len(entries) + len(feedback))), capacity, feedback)
 
     def reindex(self, dossier: Dossier) -> bool:
         """Rewrite only the dossier's index keys from its current timers (no version bump: nothing about the
         dossier changes), guarded by its version; False if the dossier moved on meanwhile (its own write
         re-indexed it). For entries that turn out to have nothing due (e.g. the timer configuration changed)."""
-        keys = index_keys(dossier)
+        return self.reindex_item(f"DOSSIER#{dossier.id}", "DOSSIER", dossier.version, index_keys(dossier))
+
+    def reindex_feedback(self, fb: Feedback) -> bool:
+        """The same for a feedback item (issue 7)."""
+        return self.reindex_item(f"{FEEDBACK_PREFIX}{fb.id}", "FEEDBACK", fb.version, feedback_index_keys(fb))
+
+    def reindex_item(self, pk: str, sk: str, version: int, keys: tuple[str, str] | None) -> bool:
         request: dict[str, Any] = {
             "TableName": DossierItem.Meta.table_name,
-            "Key": {"pk": {"S": f"DOSSIER#{dossier.id}"}, "sk": {"S": "DOSSIER"}},
+            "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
             "ConditionExpression": "version = :v",
-            "ExpressionAttributeValues": {":v": {"N": str(dossier.version)}},
+            "ExpressionAttributeValues": {":v": {"N": str(version)}},
         }
         if keys is None:
             request["UpdateExpression"] = "REMOVE gsi4pk, gsi4sk"

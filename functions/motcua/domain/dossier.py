@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,11 +50,49 @@ class Applicant(BaseModel):
     address: str
 
 
+AttachmentSource = Literal["uploaded", "digitised_at_desk", "reused"]
+
+
 class Attachment(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     key: str
     document_name: str
+    # Issue 7: where the paper came from: uploaded by the citizen, scanned at the desk, or reused from the
+    # citizen's document store (``document_id``, checked: theirs and still valid). The index counts these.
+    source: AttachmentSource = "uploaded"
+    document_id: str | None = None
+
+
+class AttachmentInput(Protocol):
+    """What an API attachment carries (``schemas.api.AttachmentIn``), once the service resolved a reused
+    document to its stored object's key."""
+
+    @property
+    def key(self) -> str | None: ...
+
+    @property
+    def document_name(self) -> str: ...
+
+    @property
+    def document_id(self) -> str | None: ...
+
+
+class AttachmentUnresolved(InvalidInput):
+    code = "ATTACHMENT_UNRESOLVED"
+    http_status = 422
+    message_vi = "Tệp đính kèm cần khóa tải lên hoặc mã giấy tờ trong kho dữ liệu."
+    message_en = "An attachment needs an upload key or a stored document id."
+
+
+def attachment_from(x: AttachmentInput, source: AttachmentSource = "uploaded") -> Attachment:
+    """An attachment from the API's: a reused stored document (``document_id``, its key already resolved by the
+    service) or an upload of ``source``."""
+    if x.key is None:
+        raise AttachmentUnresolved({"document_name": x.document_name})
+    if x.document_id is not None:
+        return Attachment(key=x.key, document_name=x.document_name, source="reused", document_id=x.document_id)
+    return Attachment(key=x.key, document_name=x.document_name, source=source)
 
 
 class PauseRecord(BaseModel):
@@ -101,6 +139,7 @@ class Result(BaseModel):
     electronic: bool
     decided_at: datetime
     return_method: Literal["counter", "post", "electronic"] | None = None
+    document_id: str | None = None  # the signed electronic result in the citizen's store (issue 7)
 
 
 class Apology(BaseModel):
@@ -253,6 +292,13 @@ def open_dossier(
         version=1,
         updated_at=now,
     )
+    details: dict[str, Any] = {"channel": channel.value, "receipt_code": receipt_code}
+    # The index's digitisation and reuse counters (4.2, 4.3) read these, from the dossier's own records.
+    reused = [a.document_id for a in attachments if a.source == "reused"]
+    if reused:
+        details |= {"reused_documents": len(reused), "reused_document_ids": reused}
+    if any(a.source == "digitised_at_desk" for a in attachments):
+        details["digitised"] = True
     event = HistoryEvent(
         dossier_id=dossier_id,
         occurred_at=now,
@@ -260,7 +306,7 @@ def open_dossier(
         from_status=None,
         to_status=status,
         actor=submitted_by,
-        details={"channel": channel.value, "receipt_code": receipt_code},
+        details=details,
         request_id=request_id,
     )
     return dossier, event

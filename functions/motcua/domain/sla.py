@@ -32,10 +32,10 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from motcua.domain import clock
 from motcua.domain.actors import Actor, Role
@@ -67,15 +67,19 @@ __all__ = [
     "extension_appointment",
     "fire",
     "index_keys",
+    "next_of",
     "next_timer",
     "pending_timers",
+    "select_due",
     "set_sla_config",
     "sla_config",
     "standing",
     "sweep_upper_bound",
+    "timer_index_keys",
     "timer_shard",
     "timer_sort_key",
     "timers_for",
+    "warning_points",
 ]
 
 WARN_2WD = "warn_2wd"
@@ -191,6 +195,8 @@ class SlaConfig:
     by_procedure: Mapping[str, SlaPolicy] = field(default_factory=dict)
     by_agency: Mapping[str, SlaPolicy] = field(default_factory=dict)
     shards: int = 8
+    # Citizens' feedback (motcua.domain.feedback): the points before each step's legal limit. Same defaults.
+    feedback: SlaPolicy = SlaPolicy()
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= 256:
@@ -203,8 +209,9 @@ class SlaConfig:
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> SlaConfig:
         """From JSON-shaped data: ``{"default": {...}, "by_procedure": {code: {...}}, "by_agency": {...},
-        "shards": 8}`` where a policy is ``{"points": [{"kind", "working_days_before" | "start_of_last_day"}],
-        "extension": {...}, "auto_apology": bool, "apology_reason": str}`` (missing keys keep the defaults)."""
+        "shards": 8, "feedback": {...}}`` where a policy is ``{"points": [{"kind", "working_days_before" |
+        "start_of_last_day"}], "extension": {...}, "auto_apology": bool, "apology_reason": str}`` (missing keys
+        keep the defaults)."""
 
         def policy(p: Mapping[str, Any]) -> SlaPolicy:
             base = SlaPolicy()
@@ -217,7 +224,7 @@ class SlaConfig:
         return cls(default=policy(raw.get("default", {})),
                    by_procedure={k: policy(v) for k, v in raw.get("by_procedure", {}).items()},
                    by_agency={k: policy(v) for k, v in raw.get("by_agency", {}).items()},
-                   shards=int(raw.get("shards", 8)))
+                   shards=int(raw.get("shards", 8)), feedback=policy(raw.get("feedback", {})))
 
 
 DEFAULT_CONFIG = SlaConfig()
@@ -295,9 +302,18 @@ def timers_for(dossier: Dossier, policy: SlaPolicy | None = None, *,
     assert dossier.received_at is not None
     policy = policy or sla_config().policy_for(dossier.procedure_code, dossier.agency_code)
     cal = calendar if calendar is not None else default_calendar()
-    due = dossier.due_at.astimezone(VN_TZ)
-    start = dossier.received_at.astimezone(VN_TZ)
-    agency = dossier.agency_code  # the clock's agency (workflow ``_legal_due``)
+    # The clock's agency (workflow ``_legal_due``).
+    return warning_points(dossier.received_at, dossier.due_at, dossier.agency_code, policy, cal)
+
+
+def warning_points(start: datetime, due: datetime, agency: str, policy: SlaPolicy,
+                   calendar: WorkingCalendar | None = None) -> list[Timer]:
+    """The timers of ONE deadline on the clock: the policy's points strictly between the clock start and
+    ``due``, in time order, then the breach at ``due``. Dossiers (``timers_for``) and every step of a
+    citizen's feedback (``motcua.domain.feedback``) get their timers here."""
+    cal = calendar if calendar is not None else default_calendar()
+    due = due.astimezone(VN_TZ)
+    start = start.astimezone(VN_TZ)
     timers: list[Timer] = []
     for point in policy.points:
         try:
@@ -339,11 +355,31 @@ def next_timer(dossier: Dossier, now: datetime, policy: SlaPolicy | None = None,
                calendar: WorkingCalendar | None = None) -> Timer | None:
     """The timer to act on next: the latest one already due at ``now`` (earlier due ones are superseded by
     it), else the earliest one to come; None when finished, paused, overdue or not yet received."""
-    pending = pending_timers(dossier, policy, calendar=calendar)
+    return next_of(pending_timers(dossier, policy, calendar=calendar), now)
+
+
+class _Timed(Protocol):
+    @property
+    def at(self) -> datetime: ...
+
+
+TimedT = TypeVar("TimedT", bound=_Timed)
+
+
+def next_of(pending: Sequence[TimedT], now: datetime) -> TimedT | None:
+    """Of timers still to fire (time order): the latest one already due at ``now``, else the earliest to come."""
     due = [t for t in pending if t.at <= now]
     if due:
         return due[-1]
     return pending[0] if pending else None
+
+
+def select_due(pending: Sequence[TimedT], now: datetime) -> tuple[TimedT, tuple[TimedT, ...]] | None:
+    """The timer to fire at ``now`` and the earlier due ones it supersedes; None when none is due."""
+    due = [t for t in pending if t.at <= now]
+    if not due:
+        return None
+    return due[-1], tuple(due[:-1])
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -371,7 +407,12 @@ def index_keys(dossier: Dossier, config: SlaConfig | None = None) -> tuple[str, 
     timer = next_timer(dossier, dossier.updated_at, config.policy_for(dossier.procedure_code, dossier.agency_code))
     if timer is None:
         return None
-    return f"TIMER#{timer_shard(dossier.id, config.shards)}", timer_sort_key(timer.at, dossier.id)
+    return timer_index_keys(dossier.id, timer.at, config.shards)
+
+
+def timer_index_keys(item_id: str, at: datetime, shards: int) -> tuple[str, str]:
+    """(partition, sort key) in the timers index of an item (dossier, feedback) whose next timer is at ``at``."""
+    return f"TIMER#{timer_shard(item_id, shards)}", timer_sort_key(at, item_id)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -399,12 +440,11 @@ def fire(dossier: Dossier, now: datetime, policy: SlaPolicy | None = None, *,
     """The firing of the dossier's due timers at ``now``, or None if none is due. Decided on the record
     passed in: callers pass the stored record and write guarded by its version."""
     policy = policy or sla_config().policy_for(dossier.procedure_code, dossier.agency_code)
-    pending = pending_timers(dossier, policy, calendar=calendar)
-    due = [t for t in pending if t.at <= now]
-    if not due:
+    selected = select_due(pending_timers(dossier, policy, calendar=calendar), now)
+    if selected is None:
         return None
-    timer, superseded = due[-1], tuple(due[:-1])
-    updates: dict[str, Any] = {"sla_fired": (*dossier.sla_fired, *(t.key for t in due))}
+    timer, superseded = selected
+    updates: dict[str, Any] = {"sla_fired": (*dossier.sla_fired, *(t.key for t in (*superseded, timer)))}
     if timer.is_breach:
         updates["overdue_since"] = timer.due_at
     action = SLA_BREACH_ACTION if timer.is_breach else SLA_WARNING_ACTION

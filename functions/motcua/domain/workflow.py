@@ -19,7 +19,6 @@ from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ, default_calendar
 from motcua.domain.dossier import (
     Apology,
-    Attachment,
     ControlSlipRow,
     Dossier,
     HistoryEvent,
@@ -27,6 +26,7 @@ from motcua.domain.dossier import (
     Payment,
     Result,
     StaleDossier,
+    attachment_from,
 )
 from motcua.domain.errors import Conflict, InvalidInput
 from motcua.domain.index import events as ev
@@ -185,8 +185,10 @@ def _receive(c: _Change, body: a.Receive) -> None:
     c.set(received_at=c.now)
     due = _legal_due(c)
     c.set(due_at=due, appointment_at=due)
+    # Reused documents are reported once, by the event that brought them in (submit, receive_supplement),
+    # from the dossier's records; the client's ``reused_documents`` number is not trusted (issue 7).
     c.event(ev.RECEIVE, S.RECEIVED, body.note, appointment_at=due.isoformat(), digitised=body.digitised,
-            reused_documents=body.reused_documents, population_db=body.population_db)
+            population_db=body.population_db)
 
 
 def _refuse(c: _Change, body: a.Refuse) -> None:
@@ -227,14 +229,15 @@ def _request_supplement(c: _Change, body: a.RequestSupplement) -> None:
 
 def _receive_supplement(c: _Change, body: a.ReceiveSupplement) -> None:
     c.resume()
-    added = tuple(Attachment(**x.model_dump()) for x in body.attachments)
+    added = tuple(attachment_from(x) for x in body.attachments)
+    reused = [x.document_id for x in added if x.source == "reused"]
     c.set(attachments=(*c.dossier.attachments, *added))
     if c.get("received_at") is None:  # incomplete at the desk: the clock starts now
         c.set(received_at=c.now)
     due = _legal_due(c)
     c.set(due_at=due, appointment_at=max(due, c.dossier.appointment_at))
     c.event(ev.RECEIVE_SUPPLEMENT, S.PROCESSING, body.note, appointment_at=c.get("appointment_at").isoformat(),
-            reused_documents=body.reused_documents)
+            reused_documents=len(reused) or None, reused_document_ids=reused or None)
 
 
 def _request_payment(c: _Change, body: a.RequestPayment) -> None:

@@ -23,7 +23,9 @@ from motcua.data.models import bind
 from motcua.domain.access import actor_from_claims, require_role
 from motcua.domain.actors import Actor, Role
 from motcua.domain.errors import InvalidInput
+from motcua.handlers import feedback_api as feedback_routes
 from motcua.handlers import http_errors
+from motcua.handlers.feedback_api import router as feedback_router
 from motcua.handlers.guards import check_raw_request
 from motcua.handlers.index_api import router as index_router
 from motcua.observability import service_logger
@@ -211,6 +213,8 @@ for _action, _model in PAYLOADS.items():
 
 # The monthly index and the citizen's evaluation (issue 8): routes in their own module.
 app.include_router(index_router)
+# Citizens' feedback, the citizen's document store and document verification (issue 7).
+app.include_router(feedback_router)
 
 
 @app.get("/me/dossiers", tags=["citizen"], summary="My dossiers, newest first", security=BEARER,
@@ -226,7 +230,10 @@ def get_my_dossiers(
 @app.get("/me/export", tags=["citizen"], summary="Everything held about me (download)", security=BEARER,
          responses=_errors(401, 403))
 def get_my_export() -> PersonalDataExport:
-    return service.export(current_actor())
+    actor = current_actor()
+    # Issue 7: the citizen's document store and their feedback are part of what is held about them.
+    return service.export(actor).model_copy(update={"documents": feedback_routes.store.export(actor),
+                                                    "feedback": feedback_routes.feedback.export(actor)})
 
 
 @app.get("/track/<receipt_code>", tags=["tracking"], summary="Public tracking: status and appointment only",

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from motcua.data.citizen_store import StoredDocumentWrite
 from motcua.data.repositories import AppliedKey, CatalogueRepository, DossierAlreadyExists, DossierRepository
 from motcua.domain.access import ensure_can_read, require_role
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.dossier import (
     Applicant,
-    Attachment,
     Dossier,
     HistoryEvent,
     appointment_if_submitted,
@@ -23,11 +23,13 @@ from motcua.domain.errors import InvalidInput, MotcuaError
 from motcua.domain.receipt import receipt_code
 from motcua.domain.status import DossierStatus
 from motcua.domain.workflow import apply_action
+from motcua.service.citizen_store import CitizenStore, ResultIssuer
 from motcua.service.index import IndexTracker
 from motcua.service.letters import ApologyLetters
-from schemas.actions import ActionBody, ActionName, Transfer
+from schemas.actions import ActionBody, ActionName, ReceiveSupplement, Transfer
 from schemas.api import (
     AppointmentPreview,
+    AttachmentIn,
     AuditEventView,
     DossierSubmission,
     DossierSummary,
@@ -80,6 +82,8 @@ class DossierService:
     clock: Callable[[], datetime] = now_vn
     letters: ApologyLetters = field(default_factory=ApologyLetters)  # Form 04 (issue 6)
     index: IndexTracker = field(default_factory=IndexTracker)  # the monthly index's writes (issue 8)
+    store: CitizenStore = field(default_factory=CitizenStore)  # the citizen's document store (issue 7)
+    results: ResultIssuer = field(default_factory=ResultIssuer)  # signed electronic results (issue 7)
 
     def competent_agency(self, procedure: Procedure, requested: str | None) -> str:
         competent = procedure.competent_agency
@@ -106,7 +110,15 @@ class DossierService:
         dossier_id = uuid.uuid5(SUBMISSION_NAMESPACE, f"{actor.subject}\n{idempotency_key}").hex if idempotency_key \
             else uuid.uuid4().hex
         applicant = Applicant(**submission.applicant.model_dump())
-        attachments = tuple(Attachment(**a.model_dump()) for a in submission.attachments)
+        # Issue 7: stored documents reused (the citizen's own, still valid), uploads recorded in their store.
+        at_desk = actor.role is Role.RECEPTION_OFFICER and submission.channel is Channel.COUNTER
+        resolved = self.store.resolve(submission.attachments, actor.subject, now,
+                                      "digitised_at_desk" if at_desk else "uploaded")
+        records: list[StoredDocumentWrite] = []
+        if actor.role is Role.CITIZEN:
+            resolved, records = self.store.record_uploads(dossier_id, actor.subject, submission.attachments, resolved,
+                                                          now)
+        attachments = tuple(resolved)
 
         def build(sequence: int) -> tuple[Dossier, HistoryEvent]:
             return open_dossier(
@@ -124,7 +136,7 @@ class DossierService:
             )
 
         try:
-            return self.dossiers.create(agency_code, now, build, index=self.index.for_new)
+            return self.dossiers.create(agency_code, now, build, index=self.index.for_new, extra=records)
         except DossierAlreadyExists:
             return self.dossiers.get(dossier_id)
 
@@ -136,11 +148,32 @@ class DossierService:
         if isinstance(body, Transfer) and body.to_agency_code not in self.catalogue.agencies():
             raise AgencyNotFound({"agency_code": body.to_agency_code})
         dossier = self.dossiers.get(dossier_id)
-        changed, events = apply_action(dossier, action, body, actor, self.clock(), request_id)
+        now = self.clock()
+        if isinstance(body, ReceiveSupplement) and any(x.document_id for x in body.attachments):
+            body = self._with_stored_documents(body, dossier, now)  # issue 7: reused from the store, checked
+        changed, events = apply_action(dossier, action, body, actor, now, request_id)
+        extra: list[StoredDocumentWrite] = []
         if action is ActionName.APOLOGISE:  # the letter is rendered and stored first; this change links it
             changed = self.letters.attach(changed, self.catalogue.agencies())
+        elif action is ActionName.DECIDE:  # issue 7: the signed electronic result, stored first, linked here
+            changed, added, extra = self.results.issue(
+                changed, events, self.catalogue.procedure(dossier.procedure_code), self.catalogue.agencies(),
+                self._owner_is_citizen(dossier), now)
+            events = [*events, *added]
         return self.dossiers.save_change(changed, events, correlation_id=request_id,
-                                         index=self.index.for_change(dossier, changed, events), applied=applied)
+                                         index=self.index.for_change(dossier, changed, events), applied=applied,
+                                         extra=extra)
+
+    def _with_stored_documents(self, body: ReceiveSupplement, dossier: Dossier, now: datetime) -> ReceiveSupplement:
+        resolved = self.store.resolve(body.attachments, dossier.owner, now)
+        # Built without validation on purpose: a stored document's key is not an upload key.
+        attachments = [AttachmentIn.model_construct(key=a.key, document_name=a.document_name, document_id=a.document_id)
+                       for a in resolved]
+        return body.model_copy(update={"attachments": attachments})
+
+    def _owner_is_citizen(self, dossier: Dossier) -> bool:
+        history = self.dossiers.history(dossier.id)
+        return bool(history) and history[0].actor.role is Role.CITIZEN and history[0].actor.subject == dossier.owner
 
     def record_rejection(self, dossier_id: str, action: str, error: MotcuaError, actor: Actor,
                          request_id: str | None) -> None:

@@ -11,6 +11,10 @@ entries whose next timer is due (``motcua.data.timers``), page by page, and for 
    (``dossier.sla_warning`` / ``dossier.sla_breached``, ``dossier.apology_issued``) in ONE transaction guarded
    by the version it read (``DossierRepository.save_change``).
 
+Issue 7: the index also holds citizens' feedback (``FEEDBACK#`` items): each step still owed runs the same
+timer points before its legal limit; a due one is fired by ``FeedbackService.fire_one`` (fired key, trail
+event, ``feedback.sla_warning`` / ``feedback.sla_breached`` envelope, one version-guarded transaction).
+
 Why this is exactly once in effect: the fired timer's key (dossier id + kind + due date) is in the dossier
 written by the very transaction that emits the envelope, and that transaction only succeeds on the version
 that was read. A sweep that crashes halfway has either written a dossier's firing completely or not at all;
@@ -36,9 +40,12 @@ from motcua.data.timers import TimerIndex
 from motcua.domain import sla
 from motcua.domain.dossier import Dossier, StaleDossier
 from motcua.domain.errors import MotcuaError
+from motcua.domain.feedback import Feedback
+from motcua.domain.feedback import index_keys as feedback_index_keys
 from motcua.domain.index import events as ev
 from motcua.domain.workflow import apply_action
 from motcua.service.dossiers import now_vn
+from motcua.service.feedback import FeedbackService
 from motcua.service.index import IndexTracker
 from motcua.service.letters import ApologyLetters
 from schemas.actions import ActionName, Apologise
@@ -88,6 +95,7 @@ class SlaSweeper:
     # warnings and the breach event are ignored by the index, and it catches up on lagging facts itself.
     index_tracker: IndexTracker = field(default_factory=IndexTracker)
     letters: ApologyLetters = field(default_factory=ApologyLetters)
+    feedback: FeedbackService = field(default_factory=FeedbackService)  # issue 7: feedback step timers
     clock: Callable[[], datetime] = now_vn
     page_size: int = 100
     max_attempts: int = 3
@@ -112,6 +120,9 @@ class SlaSweeper:
                 report.read_units += page.read_units
                 for entry in page.entries:
                     self._fire_guarded(entry.dossier, entry.index_sk, now, report, correlation_id)
+                report.entries += len(page.feedback)
+                for fb_entry in page.feedback:  # issue 7: citizens' feedback, the index's second kind of item
+                    self._fire_feedback(fb_entry.feedback, fb_entry.index_sk, now, report, correlation_id)
                 if page.next_key is None:
                     break
                 start = page.next_key
@@ -175,6 +186,27 @@ class SlaSweeper:
             return sla.apply_firing(dossier, firing, now), [firing.event]
         changed = self.letters.attach(changed, self.catalogue.agencies())
         return changed.model_copy(update=firing.updates), [firing.event, *events]
+
+    def _fire_feedback(self, fb: Feedback, index_sk: str, now: datetime, report: SweepReport,
+                       correlation_id: str | None) -> None:
+        """A feedback's due step timer: the same selection and exactly-once keys as a dossier's
+        (``motcua.domain.feedback.fire``), written guarded by the version read (re-read on conflict)."""
+        try:
+            firing, conflicts = self.feedback.fire_one(fb, now, correlation_id)
+        except (MotcuaError, ClientError, BotoCoreError):
+            report.errors += 1
+            log.exception("SLA timer of feedback %s not fired; retried next run", fb.id)
+            return
+        report.conflicts += conflicts
+        report.items_read += 2 * conflicts
+        if firing is None:
+            report.nothing_due += 1
+            keys = feedback_index_keys(fb)
+            if (keys is None or keys[1] != index_sk) and self.timers.reindex_feedback(fb):
+                report.reindexed += 1
+            return
+        report.fired[f"feedback.{firing.timer.step.value}.{firing.timer.timer.kind}"] += 1
+        report.superseded += len(firing.superseded)
 
     def _reindex_if_stale(self, dossier: Dossier, index_sk: str | None, report: SweepReport) -> None:
         """An entry read as due whose dossier has nothing due (e.g. the timer settings changed): move or drop

@@ -1,0 +1,639 @@
+"""Citizens' feedback (*phản ánh, kiến nghị*): pure state, who may see and act, the steps with their legal
+limits on the ONE clock, and their timers through the SLA mechanism. No I/O here.
+
+A citizen files feedback about one of their dossiers, a procedure or an agency; it is classified (a
+complaint about an official, a complaint about a procedure, a suggestion, a question: mapped to the
+index's :class:`~motcua.domain.index.events.FeedbackKind`) and assigned to the responsible agency. The agency
+refuses it, asks for more information (once), answers it, and publishes the answer when it marked it public;
+the citizen supplies the information asked for and rates the answer (satisfied or not).
+
+Legal limits (DOMAIN §7, LIKELY; the numbers are the index's configuration, effective-dated:
+``IndexConfig.feedback_deadlines``, so the index and the handling can never disagree): refuse within 2
+working days of reception, request more information within 5, handle (answer) within 15, publish the answer
+within 2 working days of the answer. Every limit is ``clock.due_at(start, N)`` with the agency's calendar:
+the reception day does not count, the limit ends at the close of office hours. The clock starts at the
+instant the feedback was filed (the index's convention: the ``feedback_receive`` event's instant), not at the
+next opening as for an online dossier (UNSURE in law; the index's rule wins so the two agree). Requesting
+information does not stop the handling clock (the index does not pause it either; UNSURE in law).
+
+Timers (``motcua.domain.sla``, the same points, keys and sweep as a dossier's): each step the agency still
+owes runs its own deadline's timers (``sla.warning_points``; policy ``SlaConfig.feedback``): while nothing was
+done, the refusal window and the handling deadline; after information was asked for, the handling deadline;
+after a public answer, the publication deadline. Fired keys are ``<step>.<kind>@<due UTC>`` in
+``Feedback.sla_fired``: exactly once per step and due date; a late step stays late.
+
+Visibility: the author; the officials of the assigned agency; inspectors (read-only, except that they may
+handle complaints about an official). A complaint about an official is visible only to the agency's leaders
+and the inspectors, never to the official named (``official_subject``), even if that official is a leader.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from motcua.domain import clock, sla
+from motcua.domain.access import AccessDenied
+from motcua.domain.actors import OFFICIAL_ROLES, Actor, Role
+from motcua.domain.calendar import WorkingCalendar
+from motcua.domain.errors import Conflict, InvalidInput
+from motcua.domain.index import events as ev
+from motcua.domain.index.config import FeedbackDeadlines, config_for
+from motcua.domain.index.month import Month
+from schemas.events import EventEnvelope, FeedbackChanged, FeedbackTimerFired
+
+# --------------------------------------------------------------------------------------------------------
+# Vocabulary
+
+
+class FeedbackCategory(StrEnum):
+    """What the citizen says the feedback is (the classification of indicator 5.1)."""
+
+    OFFICIAL_CONDUCT = "official_conduct"  # phản ánh về hành vi của cán bộ, công chức
+    PROCEDURE = "procedure"  # phản ánh về quy định, việc giải quyết thủ tục hành chính
+    SUGGESTION = "suggestion"  # kiến nghị
+    QUESTION = "question"  # hỏi đáp
+
+    @property
+    def index_kind(self) -> ev.FeedbackKind:
+        return INDEX_KINDS[self]
+
+
+# Both kinds of complaint count against 5.4 (the index's COMPLAINT).
+INDEX_KINDS: Mapping[FeedbackCategory, ev.FeedbackKind] = {
+    FeedbackCategory.OFFICIAL_CONDUCT: ev.FeedbackKind.COMPLAINT,
+    FeedbackCategory.PROCEDURE: ev.FeedbackKind.COMPLAINT,
+    FeedbackCategory.SUGGESTION: ev.FeedbackKind.SUGGESTION,
+    FeedbackCategory.QUESTION: ev.FeedbackKind.QUESTION,
+}
+
+
+class FeedbackAbout(StrEnum):
+    DOSSIER = "dossier"
+    PROCEDURE = "procedure"
+    AGENCY = "agency"
+
+
+class FeedbackStatus(StrEnum):
+    RECEIVED = "received"
+    INFO_REQUESTED = "info_requested"
+    IN_PROGRESS = "in_progress"  # the citizen supplied the information asked for
+    REFUSED = "refused"
+    ANSWERED = "answered"
+    PUBLISHED = "published"
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATUSES
+
+
+OPEN_STATUSES = frozenset({FeedbackStatus.RECEIVED, FeedbackStatus.INFO_REQUESTED, FeedbackStatus.IN_PROGRESS})
+
+
+class FeedbackStep(StrEnum):
+    """The steps with a legal limit."""
+
+    REFUSE = "refuse"
+    REQUEST_INFO = "request_info"
+    HANDLE = "handle"
+    PUBLISH = "publish"
+
+
+class FeedbackAction(StrEnum):
+    FILE = "file"
+    REFUSE = "refuse"
+    REQUEST_INFO = "request_info"
+    PROVIDE_INFO = "provide_info"
+    ANSWER = "answer"
+    PUBLISH = "publish"
+    RATE = "rate"
+
+
+# The agency's actions, and the citizen's.
+AGENCY_ACTIONS = frozenset({FeedbackAction.REFUSE, FeedbackAction.REQUEST_INFO, FeedbackAction.ANSWER,
+                            FeedbackAction.PUBLISH})
+CITIZEN_ACTIONS = frozenset({FeedbackAction.PROVIDE_INFO, FeedbackAction.RATE})
+
+# Where each action may be taken (anything else is a 409).
+_ALLOWED_IN: Mapping[FeedbackAction, frozenset[FeedbackStatus]] = {
+    FeedbackAction.REFUSE: frozenset({FeedbackStatus.RECEIVED, FeedbackStatus.INFO_REQUESTED}),
+    FeedbackAction.REQUEST_INFO: frozenset({FeedbackStatus.RECEIVED, FeedbackStatus.IN_PROGRESS}),
+    FeedbackAction.PROVIDE_INFO: frozenset({FeedbackStatus.INFO_REQUESTED}),
+    FeedbackAction.ANSWER: OPEN_STATUSES,
+    FeedbackAction.PUBLISH: frozenset({FeedbackStatus.ANSWERED}),
+    FeedbackAction.RATE: frozenset({FeedbackStatus.ANSWERED, FeedbackStatus.PUBLISHED}),
+}
+
+# The step each action is judged against, and the index's outcome it reports on the dossier's trail.
+_STEP_OF: Mapping[FeedbackAction, FeedbackStep] = {
+    FeedbackAction.REFUSE: FeedbackStep.REFUSE,
+    FeedbackAction.REQUEST_INFO: FeedbackStep.REQUEST_INFO,
+    FeedbackAction.ANSWER: FeedbackStep.HANDLE,
+    FeedbackAction.PUBLISH: FeedbackStep.PUBLISH,
+}
+_OUTCOME_OF: Mapping[FeedbackStep, ev.FeedbackOutcome] = {
+    FeedbackStep.REFUSE: ev.FeedbackOutcome.REFUSED,
+    FeedbackStep.REQUEST_INFO: ev.FeedbackOutcome.REQUEST_INFO,
+    FeedbackStep.HANDLE: ev.FeedbackOutcome.HANDLED,
+    FeedbackStep.PUBLISH: ev.FeedbackOutcome.PUBLISHED,
+}
+
+SLA_WARNING_ACTION = sla.SLA_WARNING_ACTION
+SLA_BREACH_ACTION = sla.SLA_BREACH_ACTION
+READ_ACTION = "read_personal_data"
+
+_ID_NAMESPACE = uuid.UUID("3d0c9f5e-8a41-4c0b-b5a7-2f9e61d4c8b3")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Errors
+
+
+class FeedbackAccessDenied(AccessDenied):
+    code = "FEEDBACK_ACCESS_DENIED"
+    message_vi = "Bạn không có quyền xem phản ánh, kiến nghị này."
+    message_en = "You may not see this feedback."
+
+
+class FeedbackActionNotAllowed(AccessDenied):
+    code = "FEEDBACK_ACTION_NOT_ALLOWED"
+    message_vi = "Bạn không được thực hiện bước này đối với phản ánh, kiến nghị."
+    message_en = "You may not take this step on this feedback."
+
+
+class FeedbackStepNotAllowed(Conflict):
+    code = "FEEDBACK_STEP_NOT_ALLOWED"
+    message_vi = "Phản ánh, kiến nghị đang ở trạng thái không cho phép bước này."
+    message_en = "The feedback is in a state that does not allow this step."
+
+
+class FeedbackInfoAlreadyRequested(Conflict):
+    code = "FEEDBACK_INFO_ALREADY_REQUESTED"
+    message_vi = "Chỉ được yêu cầu bổ sung thông tin một lần."
+    message_en = "More information may be requested once."
+
+
+class FeedbackAnswerNotPublic(Conflict):
+    code = "FEEDBACK_ANSWER_NOT_PUBLIC"
+    message_vi = "Câu trả lời không được đánh dấu công khai."
+    message_en = "The answer was not marked public."
+
+
+class FeedbackAlreadyRated(Conflict):
+    code = "FEEDBACK_ALREADY_RATED"
+    message_vi = "Phản ánh, kiến nghị này đã được đánh giá."
+    message_en = "This feedback was already rated."
+
+
+class FeedbackSubjectMissing(InvalidInput):
+    """Raised by the API schema under this code: ``about`` names a field that is missing."""
+
+    code = "FEEDBACK_SUBJECT_MISSING"
+    http_status = 422
+    message_vi = "Thiếu thông tin phản ánh về hồ sơ, thủ tục hay cơ quan nào (dossier_id, procedure_code, agency_code)."
+    message_en = "Say what the feedback is about: dossier_id, procedure_code or agency_code, as `about` names."
+
+
+class FeedbackOfficialMissing(InvalidInput):
+    code = "FEEDBACK_OFFICIAL_MISSING"
+    http_status = 422
+    message_vi = "Phản ánh về cán bộ, công chức cần nêu tên người bị phản ánh."
+    message_en = "A complaint about an official must name the official."
+
+
+class FeedbackAgencyRequired(InvalidInput):
+    code = "FEEDBACK_AGENCY_REQUIRED"
+    http_status = 422
+    message_vi = "Cần chọn cơ quan (agency) để xem danh sách phản ánh, kiến nghị."
+    message_en = "Choose the agency (agency) whose feedback to list."
+
+
+class StaleFeedback(Conflict):
+    code = "FEEDBACK_VERSION_CONFLICT"
+    message_vi = "Phản ánh, kiến nghị đã được người khác cập nhật. Vui lòng tải lại và thử lại."
+    message_en = "The feedback was changed by someone else. Reload it and try again."
+
+
+# --------------------------------------------------------------------------------------------------------
+# State
+
+
+class FeedbackEvent(BaseModel):
+    """One append-only row of the feedback's own trail (who did what, when, from which status to which)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    feedback_id: str
+    occurred_at: datetime
+    action: str
+    from_status: FeedbackStatus | None
+    to_status: FeedbackStatus
+    actor: Actor
+    note: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    request_id: str | None = None
+
+
+class StepRecord(BaseModel):
+    """A step taken, judged against its legal limit by the one clock."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    step: FeedbackStep
+    at: datetime
+    due_at: datetime
+    timeliness: clock.Timeliness
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str
+    answered_at: datetime
+    answered_by: str
+    public: bool = False
+    # Set on publication: the agency's own wording, without personal data.
+    question_summary: str | None = None
+    published_text: str | None = None
+    published_at: datetime | None = None
+
+
+class Rating(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    satisfied: bool
+    comment: str | None = None
+    rated_at: datetime
+
+
+class Feedback(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    owner: str  # the citizen's subject
+    category: FeedbackCategory
+    about: FeedbackAbout
+    agency_code: str  # the responsible agency (a dossier's: the agency that received it, as the index counts)
+    dossier_id: str | None = None
+    receipt_code: str | None = None
+    procedure_code: str | None = None
+    official_name: str | None = None  # as the citizen wrote it
+    official_subject: str | None = None  # the official's account, when the app let the citizen pick it
+    title: str
+    content: str
+    attachments: tuple[str, ...] = ()
+    status: FeedbackStatus
+    received_at: datetime
+    info_request: str | None = None
+    info_requested_at: datetime | None = None
+    info_reply: str | None = None
+    info_reply_attachments: tuple[str, ...] = ()
+    refusal_reason: str | None = None
+    answer: Answer | None = None
+    rating: Rating | None = None
+    steps: tuple[StepRecord, ...] = ()
+    sla_fired: tuple[str, ...] = ()
+    version: int = 1
+    updated_at: datetime
+
+    @property
+    def index_kind(self) -> ev.FeedbackKind:
+        return self.category.index_kind
+
+    @property
+    def is_about_an_official(self) -> bool:
+        return self.category is FeedbackCategory.OFFICIAL_CONDUCT
+
+
+# --------------------------------------------------------------------------------------------------------
+# Deadlines, on the one clock
+
+
+def legal_limits(received_at: datetime) -> FeedbackDeadlines:
+    """The working days allowed per step, as in force in the month of reception (the index's own numbers)."""
+    return config_for(Month.of(received_at)).feedback_deadlines
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    refuse_by: datetime
+    request_info_by: datetime
+    handle_by: datetime
+    publish_by: datetime | None  # from the answer; None until answered
+
+
+def deadlines(fb: Feedback, *, calendar: WorkingCalendar | None = None) -> Deadlines:
+    limits = legal_limits(fb.received_at)
+    start, agency = fb.received_at, fb.agency_code
+    answered = fb.answer.answered_at if fb.answer is not None else None
+    return Deadlines(
+        refuse_by=clock.due_at(start, limits.refuse, agency=agency, calendar=calendar),
+        request_info_by=clock.due_at(start, limits.request_info, agency=agency, calendar=calendar),
+        handle_by=clock.due_at(start, limits.handle, agency=agency, calendar=calendar),
+        publish_by=(clock.due_at(answered, limits.publish, agency=agency, calendar=calendar)
+                    if answered is not None else None),
+    )
+
+
+def due_for(fb: Feedback, step: FeedbackStep, *, calendar: WorkingCalendar | None = None) -> datetime:
+    d = deadlines(fb, calendar=calendar)
+    due = {FeedbackStep.REFUSE: d.refuse_by, FeedbackStep.REQUEST_INFO: d.request_info_by,
+           FeedbackStep.HANDLE: d.handle_by, FeedbackStep.PUBLISH: d.publish_by}[step]
+    if due is None:
+        raise ValueError(f"{step} has no deadline before the answer")
+    return due
+
+
+def on_time(fb: Feedback, as_of: datetime, *, calendar: WorkingCalendar | None = None) -> bool:
+    """Every step taken by ``as_of`` met its limit, and a handling not finished by then is still inside its
+    deadline (DOMAIN §7, indicator 5.2). The index judges the same from the dossier's trail."""
+    taken = [s for s in fb.steps if s.at <= as_of]
+    if any(s.timeliness is clock.Timeliness.LATE for s in taken):
+        return False
+    if any(s.step in (FeedbackStep.REFUSE, FeedbackStep.HANDLE) for s in taken):
+        return True
+    return as_of <= deadlines(fb, calendar=calendar).handle_by
+
+
+# --------------------------------------------------------------------------------------------------------
+# Who may see and act
+
+
+def can_read(fb: Feedback, actor: Actor) -> bool:
+    if actor.role is Role.CITIZEN:
+        return actor.subject == fb.owner
+    if actor.role in (Role.INSPECTOR, Role.SYSTEM):
+        return True
+    if actor.role not in OFFICIAL_ROLES or actor.agency_code != fb.agency_code:
+        return False
+    if fb.is_about_an_official:
+        # The agency's leaders only, and never the official named.
+        return actor.role is Role.AGENCY_LEADER and actor.subject != fb.official_subject
+    return True
+
+
+def ensure_can_read(fb: Feedback, actor: Actor) -> None:
+    if not can_read(fb, actor):
+        raise FeedbackAccessDenied({"role": actor.role.value})
+
+
+def authorise(fb: Feedback, action: FeedbackAction, actor: Actor) -> None:
+    if action in CITIZEN_ACTIONS:
+        if actor.role is not Role.CITIZEN or actor.subject != fb.owner:
+            raise FeedbackActionNotAllowed({"action": action.value, "role": actor.role.value})
+        return
+    if fb.is_about_an_official:
+        # Complaints about an official: the agency's leader (not the one named), or an inspector.
+        allowed = (actor.role is Role.INSPECTOR and actor.subject != fb.official_subject) or (
+            actor.role is Role.AGENCY_LEADER and actor.agency_code == fb.agency_code
+            and actor.subject != fb.official_subject)
+    else:
+        allowed = actor.role in OFFICIAL_ROLES and actor.agency_code == fb.agency_code
+    if not allowed:
+        raise FeedbackActionNotAllowed({"action": action.value, "role": actor.role.value})
+
+
+# --------------------------------------------------------------------------------------------------------
+# Filing and the steps
+
+
+def feedback_id_for(owner: str, idempotency_key: str | None) -> str:
+    """Derived from the citizen and their Idempotency-Key when there is one: a retry finds the same feedback."""
+    if idempotency_key:
+        return uuid.uuid5(_ID_NAMESPACE, f"file:{owner}\n{idempotency_key}").hex
+    return uuid.uuid4().hex
+
+
+def file_feedback(*, feedback_id: str, owner: Actor, category: FeedbackCategory, about: FeedbackAbout,
+                  agency_code: str, title: str, content: str, now: datetime, dossier_id: str | None = None,
+                  receipt_code: str | None = None, procedure_code: str | None = None,
+                  official_name: str | None = None, official_subject: str | None = None,
+                  attachments: tuple[str, ...] = (), request_id: str | None = None) -> tuple[Feedback, FeedbackEvent]:
+    if owner.role is not Role.CITIZEN:
+        raise FeedbackActionNotAllowed({"action": FeedbackAction.FILE.value, "role": owner.role.value})
+    fb = Feedback(id=feedback_id, owner=owner.subject, category=category, about=about, agency_code=agency_code,
+                  dossier_id=dossier_id, receipt_code=receipt_code, procedure_code=procedure_code,
+                  official_name=official_name, official_subject=official_subject, title=title, content=content,
+                  attachments=attachments, status=FeedbackStatus.RECEIVED, received_at=now, version=1,
+                  updated_at=now)
+    event = FeedbackEvent(event_id=_stable(feedback_id, "filed"), feedback_id=feedback_id, occurred_at=now,
+                          action=FeedbackAction.FILE.value, from_status=None, to_status=FeedbackStatus.RECEIVED,
+                          actor=owner, details={"category": category.value, "about": about.value,
+                                                "agency_code": agency_code, "kind": category.index_kind.value},
+                          request_id=request_id)
+    return fb, event
+
+
+@dataclass(frozen=True)
+class StepInput:
+    """What an action carries (validated by the API schema first)."""
+
+    text: str | None = None  # reason, question, reply, answer
+    public: bool = False
+    question_summary: str | None = None
+    published_text: str | None = None
+    satisfied: bool | None = None
+    attachments: tuple[str, ...] = ()
+    note: str | None = None
+    expected_version: int | None = None
+
+
+def apply_feedback_action(fb: Feedback, action: FeedbackAction, body: StepInput, actor: Actor, now: datetime,
+                          request_id: str | None = None, *,
+                          calendar: WorkingCalendar | None = None) -> tuple[Feedback, FeedbackEvent]:
+    """The feedback after one step and its trail event, or a typed error; nothing is written here."""
+    authorise(fb, action, actor)
+    if body.expected_version is not None and body.expected_version != fb.version:
+        raise StaleFeedback({"current_version": fb.version, "expected_version": body.expected_version})
+    if fb.status not in _ALLOWED_IN[action]:
+        raise FeedbackStepNotAllowed({"action": action.value, "status": fb.status.value})
+    updates: dict[str, Any] = {}
+    details: dict[str, Any] = {}
+    to = fb.status
+    if action is FeedbackAction.REFUSE:
+        to = FeedbackStatus.REFUSED
+        updates["refusal_reason"] = body.text
+    elif action is FeedbackAction.REQUEST_INFO:
+        if fb.info_requested_at is not None:
+            raise FeedbackInfoAlreadyRequested({"info_requested_at": fb.info_requested_at.isoformat()})
+        to = FeedbackStatus.INFO_REQUESTED
+        updates |= {"info_request": body.text, "info_requested_at": now}
+    elif action is FeedbackAction.PROVIDE_INFO:
+        to = FeedbackStatus.IN_PROGRESS
+        updates |= {"info_reply": body.text, "info_reply_attachments": body.attachments}
+    elif action is FeedbackAction.ANSWER:
+        to = FeedbackStatus.ANSWERED
+        assert body.text is not None
+        updates["answer"] = Answer(text=body.text, answered_at=now, answered_by=actor.subject, public=body.public)
+        details["public"] = body.public
+    elif action is FeedbackAction.PUBLISH:
+        assert fb.answer is not None  # ANSWERED always has one
+        if not fb.answer.public:
+            raise FeedbackAnswerNotPublic()
+        to = FeedbackStatus.PUBLISHED
+        updates["answer"] = fb.answer.model_copy(update={
+            "question_summary": body.question_summary, "published_at": now,
+            "published_text": body.published_text or fb.answer.text})
+    elif action is FeedbackAction.RATE:
+        if fb.rating is not None:
+            raise FeedbackAlreadyRated({"rated_at": fb.rating.rated_at.isoformat()})
+        assert body.satisfied is not None
+        updates["rating"] = Rating(satisfied=body.satisfied, comment=body.text, rated_at=now)
+        details["satisfied"] = body.satisfied
+    changed = fb.model_copy(update={**updates, "status": to, "version": fb.version + 1, "updated_at": now})
+    step = _STEP_OF.get(action)
+    if step is not None:
+        due = due_for(changed, step, calendar=calendar)
+        record = StepRecord(step=step, at=now, due_at=due, timeliness=clock.timeliness(now, due))
+        changed = changed.model_copy(update={"steps": (*fb.steps, record)})
+        details |= {"step": step.value, "due_at": due.isoformat(), "timeliness": record.timeliness.value}
+    event = FeedbackEvent(feedback_id=fb.id, occurred_at=now, action=action.value, from_status=fb.status,
+                          to_status=to, actor=actor, note=body.note, details=details, request_id=request_id)
+    return changed, event
+
+
+def index_event_details(fb: Feedback, event: FeedbackEvent) -> tuple[str, dict[str, Any]] | None:
+    """The ``feedback_*`` event the index reads on a dossier's trail for this step (None: nothing for it)."""
+    if event.action == FeedbackAction.FILE:
+        return ev.FEEDBACK_RECEIVE, {ev.D_FEEDBACK_ID: fb.id, ev.D_KIND: fb.index_kind.value}
+    step = event.details.get("step")
+    if step is not None and event.action in _STEP_OF:
+        return ev.FEEDBACK_RESPOND, {ev.D_FEEDBACK_ID: fb.id, ev.D_OUTCOME: _OUTCOME_OF[FeedbackStep(step)].value}
+    if event.action == FeedbackAction.RATE:
+        return ev.FEEDBACK_RATE, {ev.D_FEEDBACK_ID: fb.id, ev.D_SATISFIED: event.details["satisfied"]}
+    return None
+
+
+def read_event(fb: Feedback, actor: Actor, now: datetime, request_id: str | None) -> FeedbackEvent:
+    """Officials' reads of a citizen's feedback are on its trail too."""
+    return FeedbackEvent(feedback_id=fb.id, occurred_at=now, action=READ_ACTION, from_status=fb.status,
+                         to_status=fb.status, actor=actor, details={"agency_code": actor.agency_code},
+                         request_id=request_id)
+
+
+def status_envelope(fb: Feedback, event: FeedbackEvent, correlation_id: str | None) -> EventEnvelope[FeedbackChanged]:
+    """``feedback.status_changed`` for every step (the rating too): identifiers and statuses, no personal data."""
+    due = None
+    if fb.status.is_open:
+        due = deadlines(fb).handle_by
+    elif fb.status is FeedbackStatus.ANSWERED and fb.answer is not None and fb.answer.public:
+        due = deadlines(fb).publish_by
+    return EventEnvelope[FeedbackChanged](
+        id=_stable(event.event_id, "envelope"), type="feedback.status_changed", correlation_id=correlation_id,
+        occurred_at=event.occurred_at,
+        data=FeedbackChanged(feedback_id=fb.id, agency_code=fb.agency_code, dossier_id=fb.dossier_id,
+                             category=fb.category.value, action=event.action,
+                             from_status=event.from_status.value if event.from_status else None,
+                             to_status=event.to_status.value, next_due_at=due, history_event_id=event.event_id))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Timers: the SLA mechanism, one deadline per step still owed
+
+
+@dataclass(frozen=True)
+class StepTimer:
+    step: FeedbackStep
+    timer: sla.Timer
+
+    @property
+    def at(self) -> datetime:
+        return self.timer.at
+
+    @property
+    def key(self) -> str:
+        return f"{self.step.value}.{self.timer.key}"
+
+    @property
+    def is_breach(self) -> bool:
+        return self.timer.is_breach
+
+
+def owed_steps(fb: Feedback, *, calendar: WorkingCalendar | None = None) -> list[tuple[FeedbackStep, datetime,
+                                                                                        datetime]]:
+    """(step, clock start, due) of each step the agency still owes."""
+    d = deadlines(fb, calendar=calendar)
+    if fb.status is FeedbackStatus.RECEIVED:
+        return [(FeedbackStep.REFUSE, fb.received_at, d.refuse_by), (FeedbackStep.HANDLE, fb.received_at, d.handle_by)]
+    if fb.status in (FeedbackStatus.INFO_REQUESTED, FeedbackStatus.IN_PROGRESS):
+        return [(FeedbackStep.HANDLE, fb.received_at, d.handle_by)]
+    if fb.status is FeedbackStatus.ANSWERED and fb.answer is not None and fb.answer.public:
+        assert d.publish_by is not None
+        return [(FeedbackStep.PUBLISH, fb.answer.answered_at, d.publish_by)]
+    return []
+
+
+def timers_for(fb: Feedback, policy: sla.SlaPolicy | None = None, *,
+               calendar: WorkingCalendar | None = None) -> list[StepTimer]:
+    """Every timer of the steps still owed, fired or not, in time order."""
+    policy = policy or sla.sla_config().feedback
+    out = [StepTimer(step, t) for step, start, due in owed_steps(fb, calendar=calendar)
+           for t in sla.warning_points(start, due, fb.agency_code, policy, calendar)]
+    out.sort(key=lambda t: t.at)
+    return out
+
+
+def pending_timers(fb: Feedback, policy: sla.SlaPolicy | None = None, *,
+                   calendar: WorkingCalendar | None = None) -> list[StepTimer]:
+    fired = set(fb.sla_fired)
+    return [t for t in timers_for(fb, policy, calendar=calendar) if t.key not in fired]
+
+
+def next_timer(fb: Feedback, now: datetime, policy: sla.SlaPolicy | None = None, *,
+               calendar: WorkingCalendar | None = None) -> StepTimer | None:
+    return sla.next_of(pending_timers(fb, policy, calendar=calendar), now)
+
+
+def index_keys(fb: Feedback, config: sla.SlaConfig | None = None) -> tuple[str, str] | None:
+    """The feedback's entry in the timers index (``gsi4``, shared with dossiers), or None to leave it out."""
+    config = config or sla.sla_config()
+    timer = next_timer(fb, fb.updated_at, config.feedback)
+    return None if timer is None else sla.timer_index_keys(fb.id, timer.at, config.shards)
+
+
+@dataclass(frozen=True)
+class FeedbackFiring:
+    timer: StepTimer
+    superseded: tuple[StepTimer, ...]
+    feedback: Feedback  # version + 1
+    event: FeedbackEvent
+    envelope: EventEnvelope[FeedbackTimerFired]
+
+
+def _stable(seed: str, what: str) -> str:
+    return uuid.uuid5(_ID_NAMESPACE, f"{what}:{seed}").hex
+
+
+def fire(fb: Feedback, now: datetime, policy: sla.SlaPolicy | None = None, *,
+         calendar: WorkingCalendar | None = None, correlation_id: str | None = None) -> FeedbackFiring | None:
+    """The firing of the feedback's due timers at ``now`` (the latest fires, earlier ones are superseded), or
+    None; decided on the record passed in, written guarded by its version."""
+    selected = sla.select_due(pending_timers(fb, policy, calendar=calendar), now)
+    if selected is None:
+        return None
+    timer, superseded = selected
+    changed = fb.model_copy(update={"sla_fired": (*fb.sla_fired, *(t.key for t in (*superseded, timer))),
+                                    "version": fb.version + 1, "updated_at": now})
+    seed = f"{fb.id}:{timer.key}"
+    event = FeedbackEvent(
+        event_id=_stable(seed, "event"), feedback_id=fb.id, occurred_at=now,
+        action=SLA_BREACH_ACTION if timer.is_breach else SLA_WARNING_ACTION, from_status=fb.status,
+        to_status=fb.status, actor=sla.SYSTEM_ACTOR,
+        details={"step": timer.step.value, "kind": timer.timer.kind, "due_at": timer.timer.due_at.isoformat(),
+                 "timer_at": timer.at.isoformat(), "agency_code": fb.agency_code,
+                 **({"superseded": [t.key for t in superseded]} if superseded else {})},
+        request_id=correlation_id)
+    envelope = EventEnvelope[FeedbackTimerFired](
+        id=_stable(seed, "envelope"), type="feedback.sla_breached" if timer.is_breach else "feedback.sla_warning",
+        correlation_id=correlation_id, occurred_at=now,
+        data=FeedbackTimerFired(feedback_id=fb.id, agency_code=fb.agency_code, dossier_id=fb.dossier_id,
+                                step=timer.step.value, kind=timer.timer.kind, due_at=timer.timer.due_at))
+    return FeedbackFiring(timer=timer, superseded=superseded, feedback=changed, event=event, envelope=envelope)
+

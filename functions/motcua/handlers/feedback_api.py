@@ -1,0 +1,147 @@
+"""Routes of citizens' feedback and of the citizen's document store (issue 7), included by
+``motcua.handlers.api``.
+
+* ``POST /feedback``: a citizen files feedback (Idempotency-Key: a retry returns the same feedback).
+* ``GET /feedback``: citizens their own; officials their agency's (a complaint about an official only for the
+  leaders, never for the official named); inspectors the agency they name.
+* ``GET /feedback/public``: **public**, the published answers, without personal data.
+* ``GET /feedback/{id}``: the feedback, its deadlines and its trail (officials' reads are audited).
+* ``POST /feedback/{id}/actions/{refuse|request_info|provide_info|answer|publish|rate}``: one step.
+* ``GET /me/documents``: the citizen's document store (presigned download links).
+* ``GET /documents/{id}/verify``: **public**, integrity and signature of a stored document, no personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from motcua.domain.access import actor_from_claims
+from motcua.domain.actors import Actor
+from motcua.domain.feedback import FeedbackAction
+from motcua.service.actions import service
+from motcua.service.citizen_store import CitizenStore
+from motcua.service.feedback_api import FileCommand, StepCommand, file_once, step_once
+from motcua.service.feedback_api import service as feedback
+from schemas.common import ErrorBody, Page
+from schemas.documents import StoredDocumentView, VerificationView
+from schemas.feedback import FeedbackIn, FeedbackStepBody, FeedbackSummary, FeedbackView, PublicFeedbackView
+
+router = APIGatewayHttpRouter()
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+_ALWAYS = (422, 500, 503)
+
+# The shared DossierService's store and clock: a test freezing one freezes both.
+store = CitizenStore(documents=service.store.documents, clock=lambda: service.clock())
+
+FeedbackId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The feedback's id")]
+DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A stored document's id")]
+IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", min_length=8, max_length=128,
+                                              description="One unique key per request; a retry returns the same")]
+
+
+def _key_required() -> Exception:
+    from motcua.handlers.api import IdempotencyKeyRequired  # the API's own error (that module includes this one)
+
+    return IdempotencyKeyRequired()
+
+
+def _errors(*statuses: int) -> dict:
+    return {s: {"description": "Error", "content": {"application/json": {"model": ErrorBody}}}
+            for s in sorted({*statuses, *_ALWAYS})}
+
+
+def current_actor() -> Actor:
+    return actor_from_claims(router.current_event.request_context.authorizer.jwt_claim)
+
+
+def _request_id() -> str:
+    return router.current_event.request_context.request_id
+
+
+@router.post("/feedback", tags=["feedback"], status_code=201, security=BEARER,
+             summary="File feedback (phản ánh, kiến nghị) about a dossier, a procedure or an agency",
+             responses=_errors(400, 401, 403, 404, 409))
+def post_feedback(body: FeedbackIn, idempotency_key: IdempotencyKey = None) -> Response[FeedbackView]:
+    actor = current_actor()
+    if not idempotency_key:
+        raise _key_required()
+    view = file_once(command=FileCommand(owner=actor.subject, idempotency_key=idempotency_key, actor=actor,
+                                         feedback=body, request_id=_request_id()))
+    return Response(201, content_types.APPLICATION_JSON, view)
+
+
+@router.get("/feedback", tags=["feedback"], security=BEARER, summary="Feedback I may see, newest first",
+            responses=_errors(400, 401, 403))
+def get_feedback_list(
+    agency: Annotated[str | None, Query(pattern=r"^[0-9A-Z.]{3,40}$", description="Inspectors: which agency")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    next_token: Annotated[str | None, Query(max_length=120)] = None,
+) -> Page[FeedbackSummary]:
+    items, token = feedback.listing(current_actor(), agency, limit, next_token)
+    return Page[FeedbackSummary](items=items, next_token=token)
+
+
+@router.get("/feedback/public", tags=["feedback"], summary="Published answers (no personal data)",
+            responses=_errors(400))
+def get_public_feedback(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    next_token: Annotated[str | None, Query(max_length=120)] = None,
+) -> Page[PublicFeedbackView]:
+    items, token = feedback.public(limit, next_token)
+    return Page[PublicFeedbackView](items=items, next_token=token)
+
+
+@router.get("/feedback/<feedback_id>", tags=["feedback"], security=BEARER,
+            summary="One feedback: deadlines, steps and its audit trail", responses=_errors(401, 403, 404))
+def get_feedback(feedback_id: FeedbackId) -> FeedbackView:
+    return feedback.view(feedback_id, current_actor(), _request_id())
+
+
+def _step_route(action: FeedbackAction, body_model: type[FeedbackStepBody]) -> None:
+    """``POST /feedback/{id}/actions/<action>``: one route per step, so each documents its own body."""
+
+    def take_step(feedback_id: str, body: FeedbackStepBody, idempotency_key: str | None = None) -> FeedbackView:
+        actor = current_actor()
+        if not idempotency_key:
+            raise _key_required()
+        return step_once(command=StepCommand(
+            caller=f"api:{actor.subject}", key=idempotency_key, feedback_id=feedback_id, action=action, actor=actor,
+            body=body.model_dump(mode="json", exclude_unset=True), request_id=_request_id()))
+
+    take_step.__name__ = f"post_feedback_{action.value}"
+    take_step.__annotations__ = {"feedback_id": FeedbackId, "body": body_model, "idempotency_key": IdempotencyKey,
+                                 "return": FeedbackView}
+    router.post(f"/feedback/<feedback_id>/actions/{action.value}", tags=["feedback"], security=BEARER,
+                summary=f"Feedback step: {action.value}", responses=_errors(400, 401, 403, 404, 409))(take_step)
+
+
+def _register_steps() -> None:
+    from motcua.service.feedback import STEP_BODIES
+
+    for action, model in STEP_BODIES.items():
+        _step_route(action, model)
+
+
+_register_steps()
+
+
+@router.get("/me/documents", tags=["citizen"], security=BEARER,
+            summary="My document store: papers I submitted and results issued to me, newest first",
+            responses=_errors(401, 403))
+def get_my_documents(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    next_token: Annotated[str | None, Query(max_length=120)] = None,
+) -> Page[StoredDocumentView]:
+    items, token = store.mine(current_actor(), limit, next_token)
+    return Page[StoredDocumentView](items=items, next_token=token)
+
+
+@router.get("/documents/<document_id>/verify", tags=["documents"],
+            summary="Check a stored document: integrity, signature, signer and signing time (public)",
+            responses=_errors(404))
+def get_document_verification(document_id: DocumentId) -> VerificationView:
+    return store.verify(document_id)

@@ -1,0 +1,64 @@
+"""Citizens' feedback from the API, exactly once (issue 7): one Powertools persistence store per idempotent
+function, on a business key (the citizen and their Idempotency-Key; the caller and theirs for a step).
+
+The service shares the API's ``DossierService`` repositories and clock (``motcua.service.actions.service``): a
+test freezing that clock freezes this one too.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from pydantic import BaseModel
+
+from motcua.data.idempotency import persistence_store
+from motcua.domain.actors import Actor
+from motcua.domain.feedback import FeedbackAction
+from motcua.service.actions import service as _dossier_service
+from motcua.service.feedback import STEP_BODIES, FeedbackService, feedback_view
+from schemas.feedback import FeedbackIn, FeedbackView
+
+
+class FileCommand(BaseModel):
+    owner: str
+    idempotency_key: str
+    actor: Actor
+    feedback: FeedbackIn
+    request_id: str | None = None
+
+
+class StepCommand(BaseModel):
+    caller: str
+    key: str
+    feedback_id: str
+    action: FeedbackAction
+    actor: Actor
+    body: dict
+    request_id: str | None = None
+
+
+FILE_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[owner, idempotency_key]",
+                                     payload_validation_jmespath="feedback", expires_after_seconds=24 * 3600,
+                                     raise_on_no_idempotency_key=True)
+STEP_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[caller, key]",
+                                     payload_validation_jmespath="[feedback_id, action, body]",
+                                     expires_after_seconds=24 * 3600, raise_on_no_idempotency_key=True)
+
+# The API's DossierService's repositories and clock: a test freezing that clock freezes this one too.
+service = FeedbackService(dossiers=_dossier_service.dossiers, catalogue=_dossier_service.catalogue,
+                          clock=lambda: _dossier_service.clock())
+
+
+@idempotent_function(data_keyword_argument="command", persistence_store=persistence_store("file-feedback"),
+                     config=FILE_IDEMPOTENCY, output_serializer=PydanticSerializer(FeedbackView))
+def file_once(command: FileCommand) -> FeedbackView:
+    fb = service.file(command.feedback, command.actor, command.request_id, command.idempotency_key)
+    return feedback_view(fb, service.feedback.history(fb.id), service.clock())
+
+
+@idempotent_function(data_keyword_argument="command", persistence_store=persistence_store("feedback-step"),
+                     config=STEP_IDEMPOTENCY, output_serializer=PydanticSerializer(FeedbackView))
+def step_once(command: StepCommand) -> FeedbackView:
+    body = STEP_BODIES[command.action].model_validate(command.body)
+    fb = service.act(command.feedback_id, command.action, body, command.actor, command.request_id)
+    return feedback_view(fb, service.feedback.history(fb.id), service.clock())

@@ -1,0 +1,54 @@
+"""The ``secret`` reference and permission kinds (issue 7: the agencies' signing keys in Secrets Manager).
+
+Given the real declaration (the API and the actions consumer sign electronic results), when the stack is
+synthesised, then exactly those functions may read the secrets under ``motcua/signing/`` and nothing else of
+Secrets Manager, and they are told the prefix; locally the prefix is empty (keys come from the local CA).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra import declaration as d
+from infra.local.env import Endpoints, resolve
+from tests.infra import synthesise
+from tests.infra.test_stack import as_list, function_by_handler, role_statements
+
+SIGNERS = ("api", "actions")
+
+
+@pytest.fixture(scope="module")
+def project() -> dict[str, Any]:
+    return synthesise("project").require()
+
+
+def _secret_statements(template: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    logical_id, _ = function_by_handler(template, d.function(function).handler)
+    return [s for s in role_statements(template, logical_id)
+            if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
+
+
+@pytest.mark.parametrize("function", SIGNERS)
+def test_signers_read_only_the_signing_secrets(project: dict[str, Any], function: str) -> None:
+    (statement,) = _secret_statements(project, function)
+    assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
+    (resource,) = as_list(statement["Resource"])
+    rendered = json.dumps(resource)
+    assert ":secretsmanager:" in rendered and rendered.endswith(':secret:motcua/signing/*"]]}')
+    _, spec = function_by_handler(project, d.function(function).handler)
+    assert spec["Properties"]["Environment"]["Variables"]["SIGNING_SECRET_PREFIX"] == "motcua/signing/"
+
+
+def test_functions_without_the_permission_read_no_secret(project: dict[str, Any]) -> None:
+    others = [f.name for f in d.FUNCTIONS if not any(p.kind == "secret" for p in f.permissions)]
+    assert others and "sla" in others
+    for name in others:
+        assert _secret_statements(project, name) == [], name
+
+
+def test_locally_the_secret_prefix_is_empty() -> None:
+    endpoints = Endpoints(dynamodb="http://127.0.0.1:1", moto="http://127.0.0.1:2")
+    assert resolve(d.Ref("secret", "signing"), endpoints) == ""
