@@ -32,6 +32,7 @@ from motcua.observability import service_logger
 from motcua.service.actions import API_IDEMPOTENCY, ActionCommand, act_from_api, service
 from motcua.service.catalogue import list_agencies, search_procedures
 from motcua.service.dossiers import audit_view, dossier_view, now_vn
+from motcua.service.feedback_api import FILE_IDEMPOTENCY, STEP_IDEMPOTENCY
 from motcua.settings import settings
 from schemas.actions import PAYLOADS, ActionBody, ActionName
 from schemas.api import (
@@ -254,7 +255,8 @@ def get_health() -> HealthView:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not in traces
 def handler(event: dict, context: LambdaContext) -> dict:
-    for config in (IDEMPOTENCY, API_IDEMPOTENCY):  # in-progress records expire with this invocation
+    # In-progress records expire with this invocation (issue 7: feedback filing and steps too).
+    for config in (IDEMPOTENCY, API_IDEMPOTENCY, FILE_IDEMPOTENCY, STEP_IDEMPOTENCY):
         config.register_lambda_context(context)
     rejected = check_raw_request(event)
     if rejected is not None:
