@@ -2,7 +2,9 @@
 #
 #   make run      the local stack on 127.0.0.1 (DynamoDB Local, moto, the API on :3000, pollers, schedules)
 #   make demo     with `make run` running: load a demo province and compute its monthly reports
-#   make test     the whole suite (unit, integration against the local engines, infrastructure)
+#   make test     the whole suite (unit, integration against the local engines, infrastructure), then audit
+#   make fuzz     the long schemathesis profile (1,000 examples per operation and role)
+#   make audit    pip-audit of requirements.lock against PyPI's advisory data (a clear skip when unreachable)
 #   make lint     ruff
 #   make synth    cdk synth, offline
 #   make bench    every benchmarks/*.py
@@ -36,7 +38,7 @@ CDK_ENV := CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=true \
 # The CDK app and the benchmarks run `python`: make it the venv's, with the repo's packages importable.
 RUN_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PYTHONPATH="$(CURDIR):$(CURDIR)/functions"
 
-.PHONY: help install run test lint synth bench openapi clean clean-data java node-check python-check chromium demo
+.PHONY: help install run test lint synth bench openapi clean clean-data java node-check python-check chromium demo fuzz audit
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -52,6 +54,25 @@ demo: install
 
 test: install chromium
 	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(MAKE) audit
+
+fuzz: install
+	@MOTCUA_FUZZ_EXAMPLES=1000 $(PY) -m pytest tests/api/test_fuzz.py $(PYTEST_ARGS)
+
+# pip-audit asks PyPI's JSON API (per release) for advisories. Without a path to it every package comes
+# back "not found", and pip-audit still prints "No known vulnerabilities found" and exits 0: so the API is
+# probed first, with a release that certainly exists (pip-audit's own), and an unreachable API is reported
+# as a skip, never as a pass. When it answers, --strict fails on any package it could not audit.
+AUDIT_PROBE := import importlib.metadata as m, json, urllib.request as u; \
+	d = json.load(u.urlopen("https://pypi.org/pypi/pip-audit/" + m.version("pip-audit") + "/json", timeout=20)); \
+	assert "vulnerabilities" in d
+
+audit: $(PY_STAMP)
+	@if reason=$$($(PY) -c '$(AUDIT_PROBE)' 2>&1 | tail -n 1); then \
+		$(VENV)/bin/pip-audit -r requirements.lock --no-deps --disable-pip --strict --progress-spinner off; \
+	else \
+		echo "pip-audit: skipped: no network to the advisory database (PyPI's vulnerability API: $$reason)"; \
+	fi
 
 lint: $(PY_STAMP)
 	@$(VENV)/bin/ruff check .
