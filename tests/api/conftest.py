@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,8 @@ def live_api(local_stack) -> Iterator[str]:
 
     seed_catalogue(local_stack.table_name)
     adapter = HttpAdapter(http_routes(), port=0, verifier=IDENTITY).start()
+    # Warm the function once (imports, calendar tables) so no generated case pays the cold start.
+    urllib.request.urlopen(f"{adapter.url}/procedures", timeout=120).read()
     try:
         yield adapter.url
     finally:

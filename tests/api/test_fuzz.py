@@ -50,4 +50,4 @@ def test_no_5xx_and_every_response_matches_the_document(case, role: str, live_ap
     if case.operation.method.upper() == "POST":
         headers.setdefault("idempotency-key", uuid.uuid4().hex)
     CASES_RUN.append(1)
-    case.call_and_validate(base_url=live_api, headers=headers, checks=CHECKS)
+    case.call_and_validate(base_url=live_api, headers=headers, checks=CHECKS, timeout=60)

@@ -25,7 +25,9 @@ from schemas.common import ErrorBody
 logger = Logger(child=True)
 
 
-ALWAYS = (422, 500, 503)  # validation, our own bug, storage down: any route can answer them
+# Any route can answer these: a raw body the guard refuses (400 encoding/JSON, 413 size, 415 type), a
+# validation failure, our own bug, storage down.
+ALWAYS = (400, 413, 415, 422, 500, 503)
 
 
 def documented_responses(*statuses: int, ok: int = 200) -> dict:
