@@ -64,7 +64,7 @@ def fold(span: tuple[int, int]) -> tuple[dict[str, dict[str, int]], int, int, fl
     """One worker: counters of its dossiers, how many it folded, its peak RSS (KiB), its CPU seconds."""
     cpu = time.process_time()
     folder = MonthFolder(MONTH)
-    out: dict[str, dict[str, int]] = {}
+    by_units: dict[tuple[str, ...], dict[str, int]] = {}  # summed per ancestry, spread over its units at the end
     n = 0
     for dossier, history in dossiers(*span):
         n += 1
@@ -72,10 +72,17 @@ def fold(span: tuple[int, int]) -> tuple[dict[str, dict[str, int]], int, int, fl
         if found is None:
             continue
         units, counters = found
+        row = by_units.get(units)
+        if row is None:
+            row = by_units[units] = {}
+        for key, value in counters.items():
+            row[key] = row.get(key, 0) + value
+    out: dict[str, dict[str, int]] = {}
+    for units, row in by_units.items():
         for unit in units:
-            row = out.setdefault(unit, {})
-            for key, value in counters.items():
-                row[key] = row.get(key, 0) + value
+            target = out.setdefault(unit, {})
+            for key, value in row.items():
+                target[key] = target.get(key, 0) + value
     return out, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.process_time() - cpu
 
 

@@ -33,6 +33,7 @@ class IndexMonth(ApiModel):
     computed_at: datetime
     source: Source = Field(description="incremental: from the per-unit counters; recompute: from every dossier's "
                                        "history (`motcua index --recompute`)")
+    provisional: bool = Field(description="Computed before the month ended: the figures may still change")
     config_version: str
     rankings: dict[Level, list[RankedUnit]]
     province: UnitIndex | None = Field(default=None, description="The province's figures (the aggregate of all)")

@@ -145,7 +145,7 @@ def test_the_job_stores_publishes_reruns_idempotently_and_the_api_serves_it(loca
     month = api_client.get("/indexes/2026-09")  # public: no token
     assert month.status == 200, month.text
     body = month.json()
-    assert body["province"]["unit_code"] == PROVINCE
+    assert body["province"]["unit_code"] == PROVINCE and body["provisional"] is False
     assert set(body["rankings"]) == {"province", "agency", "commune"}
     ranked = [r for r in body["rankings"]["commune"] if r["rank"] is not None]
     assert ranked and ranked[0]["rank"] == 1

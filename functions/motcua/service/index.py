@@ -507,7 +507,7 @@ class IndexQueries:
         province_raw = self.store.unit_result(str(month), self.tree.root)
         return IndexMonth(
             month=summary.month, computed_at=summary.computed_at, source=summary.source,
-            config_version=summary.config_version, rankings=summary.rankings,  # type: ignore[arg-type]
+            provisional=summary.provisional, config_version=summary.config_version, rankings=summary.rankings,  # type: ignore[arg-type]
             province=StoredUnit.model_validate_json(province_raw).result if province_raw else None,
             late_dossiers=summary.late_dossiers,
             reports=ReportLinks(**summary.reports) if summary.reports else None)

@@ -26,7 +26,7 @@ from motcua.domain import clock
 from motcua.domain.clock import Timeliness
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.index import events as ev
-from motcua.domain.index.config import IndexConfig, config_for
+from motcua.domain.index.config import INDEX_CONFIGS, IndexConfig, config_for
 from motcua.domain.index.contribution import (
     APOLOGISED,
     COMPLAINT_OR_DISLIKE,
@@ -123,6 +123,10 @@ class MonthFolder:
         self._units: dict[str, tuple[str, ...]] = {}
         self._limits: dict[tuple[str, str], clock.TimeLimit] = {}
         self._fold_cfg: dict[Month, IndexConfig] = {}
+        # Every configuration version agrees on the one fold rule used here: no need to find each dossier's.
+        rules = {c.pause_for_financial_obligation for c in INDEX_CONFIGS}
+        self._uniform_pause = next(iter(rules)) if config is None and len(rules) == 1 else None
+        self._start, self._after = month.start, month.next.start
 
     def units(self, agency: str) -> tuple[str, ...]:
         found = self._units.get(agency)
@@ -140,6 +144,8 @@ class MonthFolder:
     def _pause_financial(self, first_at: datetime) -> bool:
         if self.config is not None:
             return self.config.pause_for_financial_obligation
+        if self._uniform_pause is not None:
+            return self._uniform_pause
         m = Month.of(first_at)
         cfg = self._fold_cfg.get(m)
         if cfg is None:
@@ -149,6 +155,7 @@ class MonthFolder:
     def contribution(self, dossier: Dossier, history: Sequence[HistoryEvent]
                      ) -> tuple[tuple[str, ...], dict[str, int]] | None:
         cfg, end, month = self.cfg, self.end, self.month
+        start, after = self._start, self._after
         if cfg.deadline_basis != "legal_due":  # not covered here: the reference fold
             facts = facts_from_history(dossier, history, end, context=self.context, config=self.config)
             return None if facts is None else (facts.units, contribution(facts, month, config=cfg))
@@ -255,7 +262,7 @@ class MonthFolder:
                     fb["satisfied"] = satisfied
 
         c: dict[str, int] = {}
-        if received is not None and month.contains(received):
+        if received is not None and start <= received < after:
             agency = dossier.agency_code
             traits = self.context.traits_for(dossier.procedure_code, dossier.channel)
             clock_pauses = [clock.Pause(start=p[0], end=p[1]) for p in pauses]
@@ -310,17 +317,17 @@ class MonthFolder:
                 if paid_online:
                     c[PAID_ONLINE] = 1
                     c[PROC_PAID_ONLINE + dossier.procedure_code] = 1
-        elif received is None and month.contains(refused):
+        elif received is None and refused is not None and start <= refused < after:
             c[REFUSED_AT_RECEPTION] = 1
-        if satisfaction is not None and month.contains(evaluated):
+        if satisfaction is not None and evaluated is not None and start <= evaluated < after:
             c[EVALUATIONS] = 1
             c[_EVALUATION_KEYS[satisfaction]] = 1
             if evaluation_total:
                 c[EVALUATION_POINTS] = evaluation_total
-        if month.contains(complaint):
+        if complaint is not None and start <= complaint < after:
             c[COMPLAINT_OR_DISLIKE] = 1
         for fb in feedback:
-            if not month.contains(fb["received_at"]):
+            if not start <= fb["received_at"] < after:
                 continue
             c[FEEDBACK_RECEIVED] = c.get(FEEDBACK_RECEIVED, 0) + 1
             if fb["kind"] is not ev.FeedbackKind.UNCLASSIFIED:
