@@ -81,6 +81,10 @@ class FeedbackItem(Item):
     class Meta(Item.Meta):  # follows ``models.bind``
         pass
 
+    # Its own connection: pynamodb reuses a parent model's cached one (``Item``'s, without the indexes)
+    # when the table name matches, and index queries then fail with "no index".
+    _connection = None
+
     public = ListingIndex()
     work_list = _WorkListIndex()
     by_owner = OwnerIndex()
@@ -100,6 +104,10 @@ class FeedbackItem(Item):
 class FeedbackEventItem(Item):
     class Meta(Item.Meta):
         pass
+
+    # Its own connection: pynamodb reuses a parent model's cached one (``Item``'s, without the indexes)
+    # when the table name matches, and index queries then fail with "no index".
+    _connection = None
 
     doc = UnicodeAttribute()
 
