@@ -197,3 +197,34 @@ def test_the_job_stores_publishes_reruns_idempotently_and_the_api_serves_it(loca
     assert api_client.get(f"/indexes/2026-09/{commune}/9.9/dossiers", headers=leader).json()["code"] == \
         "INDEX_INDICATOR_NOT_FOUND"
     assert api_client.get("/indexes/2026-13").status in (400, 422)
+
+
+def test_the_cli_recompute_finds_and_repairs_drifted_counters(local_stack, capsys) -> None:
+    from motcua import cli
+    from motcua.data.index_store import add_counters
+
+    province = generate(months=1, dossiers=60, end_month=SEPTEMBER, seed=8)
+    load_histories(province)
+    table, bucket = local_stack.table_name, local_stack.env["REPORTS_BUCKET"]
+    base = ["index", "--month", "2026-09", "--table", table, "--reports-bucket", bucket]
+    assert cli.main(base) == 0
+    assert json.loads(capsys.readouterr().out)["matches_incremental"] is None  # the plain job does not compare
+    assert cli.main([*base, "--recompute"]) == 0
+    assert json.loads(capsys.readouterr().out)["matches_incremental"] is True
+
+    # Given counters that drifted (a lost write, a bug) in an ended month
+    commune = province[0][0].agency_code
+    add_counters(boto3.client("dynamodb"), "2026-09", commune, {"received": 2, "late": 1})
+    # When the operator recomputes, then the drift is reported (exit 1) with what differs
+    assert cli.main([*base, "--recompute"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["matches_incremental"] is False
+    assert any(d.startswith(f"{commune} received") for d in report["differences"])
+    assert any(d.startswith(f"{PROVINCE} late") for d in report["differences"])  # rolled up to the province
+    # and --repair puts the rebuilt counters back, so the incremental job agrees again
+    assert cli.main([*base, "--recompute", "--repair"]) == 1  # this run still saw the drift
+    capsys.readouterr()
+    assert cli.main([*base, "--recompute"]) == 0
+    assert json.loads(capsys.readouterr().out)["matches_incremental"] is True
+    j = job(local_stack)
+    assert j.from_aggregates(SEPTEMBER).results == j.recompute(SEPTEMBER).results

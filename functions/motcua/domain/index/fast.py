@@ -10,8 +10,9 @@ to::
 It reads the same events the same way (:mod:`motcua.domain.index.facts` is the reference; the unit tests
 compare the two on generated provinces and on random histories), but keeps only what the month's counters
 need in local variables: no ``DossierFacts`` model, no appointment parsing, the deadline and the processing
-time computed only for a dossier received in the month. About 4-5x faster, which is what lets
-``motcua index --recompute`` (and ``benchmarks/index.py``) fold a million dossiers in minutes, not hours.
+time computed only for a dossier received in the month: about a third of the reference's CPU (36 µs against
+101 µs a dossier, ``docs/benchmarks.md``), which is what brings ``benchmarks/index.py``'s million dossiers under
+a minute on 2 cores.
 Configurations this fold does not cover (``deadline_basis="appointment"``) fall back to the reference.
 """
 
