@@ -1,0 +1,113 @@
+"""The local API served over HTTP for a load test, in its OWN process (``benchmarks/load.py`` starts it).
+
+Locust patches the standard library with gevent when it is imported; the server must not run under that
+patching (threads, sockets and subprocesses would all be green), so it lives here, in a plain process:
+
+1. DynamoDB Local (in memory, full JIT: a load test measures the steady state) and moto server on free
+   ports on 127.0.0.1, the declared resources created, the catalogue seeded;
+2. a signing key written to a temporary directory (the load test issues its users' tokens with it);
+3. the HTTP adapter on a free 127.0.0.1 port with that key as the JWT authoriser, and the actions queue's
+   poller, as ``make run`` serves them;
+4. one JSON line written to ``--ready-file`` (atomically) once everything answers:
+   ``{"url", "identity_dir", "dynamodb", "table"}``.
+
+It stops on SIGTERM/SIGINT, when its parent goes away, or after ``--max-seconds`` whatever happens, and
+stops what it started (engines included) on the way out.
+
+Run alone: ``PYTHONPATH=.:functions .venv/bin/python benchmarks/_serve.py --ready-file /tmp/serve.json``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# A script's folder is sys.path[0]: drop it (benchmarks/calendar.py would shadow the standard module) and
+# put the repo's import roots first (``make bench`` sets PYTHONPATH to them too).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_ROOT = os.path.dirname(_HERE)
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+for _entry in (os.path.join(_ROOT, "functions"), _ROOT):
+    if _entry not in sys.path:
+        sys.path.insert(0, _entry)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import signal  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from types import FrameType  # noqa: E402
+
+# Nothing here may reach a real AWS account: the developer's profile and session are dropped.
+for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+    os.environ.pop(_name, None)
+
+
+def serve(ready_file: Path, max_seconds: float) -> int:
+    from infra import declaration
+    from infra.local.engines import free_port, start_engines
+    from infra.local.env import Endpoints, local_environment
+    from infra.local.http_adapter import HttpAdapter, http_routes
+    from infra.local.identity import LocalIdentity
+    from infra.local.pollers import QueuePoller, queue_pollers
+    from infra.local.resources import client, create_all
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    parent = os.getppid()
+    engines = start_engines(quick_start=False)
+    adapter: HttpAdapter | None = None
+    pollers: list[QueuePoller] = []
+    identity_dir = Path(tempfile.mkdtemp(prefix="motcua-load-identity-"))
+    try:
+        endpoints = Endpoints(dynamodb=engines.dynamodb_endpoint, moto=engines.moto_endpoint)
+        os.environ.update(local_environment(endpoints))
+        resources = create_all(endpoints)
+        from motcua.cli.catalogue_cmds import seed_catalogue  # after the environment: handlers read it at import
+
+        seed_catalogue(resources.table_name)
+        identity = LocalIdentity.load_or_create(identity_dir)
+        adapter = HttpAdapter(http_routes(), port=free_port(), verifier=identity).start()
+        actions = declaration.function("actions")
+        urls = {name: (q.url, q.arn) for name, q in resources.queues.items()}
+        pollers = [p.start() for p in queue_pollers(client("sqs", endpoints), urls, functions=[actions])]
+        ready = {"url": adapter.url, "identity_dir": str(identity_dir), "dynamodb": endpoints.dynamodb,
+                 "table": resources.table_name}
+        partial = ready_file.with_suffix(".partial")
+        partial.write_text(json.dumps(ready), encoding="utf-8")
+        partial.replace(ready_file)
+        deadline = time.monotonic() + max_seconds
+        while not stop.wait(0.5):
+            if time.monotonic() > deadline or os.getppid() != parent:
+                break
+        return 0
+    finally:
+        for poller in pollers:
+            poller.stop()
+        if adapter is not None:
+            adapter.stop()
+        engines.stop()
+        for leftover in identity_dir.glob("*"):
+            leftover.unlink()
+        identity_dir.rmdir()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--ready-file", type=Path, required=True)
+    parser.add_argument("--max-seconds", type=float, default=900.0, help="stop by itself after this long")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)-7s %(name)s %(message)s")
+    return serve(args.ready_file, args.max_seconds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,353 @@
+"""Load test: citizens submitting dossiers and officials acting on them, concurrently, over HTTP (locust).
+
+Run: ``make bench``, or ``PYTHONPATH=.:functions .venv/bin/python benchmarks/load.py [--seconds 60] [--users 10]``.
+The last line is key=value pairs: ``rps= p50_ms= p99_ms= errors= receipts_unique=``.
+
+- The API runs in a SEPARATE process (``benchmarks/_serve.py``: DynamoDB Local in memory, moto, the HTTP
+  adapter with the JWT authoriser, the actions queue's poller) on 127.0.0.1 only. This process imports
+  locust (and with it gevent's monkey-patching) only once the server is up.
+- Users (locust as a library, ``FastHttpUser``): citizens (1 in 5) submit dossiers with their own tokens and
+  a fresh ``Idempotency-Key`` each; officials (a reception and a processing officer's token each) take
+  submitted dossiers one at a time through ``receive``, ``start_processing``, ``decide`` and
+  ``return_result``. A dossier is in one official's hands at a time, so any 409 is a real error.
+- Bounded: ``--seconds`` (default 60) and ``--max-requests`` (default 20,000), whichever comes first; the
+  server stops with this process, or on its own after a deadline.
+- Afterwards: every request must have had its expected status (201, 200): errors are 5xx, any unexpected
+  4xx and connection failures. Receipt codes must be unique among the answers AND in the table, each
+  pointing at the dossier it was returned with, and every dossier must carry exactly the actions the
+  officials were told succeeded (version = 1 + actions, status of the last one).
+
+Every request goes through one local Lambda emulation that runs one invocation at a time (as reserved
+concurrency 1 would), so throughput is the handler's sequential throughput on this machine; concurrency
+shows as queueing in the latencies. Exits non-zero when any check fails.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# A script's folder is sys.path[0]: drop it (benchmarks/calendar.py would shadow the standard module) and
+# put the repo's import roots first (``make bench`` sets PYTHONPATH to them too).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_ROOT = os.path.dirname(_HERE)
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+for _entry in (os.path.join(_ROOT, "functions"), _ROOT):
+    if _entry not in sys.path:
+        sys.path.insert(0, _entry)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+import uuid  # noqa: E402
+from collections import deque  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+from urllib.parse import urlparse  # noqa: E402
+
+SUBMIT = "POST /dossiers"
+COMMUNE = "000.20.01.H36"  # a commune of the seed catalogue that offers the procedure below
+PROCEDURE = "1.001266"
+DESK, PROCESSOR = "reception_officer", "processing_officer"
+# (action, role taking it, body, status code after it)
+STEPS: tuple[tuple[str, str, dict[str, Any], int], ...] = (
+    ("receive", DESK, {}, 2),
+    ("start_processing", PROCESSOR, {}, 4),
+    ("decide", PROCESSOR, {}, 9),
+    ("return_result", DESK, {"method": "counter"}, 10),
+)
+NAMES = (SUBMIT, *(step[0] for step in STEPS))
+SERVER_START_TIMEOUT_S = 300.0
+
+
+def submission() -> dict[str, Any]:
+    return {
+        "procedure_code": PROCEDURE,
+        "agency_code": COMMUNE,
+        "channel": "online",
+        "applicant": {
+            "full_name": "Nguyễn Thị Hằng",
+            "national_id": "079203001234",
+            "phone": "0912345678",
+            "email": "hang.nguyen@example.vn",
+            "address": "12 Trần Phú, phường Xuân Hương - Đà Lạt",
+        },
+        "attachments": [],
+    }
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default), q in [0, 100]."""
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+# --- the server process ------------------------------------------------------------------------------
+
+def start_server(workdir: Path, max_seconds: float) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    ready = workdir / "ready.json"
+    log_path = workdir / "serve.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([_ROOT, os.path.join(_ROOT, "functions")])}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # a fixed argv, no shell
+            [sys.executable, os.path.join(_HERE, "_serve.py"), "--ready-file", str(ready),
+             "--max-seconds", str(max_seconds)],
+            cwd=_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while not ready.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_server(process)
+            tail = log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
+            raise SystemExit(f"the API server did not start:\n{tail}")
+        time.sleep(0.2)
+    info = json.loads(ready.read_text(encoding="utf-8"))
+    if urlparse(info["url"]).hostname != "127.0.0.1":
+        stop_server(process)
+        raise SystemExit(f"refusing to load anything but loopback: {info['url']}")
+    return process, info
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def _call(url: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
+        "authorization": f"Bearer {token}", "idempotency-key": uuid.uuid4().hex, "content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:  # loopback: checked in start_server
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def warm_up(info: dict[str, str], identity: Any, rounds: int = 2) -> None:
+    """Cold starts (handler imports, first clients, the JIT) are not the steady state: take a few dossiers
+    through every step before measuring (they are not counted)."""
+    from motcua.domain.actors import Role
+
+    citizen = identity.issue("load-warm-up", Role.CITIZEN)
+    officials = {role: identity.issue(f"load-warm-up-{role}", Role(role), COMMUNE) for role in (DESK, PROCESSOR)}
+    for _ in range(rounds):
+        status, dossier = _call(f"{info['url']}/dossiers", citizen, submission())
+        if status != 201:
+            raise SystemExit(f"warm-up submission failed: {status} {dossier}")
+        for name, role, body, _code in STEPS:
+            status, answer = _call(f"{info['url']}/dossiers/{dossier['id']}/actions/{name}", officials[role], body)
+            if status != 200:
+                raise SystemExit(f"warm-up {name} failed: {status} {answer}")
+
+
+# --- the load ----------------------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    started: float = 0.0
+    stopped: float = 0.0
+    samples: dict[str, list[float]] = field(default_factory=lambda: {name: [] for name in NAMES})
+    errors: dict[str, list[str]] = field(default_factory=lambda: {name: [] for name in NAMES})
+    receipts: dict[str, str] = field(default_factory=dict)  # receipt code -> dossier id, as answered
+    duplicates: list[str] = field(default_factory=list)
+    done: dict[str, int] = field(default_factory=dict)  # dossier id -> actions acknowledged
+
+    @property
+    def requests(self) -> int:
+        return sum(len(s) for s in self.samples.values()) + sum(len(e) for e in self.errors.values())
+
+
+def run_load(info: dict[str, str], identity: Any, seconds: float, users: int, max_requests: int) -> Outcome:
+    # Imported here, in this process only, after the server process exists: locust monkey-patches on import.
+    import gevent
+    from locust import FastHttpUser, between, constant, events, task
+    from locust.env import Environment
+
+    from motcua.domain.actors import Role
+
+    outcome = Outcome()
+    work: deque[tuple[str, int]] = deque()  # (dossier id, index of its next step): one official at a time
+    quitting: list[bool] = []  # set once --max-requests is reached
+
+    class Citizen(FastHttpUser):
+        fixed_count = max(1, users // 5)  # 1 in 5 users, at least one; the officials are the rest
+        wait_time = between(0.0, 0.05)
+
+        def on_start(self) -> None:
+            self.token = identity.issue(f"load-citizen-{uuid.uuid4().hex[:8]}", Role.CITIZEN)
+
+        @task
+        def submit(self) -> None:
+            headers = {"authorization": f"Bearer {self.token}", "idempotency-key": uuid.uuid4().hex}
+            with self.client.post("/dossiers", json=submission(), headers=headers, name=SUBMIT,
+                                  catch_response=True) as response:
+                if response.status_code != 201:
+                    response.failure(f"{response.status_code} {(response.text or '')[:300]}")
+                    return
+                body = response.json()
+                code, dossier_id = body["receipt_code"], body["id"]
+                if code in outcome.receipts:
+                    outcome.duplicates.append(code)
+                outcome.receipts[code] = dossier_id
+                outcome.done[dossier_id] = 0
+                work.append((dossier_id, 0))
+                response.success()
+
+    class Official(FastHttpUser):
+        wait_time = constant(0)
+
+        def on_start(self) -> None:
+            who = uuid.uuid4().hex[:8]
+            self.tokens = {role: identity.issue(f"load-{role}-{who}", Role(role), COMMUNE)
+                           for role in (DESK, PROCESSOR)}
+
+        @task
+        def act(self) -> None:
+            try:
+                dossier_id, step = work.popleft()
+            except IndexError:
+                gevent.sleep(0.02)  # nothing submitted yet to act on
+                return
+            name, role, body, status = STEPS[step]
+            headers = {"authorization": f"Bearer {self.tokens[role]}", "idempotency-key": uuid.uuid4().hex}
+            with self.client.post(f"/dossiers/{dossier_id}/actions/{name}", json=body, headers=headers, name=name,
+                                  catch_response=True) as response:
+                if response.status_code != 200 or response.json()["status"]["code"] != status:
+                    response.failure(f"{response.status_code} {(response.text or '')[:300]}")
+                    return
+                outcome.done[dossier_id] = step + 1
+                if step + 1 < len(STEPS):
+                    work.append((dossier_id, step + 1))
+                response.success()
+
+    environment = Environment(user_classes=[Citizen, Official], host=info["url"], events=events)
+    runner = environment.create_local_runner()
+
+    def on_request(name: str, response_time: float, exception: BaseException | None = None, **_: Any) -> None:
+        if exception is None:
+            outcome.samples.setdefault(name, []).append(response_time)
+        else:
+            outcome.errors.setdefault(name, []).append(str(exception)[:300])
+        if outcome.requests >= max_requests and not quitting:
+            quitting.append(True)  # the main loop below stops the runner
+
+    environment.events.request.add_listener(on_request)
+    outcome.started = time.monotonic()
+    runner.start(users, spawn_rate=users)
+    deadline = outcome.started + seconds
+    while time.monotonic() < deadline and not quitting:
+        gevent.sleep(0.1)
+    outcome.stopped = time.monotonic()
+    runner.quit()  # stops every user (a request in flight is abandoned and not counted), then the runner
+    return outcome
+
+
+# --- checks and report -------------------------------------------------------------------------------
+
+def check_table(info: dict[str, str], outcome: Outcome) -> list[str]:
+    """What the table holds against what the clients were told."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", endpoint_url=info["dynamodb"], region_name="ap-southeast-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")  # dummy, local
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": info["table"], "ConsistentRead": True,
+                              "ProjectionExpression": "pk, sk, dossier_id, version, #s",
+                              "ExpressionAttributeNames": {"#s": "status"}}
+    while True:
+        page = dynamodb.scan(**kwargs)
+        items += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    stored = {i["pk"]["S"].removeprefix("RECEIPT#"): i["dossier_id"]["S"] for i in items if i["sk"]["S"] == "RECEIPT"}
+    dossiers = {i["pk"]["S"].removeprefix("DOSSIER#"): (int(i["version"]["N"]), int(i["status"]["N"]))
+                for i in items if i["sk"]["S"] == "DOSSIER"}
+    problems = []
+    if outcome.duplicates:
+        problems.append(f"receipt codes answered twice: {outcome.duplicates[:5]}")
+    if len(stored) != len(dossiers):
+        problems.append(f"{len(stored)} receipt items for {len(dossiers)} dossiers")
+    for code, dossier_id in outcome.receipts.items():
+        if stored.get(code) != dossier_id:
+            problems.append(f"receipt {code} answered for {dossier_id} but stored for {stored.get(code)}")
+    statuses = {0: 1, **{n + 1: step[3] for n, step in enumerate(STEPS)}}
+    for dossier_id, done in outcome.done.items():
+        if dossier_id not in dossiers:
+            problems.append(f"dossier {dossier_id} answered 201 but is not stored")
+            continue
+        version, status = dossiers[dossier_id]
+        # An action in flight when the load stopped may have committed without its answer being counted.
+        if (version, status) != (1 + done, statuses[done]) and (version, status) != (2 + done, statuses.get(done + 1)):
+            problems.append(f"dossier {dossier_id}: {done} actions acknowledged, stored v{version} status {status}")
+    return problems
+
+
+def report(outcome: Outcome, users: int, problems: list[str]) -> int:
+    elapsed = max(outcome.stopped - outcome.started, 1e-9)
+    every = [t for name in NAMES for t in outcome.samples[name]]
+    errors = sum(len(e) for e in outcome.errors.values())
+    print(f"{'request':<18} {'count':>7} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for name in NAMES:
+        samples = outcome.samples[name]
+        print(f"{name:<18} {len(samples):>7} {len(samples) / elapsed:>7.1f} {percentile(samples, 50):>8.1f} "
+              f"{percentile(samples, 99):>8.1f} {len(outcome.errors[name]):>7}")
+    print(f"{'all':<18} {len(every):>7} {len(every) / elapsed:>7.1f} {percentile(every, 50):>8.1f} "
+          f"{percentile(every, 99):>8.1f} {errors:>7}")
+    finished = sum(1 for done in outcome.done.values() if done == len(STEPS))
+    print(f"{len(outcome.receipts)} dossiers submitted, {finished} taken through all {len(STEPS)} actions, "
+          f"{users} users, {elapsed:.1f} s")
+    for name, messages in outcome.errors.items():
+        for message in messages[:3]:
+            print(f"error {name}: {message}")
+    for problem in problems[:20]:
+        print(f"check failed: {problem}")
+    unique = int(not outcome.duplicates and not any("receipt" in p for p in problems))
+    print(f"rps={len(every) / elapsed:.1f} p50_ms={percentile(every, 50):.1f} p99_ms={percentile(every, 99):.1f} "
+          f"errors={errors} receipts_unique={unique}")
+    return 0 if errors == 0 and not problems else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long to load (default 60)")
+    parser.add_argument("--users", type=int, default=10, help="concurrent users, 1 in 5 a citizen (default 10)")
+    parser.add_argument("--max-requests", type=int, default=20_000, help="stop after this many (default 20,000)")
+    args = parser.parse_args()
+    if args.seconds <= 0 or args.users < 2 or args.max_requests < 1:
+        parser.error("--seconds > 0, --users >= 2 (a citizen and an official), --max-requests >= 1")
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(name, None)
+    with tempfile.TemporaryDirectory(prefix="motcua-load-") as workdir:
+        started = time.monotonic()
+        process, info = start_server(Path(workdir), max_seconds=args.seconds + SERVER_START_TIMEOUT_S + 600)
+        try:
+            from infra.local.identity import LocalIdentity
+
+            identity = LocalIdentity.load_or_create(Path(info["identity_dir"]))
+            warm_up(info, identity)
+            print(f"load: {args.users} users for {args.seconds:.0f} s (at most {args.max_requests} requests) against "
+                  f"{info['url']} (loopback); server ready and warm in {time.monotonic() - started:.1f} s")
+            outcome = run_load(info, identity, args.seconds, args.users, args.max_requests)
+            problems = check_table(info, outcome)
+        finally:
+            stop_server(process)
+    return report(outcome, args.users, problems)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
