@@ -21,15 +21,15 @@ from motcua.domain.access import actor_from_claims
 from motcua.domain.actors import Actor
 from motcua.domain.evaluation import Evaluation, EvaluationInput
 from motcua.domain.index import Month
+from motcua.handlers import http_errors
 from motcua.service.actions import service
 from motcua.service.evaluations import EvaluationService
 from motcua.service.index import IndexQueries
-from schemas.common import ErrorBody
 from schemas.index import IndexDossiers, IndexMonth, UnitIndexView
 
 router = APIGatewayHttpRouter()
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-_ALWAYS = (422, 500, 503)
+_errors = http_errors.documented_responses  # every route: its own errors plus the ones any route can give
 
 # The shared DossierService's clock and repository: a test freezing one freezes both.
 evaluations = EvaluationService(dossiers=service.dossiers, clock=lambda: service.clock())
@@ -40,18 +40,13 @@ MonthParam = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="Calendar
 UnitParam = Annotated[str, Path(max_length=40, description="Unit code (agency, commune or the province)")]
 
 
-def _errors(*statuses: int) -> dict:
-    return {s: {"description": "Error", "content": {"application/json": {"model": ErrorBody}}}
-            for s in sorted({*statuses, *_ALWAYS})}
-
-
 def current_actor() -> Actor:
     return actor_from_claims(router.current_event.request_context.authorizer.jwt_claim)
 
 
 @router.post("/dossiers/<dossier_id>/evaluation", tags=["evaluation"], status_code=201, security=BEARER,
              summary="Rate a returned dossier (once): 9 criteria and the satisfaction question",
-             responses=_errors(400, 401, 403, 404, 409))
+             responses=_errors(400, 401, 403, 404, 409, ok=201))
 def post_evaluation(dossier_id: str, answer: EvaluationInput) -> Response[Evaluation]:
     evaluation = evaluations.submit(dossier_id, answer, current_actor(),
                                     router.current_event.request_context.request_id)
