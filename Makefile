@@ -23,7 +23,8 @@ PY := $(VENV)/bin/python
 TOOLS := .local/tools
 UV := $(TOOLS)/bin/uv
 UV_VERSION := 0.13.9
-PYTEST_ARGS ?= --durations=10
+# Two workers: each starts its own DynamoDB Local and moto, and much of a test's time is waiting on them.
+PYTEST_ARGS ?= -n 2 --durations=10
 
 # Install stamps are keyed on the lock files' content, not their timestamps: a fresh clone or a branch
 # switch that leaves the locks as they were reinstalls nothing, and any change to them reinstalls.
@@ -52,9 +53,10 @@ run: install
 demo: install
 	@$(PY) -m infra.local demo --dossiers $(or $(DOSSIERS),3000)
 
+# The audit first, so pytest's summary is the last thing `make test` prints.
 test: install chromium
-	@$(PY) -m pytest $(PYTEST_ARGS)
 	@$(MAKE) audit
+	@$(PY) -m pytest $(PYTEST_ARGS)
 
 fuzz: install
 	@MOTCUA_FUZZ_EXAMPLES=1000 $(PY) -m pytest tests/api/test_fuzz.py $(PYTEST_ARGS)
