@@ -315,3 +315,46 @@ def test_a_conflicting_message_is_refused_and_the_refusal_is_on_the_trail(api_cl
     load_handler(function.handler)(result["event"], make_context(function))
     history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
     assert len([e for e in history if e["action"] == "action_rejected"]) == 1
+
+
+def test_a_write_landing_between_read_and_write_makes_the_action_decide_again(api_client, monkeypatch, frozen) -> None:
+    # Given a received dossier, when another writer (here the agency leader's apology, as an SLA timer or a
+    # colleague would) changes it right after our action read it, then our action is decided again on the new
+    # record and lands: a benign race never loses a back-office action. With an expected version, it is a 409.
+    from motcua.domain.actors import Actor, Role
+    from motcua.service.actions import service
+    from schemas.actions import Apologise, StartProcessing
+
+    frozen(2)  # Monday 2 March 2026
+    dossier = new_dossier(api_client)
+    action(api_client, dossier["id"], "receive", DESK)
+    leader = Actor(subject=LEADER[0], role=Role.AGENCY_LEADER, agency_code=COMMUNE)
+    original_get = service.dossiers.get
+    interleaved: list[int] = []
+
+    def get_then_someone_writes(dossier_id: str):
+        read = original_get(dossier_id)
+        if not interleaved:
+            interleaved.append(read.version)
+            monkeypatch.setattr(service.dossiers, "get", original_get)
+            service.act(dossier_id, ActionName.APOLOGISE, Apologise(
+                reason="Cần xác minh thêm", new_appointment_at="2026-03-30T17:00:00+07:00"), leader)
+        return read
+
+    monkeypatch.setattr(service.dossiers, "get", get_then_someone_writes)
+    processor = Actor(subject=PROCESSOR[0], role=Role.PROCESSING_OFFICER, agency_code=COMMUNE)
+    changed = service.act(dossier["id"], ActionName.START_PROCESSING, StartProcessing(), processor)
+    assert interleaved == [2]  # our first read saw version 2; the apology made it 3
+    assert changed.version == 4 and changed.status.value == 4 and changed.apology is not None
+
+    monkeypatch.setattr(service.dossiers, "get", original_get)
+    with pytest.raises(Exception) as raised:
+        service.act(dossier["id"], ActionName.REQUEST_PAYMENT,
+                    a_payload("request_payment", expected_version=3), processor)
+    assert getattr(raised.value, "code", None) == "DOSSIER_VERSION_CONFLICT"
+
+
+def a_payload(name: str, **extra):
+    from schemas.actions import PAYLOADS
+
+    return PAYLOADS[ActionName(name)](amount_vnd=50000, description="Lệ phí", **extra)

@@ -16,6 +16,7 @@ from motcua.domain.dossier import (
     Applicant,
     Dossier,
     HistoryEvent,
+    StaleDossier,
     appointment_if_submitted,
     open_dossier,
 )
@@ -80,6 +81,7 @@ class DossierService:
     catalogue: CatalogueRepository = field(default_factory=CatalogueRepository)
     dossiers: DossierRepository = field(default_factory=DossierRepository)
     clock: Callable[[], datetime] = now_vn
+    stale_retries: int = 2
     letters: ApologyLetters = field(default_factory=ApologyLetters)  # Form 04 (issue 6)
     index: IndexTracker = field(default_factory=IndexTracker)  # the monthly index's writes (issue 8)
     store: CitizenStore = field(default_factory=CitizenStore)  # the citizen's document store (issue 7)
@@ -147,6 +149,19 @@ class DossierService:
         ``applied``: the caller's idempotency key, committed with the change (``motcua.service.actions``)."""
         if isinstance(body, Transfer) and body.to_agency_code not in self.catalogue.agencies():
             raise AgencyNotFound({"agency_code": body.to_agency_code})
+        for attempt in range(self.stale_retries + 1):
+            try:
+                return self._act_once(dossier_id, action, body, actor, request_id, applied)
+            except StaleDossier:
+                # Someone else's write (an SLA timer, another desk) landed between our read and our write. A
+                # client that named the version it saw gets the 409; otherwise the action is decided again
+                # against the new record, so a benign race never loses a queued back-office action.
+                if body.expected_version is not None or attempt == self.stale_retries:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _act_once(self, dossier_id: str, action: ActionName, body: ActionBody, actor: Actor,
+                  request_id: str | None, applied: AppliedKey | None) -> Dossier:
         dossier = self.dossiers.get(dossier_id)
         now = self.clock()
         if isinstance(body, ReceiveSupplement) and any(x.document_id for x in body.attachments):
