@@ -22,17 +22,18 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from motcua.domain.access import actor_from_claims
 from motcua.domain.actors import Actor
 from motcua.domain.feedback import FeedbackAction
+from motcua.handlers import http_errors
 from motcua.service.actions import service
 from motcua.service.citizen_store import CitizenStore
 from motcua.service.feedback_api import FileCommand, StepCommand, file_once, step_once
 from motcua.service.feedback_api import service as feedback
-from schemas.common import ErrorBody, Page
+from schemas.common import Page
 from schemas.documents import StoredDocumentView, VerificationView
 from schemas.feedback import FeedbackIn, FeedbackStepBody, FeedbackSummary, FeedbackView, PublicFeedbackView
 
 router = APIGatewayHttpRouter()
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-_ALWAYS = (422, 500, 503)
+_errors = http_errors.documented_responses  # every route: its success, its own errors, the ones any route gives
 
 # The shared DossierService's store and clock: a test freezing one freezes both.
 store = CitizenStore(documents=service.store.documents, clock=lambda: service.clock())
@@ -49,11 +50,6 @@ def _key_required() -> Exception:
     return IdempotencyKeyRequired()
 
 
-def _errors(*statuses: int) -> dict:
-    return {s: {"description": "Error", "content": {"application/json": {"model": ErrorBody}}}
-            for s in sorted({*statuses, *_ALWAYS})}
-
-
 def current_actor() -> Actor:
     return actor_from_claims(router.current_event.request_context.authorizer.jwt_claim)
 
@@ -64,7 +60,7 @@ def _request_id() -> str:
 
 @router.post("/feedback", tags=["feedback"], status_code=201, security=BEARER,
              summary="File feedback (phản ánh, kiến nghị) about a dossier, a procedure or an agency",
-             responses=_errors(400, 401, 403, 404, 409))
+             responses=_errors(400, 401, 403, 404, 409, ok=201))
 def post_feedback(body: FeedbackIn, idempotency_key: IdempotencyKey = None) -> Response[FeedbackView]:
     actor = current_actor()
     if not idempotency_key:
