@@ -67,7 +67,7 @@ def test_deadline_fractional(capsys: pytest.CaptureFixture[str]) -> None:
       "--pause", "2025-03-05T09:00+07:00/2025-03-04T09:00+07:00"], "CALENDAR_INVALID_INPUT"),
     (["--received", "2025-03-03T09:00+07:00", "--working-days", "5", "--pause", "garbage"],
      "CALENDAR_INVALID_INPUT"),
-    (["--received", "2026-12-14T09:00+07:00", "--working-days", "15"], "CALENDAR_YEAR_MISSING"),
+    (["--received", "2027-12-14T09:00+07:00", "--working-days", "15"], "CALENDAR_YEAR_MISSING"),
 ])
 def test_deadline_errors_exit_2_with_the_error_body(capsys: pytest.CaptureFixture[str], argv: list[str],
                                                    code: str) -> None:
@@ -103,11 +103,11 @@ def test_calendar_2026_shows_the_disagreement_with_the_package(capsys: pytest.Ca
 
 
 def test_calendar_missing_year(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "calendar", "--year", "2027")
+    code, out, err = run(capsys, "calendar", "--year", "2028")
     assert code == 2 and out == ""
     body = json.loads(err)
     assert body["code"] == "CALENDAR_YEAR_MISSING"
-    assert body["details"] == {"year": 2027}
+    assert body["details"] == {"year": 2028}
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

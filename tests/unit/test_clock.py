@@ -339,11 +339,11 @@ def test_pause_ending_before_it_starts_is_rejected() -> None:
 
 
 def test_missing_year_names_the_year() -> None:
-    # Received Mon 14 Dec 2026: 15 working days run into January 2027, which has no official data.
+    # Received Tue 14 Dec 2027: 15 working days run into January 2028, which has no data at all.
     with pytest.raises(CalendarYearMissing) as info:
-        due_at(vn(2026, 12, 14), 15)
-    assert info.value.details == {"year": 2027}
-    assert "2027" in info.value.message_en
+        due_at(vn(2027, 12, 14), 15)
+    assert info.value.details == {"year": 2028}
+    assert "2028" in info.value.message_en
     with pytest.raises(CalendarYearMissing) as info:
         due_at(vn(2023, 12, 29), 1)
     assert info.value.details == {"year": 2023}
