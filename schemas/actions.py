@@ -46,7 +46,9 @@ class ActionBody(ApiModel):
 
 class Receive(ActionBody):
     digitised: bool = Field(default=True, description="The desk digitised the paper documents")
-    reused_documents: int = Field(default=0, ge=0, le=100, description="Documents taken from the data store")
+    reused_documents: int = Field(default=0, ge=0, le=100, deprecated=True,
+                                  description="Ignored: reused documents are counted from the dossier's records "
+                                  "(attachments with document_id)")
     population_db: bool = Field(default=False, description="Identity checked against the population database")
 
 
@@ -71,7 +73,8 @@ class RequestSupplement(ActionBody):
 
 class ReceiveSupplement(ActionBody):
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=50)
-    reused_documents: int = Field(default=0, ge=0, le=100)
+    reused_documents: int = Field(default=0, ge=0, le=100, deprecated=True,
+                                  description="Ignored: counted from the attachments that name a stored document")
 
 
 class RequestPayment(ActionBody):
