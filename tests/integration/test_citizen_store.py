@@ -226,6 +226,9 @@ def test_any_changed_byte_breaks_the_verification(api_client, at, pki) -> None:
         ConsistentRead=True)["Item"]["doc"]["S"])
     bucket, key = os.environ["DOCUMENTS_BUCKET"], record["key"]
     signed = s3().get_object(Bucket=bucket, Key=key)["Body"].read()
+    # Content-addressed: a racing decision's object could never overwrite the linked one.
+    assert key.endswith(f"-{hashlib.sha256(signed).hexdigest()[:16]}.pdf") and record["sha256"] == \
+        hashlib.sha256(signed).hexdigest()
     at(vn(3, 5))
     # Positions across the file: the header, the content, the signature dictionary and its contents, the end.
     contents = signed.index(b"/Contents <") + len(b"/Contents <") + 40

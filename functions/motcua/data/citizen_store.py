@@ -8,9 +8,9 @@ stored document             ``CDOC#<id>``               ``CDOC`` (``StoredDocume
 ==========================  ==========================  ==============================================
 
 The bytes stay where they are: a submitted paper in the ``uploads`` bucket (the key POST /uploads handed
-out), an electronic result in the ``documents`` bucket (``results/<dossier id>/<document id>.pdf``, written
-before the dossier change that links it, so a lost race leaves an unlinked object, never a linked one
-overwritten). The SHA-256 is computed here from the object itself when the record is made.
+out), an electronic result in the ``documents`` bucket (``results/<dossier id>/<document id>-<sha256 prefix>.pdf``,
+content-addressed and written before the dossier change that links it, so a lost race leaves an unlinked
+object, never a linked one overwritten). The SHA-256 is computed here from the object itself when the record is made.
 """
 
 from __future__ import annotations
@@ -151,8 +151,9 @@ def upload_facts(key: str) -> ObjectFacts:
     return ObjectFacts(digest.hexdigest(), size, str(response.get("ContentType") or "application/octet-stream"))
 
 
-def result_key(dossier_id: str, document_id: str) -> str:
-    return f"results/{dossier_id}/{document_id}.pdf"
+def result_key(dossier_id: str, document_id: str, pdf: bytes) -> str:
+    """Content-addressed: two racing decisions never overwrite each other's object (the loser's stays unlinked)."""
+    return f"results/{dossier_id}/{document_id}-{hashlib.sha256(pdf).hexdigest()[:16]}.pdf"
 
 
 def put_result(key: str, pdf: bytes) -> None:

@@ -179,7 +179,7 @@ class ResultIssuer:
             signer_name=self.settings.signer_names.get(code, UNSIGNED_NAME))
         rendered = render_result_notice(notice)
         signed = sign_pdf(rendered.pdf, signer, signed_at=now, visible_box=rendered.signature_box)
-        key = blobs.result_key(dossier.id, document_id)
+        key = blobs.result_key(dossier.id, document_id, signed)
         self.store(key, signed)  # first: a change that loses a race leaves an unlinked object behind
         record = StoredDocument(
             id=document_id, owner=dossier.owner, kind="result", origin="electronic_result", document_type=result_name,
