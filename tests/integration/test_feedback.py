@@ -234,7 +234,8 @@ def test_step_timers_fire_through_the_sla_sweep(api_client, at, local_stack) -> 
     assert dict(sweeper.sweep(vn(3, 19, 17)).fired) == {"feedback.handle.warn_2wd": 1}
     # A public answer on Fri 20 10:00 stops the handling timers and starts publication's.
     at(vn(3, 20, 10))
-    assert step(api_client, feedback_id, "answer", LEADER, {"answer": "Đã xử lý xong phản ánh.", "public": True}).status == 200
+    answered = step(api_client, feedback_id, "answer", LEADER, {"answer": "Đã xử lý xong phản ánh.", "public": True})
+    assert answered.status == 200
     assert sweeper.sweep(vn(3, 20, 16, 59)).fired_total == 0
     assert dict(sweeper.sweep(vn(3, 20, 17)).fired) == {"feedback.publish.warn_2wd": 1}
     report = sweeper.sweep(vn(3, 24, 17))  # the sweeps of Mon 23 and Tue morning never ran
