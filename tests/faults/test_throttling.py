@@ -357,10 +357,12 @@ def test_a_change_landing_between_the_read_and_the_write_is_never_overwritten(
                                before=colleague_requests_payment))
     response = _act(api, dossier_id, "request_supplement", PROCESSOR, uuid.uuid4().hex,
                     {"documents": ["Bản sao CCCD"], "reason": "Bản sao mờ"})
-    # Then this request is refused with the current state, and the colleague's change stands, alone
+    # Then this request is decided again on the stored record (a supplement cannot be asked while fees are
+    # awaited) and refused with that reason; the colleague's change stands, alone, never overwritten
     assert fault.injected == 1
     assert response.status == 409, response.text
-    assert response.json()["details"]["current_version"] == 4
+    assert response.json()["code"] == "DOSSIER_FORBIDDEN_TRANSITION"
+    assert response.json()["details"]["from"] == AWAITING_PAYMENT
     stored = _stored(local_stack, clean_table, dossier_id)
     assert (stored["version"], stored["status"]) == (4, AWAITING_PAYMENT)
     assert stored["payment"]["amount_vnd"] == 50000 and stored["supplement_requests"] == 0
