@@ -16,7 +16,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.data.index_store import IndexRepository
 from motcua.data.repositories import DossierRepository
 from motcua.domain.calendar import VN_TZ
@@ -28,23 +27,11 @@ PROCESSOR = ("officer-minh", "processing_officer", COMMUNE)
 PROCEDURE = "1.001193"  # birth registration at the commune
 
 
+pytestmark = pytest.mark.usefixtures("catalogue")
+
+
 def vn(month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=VN_TZ)
-
-
-@pytest.fixture(autouse=True)
-def catalogue(clean_table: str) -> None:
-    seed_catalogue(clean_table)
-
-
-@pytest.fixture
-def at(monkeypatch: pytest.MonkeyPatch):
-    from motcua.service.actions import service
-
-    def freeze(moment: datetime) -> None:
-        monkeypatch.setattr(service, "clock", lambda: moment)
-
-    return freeze
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from typing import Any
 import boto3
 import pytest
 
-from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.data.index_store import IndexRepository
 from motcua.data.repositories import DossierRepository
 from motcua.domain.calendar import VN_TZ
@@ -32,24 +31,11 @@ FOREIGN_LEADER = ("chairman-x", "agency_leader", "000.20.02.H36")
 INSPECTOR = ("inspector-1", "inspector", None)
 
 
+pytestmark = pytest.mark.usefixtures("catalogue")
+
+
 def vn(month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=VN_TZ)
-
-
-@pytest.fixture(autouse=True)
-def catalogue(clean_table: str) -> None:
-    seed_catalogue(clean_table)
-
-
-@pytest.fixture
-def at(monkeypatch: pytest.MonkeyPatch):
-    """Freeze the API's service clock (dossiers and feedback share it)."""
-    from motcua.service.actions import service
-
-    def freeze(moment: datetime) -> None:
-        monkeypatch.setattr(service, "clock", lambda: moment)
-
-    return freeze
 
 
 def file(api_client, body: dict[str, Any], who=CITIZEN, key: str | None = None):

@@ -21,7 +21,6 @@ import boto3
 import pytest
 from pypdf import PdfReader
 
-from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.data import documents
 from motcua.data.repositories import DossierRepository
 from motcua.domain.calendar import VN_TZ
@@ -34,24 +33,11 @@ LEADER = ("chairman-tuan", "agency_leader", COMMUNE)
 PROCEDURE = "1.001266"  # Chấm dứt hoạt động hộ kinh doanh: 5 working days
 
 
+pytestmark = pytest.mark.usefixtures("catalogue")
+
+
 def vn(month: int, day: int, hour: int = 9, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, second, tzinfo=VN_TZ)
-
-
-@pytest.fixture(autouse=True)
-def catalogue(clean_table: str) -> None:
-    seed_catalogue(clean_table)
-
-
-@pytest.fixture
-def at(monkeypatch: pytest.MonkeyPatch):
-    """Freeze the API's service clock at an instant (submission and actions happen then)."""
-    from motcua.service.actions import service
-
-    def freeze(moment: datetime) -> None:
-        monkeypatch.setattr(service, "clock", lambda: moment)
-
-    return freeze
 
 
 @pytest.fixture
