@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 # Run as a script, this file's folder is sys.path[0], and a benchmark named after a standard module
 # (benchmarks/calendar.py) would shadow it for everything imported here: drop the folder, add the repo's
@@ -302,7 +303,7 @@ Stat = tuple[int, int, float, float, dict[Key, tuple[int, int, float, float]]]  
 
 def _short(key: Key) -> str:
     file, line, name = key
-    for marker in ("site-packages/", "/work/main/", "/lib/python3.11/"):
+    for marker in ("site-packages/", f"{Path(__file__).resolve().parents[1]}/", "/lib/python3.11/"):
         if marker in file:
             file = file.split(marker, 1)[1]
             break
