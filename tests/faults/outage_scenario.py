@@ -50,7 +50,8 @@ def main() -> int:
         def worker(index: int) -> None:
             for n in range(int(os.environ.get("OUTAGE_PER_WORKER", "12"))):
                 key = uuid.uuid4().hex
-                response = client.post("/dossiers", json=submission(), headers=submit_headers(f"citizen-{index}-{n}", key))
+                headers = submit_headers(f"citizen-{index}-{n}", key)
+                response = client.post("/dossiers", json=submission(), headers=headers)
                 with lock:
                     results.append({"status": response.status, "body": response.json(), "key": key})
                     if len(results) == 10:

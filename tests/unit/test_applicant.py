@@ -19,7 +19,8 @@ def test_a_twelve_digit_national_id_is_accepted(value: str) -> None:
     assert normalise_national_id(value) == value.strip()
 
 
-@pytest.mark.parametrize("value", ["", "12345678901", "1234567890123", "07920300123A", "079 203 001 234", "０７９２０３００１２３４"])
+@pytest.mark.parametrize("value", ["", "12345678901", "1234567890123", "07920300123A", "079 203 001 234",
+                                   "０７９２０３００１２３４"])
 def test_anything_but_twelve_ascii_digits_is_refused_with_its_own_code(value: str) -> None:
     with pytest.raises(NationalIdInvalid) as raised:
         normalise_national_id(value)

@@ -86,7 +86,8 @@ def test_a_supplement_pauses_the_clock_and_resuming_pushes_the_deadline() -> Non
 
 def test_a_second_supplement_needs_a_legal_ground_and_a_third_is_never_allowed() -> None:
     dossier = run(submitted(), (a.ActionName.RECEIVE, DESK, at(3), {}),
-                  (a.ActionName.REQUEST_SUPPLEMENT, DESK, at(3, 10), {"documents": ["Tờ khai"], "reason": "Thiếu tờ khai"}),
+                  (a.ActionName.REQUEST_SUPPLEMENT, DESK, at(3, 10),
+                   {"documents": ["Tờ khai"], "reason": "Thiếu tờ khai"}),
                   (a.ActionName.RECEIVE_SUPPLEMENT, DESK, at(4), {}))
     body = {"documents": ["Ảnh"], "reason": "Ảnh mờ"}
     with pytest.raises(SupplementAlreadyRequested):
@@ -144,7 +145,7 @@ def test_withdrawal_after_reception_waits_for_the_agency_to_stop_with_a_notice()
 def test_transfer_hands_the_dossier_over_and_logs_the_control_slip() -> None:
     dossier = run(submitted(), (a.ActionName.RECEIVE, DESK, at(3), {}),
                   (a.ActionName.START_PROCESSING, PROCESSOR, at(3, 10), {}))
-    dossier, events = act(dossier, a.ActionName.TRANSFER, PROCESSOR, at(4), to_agency_code=OTHER)
+    dossier, _ = act(dossier, a.ActionName.TRANSFER, PROCESSOR, at(4), to_agency_code=OTHER)
     assert dossier.current_agency == OTHER and OTHER in dossier.agencies
     assert dossier.control_slip[0].from_unit == COMMUNE and dossier.control_slip[0].step_result == "early"
     # Now the other agency's officer may act, and the first agency's desk still may (it received it).
