@@ -2,7 +2,7 @@
 #
 #   make run      the local stack on 127.0.0.1 (DynamoDB Local, moto, the API on :3000, pollers, schedules)
 #   make demo     with `make run` running: load a demo province and compute its monthly reports
-#   make test     the whole suite (unit, integration against the local engines, infrastructure), then audit
+#   make test     ruff, the audit, then the whole suite (unit, integration against the local engines, infrastructure)
 #   make fuzz     the long schemathesis profile (1,000 examples per operation and role)
 #   make audit    pip-audit of requirements.lock against PyPI's advisory data (a clear skip when unreachable)
 #   make lint     ruff
@@ -53,8 +53,9 @@ run: install
 demo: install
 	@$(PY) -m infra.local demo --dossiers $(or $(DOSSIERS),3000)
 
-# The audit first, so pytest's summary is the last thing `make test` prints.
+# Lint and the audit first (seconds), so pytest's summary is the last thing `make test` prints.
 test: install chromium
+	@$(MAKE) lint
 	@$(MAKE) audit
 	@$(PY) -m pytest $(PYTEST_ARGS)
 

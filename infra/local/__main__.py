@@ -23,25 +23,16 @@ def _fire(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    # `motcua demo-data` against the engines of a running `make run` (issue 8), then the last month's report copied
-    # under .local/reports so a browser can open it straight from disk.
+    # `motcua demo-data` against the engines of a running `make run` (issue 8), with the report under .local.
     from infra.local.env import local_environment
-    from motcua import cli
 
     runner.configure_logging()
     os.environ.update(local_environment(runner.fixed_endpoints()))
-    code = cli.main(["demo-data", "--months", str(args.months), "--dossiers", str(args.dossiers),
-                     "--end-month", args.end_month])
-    if code == 0:
-        from motcua.data.reports import ReportStore
-
-        target = runner.LOCAL_DIR / "reports" / f"{args.end_month}.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        key = f"index/{args.end_month}/report.html"
-        target.write_text(ReportStore(os.environ["REPORTS_BUCKET"]).get(key), encoding="utf-8")
-        print(f"report: {target}  (also s3://{os.environ['REPORTS_BUCKET']}/{key}; "
-              f"JSON: GET /indexes/{args.end_month})")
-    return code
+    target = runner.load_demo_province(dossiers=args.dossiers, months=args.months, end_month=args.end_month)
+    if target is None:
+        return 1
+    print(f"report: {target}  (JSON: GET /indexes/{args.end_month})")
+    return 0
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -66,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--ttl-hours", type=int, default=8)
     demo = commands.add_parser("demo", help="load a generated province into a running `make run`, with its reports")
     demo.add_argument("--dossiers", type=int, default=3000)
-    demo.add_argument("--months", type=int, default=12)
-    demo.add_argument("--end-month", default="2026-10")
+    demo.add_argument("--months", type=int, default=runner.DEMO_MONTHS)
+    demo.add_argument("--end-month", default=runner.DEMO_END_MONTH)
     args = parser.parse_args(argv)
 
     if args.command == "run":

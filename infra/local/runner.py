@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -29,24 +30,30 @@ from infra.local.scheduler import LocalScheduler
 
 log = logging.getLogger("infra.local")
 
-LOCAL_DIR = REPO_ROOT / ".local"
+# Where `make run` keeps its state (data, logs, keys, reports); tests point it at a temporary directory.
+LOCAL_DIR = Path(os.environ.get("MOTCUA_LOCAL_DIR") or REPO_ROOT / ".local")
 DEMO_SUBJECT = "citizen-demo"
 DEMO_TOKEN_TTL_S = 7 * 24 * 3600
 # An online-capable commune procedure and a commune that offers it, both in the seed catalogue.
 DEMO_PROCEDURE = "1.001193"
 DEMO_AGENCY = "000.20.01.H36"
+# The generated province `make run` loads in the background so the monthly report has something to show
+# (issue 8). MOTCUA_DEMO_DOSSIERS=0 starts with the catalogue only. Re-runs load nothing twice.
+DEMO_DOSSIERS = 1500
+DEMO_MONTHS = 12
+DEMO_END_MONTH = "2026-10"
 
 
-def _port(variable: str, default: int) -> int:
+def _int_env(variable: str, default: int) -> int:
     value = os.environ.get(variable)
     return int(value) if value else default
 
 
 def ports() -> dict[str, int]:
     return {
-        "api": _port("MOTCUA_API_PORT", DEFAULT_PORT),
-        "dynamodb": _port("MOTCUA_DYNAMODB_PORT", 8000),
-        "moto": _port("MOTCUA_MOTO_PORT", 5000),
+        "api": _int_env("MOTCUA_API_PORT", DEFAULT_PORT),
+        "dynamodb": _int_env("MOTCUA_DYNAMODB_PORT", 8000),
+        "moto": _int_env("MOTCUA_MOTO_PORT", 5000),
     }
 
 
@@ -88,6 +95,41 @@ def seed_catalogue() -> None:
         return
     if code != 0:
         log.warning("`motcua seed` failed (exit %s): the catalogue may be empty or incomplete", code)
+
+
+def load_demo_province(*, dossiers: int, months: int = DEMO_MONTHS, end_month: str = DEMO_END_MONTH) -> Path | None:
+    """`motcua demo-data` into the running stack's engines, then the last month's HTML report copied under
+    .local/reports so a browser opens it straight from disk. ``None`` when the load failed (logged)."""
+    from motcua import cli
+    from motcua.data.reports import ReportStore
+
+    code = cli.main(["demo-data", "--months", str(months), "--dossiers", str(dossiers), "--end-month", end_month])
+    if code != 0:
+        log.warning("`motcua demo-data` failed (exit %s): the report has no demo province", code)
+        return None
+    target = LOCAL_DIR / "reports" / f"{end_month}.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    key = f"index/{end_month}/report.html"
+    target.write_text(ReportStore(os.environ["REPORTS_BUCKET"]).get(key), encoding="utf-8")
+    return target
+
+
+def _load_demo_in_background(dossiers: int) -> None:
+    """The demo province loads while the API already serves: start-up is not held up by it."""
+
+    def load() -> None:
+        try:
+            target = load_demo_province(dossiers=dossiers)
+        except Exception:
+            log.warning("could not load the demo province", exc_info=True)
+            return
+        if target is not None:
+            print(f"\nDemo province loaded ({dossiers} dossiers, {DEMO_MONTHS} months): monthly report {target}"
+                  f"  (JSON: GET /indexes/{DEMO_END_MONTH})", flush=True)
+
+    print(f"Loading a demo province ({dossiers} dossiers; MOTCUA_DEMO_DOSSIERS=0 skips it) in the background…",
+          flush=True)
+    threading.Thread(target=load, name="demo-province", daemon=True).start()
 
 
 def example_commands(url: str, token: str) -> str:
@@ -224,6 +266,9 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
         stopper.push("scheduler", scheduler.stop)
 
         print(banner(adapter.url, endpoints, token), flush=True)
+        demo_dossiers = _int_env("MOTCUA_DEMO_DOSSIERS", DEMO_DOSSIERS)
+        if demo_dossiers > 0:
+            _load_demo_in_background(demo_dossiers)
         _wait_forever()
     except KeyboardInterrupt:
         pass

@@ -101,6 +101,6 @@ class LocalScheduler:
         while not self._stop.wait(timer.every_s):
             try:
                 fire(timer.function, timer.index, self._invoker_factory(timer.function))
-                log.info("fired schedule %s", schedule_name(timer.function, timer.index))
+                log.debug("fired schedule %s", schedule_name(timer.function, timer.index))
             except Exception:
                 log.exception("scheduled %s failed", timer.function.name)

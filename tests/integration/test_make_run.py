@@ -1,0 +1,88 @@
+"""`make run` itself (``python -m infra.local run``), as a newcomer meets it: the engines, the seeded
+catalogue, the API with the printed token, the demo province loaded in the background with its monthly
+report on disk, and a clean stop on Ctrl-C (SIGINT) that leaves no port taken.
+
+Its own state directory (``MOTCUA_LOCAL_DIR``) and free ports, so a developer's running stack and data are
+never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from infra.local.engines import REPO_ROOT, free_port, port_is_free
+
+DEMO_DOSSIERS = 40
+
+
+def _lines(stream, sink: queue.Queue[str]) -> None:
+    for line in stream:
+        sink.put(line)
+
+
+def _wait_for(sink: queue.Queue[str], pattern: str, timeout_s: float, seen: list[str]) -> re.Match[str]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            line = sink.get(timeout=1)
+        except queue.Empty:
+            continue
+        seen.append(line)
+        if match := re.search(pattern, line):
+            return match
+    raise AssertionError(f"`{pattern}` not printed within {timeout_s} s; output:\n" + "".join(seen[-40:]))
+
+
+def _get(url: str, token: str | None = None) -> tuple[int, object]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def test_make_run_serves_the_catalogue_loads_the_demo_province_and_stops_cleanly(tmp_path: Path) -> None:
+    ports = {"MOTCUA_API_PORT": free_port(), "MOTCUA_DYNAMODB_PORT": free_port(), "MOTCUA_MOTO_PORT": free_port()}
+    env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "MOTCUA_LOCAL_DIR": str(tmp_path),
+           "MOTCUA_DEMO_DOSSIERS": str(DEMO_DOSSIERS), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "infra.local", "run", "--in-memory"], cwd=REPO_ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sink: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_lines, args=(process.stdout, sink), daemon=True).start()
+    seen: list[str] = []
+    try:
+        url = _wait_for(sink, r"API on (http://127\.0\.0\.1:\d+)", 180, seen).group(1)
+        token = _wait_for(sink, r"export MOTCUA_TOKEN='([^']+)'", 10, seen).group(1)
+
+        status, page = _get(f"{url}/procedures?limit=100")
+        assert status == 200 and len(page["items"]) == 38  # the seeded catalogue
+        status, mine = _get(f"{url}/me/dossiers", token)  # the printed token is accepted
+        assert status == 200 and mine["items"] == []
+
+        report = Path(_wait_for(sink, r"monthly report (\S+\.html)", 240, seen).group(1))
+        assert report.parent == tmp_path / "reports"
+        html = report.read_text(encoding="utf-8")
+        assert html.lstrip().lower().startswith("<!doctype html") and "2026" in html
+        status, index = _get(f"{url}/indexes/2026-10")
+        assert status == 200
+        assert index["rankings"]["agency"] and index["province"]["dossiers_received"] > 0
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert code == 0
+    assert all(port_is_free(port) for port in ports.values()), "make run left a port taken after Ctrl-C"
