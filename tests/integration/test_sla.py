@@ -389,3 +389,22 @@ def test_sla_status_per_agency(api_client, at, local_stack, capsys) -> None:
     assert agency["due_today"][0]["next_timer"] == {"kind": "last_day", "at": "2026-03-09T07:30:00+07:00"}
     assert on_track not in json.dumps(report)
     assert "Nguyễn Thị Hằng" not in json.dumps(report, ensure_ascii=False)  # no personal data
+
+
+def test_sla_status_lists_a_transferred_dossier_under_the_agency_holding_it(api_client, at, local_stack,
+                                                                            capsys) -> None:
+    from motcua.cli import main
+
+    other = "000.20.02.H36"
+    kept, moved = quick_dossier(vn(3, 2)), quick_dossier(vn(3, 2))
+    at(vn(3, 3))
+    assert act(api_client, moved, "transfer", PROCESSOR, {"to_agency_code": other}).status == 200
+
+    def listed(agency: str) -> set[str]:
+        assert main(["sla", "status", "--agency", agency, "--at", "2026-03-09T08:00:00+07:00",
+                     "--table", local_stack.table_name]) == 0
+        [report] = json.loads(capsys.readouterr().out)["agencies"]
+        return {d["id"] for d in report["due_today"]}
+
+    assert listed(COMMUNE) == {kept}  # the receiving agency no longer holds it
+    assert listed(other) == {moved}

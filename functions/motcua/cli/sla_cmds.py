@@ -1,8 +1,9 @@
 """`motcua sla status`: per agency, the open dossiers due today, at risk and overdue (JSON on stdout).
 
-Reads each agency's work list (``gsi2``: the dossiers it *received*, in the open statuses 2, 4, 5, 6); a
-dossier transferred to another agency stays listed under its receiving agency, with ``handling_agency_code``
-showing who holds it now. Standing is decided by ``motcua.domain.sla.standing`` (one clock):
+Reads each agency's work list (``gsi2``: the dossiers it *holds now*, in the open statuses 2, 4, 5, 6): a
+dossier transferred to another agency (liên thông) is listed under that agency, the one whose delay it now
+is and whose officials the SLA notices go to; ``agency_code`` in each entry names the receiving agency.
+Standing is decided by ``motcua.domain.sla.standing`` (one clock):
 
 * ``overdue``: past its legal due date (or flagged by the breach timer);
 * ``due_today``: due later today; ``at_risk``: due by the close of the 2nd working day after today;
@@ -53,6 +54,7 @@ def _entry(dossier: Any, at: datetime) -> dict[str, Any]:
         "receipt_code": dossier.receipt_code,
         "procedure_code": dossier.procedure_code,
         "status": int(dossier.status),
+        "agency_code": dossier.agency_code,  # the receiving agency
         "handling_agency_code": dossier.current_agency,
         "due_at": None if dossier.open_pause is not None else dossier.due_at.astimezone(VN_TZ).isoformat(),
         "appointment_at": dossier.appointment_at.astimezone(VN_TZ).isoformat(),

@@ -166,7 +166,8 @@ def _dossier_item(dossier: Dossier) -> DossierItem:
     submitted = dossier.submitted_at.isoformat()
     item = DossierItem(
         f"DOSSIER#{dossier.id}", "DOSSIER",
-        gsi2pk=f"AGENCY#{dossier.agency_code}",
+        # The work list of the agency holding the dossier now: a transfer (liên thông) moves it there.
+        gsi2pk=f"AGENCY#{dossier.current_agency}",
         gsi2sk=f"{int(dossier.status):02d}#{submitted}",
         gsi3pk=f"OWNER#{dossier.owner}",
         gsi3sk=submitted,

@@ -21,7 +21,8 @@ stored document        ``CDOC#<id>``                   ``CDOC`` (``motcua.data.c
 Global secondary indexes (overloaded; each item sets only the keys it needs, so they stay sparse):
 
 - ``gsi1``: listings by kind: ``CATALOGUE`` -> procedures, ``AGENCIES`` -> agencies.
-- ``gsi2``: an agency's work list: ``AGENCY#<code>`` sorted by ``<status>#<submitted_at>``.
+- ``gsi2``: an agency's work list, the dossiers it holds now (``current_agency``: the receiving agency until a
+  transfer): ``AGENCY#<code>`` sorted by ``<status>#<submitted_at>``.
 - ``gsi3``: a citizen's own dossiers: ``OWNER#<subject>`` sorted by ``submitted_at``.
 - ``gsi4``: SLA timers (sparse: only dossiers with a timer to fire): ``TIMER#<shard>`` sorted by
   ``<next timer instant, UTC>#<dossier id>`` (``motcua.domain.sla.index_keys``, set on every dossier write).

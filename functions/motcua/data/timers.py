@@ -122,7 +122,7 @@ class TimerIndex:
 
 
 def open_dossiers_of(agency_code: str, statuses: Iterable[int]) -> Iterator[Dossier]:
-    """The dossiers an agency received that are in ``statuses`` (its work list, ``gsi2``:
+    """The dossiers an agency holds now that are in ``statuses`` (its work list, ``gsi2``:
     ``AGENCY#<code>`` / ``<status:02d>#<submitted_at>``), every page."""
     client = _dynamodb()
     for status in statuses:
