@@ -152,6 +152,34 @@ def test_transfer_hands_the_dossier_over_and_logs_the_control_slip() -> None:
     act(dossier, a.ActionName.REQUEST_PAYMENT, FOREIGN, at(5), amount_vnd=1000, description="Phí thẩm định")
 
 
+def test_the_processing_officer_is_who_processes_it_at_the_handling_agency() -> None:
+    # Issue 6: SLA notices go to the dossier's processing officer; the desk and the leader acting do not make
+    # them one, a processing officer does, and a transfer leaves the new agency without one until theirs acts.
+    dossier = run(submitted(), (a.ActionName.RECEIVE, DESK, at(3), {}))
+    assert dossier.processing_officer is None
+    dossier, _ = act(dossier, a.ActionName.START_PROCESSING, LEADER, at(3, 10))
+    assert dossier.processing_officer is None  # a leader acting is not the officer processing it
+    dossier, _ = act(dossier, a.ActionName.REQUEST_PAYMENT, PROCESSOR, at(3, 11), amount_vnd=1000,
+                     description="Phí thẩm định")
+    assert dossier.processing_officer == PROCESSOR.subject
+    colleague = Actor(subject="officer-ha", role=Role.PROCESSING_OFFICER, agency_code=COMMUNE)
+    dossier, _ = act(dossier, a.ActionName.RECORD_PAYMENT, colleague, at(4), amount_vnd=1000, online=True)
+    assert dossier.processing_officer == "officer-ha"  # the last one of theirs to act holds it
+    dossier, _ = act(dossier, a.ActionName.RESUME_PROCESSING, DESK, at(4, 10))
+    assert dossier.processing_officer == "officer-ha"
+    dossier, _ = act(dossier, a.ActionName.TRANSFER, colleague, at(5), to_agency_code=OTHER)
+    assert dossier.current_agency == OTHER and dossier.processing_officer is None
+    # An officer of the receiving agency may still act, but is not the handling agency's officer.
+    dossier, _ = act(dossier, a.ActionName.REQUEST_SUPPLEMENT, PROCESSOR, at(5, 10), documents=["Tờ khai"],
+                     reason="Thiếu tờ khai")
+    assert dossier.processing_officer is None
+    dossier, _ = act(dossier, a.ActionName.RECEIVE_SUPPLEMENT, DESK, at(6), attachments=[])
+    dossier, _ = act(dossier, a.ActionName.DECIDE, FOREIGN, at(6, 10), electronic=False)
+    assert dossier.processing_officer == FOREIGN.subject
+    # Stored and read back like every other field.
+    assert Dossier.model_validate_json(dossier.model_dump_json()).processing_officer == FOREIGN.subject
+
+
 def test_apology_once_with_a_later_working_day() -> None:
     dossier = run(submitted(), (a.ActionName.RECEIVE, DESK, at(3, 10), {}))  # due Tuesday 10/3 17:00
     with pytest.raises(ApologyDateInvalid):  # Saturday 14/3 is a day off

@@ -200,6 +200,9 @@ class Dossier(BaseModel):
     # moves between handling agencies on transfers (liên thông), each of which may then see it.
     handling_agency_code: str | None = None
     involved_agencies: tuple[str, ...] = ()
+    # The processing officer of the agency now handling the dossier (their subject): set by the workflow when
+    # one acts on it, cleared on a transfer. Issue 6: SLA notices go to them and to the agency's leaders.
+    processing_officer: str | None = None
     control_slip: tuple[ControlSlipRow, ...] = ()
     supplement_requests: int = 0
     payment: Payment | None = None

@@ -208,8 +208,9 @@ def _transfer(c: _Change, body: a.Transfer) -> None:
     row = ControlSlipRow(from_unit=current, to_unit=body.to_agency_code, at=c.now, giver=c.actor.subject,
                          step_result=step.value, note=body.note)
     involved = tuple(dict.fromkeys((*c.dossier.involved_agencies, body.to_agency_code)))
+    # The new agency assigns its own officer: until one of theirs acts, SLA notices reach its leaders only.
     c.set(handling_agency_code=body.to_agency_code, involved_agencies=involved,
-          control_slip=(*c.dossier.control_slip, row))
+          control_slip=(*c.dossier.control_slip, row), processing_officer=None)
     c.event(ev.TRANSFER, S.PROCESSING, body.note, from_unit=current, to_unit=body.to_agency_code,
             step_result=step.value)
 
@@ -377,4 +378,16 @@ def apply_action(dossier: Dossier, action: a.ActionName, body: a.ActionBody, act
         raise ForbiddenTransition({"action": action.value, "status": int(dossier.status)})
     change = _Change(dossier, actor, now, request_id)
     _EFFECTS[action](change, body)
+    _track_processing_officer(change)
     return change.result()
+
+
+def _track_processing_officer(c: _Change) -> None:
+    """A processing officer who acts on the dossier becomes its officer, if they belong to the agency handling
+    it after this action (an officer of the receiving agency acting after a transfer is not the new agency's)."""
+    actor = c.actor
+    if actor.role is not R.PROCESSING_OFFICER:
+        return
+    handling = c.get("handling_agency_code") or c.dossier.agency_code
+    if actor.agency_code == handling:
+        c.set(processing_officer=actor.subject)
