@@ -50,6 +50,8 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
+from infra.local.examples import example_submission  # noqa: E402
+
 SUBMIT = "POST /dossiers"
 COMMUNE = "000.20.01.H36"  # a commune of the seed catalogue that offers the procedure below
 PROCEDURE = "1.001266"
@@ -66,19 +68,7 @@ SERVER_START_TIMEOUT_S = 300.0
 
 
 def submission() -> dict[str, Any]:
-    return {
-        "procedure_code": PROCEDURE,
-        "agency_code": COMMUNE,
-        "channel": "online",
-        "applicant": {
-            "full_name": "Nguyễn Thị Hằng",
-            "national_id": "079203001234",
-            "phone": "0912345678",
-            "email": "hang.nguyen@example.vn",
-            "address": "12 Trần Phú, phường Xuân Hương - Đà Lạt",
-        },
-        "attachments": [],
-    }
+    return example_submission(PROCEDURE, COMMUNE)
 
 
 def percentile(samples: list[float], q: float) -> float:

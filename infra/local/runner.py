@@ -23,6 +23,7 @@ from infra import declaration
 from infra.local import invoker_for
 from infra.local.engines import REPO_ROOT, EngineError, port_is_free, start_engines
 from infra.local.env import Endpoints, local_environment
+from infra.local.examples import DEMO_PROCEDURE, example_submission
 from infra.local.http_adapter import DEFAULT_PORT, HttpAdapter, TokenVerifier, http_routes
 from infra.local.pollers import queue_pollers
 from infra.local.resources import client, create_all
@@ -34,9 +35,6 @@ log = logging.getLogger("infra.local")
 LOCAL_DIR = Path(os.environ.get("MOTCUA_LOCAL_DIR") or REPO_ROOT / ".local")
 DEMO_SUBJECT = "citizen-demo"
 DEMO_TOKEN_TTL_S = 7 * 24 * 3600
-# An online-capable commune procedure and a commune that offers it, both in the seed catalogue.
-DEMO_PROCEDURE = "1.001193"
-DEMO_AGENCY = "000.20.01.H36"
 # The generated province `make run` loads in the background so the monthly report has something to show
 # (issue 8). MOTCUA_DEMO_DOSSIERS=0 starts with the catalogue only. Re-runs load nothing twice.
 DEMO_DOSSIERS = 1500
@@ -134,22 +132,7 @@ def _load_demo_in_background(dossiers: int) -> None:
 
 def example_commands(url: str, token: str) -> str:
     """The three example requests printed at start-up (and shown in the README): keep them working."""
-    body = json.dumps(
-        {
-            "procedure_code": DEMO_PROCEDURE,
-            "agency_code": DEMO_AGENCY,
-            "channel": "online",
-            "applicant": {
-                "full_name": "Nguyễn Thị Hằng",
-                "national_id": "079203001234",
-                "phone": "0912345678",
-                "email": "hang.nguyen@example.vn",
-                "address": "12 Trần Phú, phường Xuân Hương - Đà Lạt",
-            },
-            "attachments": [],
-        },
-        ensure_ascii=False,
-    )
+    body = json.dumps(example_submission(), ensure_ascii=False)
     return f"""\
   export MOTCUA_TOKEN='{token}'
 

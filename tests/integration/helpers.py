@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from infra.local.examples import example_submission
 from infra.local.identity import LocalIdentity
 from motcua.domain.actors import Role
 
@@ -17,21 +18,7 @@ def bearer(subject: str = "citizen-an", role: Role | str = Role.CITIZEN, agency_
 
 
 def submission(procedure_code: str = "1.001193", **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "procedure_code": procedure_code,
-        "agency_code": COMMUNE,
-        "channel": "online",
-        "applicant": {
-            "full_name": "Nguyễn Thị Hằng",
-            "national_id": "079203001234",
-            "phone": "0912345678",
-            "email": "hang.nguyen@example.vn",
-            "address": "12 Trần Phú, phường Xuân Hương - Đà Lạt",
-        },
-        "attachments": [],
-    }
-    body.update(overrides)
-    return body
+    return {**example_submission(procedure_code, COMMUNE), **overrides}
 
 
 def submit_headers(subject: str = "citizen-an", key: str | None = None) -> dict:
