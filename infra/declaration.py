@@ -22,7 +22,10 @@ class Ref:
     """A reference to a declared resource, resolved to a name/URL by the stack or the local runner."""
 
     # "secret": the name prefix of a family of Secrets Manager secrets (``<service>/<name>/``; locally empty).
-    kind: Literal["table", "queue_url", "bucket", "sender", "topic", "setting", "secret"]
+    # "push_app": an SNS platform application (``fcm``, ``apns``). CloudFormation has no resource for one (its
+    # credentials are Google's and Apple's), so operators create it and the stack takes its ARN as configuration
+    # (context ``motcua:pushApplications``); the local stack creates it in moto.
+    kind: Literal["table", "queue_url", "bucket", "sender", "topic", "setting", "secret", "push_app"]
     name: str = "main"
 
 
@@ -75,9 +78,11 @@ class ScheduleTrigger:
 class Permission:
     """Least privilege, declared per function: (resource kind, resource name, access)."""
 
-    kind: Literal["table", "queue", "bucket", "email", "sms", "secret"]
+    # "push": an SNS platform application (name: ``fcm``/``apns``): "register" its device endpoints (API),
+    # "send" to them (notifier).
+    kind: Literal["table", "queue", "bucket", "email", "sms", "secret", "push"]
     name: str
-    access: Literal["read", "write", "read_write", "send", "consume"]
+    access: Literal["read", "write", "read_write", "send", "consume", "register"]
 
 
 @dataclass(frozen=True)
@@ -99,12 +104,17 @@ COMMON_ENVIRONMENT: dict[str, Ref | str] = {
     "TZ_CALENDAR": TIMEZONE,
 }
 
+# App push (SNS mobile push): one platform application per platform the app ships on.
+PUSH_PLATFORMS: tuple[str, ...] = ("fcm", "apns")
+PUSH_ENVIRONMENT: dict[str, Ref | str] = {
+    f"PUSH_{platform.upper()}_APPLICATION_ARN": Ref("push_app", platform) for platform in PUSH_PLATFORMS}
+
 QUEUES: tuple[Queue, ...] = (
     # Officials' and back-office systems' actions; FIFO keyed by dossier id keeps one dossier's actions
     # in order.
     Queue("actions", fifo=True, visibility_timeout_s=180),
-    # Citizens' notifications (outbox relay -> notifier). Standard: one notice per event needs no order,
-    # and the notifier is idempotent on the event id, so SQS's at-least-once delivery is harmless.
+    # Notifications (outbox relay -> notifier). Standard: one notice per event needs no order, and the
+    # notifier is idempotent per event, recipient and channel, so SQS's at-least-once delivery is harmless.
     Queue("notifications", visibility_timeout_s=60, max_receive_count=3),
 )
 
@@ -141,9 +151,11 @@ FUNCTIONS: tuple[Function, ...] = (
             # Form 04 of an officer's apology; signed results written, read back to verify and download.
             Permission("bucket", "documents", "read_write"),
             Permission("secret", "signing", "read"),  # agencies' signing keys (issue 7)
+            # PUT/DELETE /me/devices: the device's platform endpoint is created, updated, deleted.
+            *(Permission("push", platform, "register") for platform in PUSH_PLATFORMS),
         ),
         environment={"UPLOADS_BUCKET": Ref("bucket", "uploads"), "DOCUMENTS_BUCKET": Ref("bucket", "documents"),
-                     "SIGNING_SECRET_PREFIX": Ref("secret", "signing")},
+                     "SIGNING_SECRET_PREFIX": Ref("secret", "signing"), **PUSH_ENVIRONMENT},
     ),
     Function(
         name="actions",
@@ -192,7 +204,7 @@ FUNCTIONS: tuple[Function, ...] = (
         memory_mb=1024,
         timeout_s=300,
     ),
-    # --- notifications: outbox -> queue -> citizen (motcua.notifications) ---
+    # --- notifications: outbox -> queue -> citizens and officials (motcua.notifications) ---
     Function(
         name="outbox-relay",
         handler="motcua.handlers.outbox_relay.handler",
@@ -209,18 +221,24 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="notifier",
         handler="motcua.handlers.notifier.handler",
-        description="Sends citizens' notices by e-mail (SES) and SMS (SNS) and records each delivery",
+        description="Sends notices to citizens and officials by e-mail (SES), SMS and app push (SNS); records "
+                    "each delivery",
         triggers=(QueueTrigger("notifications", batch_size=10),),
         permissions=(
-            Permission("table", "main", "read_write"),  # read the dossier, idempotency, delivery records
+            # the dossier, contacts and devices, idempotency, delivery records (a dead device is removed)
+            Permission("table", "main", "read_write"),
             Permission("queue", "notifications", "consume"),
             Permission("queue", "notifications-dlq", "send"),
             Permission("email", "main", "send"),
             Permission("sms", "main", "send"),
+            *(Permission("push", platform, "send") for platform in PUSH_PLATFORMS),
+            Permission("bucket", "documents", "read"),  # the Form 04 PDF attached to the apology e-mail
         ),
         environment={
             "NOTIFY_SENDER": Ref("sender", "main"),
             "NOTIFICATIONS_DLQ_URL": Ref("queue_url", "notifications-dlq"),
+            "DOCUMENTS_BUCKET": Ref("bucket", "documents"),
+            **PUSH_ENVIRONMENT,
         },
         memory_mb=256,
         timeout_s=30,

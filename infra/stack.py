@@ -69,6 +69,7 @@ class MotcuaStack(Stack):
             senders=self._context_map(c.CTX_SENDERS),
             settings=self._context_map(c.CTX_SETTINGS),
             topic_factory=notifications.topic,
+            push_applications=self._context_map(c.CTX_PUSH_APPLICATIONS),
         )
         functions = Functions(
             self,

@@ -212,3 +212,6 @@ class PersonalDataExport(ApiModel):
     dossiers: list[DossierView]
     documents: list[dict[str, Any]] = Field(default_factory=list)
     feedback: list[dict[str, Any]] = Field(default_factory=list)
+    # Notifications: the channels chosen and the devices registered for push (as stored, token hashed).
+    notification_settings: dict[str, Any] | None = None
+    devices: list[dict[str, Any]] = Field(default_factory=list)

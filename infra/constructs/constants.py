@@ -23,12 +23,17 @@ CDK_JSON: Final = REPO_ROOT / "cdk.json"
 CTX_ALLOWED_ORIGINS: Final = "motcua:allowedOrigins"  # CORS origins of the web front ends
 CTX_SENDERS: Final = "motcua:senders"  # {sender name: e-mail address} for Ref("sender", name)
 CTX_SETTINGS: Final = "motcua:settings"  # {setting name: value} for Ref("setting", name)
+# {platform: SNS platform application ARN} for Ref("push_app", platform) (fcm, apns): CloudFormation cannot
+# create one (the credentials are Google's and Apple's), so operators do and give the stack its ARN.
+CTX_PUSH_APPLICATIONS: Final = "motcua:pushApplications"
 CTX_ALARM_EMAIL: Final = "motcua:alarmEmail"  # optional on-call address subscribed to the alarm topic
 CTX_REQUIRE_LAYER: Final = "motcua:requireLayer"  # "true" for deployments: refuse the placeholder layer
 CTX_AUDIT_ACKNOWLEDGMENTS: Final = "motcua:auditAcknowledgments"  # "true": drop every nag acknowledgment
 
 # A setting absent from the context is read at deploy time from this SSM parameter path.
 SETTINGS_SSM_PREFIX: Final = "/motcua/settings/"
+# A platform application absent from the context is read at deploy time from this SSM parameter path.
+PUSH_SSM_PREFIX: Final = "/motcua/push/"
 
 # --- Lambda ----------------------------------------------------------------------------------------
 # Python 3.11 because pyproject pins requires-python <3.12 and the tests run it.

@@ -58,6 +58,13 @@ BUCKET_ACTIONS: Mapping[str, tuple[str, ...]] = {
 SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
 EMAIL_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
 SMS_ACTIONS = ("sns:Publish",)
+# App push: the API registers devices (one platform endpoint each), the notifier publishes to them and deletes
+# the ones SNS reports disabled.
+PUSH_ACTIONS: Mapping[str, tuple[str, ...]] = {
+    "register": ("sns:CreatePlatformEndpoint", "sns:GetEndpointAttributes", "sns:SetEndpointAttributes",
+                 "sns:DeleteEndpoint"),
+    "send": ("sns:Publish", "sns:DeleteEndpoint"),
+}
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
 RUNTIME_REASON = (
@@ -69,6 +76,11 @@ SMS_REASON = "SNS Publish straight to a phone number (SMS) has no resource ARN: 
 SIGNING_KEYS_REASON = (
     "One secret per agency under the declared name prefix (motcua/<name>/<agency code>), created by operators "
     "as agencies join; only GetSecretValue, only on that prefix."
+)
+PUSH_ENDPOINTS_REASON = (
+    "SNS names a device's platform endpoint at run time (endpoint/<platform>/<application>/<uuid>), one per "
+    "registered device; the platform application itself is configuration, its ARN possibly an SSM value only "
+    "known at deploy time. Only the listed endpoint actions, only on this account's and region's endpoints."
 )
 BUCKET_OBJECTS_REASON = (
     "Object keys are generated per dossier and per upload at run time; access is limited to the objects "
@@ -219,6 +231,18 @@ class Functions(Construct):
                 wildcard_reasons[
                     f"Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:{prefix}*"
                 ] = SIGNING_KEYS_REASON
+            case "push":
+                actions = _actions(PUSH_ACTIONS, permission)
+                endpoints = r.arn("sns", "endpoint/*")
+                if permission.access == "register":
+                    # CreatePlatformEndpoint is authorised on the platform application.
+                    role.add_to_policy(iam.PolicyStatement(actions=["sns:CreatePlatformEndpoint"],
+                                                           resources=[r.push_application(permission.name)]))
+                    actions = [a for a in actions if a != "sns:CreatePlatformEndpoint"]
+                resources = [endpoints]
+                wildcard_reasons[
+                    "Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:endpoint/*"
+                ] = PUSH_ENDPOINTS_REASON
             case "sms":
                 actions = _actions({"send": SMS_ACTIONS}, permission)
                 resources = ["*"]

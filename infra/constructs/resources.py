@@ -35,6 +35,7 @@ class Resources:
     senders: Mapping[str, str]  # sender name -> e-mail address (context)
     settings: Mapping[str, str]  # setting name -> value (context); others come from SSM at deploy
     topic_factory: Callable[[str], sns.Topic]
+    push_applications: Mapping[str, str] = field(default_factory=dict)  # platform -> ARN (context)
     _topics: dict[str, sns.Topic] = field(default_factory=dict)
 
     @staticmethod
@@ -74,6 +75,14 @@ class Resources:
         # Resolved by CloudFormation at deploy time: synthesis stays offline, the value stays out of git.
         return ssm.StringParameter.value_for_string_parameter(self.scope, c.SETTINGS_SSM_PREFIX + name)
 
+    def push_application(self, name: str) -> str:
+        """The SNS platform application's ARN: from the context, else from SSM at deploy time (as settings)."""
+        if name not in d.PUSH_PLATFORMS:
+            raise UndeclaredResourceError(f"push platform {name!r} is not declared ({', '.join(d.PUSH_PLATFORMS)})")
+        if name in self.push_applications:
+            return self.push_applications[name]
+        return ssm.StringParameter.value_for_string_parameter(self.scope, c.PUSH_SSM_PREFIX + name)
+
     def resolve(self, value: d.Ref | str) -> str:
         if isinstance(value, str):
             return value
@@ -92,6 +101,8 @@ class Resources:
                 return self.setting(value.name)
             case "secret":
                 return self.secret_prefix(value.name)
+            case "push_app":
+                return self.push_application(value.name)
         raise ValueError(f"unsupported reference kind {value.kind!r}")
 
     @staticmethod

@@ -79,6 +79,19 @@ def topic_arn(name: str) -> str:
     return f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{declaration.SERVICE}-{name}"
 
 
+# SNS's platform names for the declared push platforms (a platform application's ARN is app/<platform>/<name>).
+PUSH_PLATFORM_NAMES = {"fcm": "GCM", "apns": "APNS"}
+
+
+def push_application_name(platform: str) -> str:
+    return f"{declaration.SERVICE}-{platform}"
+
+
+def push_application_arn(platform: str) -> str:
+    """The platform application the local stack creates in moto (``resources``): moto's ARN for it."""
+    return f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:app/{PUSH_PLATFORM_NAMES[platform]}/{push_application_name(platform)}"
+
+
 def setting_value(name: str) -> str:
     """``MOTCUA_SETTING_<NAME>`` if set, else the stack's value (cdk.json context)."""
     override = os.environ.get(f"MOTCUA_SETTING_{name.upper()}")
@@ -114,6 +127,8 @@ def resolve(ref: Ref | str, endpoints: Endpoints, table: str | None = None) -> s
         return topic_arn(ref.name)
     if ref.kind == "setting":
         return setting_value(ref.name)
+    if ref.kind == "push_app":
+        return push_application_arn(ref.name)
     if ref.kind == "secret":
         # Locally no secret is read: signing keys come from the local test CA (MOTCUA_PKI_DIR, issue 7).
         return ""

@@ -21,9 +21,12 @@ from infra import declaration
 from infra.declaration import Function, Queue, ScheduleTrigger
 from infra.local import ACCOUNT_ID, REGION, function_arn
 from infra.local.env import (
+    PUSH_PLATFORM_NAMES,
     Endpoints,
     bucket_name,
     declared_refs,
+    push_application_arn,
+    push_application_name,
     queue_name,
     sender_address,
     table_name,
@@ -54,6 +57,7 @@ class LocalResources:
     buckets: dict[str, str] = field(default_factory=dict)
     senders: list[str] = field(default_factory=list)
     topics: dict[str, str] = field(default_factory=dict)
+    push_applications: dict[str, str] = field(default_factory=dict)  # platform -> ARN
     schedules: list[str] = field(default_factory=list)
 
 
@@ -235,4 +239,20 @@ def _create_moto_resources(
         if ref.kind == "topic":
             resources.topics[ref.name] = sns.create_topic(Name=topic_arn(ref.name).rsplit(":", 1)[1])["TopicArn"]
 
+    for ref in refs:
+        if ref.kind == "push_app":
+            resources.push_applications[ref.name] = create_push_application(sns, ref.name)
+
     resources.schedules = create_schedules(client("scheduler", endpoints), functions)
+
+
+def create_push_application(sns: Any, platform: str) -> str:
+    """The SNS platform application operators create by hand in AWS (FCM/APNs credentials); moto accepts any.
+    Creating it again is harmless (same name, same ARN)."""
+    arn: str = sns.create_platform_application(
+        Name=push_application_name(platform), Platform=PUSH_PLATFORM_NAMES[platform],
+        Attributes={"PlatformCredential": "local", "PlatformPrincipal": "local"})["PlatformApplicationArn"]
+    if arn != push_application_arn(platform):  # the environment announced this ARN before it existed
+        raise RuntimeError(f"moto named the {platform} platform application {arn}, "
+                           f"not {push_application_arn(platform)}")
+    return arn

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
@@ -31,6 +31,7 @@ from motcua.handlers.index_api import router as index_router
 from motcua.observability import service_logger
 from motcua.service.actions import API_IDEMPOTENCY, ActionCommand, act_from_api, service
 from motcua.service.catalogue import list_agencies, search_procedures
+from motcua.service.contacts import ContactService
 from motcua.service.dossiers import audit_view, dossier_view, now_vn
 from motcua.service.feedback_api import FILE_IDEMPOTENCY, STEP_IDEMPOTENCY
 from motcua.settings import settings
@@ -48,6 +49,7 @@ from schemas.api import (
 )
 from schemas.catalogue import Agency, Channel, Level, Procedure
 from schemas.common import ErrorBody, Page
+from schemas.contacts import DeviceRegistration, DeviceView, NotificationSettingsIn, NotificationSettingsView
 
 logger = service_logger()
 tracer = Tracer()
@@ -61,6 +63,9 @@ BEARER = [{"bearerAuth": []}]
 
 
 _errors = http_errors.documented_responses
+contact_settings = ContactService(clock=lambda: service.clock())  # the shared clock: tests freeze one
+InstallationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{8,128}$",
+                                     description="The app installation's own id (stable until reinstalled)")]
 
 
 def current_actor() -> Actor:
@@ -234,7 +239,36 @@ def get_my_export() -> PersonalDataExport:
     actor = current_actor()
     # Issue 7: the citizen's document store and their feedback are part of what is held about them.
     return service.export(actor).model_copy(update={"documents": feedback_routes.store.export(actor),
-                                                    "feedback": feedback_routes.feedback.export(actor)})
+                                                    "feedback": feedback_routes.feedback.export(actor),
+                                                    **contact_settings.export(actor)})
+
+
+# --- notification settings and push devices (citizens and officials) ----------------------------------------
+
+@app.get("/me/notification-settings", tags=["notifications"], summary="My notification channels and devices",
+         security=BEARER, responses=_errors(401, 403))
+def get_notification_settings() -> NotificationSettingsView:
+    return contact_settings.view(current_actor())
+
+
+@app.put("/me/notification-settings", tags=["notifications"], security=BEARER, responses=_errors(401, 403),
+         summary="Choose my channels (officials: also my work e-mail and phone; role and agency from my token)")
+def put_notification_settings(body: NotificationSettingsIn) -> NotificationSettingsView:
+    return contact_settings.save(current_actor(), body)
+
+
+@app.put("/me/devices/<installation_id>", tags=["notifications"], security=BEARER,
+         summary="Register (or update) this app installation's push token", responses=_errors(401, 403, 409))
+def put_device(installation_id: InstallationId, body: DeviceRegistration) -> DeviceView:
+    return contact_settings.register_device(current_actor(), installation_id, body)
+
+
+@app.delete("/me/devices/<installation_id>", tags=["notifications"], security=BEARER, status_code=204,
+            summary="Stop push to this app installation (no error if it is not registered)",
+            responses=_errors(401, 403, ok=204))
+def delete_device(installation_id: InstallationId) -> Response[None]:
+    contact_settings.remove_device(current_actor(), installation_id)
+    return Response(204, None, None)
 
 
 @app.get("/track/<receipt_code>", tags=["tracking"], summary="Public tracking: status and appointment only",
