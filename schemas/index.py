@@ -63,6 +63,18 @@ class IndexDossier(ApiModel):
                     "lists the dossiers counted AGAINST satisfaction (late, complained about or disliked).")
 
 
+class IndexFeedback(ApiModel):
+    """One feedback about a procedure or an agency behind a 5.1-5.3 figure: no dossier carries it, so it is
+    listed by its id (what the officials open it by), never with its text or its author."""
+
+    feedback_id: str
+    about: Literal["procedure", "agency"]
+    agency_code: str = Field(description="The responsible agency the feedback counts for")
+    procedure_code: str | None = Field(default=None, description="The procedure it is about (about=procedure)")
+    role: Literal["numerator", "denominator"] = Field(
+        description="numerator (which implies the denominator) or only the denominator")
+
+
 class IndexDossiers(ApiModel):
     """``GET /indexes/{month}/{unit}/{indicator}/dossiers``: the receipt codes behind one figure."""
 
@@ -74,4 +86,9 @@ class IndexDossiers(ApiModel):
     numerator: str | None = Field(default=None, description="The stored figure's numerator, for cross-checking")
     denominator: str | None = None
     items: list[IndexDossier]
+    feedback: list[IndexFeedback] = Field(
+        default_factory=list,
+        description="5.1-5.3 only: feedback about a procedure or an agency behind the figure (feedback about a "
+                    "dossier is listed in `items` by the dossier's receipt code). A page holds up to `limit` "
+                    "entries of `items` and `feedback` together.")
     next_token: str | None = None

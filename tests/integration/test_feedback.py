@@ -137,6 +137,33 @@ def test_feedback_about_a_dossier_goes_to_its_agency_and_onto_its_trail(api_clie
         assert "citizen-hang" not in json.dumps(envelope) and "079203001234" not in json.dumps(envelope)
 
 
+def test_feedback_about_an_agency_counts_for_it_in_the_same_write(api_client, at) -> None:
+    # Filed Mon 2 Mar about the commune (no dossier): March's counters of the commune move with the feedback.
+    # Measured as of 31 March, feedback still unanswered then would be past its Mon 23 deadline: not on time.
+    store = IndexRepository()
+    feedback_id = filed(api_client, at)
+    assert store.aggregates("2026-03")[COMMUNE] == {"feedback_received": 1, "feedback_classified": 1}
+    # A retry with the same key writes nothing twice.
+    at(vn(3, 2, 10))
+    second = file(api_client, about_agency(), key="same-key-0001")
+    retry = file(api_client, about_agency(), key="same-key-0001")
+    assert second.status == 201 and retry.json()["id"] == second.json()["id"]
+    assert store.aggregates("2026-03")[COMMUNE]["feedback_received"] == 2
+    # The second answered on time (Tue 3); the first answered late (Tue 24, due Mon 23) and rated satisfied.
+    at(vn(3, 3))
+    assert step(api_client, second.json()["id"], "answer", LEADER, {"answer": "Đã trả lời."}).status == 200
+    at(vn(3, 24, 8))
+    assert step(api_client, feedback_id, "answer", LEADER, {"answer": "Đã trả lời."}).status == 200
+    at(vn(3, 25))
+    assert step(api_client, feedback_id, "rate", CITIZEN, {"satisfied": True}).status == 200
+    assert store.aggregates("2026-03")[COMMUNE] == {"feedback_received": 2, "feedback_classified": 2,
+                                                    "feedback_on_time": 1, "feedback_rated": 1,
+                                                    "feedback_satisfied": 1}
+    rows = dict(store.row_items("2026-03", COMMUNE))
+    assert json.loads(rows[f"F#{feedback_id}"])["counters"] == {"feedback_received": 1, "feedback_classified": 1,
+                                                                "feedback_rated": 1, "feedback_satisfied": 1}
+
+
 # --- each step and its deadline ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("name", "who", "body", "when", "timeliness"), [

@@ -15,10 +15,12 @@ import json
 import boto3
 import pytest
 
+from motcua.data.feedback import FeedbackRepository
 from motcua.data.index_store import IndexRepository
 from motcua.data.reports import ReportStore
-from motcua.domain.demo_data import generate, online_payment_codes
+from motcua.domain.demo_data import FeedbackHistory, generate, generate_feedback, online_payment_codes
 from motcua.domain.dossier import Dossier, HistoryEvent
+from motcua.domain.feedback import index_facts
 from motcua.domain.index import (
     INDICATOR_COUNTERS,
     Month,
@@ -27,10 +29,12 @@ from motcua.domain.index import (
     load_default_tree,
     months_of,
     role_in,
+    role_of,
+    standalone_contribution,
 )
 from motcua.handlers.index_job import handler as job_handler
 from motcua.handlers.index_job import month_for
-from motcua.service.index import ONLINE_PAYMENT_SETTING, IndexJob, load_histories
+from motcua.service.index import ONLINE_PAYMENT_SETTING, IndexJob, load_histories, plan_feedback_change
 from tests.integration.helpers import bearer
 
 PROVINCE = load_default_tree().root
@@ -107,6 +111,63 @@ def test_bulk_load_counters_equal_the_recompute_and_reruns_load_nothing_twice(lo
     # with the payment platform's list stored, 3b.1 and 3b.2 are scored (else "no data")
     province_result = next(r for r in j.from_aggregates(SEPTEMBER).results if r.unit_code == PROVINCE)
     assert province_result.indicator("3b.1").status == "scored"
+
+
+def load_feedback(histories: list[FeedbackHistory]) -> None:
+    """Each step of each record written as the feedback service writes it: the record (version-guarded) with
+    the index's counter ADDs and row in one transaction."""
+    repository = FeedbackRepository()
+    for history in histories:
+        before = None
+        for record, event in history.steps:
+            repository.save(record, [event], [], index=plan_feedback_change(before, record, event.occurred_at))
+            before = record
+
+
+def test_feedback_about_procedures_and_agencies_counts_incrementally_and_in_the_recompute(local_stack,
+                                                                                        api_client) -> None:
+    province = generate(months=2, dossiers=40, end_month=OCTOBER, seed=12)
+    feedback = generate_feedback(months=2, count=30, end_month=OCTOBER, seed=12)
+    load_histories(province)
+    load_feedback(feedback)
+    j = job(local_stack)
+    for month in (SEPTEMBER, OCTOBER):
+        assert_incremental_equals_recompute(j, month, province)
+        full = j.recompute(month)
+        assert full.feedback == sum(1 for h in feedback if month.contains(h.final.received_at)) > 5
+        # the province's 5.x counters include them: more feedback than the dossiers alone carry
+        from_dossiers = sum(month.contains(fb.received_at)
+                            for d, h in province if (f := facts_from_history(d, h, month.end)) for fb in f.feedback)
+        assert full.counters[PROVINCE]["feedback_received"] == from_dossiers + full.feedback
+
+    # The explain route lists them by feedback id, next to the dossiers (whose schema is unchanged).
+    j.run(OCTOBER)
+    inspector = bearer("inspector-1", "inspector")
+    abouts: set[str] = set()
+    for indicator in ("5.1", "5.2", "5.3"):
+        listed = api_client.get(f"/indexes/2026-10/{PROVINCE}/{indicator}/dossiers?limit=500", headers=inspector)
+        assert listed.status == 200, listed.text
+        expected = sorted((f.feedback_id, f.about, r) for h in feedback
+                          if (f := index_facts(h.final, as_of=OCTOBER.end))
+                          and (r := role_of(standalone_contribution(f, OCTOBER), f.procedure_code or "", indicator)))
+        got = sorted((i["feedback_id"], i["about"], i["role"]) for i in listed.json()["feedback"])
+        assert got == expected, indicator
+        abouts |= {a for _, a, _ in got}
+    assert abouts == {"procedure", "agency"}
+    # paging counts both kinds together
+    paged: list[str] = []
+    token = None
+    while True:
+        page = api_client.get(f"/indexes/2026-10/{PROVINCE}/5.2/dossiers?limit=3"
+                              + (f"&next_token={token}" if token else ""), headers=inspector).json()
+        assert len(page["items"]) + len(page["feedback"]) <= 3
+        paged += [i["receipt_code"] for i in page["items"]] + [i["feedback_id"] for i in page["feedback"]]
+        token = page.get("next_token")
+        if not token:
+            break
+    full_list = api_client.get(f"/indexes/2026-10/{PROVINCE}/5.2/dossiers?limit=500", headers=inspector).json()
+    assert sorted(paged) == sorted([i["receipt_code"] for i in full_list["items"]]
+                                   + [i["feedback_id"] for i in full_list["feedback"]])
 
 
 def test_the_job_stores_publishes_reruns_idempotently_and_the_api_serves_it(local_stack, live_province,

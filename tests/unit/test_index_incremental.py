@@ -5,6 +5,10 @@ contributions is ADDed to the per-unit, per-month counters (``contribution_delta
 will do. Recompute: for each month, facts rebuilt from the whole history as of the month's last instant
 (``facts_from_history``), their contributions summed (``counters_for_month``). The two must be identical for
 every unit and month, on generated provinces and on random histories that cross month boundaries.
+
+Feedback about a procedure or an agency (no dossier trail) takes the same road: each step of the record
+ADDs ``standalone_delta`` (incremental); the recompute reads the records as of the month's end
+(``index_facts(record, as_of=month.end)``).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from motcua.domain.actors import Actor, Role
-from motcua.domain.demo_data import generate
+from motcua.domain.demo_data import FeedbackHistory, generate, generate_feedback
 from motcua.domain.dossier import Applicant, Dossier, HistoryEvent
+from motcua.domain.feedback import index_facts
 from motcua.domain.index import (
     DossierFacts,
     Month,
@@ -30,6 +35,7 @@ from motcua.domain.index import (
     counters_for_month,
     events,
     facts_from_history,
+    standalone_delta,
 )
 from motcua.domain.status import DossierStatus as S
 from schemas.catalogue import Channel
@@ -55,9 +61,24 @@ def incremental(histories: Iterable[tuple[Dossier, Sequence[HistoryEvent]]]) -> 
     return {m: c for m, c in out.items() if c}
 
 
-def recompute(histories: Sequence[tuple[Dossier, Sequence[HistoryEvent]]], month: Month) -> dict[str, dict[str, int]]:
+def incremental_feedback(feedback: Iterable[FeedbackHistory], out: Counters) -> Counters:
+    """Adds what each step of feedback about a procedure or an agency ADDs (as the feedback service does)."""
+    for history in feedback:
+        old = None
+        for record, event in history.steps:
+            new = index_facts(record)
+            for (unit, month), delta in standalone_delta(old, new, at=event.occurred_at).items():
+                add_into(out.setdefault(month, {}), {unit: delta})
+            old = new
+    return {m: c for m, c in out.items() if c}
+
+
+def recompute(histories: Sequence[tuple[Dossier, Sequence[HistoryEvent]]], month: Month,
+              feedback: Sequence[FeedbackHistory] = ()) -> dict[str, dict[str, int]]:
     facts = (facts_from_history(d, h, month.end) for d, h in histories)
-    return counters_for_month((f for f in facts if f is not None), month)
+    records = (index_facts(h.final, as_of=month.end) for h in feedback)
+    return counters_for_month((f for f in facts if f is not None), month,
+                              feedback=(f for f in records if f is not None))
 
 
 def months_between(first: Month, last: Month) -> list[Month]:
@@ -75,15 +96,27 @@ def province() -> list[tuple[Dossier, list[HistoryEvent]]]:
     return generate(months=3, dossiers=180, end_month=Month(2026, 10), seed=7)
 
 
-def test_generated_months_incremental_equals_recompute(province: list[tuple[Dossier, list[HistoryEvent]]]) -> None:
-    inc = incremental(province)
+@pytest.fixture(scope="module")
+def feedback() -> list[FeedbackHistory]:
+    return generate_feedback(months=3, count=60, end_month=Month(2026, 10), seed=7)
+
+
+def test_generated_months_incremental_equals_recompute(province: list[tuple[Dossier, list[HistoryEvent]]],
+                                                       feedback: list[FeedbackHistory]) -> None:
+    inc = incremental_feedback(feedback, incremental(province))
     months = months_between(Month(2026, 8), Month(2026, 10))
     assert set(inc) == set(months)  # every counter lands in a generated month
     for month in months:
-        full = recompute(province, month)
+        full = recompute(province, month, feedback)
         assert full == inc[month], month
         # and the figures are not trivially empty: the province holds every received dossier of the month
         assert full["000.00.00.H36"]["received"] > 30
+        # Feedback about procedures and agencies is in both: leaving it out of either side breaks the equality.
+        dossiers_only = recompute(province, month)["000.00.00.H36"].get("feedback_received", 0)
+        standalone = sum(1 for h in feedback if month.contains(h.final.received_at))
+        assert standalone > 5
+        assert full["000.00.00.H36"]["feedback_received"] == dossiers_only + standalone
+        assert incremental(province).get(month, {}) != inc[month]
 
 
 def test_folding_events_gives_the_facts_of_the_history(province: list[tuple[Dossier, list[HistoryEvent]]]) -> None:

@@ -17,14 +17,15 @@ Index keys the feedback item sets (the table's overloaded GSIs, no new index):
 
 A step writes, in ONE transaction: the feedback (guarded by the version read), its trail event, its
 ``feedback.status_changed`` envelope in the outbox and, when the feedback is about a dossier, the dossier
-(version + 1, guarded), the ``feedback_*`` event on the dossier's trail and the monthly index's writes.
+(version + 1, guarded), the ``feedback_*`` event on the dossier's trail and the monthly index's writes; when it
+is about a procedure or an agency, the index's counter ADDs and row (``FeedbackIndexWrite``) directly.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -49,7 +50,7 @@ from motcua.domain.feedback import Feedback, FeedbackEvent, FeedbackStatus, Stal
 from schemas.events import EventEnvelope
 
 if TYPE_CHECKING:
-    from motcua.data.index_store import IndexWrite
+    from motcua.data.index_store import FeedbackIndexWrite, IndexWrite
 
 PUBLIC_PARTITION = "FEEDBACK#PUBLIC"
 ATTEMPTS = 4
@@ -149,9 +150,10 @@ class DossierTrail:
 
 class FeedbackRepository:
     def save(self, fb: Feedback, events: Sequence[FeedbackEvent], envelopes: Sequence[EventEnvelope],
-             trail: DossierTrail | None = None) -> Feedback:
+             trail: DossierTrail | None = None, index: FeedbackIndexWrite | None = None) -> Feedback:
         """Write the feedback (new, or guarded by the version it was read at), its trail events, its envelopes
-        and the dossier side, all or nothing. ``FeedbackAlreadyExists`` for a new one whose id is taken,
+        and the dossier side (or, not about a dossier, the index's writes ``index``), all or nothing.
+        ``FeedbackAlreadyExists`` for a new one whose id is taken,
         ``StaleFeedback`` when the feedback moved on, ``StaleDossier`` when only the dossier did (re-read it)."""
         for attempt in range(ATTEMPTS):
             transaction = TransactWrite(connection=_connection())
@@ -167,6 +169,8 @@ class FeedbackRepository:
                         _append(transaction, trail.events, [])
                         if trail.index is not None:
                             trail.index.add_to(transaction)
+                    if index is not None:
+                        index.add_to(transaction)
                 return fb
             except TransactWriteError as error:
                 codes = _cancellation_codes(error)
@@ -195,6 +199,11 @@ class FeedbackRepository:
         return [FeedbackEvent.model_validate_json(item.doc)
                 for item in FeedbackEventItem.query(feedback_pk(feedback_id), FeedbackEventItem.sk.startswith("EVENT#"),
                                                     consistent_read=True)]
+
+    def scan(self) -> Iterator[Feedback]:
+        """Every feedback record (``motcua index --recompute``: a full scan, fine for an operator's command)."""
+        for item in FeedbackItem.scan((FeedbackItem.sk == "FEEDBACK") & FeedbackItem.pk.startswith("FEEDBACK#")):
+            yield Feedback.model_validate_json(item.doc)
 
     def append_event(self, event: FeedbackEvent) -> None:
         """An audit event that changes nothing else (an official read the feedback)."""

@@ -12,7 +12,9 @@ unit-month counters        ``AGG#<month>``                 ``UNIT#<own agency co
                                                            ``c:<counter>`` per counter, atomic ADDs
 contribution row           ``AGGD#<month>#<agency>``       ``L#<dossier id>`` (late that month) or
                                                            ``D#<dossier id>``: the dossier's counters for the
-                                                           month, its receipt code, its late-list entry
+                                                           month, its receipt code, its late-list entry;
+                                                           ``F#<feedback id>``: feedback about a procedure or
+                                                           an agency (its 5.1-5.3 counters, no text)
 results                    ``INDEX#<month>``               ``UNIT#<code>`` (``UnitIndex`` + rank), ``SUMMARY``
 index settings             ``INDEXCFG``                    ``ONLINE_PAYMENT`` (the payment platform's list)
 =========================  ==============================  ==================================================
@@ -21,6 +23,8 @@ Counters are written for the dossier's **own** agency only (``facts.units[0]``);
 province is the sum of its descendants' items, computed when the month is scored (the counters are additive),
 so no event ever updates a province-wide item. The writes of one change go into the caller's
 ``TransactWrite`` (``add_to_transaction``), with the dossier and its history: exactly once per event.
+Feedback about a procedure or an agency has no dossier: its counters and row (``FeedbackIndexWrite``) go into
+the transaction that writes the feedback item, guarded by the feedback's version.
 """
 
 from __future__ import annotations
@@ -67,6 +71,13 @@ def row_pk(month: str, unit: str) -> str:
 
 def row_sk(dossier_id: str, late: bool) -> str:
     return f"{'L' if late else 'D'}#{dossier_id}"
+
+
+FEEDBACK_ROW_PREFIX = "F#"
+
+
+def feedback_row_sk(feedback_id: str) -> str:
+    return FEEDBACK_ROW_PREFIX + feedback_id
 
 
 def results_pk(month: str) -> str:
@@ -139,6 +150,42 @@ class IndexWrite:
 
     def add_to(self, transaction: TransactWrite) -> None:
         add_to_transaction(transaction, self)
+
+
+@dataclass(frozen=True)
+class FeedbackRowWrite:
+    """Put (``doc``) or delete (``None``) the row of feedback about a procedure or an agency for a month."""
+
+    month: str
+    unit: str
+    feedback_id: str
+    doc: str | None
+
+
+@dataclass(frozen=True)
+class FeedbackIndexWrite:
+    """What one step on feedback about a procedure or an agency writes for the index (no facts item: the
+    feedback record itself is the facts, and its version guards the transaction)."""
+
+    feedback_id: str
+    deltas: tuple[CounterDelta, ...] = ()
+    rows: tuple[FeedbackRowWrite, ...] = ()
+
+    @property
+    def item_count(self) -> int:
+        return len(self.deltas) + len(self.rows)
+
+    def add_to(self, transaction: TransactWrite) -> None:
+        for delta in self.deltas:
+            actions = _counter_actions(delta.counters)
+            if actions:
+                transaction.update(Item(aggregate_pk(delta.month), f"UNIT#{delta.unit}"), actions=actions)
+        for row in self.rows:
+            keys = (row_pk(row.month, row.unit), feedback_row_sk(row.feedback_id))
+            if row.doc is None:
+                transaction.delete(RowItem(*keys))
+            else:
+                transaction.save(RowItem(*keys, doc=row.doc))
 
 
 @dataclass(frozen=True)

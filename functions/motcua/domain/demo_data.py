@@ -5,6 +5,12 @@ Interface for ``motcua demo-data --months 12 --dossiers N`` (the wiring writes w
     generate(months=12, dossiers=N, end_month=Month(2026, 10), seed=2026)
         -> list[tuple[Dossier, list[HistoryEvent]]]
 
+Feedback about a procedure or an agency (no dossier carries it) comes from its own generator, for the
+same province and months::
+
+    generate_feedback(months=12, count=M, end_month=Month(2026, 10), seed=2026)
+        -> list[FeedbackHistory]   # each: the successive feedback records, with the trail event of each step
+
 The same arguments always give the same dossiers, ids, receipt codes and events (a seeded
 ``random.Random``; event ids derive from dossier ids). Dossiers are spread over the ``months`` months ending
 with ``end_month``; every event happens on a working day inside office hours (through the one clock),
@@ -37,6 +43,16 @@ from motcua.domain.clock import TimeLimit, TimeUnit
 from motcua.domain.dossier import Applicant, Dossier, HistoryEvent, PauseRecord, open_dossier
 from motcua.domain.errors import CalendarYearMissing
 from motcua.domain.evaluation import EvaluationInput, evaluate, evaluation_event
+from motcua.domain.feedback import (
+    Feedback,
+    FeedbackAbout,
+    FeedbackAction,
+    FeedbackCategory,
+    FeedbackEvent,
+    StepInput,
+    apply_feedback_action,
+    file_feedback,
+)
 from motcua.domain.index import events as ev
 from motcua.domain.index.facts import FactsContext
 from motcua.domain.index.month import Month
@@ -385,6 +401,100 @@ def generate(*, months: int = 12, dossiers: int = 1000, end_month: Month = DEFAU
         plan = gen.build(i, procedure, agency, channel, submitted)
         out.append((_state(plan.dossier, plan.events), plan.events))
     return out
+
+
+@dataclass(frozen=True)
+class FeedbackHistory:
+    """One generated feedback about a procedure or an agency: its record after each step, with that step's
+    trail event (the first is the filing). Loading the records in order replays the live path."""
+
+    steps: tuple[tuple[Feedback, FeedbackEvent], ...]
+
+    @property
+    def final(self) -> Feedback:
+        return self.steps[-1][0]
+
+
+_FEEDBACK_TITLES = {
+    FeedbackCategory.PROCEDURE: "Thành phần hồ sơ chưa rõ ràng",
+    FeedbackCategory.QUESTION: "Hỏi về thời hạn giải quyết",
+    FeedbackCategory.SUGGESTION: "Đề nghị bố trí thêm quầy tiếp nhận",
+    FeedbackCategory.OFFICIAL_CONDUCT: "Thái độ tiếp công dân",
+}
+_FEEDBACK_CATEGORY_WEIGHTS = {FeedbackCategory.PROCEDURE: 4, FeedbackCategory.QUESTION: 4,
+                              FeedbackCategory.SUGGESTION: 2, FeedbackCategory.OFFICIAL_CONDUCT: 1}
+
+
+def _feedback_history(gen: _Generator, index: int, month: Month) -> FeedbackHistory | None:
+    """Filing, then the agency's steps on the one clock (some late: a refusal after 2 working days, an answer
+    after 15), the citizen's reply and rating; cut at ``as_of`` (the rest stays open)."""
+    rng = gen.rng
+    procedure = rng.choices(gen.procedures, weights=gen.weights)[0]
+    if rng.random() < 0.6:
+        about = FeedbackAbout.PROCEDURE
+        if procedure.competent_agency.kind == "commune" or procedure.competent_agency.agency_code is None:
+            agency = rng.choices(gen.communes, weights=gen.commune_weights)[0]
+        else:
+            agency = procedure.competent_agency.agency_code
+        procedure_code: str | None = procedure.code
+    else:
+        about, agency, procedure_code = FeedbackAbout.AGENCY, rng.choice(sorted(gen.tree.agencies)), None
+    category = rng.choices(list(_FEEDBACK_CATEGORY_WEIGHTS), weights=list(_FEEDBACK_CATEGORY_WEIGHTS.values()))[0]
+    citizen = Actor(subject=f"demo-citizen-fb-{index:06d}", role=Role.CITIZEN)
+    leader = gen.officer(agency, Role.AGENCY_LEADER)  # may take every step, complaints about officials too
+    filed_at = gen.working_moment(month, agency)
+    if filed_at > gen.as_of:
+        return None
+    fid = f"demofb{rng.getrandbits(64):016x}"
+    fb, event = file_feedback(
+        feedback_id=fid, owner=citizen, category=category, about=about, agency_code=agency,
+        title=_FEEDBACK_TITLES[category], content="Nội dung phản ánh, kiến nghị (dữ liệu mẫu).", now=filed_at,
+        procedure_code=procedure_code,
+        official_name="Cán bộ tiếp nhận" if category is FeedbackCategory.OFFICIAL_CONDUCT else None)
+    steps = [(fb, event)]
+
+    def act(action: FeedbackAction, hours: float, body: StepInput, actor: Actor) -> None:
+        current = steps[-1][0]
+        now = gen.later(current.updated_at, hours, agency)  # _Stop beyond as_of: the feedback stays there
+        changed, trail = apply_feedback_action(current, action, body, actor, now)
+        steps.append((changed, trail.model_copy(update={"event_id": f"{fid}-{len(steps):02d}"})))
+
+    with contextlib.suppress(_Stop):
+        if rng.random() < 0.1:  # outside the agency's remit: refused, mostly within the 2 working days
+            act(FeedbackAction.REFUSE, rng.uniform(1, 7.5 * 3), StepInput(text="Không thuộc thẩm quyền"), leader)
+        else:
+            if rng.random() < 0.15:
+                act(FeedbackAction.REQUEST_INFO, rng.uniform(1, 7.5 * 6), StepInput(text="Đề nghị nêu rõ"), leader)
+                act(FeedbackAction.PROVIDE_INFO, rng.uniform(1, 7.5 * 4), StepInput(text="Bổ sung thông tin"),
+                    citizen)
+            public = rng.random() < 0.4
+            act(FeedbackAction.ANSWER, rng.uniform(2, 7.5 * 17), StepInput(text="Trả lời (mẫu).", public=public),
+                leader)
+            if public:
+                act(FeedbackAction.PUBLISH, rng.uniform(1, 7.5 * 3),
+                    StepInput(question_summary="Câu hỏi (tóm tắt).", published_text="Trả lời (mẫu)."), leader)
+            if rng.random() < 0.6:
+                act(FeedbackAction.RATE, rng.uniform(1, 7.5 * 8), StepInput(satisfied=rng.random() < 0.7), citizen)
+    return FeedbackHistory(steps=tuple(steps))
+
+
+def generate_feedback(*, months: int = 12, count: int = 100, end_month: Month = DEFAULT_END_MONTH, seed: int = 2026,
+                      procedures: Sequence[Procedure] | None = None, tree: UnitTree | None = None,
+                      as_of: datetime | None = None) -> list[FeedbackHistory]:
+    """``count`` feedback about procedures (60 %) and agencies over the ``months`` months ending with
+    ``end_month``, sorted by filing time; deterministic for a seed (its own random stream: ``generate``'s
+    dossiers stay the same)."""
+    if months < 1 or count < 0:
+        raise ValueError("months must be >= 1 and count >= 0")
+    gen = _Generator(seed=seed * 7919 + 17, procedures=procedures or load_default_procedures(),
+                     tree=tree or load_default_tree(), as_of=as_of or end_month.end)
+    month_list = [end_month.back(n) for n in range(months - 1, -1, -1)]
+    out = []
+    for i in range(count):
+        found = _feedback_history(gen, i, gen.rng.choice(month_list))
+        if found is not None:
+            out.append(found)
+    return sorted(out, key=lambda h: (h.steps[0][0].received_at, h.steps[0][0].id))
 
 
 def online_payment_codes(procedures: Sequence[Procedure] | None = None) -> frozenset[str]:

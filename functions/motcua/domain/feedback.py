@@ -45,7 +45,10 @@ from motcua.domain.calendar import WorkingCalendar
 from motcua.domain.errors import Conflict, InvalidInput
 from motcua.domain.index import events as ev
 from motcua.domain.index.config import FeedbackDeadlines, config_for
+from motcua.domain.index.facts import FeedbackFacts, StandaloneFeedbackFacts
+from motcua.domain.index.facts import FeedbackStep as IndexStep
 from motcua.domain.index.month import Month
+from motcua.domain.index.units import UnitTree, load_default_tree
 from schemas.events import EventEnvelope, FeedbackChanged, FeedbackTimerFired
 
 # --------------------------------------------------------------------------------------------------------
@@ -509,6 +512,25 @@ def index_event_details(fb: Feedback, event: FeedbackEvent) -> tuple[str, dict[s
     if event.action == FeedbackAction.RATE:
         return ev.FEEDBACK_RATE, {ev.D_FEEDBACK_ID: fb.id, ev.D_SATISFIED: event.details["satisfied"]}
     return None
+
+
+def index_facts(fb: Feedback, *, as_of: datetime | None = None,
+                tree: UnitTree | None = None) -> StandaloneFeedbackFacts | None:
+    """What the monthly index knows of feedback about a procedure or an agency as of ``as_of`` (default: all
+    of it), or None: not filed yet, or about a dossier (that one counts through the dossier's trail, never
+    twice). The steps and the rating are read from the record with their own instants, exactly what the
+    dossier's ``feedback_respond`` / ``feedback_rate`` events would carry (``index_event_details``)."""
+    if fb.dossier_id is not None or fb.about is FeedbackAbout.DOSSIER:
+        return None
+    if as_of is not None and fb.received_at > as_of:
+        return None
+    steps = tuple(IndexStep(outcome=_OUTCOME_OF[s.step], at=s.at) for s in fb.steps if as_of is None or s.at <= as_of)
+    rating = fb.rating if fb.rating is not None and (as_of is None or fb.rating.rated_at <= as_of) else None
+    return StandaloneFeedbackFacts(
+        about=fb.about.value, agency_code=fb.agency_code, procedure_code=fb.procedure_code,
+        units=(tree or load_default_tree()).ancestry(fb.agency_code),
+        feedback=FeedbackFacts(feedback_id=fb.id, kind=fb.index_kind, received_at=fb.received_at, steps=steps,
+                               satisfied=rating.satisfied if rating is not None else None))
 
 
 def read_event(fb: Feedback, actor: Actor, now: datetime, request_id: str | None) -> FeedbackEvent:

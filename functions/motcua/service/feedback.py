@@ -5,7 +5,10 @@ the public answers, and firing the step timers for the SLA sweep. Rules are the 
 A step on feedback about a dossier also appends its ``feedback_*`` event to the dossier's trail (status
 unchanged, version + 1) with the monthly index's writes, in the same transaction as the feedback itself: the
 index's 5.1-5.3 read exactly these. If an officer's action lands on the dossier in between, the step re-reads
-the dossier and is written again (the feedback's own version still guards it).
+the dossier and is written again (the feedback's own version still guards it). Feedback about a procedure or
+an agency has no dossier trail: the step's counter ADDs for the responsible agency and its index row
+(``motcua.service.index.plan_feedback_change``) go into the same transaction as the feedback, guarded by its
+version, so each feedback counts exactly once.
 
 Exactly once: filing derives the feedback's id from the citizen and their Idempotency-Key (a retry finds the
 feedback its first attempt wrote); the API's entry points (``motcua.service.feedback_api``) each have their own
@@ -38,7 +41,7 @@ from motcua.domain.feedback import (
 )
 from motcua.domain.index.contribution import scrub
 from motcua.service.dossiers import AgencyNotFound, DossierService, now_vn
-from motcua.service.index import IndexTracker
+from motcua.service.index import IndexTracker, plan_feedback_change
 from schemas.feedback import (
     AnswerFeedback,
     DeadlinesView,
@@ -125,7 +128,7 @@ class FeedbackService:
             official_name=body.official_name, official_subject=body.official_subject,
             attachments=tuple(body.attachments), request_id=request_id)
         try:
-            return self._save(fb, event, request_id)
+            return self._save(None, fb, event, request_id)
         except FeedbackAlreadyExists:
             return self.feedback.get(fb.id)  # a retry whose first attempt was written
 
@@ -134,12 +137,16 @@ class FeedbackService:
         """One step on the stored feedback, guarded by the version read here (a concurrent step: 409)."""
         fb = self.feedback.get(feedback_id)
         changed, event = fbd.apply_feedback_action(fb, action, step_input(body), actor, self.clock(), request_id)
-        return self._save(changed, event, request_id)
+        return self._save(fb, changed, event, request_id)
 
-    def _save(self, fb: Feedback, event: FeedbackEvent, request_id: str | None) -> Feedback:
+    def _save(self, before: Feedback | None, fb: Feedback, event: FeedbackEvent, request_id: str | None) -> Feedback:
+        """``before``: the record as read (None when filing); ``fb``: as it will be written."""
         envelopes = [fbd.status_envelope(fb, event, request_id)]
         spec = fbd.index_event_details(fb, event)
-        if fb.dossier_id is None or spec is None:
+        if fb.dossier_id is None:  # about a procedure or an agency: the index's writes ride on the feedback's
+            planned = plan_feedback_change(before, fb, event.occurred_at, context=self.index.context)
+            return self.feedback.save(fb, [event], envelopes, index=planned)
+        if spec is None:
             return self.feedback.save(fb, [event], envelopes)
         action, details = spec
         for _ in range(self.trail_attempts):

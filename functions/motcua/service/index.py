@@ -6,6 +6,11 @@ Per change (``DossierService.submit`` / ``act``, the evaluation): the stored fac
 events (``apply_event``), the counter deltas (``contribution_delta``) of the dossier's own agency go to the
 unit-month items as atomic ADDs, and the dossier's row for each month still open is rewritten, all in the
 transaction that writes the events. Ancestors (the province) are summed when a month is scored.
+
+Feedback about a procedure or an agency has no dossier to carry it: each of its steps (filing, refusal,
+request for information, answer, publication, rating) ADDs ``standalone_delta`` to its responsible agency's
+unit-month item and rewrites its ``F#`` row, in the transaction that writes the feedback
+(``plan_feedback_change``, called by ``FeedbackService``); the recompute reads those records too.
 """
 
 from __future__ import annotations
@@ -23,7 +28,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from motcua.data.index_store import CounterDelta, IndexRepository, IndexWrite, RowWrite, StoredFacts
+from motcua.data.feedback import FeedbackRepository
+from motcua.data.index_store import (
+    FEEDBACK_ROW_PREFIX,
+    CounterDelta,
+    FeedbackIndexWrite,
+    FeedbackRowWrite,
+    IndexRepository,
+    IndexWrite,
+    RowWrite,
+    StoredFacts,
+)
 from motcua.data.reports import CSV, HTML, JSON, ReportStore, month_prefix
 from motcua.data.repositories import DossierRepository
 from motcua.domain.access import AccessDenied
@@ -31,6 +46,7 @@ from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.errors import InvalidInput, NotFound
+from motcua.domain.feedback import Feedback, index_facts
 from motcua.domain.index import (
     DossierFacts,
     FactsContext,
@@ -54,12 +70,15 @@ from motcua.domain.index import (
     months_of,
     rank,
     role_of,
+    standalone_contribution,
+    standalone_delta,
+    standalone_months,
 )
 from motcua.domain.index.contribution import LATE
 from motcua.domain.index.fast import MonthFolder
 from motcua.domain.report import render_report
 from schemas.catalogue import Procedure
-from schemas.index import IndexDossier, IndexDossiers, IndexMonth, ReportLinks, UnitIndexView
+from schemas.index import IndexDossier, IndexDossiers, IndexFeedback, IndexMonth, ReportLinks, UnitIndexView
 
 LEVELS: tuple[Literal["province", "agency", "commune"], ...] = ("province", "agency", "commune")
 ONLINE_PAYMENT_SETTING = "ONLINE_PAYMENT"
@@ -135,6 +154,52 @@ def plan_change(old: DossierFacts | None, dossier: Dossier, events: Sequence[His
                      if any(c.values())),
         rows=tuple(rows))
     return facts, write
+
+
+class FeedbackRowDoc(BaseModel):
+    """What feedback about a procedure or an agency contributes to its month (``F#<id>`` rows): ids and
+    counters only, no text, no person."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    feedback_id: str
+    about: Literal["procedure", "agency"]
+    agency_code: str
+    procedure_code: str | None = None
+    counters: dict[str, int]
+
+
+def plan_feedback_change(before: Feedback | None, after: Feedback, at: datetime, *,
+                         context: FactsContext | None = None) -> FeedbackIndexWrite | None:
+    """The index's writes for one step on feedback about a procedure or an agency (``before``: the record as
+    read, None when filing; ``after``: as it will be written; ``at``: the step's instant). None when there is
+    nothing to write (feedback about a dossier: its trail carries it; a step the index does not read).
+
+    Counter deltas for the responsible agency only (ancestors are summed when the month is scored); the row of
+    each month the step can still change, as of that month's end."""
+    tree = (context or default_context()).tree
+    old = index_facts(before, tree=tree) if before is not None else None
+    new = index_facts(after, tree=tree)
+    if old is None and new is None:
+        return None
+    current = new if new is not None else old
+    assert current is not None
+    own = current.units[0]
+    deltas = [CounterDelta(str(month), unit, c) for (unit, month), c in
+              sorted(standalone_delta(old, new, at=at).items(), key=lambda kv: (kv[0][1], kv[0][0])) if unit == own]
+    rows: list[FeedbackRowWrite] = []
+    for month in sorted(standalone_months(old) | standalone_months(new)):
+        if month.end < at:  # frozen: the row already holds the month's final contribution
+            continue
+        now = standalone_contribution(new, month) if new is not None else {}
+        if now == (standalone_contribution(old, month) if old is not None else {}):
+            continue
+        doc = FeedbackRowDoc(feedback_id=current.feedback_id, about=current.about, agency_code=current.agency_code,
+                             procedure_code=current.procedure_code, counters=now).model_dump_json() if now else None
+        rows.append(FeedbackRowWrite(str(month), own, current.feedback_id, doc))
+    if not deltas and not rows:
+        return None
+    return FeedbackIndexWrite(feedback_id=current.feedback_id, deltas=tuple(deltas), rows=tuple(rows))
 
 
 def _add(target: dict[str, int], delta: Mapping[str, int]) -> None:
@@ -235,6 +300,7 @@ class Computation:
     source: Literal["incremental", "recompute"]
     computed_at: datetime
     dossiers: int | None = None  # recompute: dossiers touching the month
+    feedback: int | None = None  # recompute: feedback about a procedure or an agency received in the month
 
 
 @dataclass
@@ -259,6 +325,7 @@ class JobReport:
 @dataclass
 class IndexJob:
     store: IndexRepository = field(default_factory=IndexRepository)
+    feedback: FeedbackRepository = field(default_factory=FeedbackRepository)
     reports: ReportStore | None = None
     clock: Callable[[], datetime] = now_vn
     tree: UnitTree = field(default_factory=load_default_tree)
@@ -273,14 +340,15 @@ class IndexJob:
         return None if raw is None else frozenset(json.loads(raw))
 
     def score(self, month: Month, unit_counters: Mapping[str, Mapping[str, int]], late: list[LateDossier],
-              source: Literal["incremental", "recompute"], dossiers: int | None = None) -> Computation:
+              source: Literal["incremental", "recompute"], dossiers: int | None = None,
+              feedback: int | None = None) -> Computation:
         units = self.tree.units_for(month)
         catalogue = catalogue_counters(self.procedures, units, month,
                                        online_payment_codes=self.online_payment_codes())
         results = compute_index(unit_counters, units, catalogue, config_for(month), month=month)
         rankings: dict[str, list[RankedUnit]] = {level: rank(results, level) for level in LEVELS}
         return Computation(month, {k: dict(v) for k, v in unit_counters.items()}, results, rankings, late, source,
-                           self.clock(), dossiers)
+                           self.clock(), dossiers, feedback)
 
     def from_aggregates(self, month: Month) -> Computation:
         """The incremental path: O(units) counter items, plus the late rows for the report's list."""
@@ -296,7 +364,9 @@ class IndexJob:
     def recompute(self, month: Month, *, workers: int = 8) -> Computation:
         """From every dossier and its history (a scan: for the operator's command, not the schedule). The
         counters come from the lighter fold (``MonthFolder``, equal to ``facts_from_history`` +
-        ``contribution``); the late list from the reference facts of the late dossiers."""
+        ``contribution``); the late list from the reference facts of the late dossiers. Then the feedback
+        about a procedure or an agency (a scan of the feedback records: few, folded apart so the per-dossier
+        fold stays as it is), each as of the month's end."""
         context = self.context or default_context()
         folder = MonthFolder(month, context=context)
 
@@ -325,7 +395,16 @@ class IndexJob:
                 touching += 1
                 add_into(unit_counters, {unit: values for unit in units})
                 late += late_entries
-        return self.score(month, unit_counters, sorted(late, key=lambda x: x.receipt_code), "recompute", touching)
+        feedback = 0
+        for record in self.feedback.scan():
+            facts = index_facts(record, as_of=month.end, tree=context.tree)
+            values = standalone_contribution(facts, month) if facts is not None else {}
+            if values:
+                assert facts is not None
+                feedback += 1
+                add_into(unit_counters, {unit: values for unit in facts.units})
+        return self.score(month, unit_counters, sorted(late, key=lambda x: x.receipt_code), "recompute", touching,
+                          feedback)
 
     # -- publishing -------------------------------------------------------------------------------------
     def publish(self, c: Computation) -> dict[str, str]:
@@ -543,18 +622,28 @@ class IndexQueries:
         if figure.status == "no_data" or indicator in _CATALOGUE_INDICATORS:
             return IndexDossiers(**base, basis="no_data" if figure.status == "no_data" else "catalogue", items=[])
         items: list[IndexDossier] = []
+        feedback: list[IndexFeedback] = []  # 5.1-5.3: feedback about a procedure or an agency, by id
         token = None
         for agency, sk, doc in self._rows(month, unit, next_token):
-            row = RowDoc.model_validate_json(doc)
-            found = role_of(row.counters, row.procedure_code, indicator)
+            if sk.startswith(FEEDBACK_ROW_PREFIX):
+                fb_row = FeedbackRowDoc.model_validate_json(doc)
+                found = role_of(fb_row.counters, fb_row.procedure_code or "", indicator)
+            else:
+                row = RowDoc.model_validate_json(doc)
+                found = role_of(row.counters, row.procedure_code, indicator)
             if found is None or (role is not None and found != role):
                 continue
-            if len(items) == limit:
+            if len(items) + len(feedback) == limit:  # one page holds ``limit`` entries of both kinds
                 token = _encode_token(agency, sk)
                 break
-            items.append(IndexDossier(receipt_code=row.receipt_code, agency_code=row.agency_code,
-                                      procedure_code=row.procedure_code, role=found))
-        return IndexDossiers(**base, basis="dossiers", items=items, next_token=token)
+            if sk.startswith(FEEDBACK_ROW_PREFIX):
+                feedback.append(IndexFeedback(feedback_id=fb_row.feedback_id, about=fb_row.about,
+                                              agency_code=fb_row.agency_code, procedure_code=fb_row.procedure_code,
+                                              role=found))
+            else:
+                items.append(IndexDossier(receipt_code=row.receipt_code, agency_code=row.agency_code,
+                                          procedure_code=row.procedure_code, role=found))
+        return IndexDossiers(**base, basis="dossiers", items=items, feedback=feedback, next_token=token)
 
     def _rows(self, month: Month, unit: str, next_token: str | None) -> Iterator[tuple[str, str, str]]:
         """(agency, sort key, row) for every agency whose dossiers count for ``unit``, in a stable order

@@ -12,7 +12,13 @@ How the wiring uses it (see each module's docstring for details):
 2. **Full recompute of a month** (``motcua index --month YYYY-MM --recompute``)::
 
        facts = [facts_from_history(d, history_of(d), month.end) for d in dossiers_touching(month)]
-       counters = counters_for_month(f for f in facts if f)   # == the incremental aggregates, exactly
+       feedback = [index_facts(fb, as_of=month.end) for fb in feedback_not_about_a_dossier]  # procedure/agency
+       counters = counters_for_month((f for f in facts if f), month, feedback=(f for f in feedback if f))
+                                                              # == the incremental aggregates, exactly
+
+   Feedback about a procedure or an agency has no dossier trail: each of its steps ADDs
+   ``standalone_delta(old, new, at=step instant)`` in the transaction that writes the feedback
+   (``motcua.domain.feedback.index_facts`` gives its facts).
 
 3. **Scoring** (the monthly job reads O(units) aggregates)::
 
@@ -52,16 +58,22 @@ from motcua.domain.index.contribution import (
     contribution,
     contribution_delta,
     counters_for_month,
+    feedback_counters,
     late_dossiers,
     months_of,
     role_in,
     role_of,
     scrub,
+    standalone_contribution,
+    standalone_delta,
+    standalone_months,
 )
 from motcua.domain.index.events import FeedbackKind, FeedbackOutcome, Satisfaction
 from motcua.domain.index.facts import (
     DossierFacts,
     FactsContext,
+    FeedbackFacts,
+    StandaloneFeedbackFacts,
     apply_event,
     default_context,
     dossier_timeliness,
@@ -88,6 +100,7 @@ __all__ = [
     "DossierFacts",
     "FactsContext",
     "FeedbackDeadlines",
+    "FeedbackFacts",
     "FeedbackKind",
     "FeedbackOutcome",
     "GroupResult",
@@ -101,6 +114,7 @@ __all__ = [
     "ProcedureTraits",
     "RankedUnit",
     "Satisfaction",
+    "StandaloneFeedbackFacts",
     "Unit",
     "UnitIndex",
     "UnitTree",
@@ -117,6 +131,7 @@ __all__ = [
     "dossier_timeliness",
     "events",
     "facts_from_history",
+    "feedback_counters",
     "late_dossiers",
     "load_default_procedures",
     "load_default_tree",
@@ -126,5 +141,8 @@ __all__ = [
     "role_of",
     "round2",
     "scrub",
+    "standalone_contribution",
+    "standalone_delta",
+    "standalone_months",
     "traits_by_code",
 ]

@@ -19,6 +19,21 @@ Which month a counter belongs to (all measured as of the month's last instant, A
   and of the **reception of each feedback** (5.1-5.3);
 * the month a never-received dossier was **refused** at reception (informational).
 
+**Feedback not about a dossier** (about a procedure or an agency: :class:`StandaloneFeedbackFacts`) counts
+once, for its responsible agency and that agency's ancestors, in the month of its reception, with exactly
+the same 5.1-5.3 counters as a dossier's feedback (:func:`feedback_counters`, one rule for both):
+:func:`standalone_contribution`, :func:`standalone_months`, :func:`standalone_delta` mirror the dossier's
+functions, and :func:`counters_for_month` takes both. It never counts for 5.4: 5.4 is a share of received
+*dossiers* (a complaint about a procedure or an agency names no dossier to count against; UNSURE, the
+portal's rule is not published). Feedback about a dossier is counted through the dossier's trail
+(``feedback_*`` events) and never here, so no feedback counts twice.
+
+**Inter-agency dossiers** (*liên thông*: ``Dossier.agency_code`` is the receiving agency, ``involved_agencies``
+the others it passed through) count for the **receiving agency** only (``facts.units`` is its ancestry), and
+so does their feedback. UNSURE: DOMAIN is silent (§3 says each step of a liên thông flow has its own time
+budget, but not that the index splits a dossier between agencies); counting a dossier once, where the
+citizen filed it, keeps every province total equal to the number of dossiers received.
+
 **Incremental equals recompute.** ``contribution(facts, m)`` depends only on the facts and ``m`` (never on
 "now"), and ``facts_from_history(d, events, as_of=m.end)`` is the fold of the events up to ``m.end``. So
 for each month ``m`` the deltas of the events with ``at <= m.end`` telescope to
@@ -41,7 +56,7 @@ from motcua.domain import clock
 from motcua.domain.clock import Timeliness
 from motcua.domain.index import events as ev
 from motcua.domain.index.config import FeedbackDeadlines, IndexConfig, config_for
-from motcua.domain.index.facts import DossierFacts, FeedbackFacts, dossier_timeliness
+from motcua.domain.index.facts import DossierFacts, FeedbackFacts, StandaloneFeedbackFacts, dossier_timeliness
 from motcua.domain.index.month import Month
 from schemas.catalogue import Channel
 
@@ -195,18 +210,65 @@ def contribution(facts: DossierFacts, month: Month, *, config: IndexConfig | Non
     if month.contains(facts.complaint_or_dislike_at):
         c[COMPLAINT_OR_DISLIKE] += 1
     for fb in facts.feedback:
-        if not month.contains(fb.received_at):
-            continue
-        c[FEEDBACK_RECEIVED] += 1
-        if fb.kind is not ev.FeedbackKind.UNCLASSIFIED:
-            c[FEEDBACK_CLASSIFIED] += 1
-        if feedback_on_time(fb, end, facts.agency_code, cfg.feedback_deadlines):
-            c[FEEDBACK_ON_TIME] += 1
-        if fb.satisfied is not None:
-            c[FEEDBACK_RATED] += 1
-            if fb.satisfied:
-                c[FEEDBACK_SATISFIED] += 1
+        if month.contains(fb.received_at):
+            feedback_counters(c, fb, end, facts.agency_code, cfg.feedback_deadlines)
     return {k: v for k, v in c.items() if v}
+
+
+def feedback_counters(c: MutableMapping[str, int], fb: FeedbackFacts, end: datetime, agency: str,
+                      deadlines: FeedbackDeadlines) -> None:
+    """Add one feedback received in the month to ``c`` (5.1-5.3), as of the month's last instant ``end``.
+    The one rule for feedback about a dossier and feedback about a procedure or an agency."""
+    c[FEEDBACK_RECEIVED] = c.get(FEEDBACK_RECEIVED, 0) + 1
+    if fb.kind is not ev.FeedbackKind.UNCLASSIFIED:
+        c[FEEDBACK_CLASSIFIED] = c.get(FEEDBACK_CLASSIFIED, 0) + 1
+    if feedback_on_time(fb, end, agency, deadlines):
+        c[FEEDBACK_ON_TIME] = c.get(FEEDBACK_ON_TIME, 0) + 1
+    if fb.satisfied is not None:
+        c[FEEDBACK_RATED] = c.get(FEEDBACK_RATED, 0) + 1
+        if fb.satisfied:
+            c[FEEDBACK_SATISFIED] = c.get(FEEDBACK_SATISFIED, 0) + 1
+
+
+def standalone_months(facts: StandaloneFeedbackFacts | None) -> set[Month]:
+    """The one month feedback about a procedure or an agency contributes to: its reception's."""
+    return set() if facts is None else {Month.of(facts.feedback.received_at)}
+
+
+def standalone_contribution(facts: StandaloneFeedbackFacts, month: Month, *, config: IndexConfig | None = None
+                            ) -> dict[str, int]:
+    """Counters feedback about a procedure or an agency adds to each of ``facts.units`` for ``month`` (as of
+    ``month.end``): 5.1-5.3 only, never 5.4 (see the module docstring)."""
+    if not month.contains(facts.feedback.received_at):
+        return {}
+    cfg = config if config is not None else config_for(month)
+    c: dict[str, int] = {}
+    feedback_counters(c, facts.feedback, month.end, facts.agency_code, cfg.feedback_deadlines)
+    return {k: v for k, v in c.items() if v}
+
+
+def standalone_delta(old: StandaloneFeedbackFacts | None, new: StandaloneFeedbackFacts | None, *, at: datetime,
+                     config: IndexConfig | None = None) -> Delta:
+    """:func:`contribution_delta` for feedback about a procedure or an agency: what a step at ``at`` (filing,
+    refusal, request for information, answer, publication, rating) ADDs; an ended month is frozen."""
+    out: Delta = {}
+    for month in sorted(standalone_months(old) | standalone_months(new)):
+        if month.end < at:
+            continue
+        acc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        if old is not None:
+            for key, value in standalone_contribution(old, month, config=config).items():
+                for unit in old.units:
+                    acc[unit][key] -= value
+        if new is not None:
+            for key, value in standalone_contribution(new, month, config=config).items():
+                for unit in new.units:
+                    acc[unit][key] += value
+        for unit, counters in acc.items():
+            nonzero = {k: v for k, v in counters.items() if v}
+            if nonzero:
+                out[(unit, month)] = nonzero
+    return out
 
 
 Delta = dict[tuple[str, Month], dict[str, int]]
@@ -251,15 +313,20 @@ def add_into(target: MutableMapping[str, dict[str, int]], unit_counters: Mapping
                 del row[key]
 
 
-def counters_for_month(facts: Iterable[DossierFacts], month: Month, *, config: IndexConfig | None = None
-                       ) -> dict[str, dict[str, int]]:
-    """Full recompute: the month's counters per unit from facts rebuilt as of ``month.end``."""
+def counters_for_month(facts: Iterable[DossierFacts], month: Month, *, config: IndexConfig | None = None,
+                       feedback: Iterable[StandaloneFeedbackFacts] = ()) -> dict[str, dict[str, int]]:
+    """Full recompute: the month's counters per unit from facts rebuilt as of ``month.end``: the dossiers'
+    and the feedback not about a dossier (``feedback``, also as of ``month.end``)."""
     cfg = config if config is not None else config_for(month)
     out: dict[str, dict[str, int]] = {}
     for f in facts:
         c = contribution(f, month, config=cfg)
         if c:
             add_into(out, {unit: c for unit in f.units})
+    for fb in feedback:
+        c = standalone_contribution(fb, month, config=cfg)
+        if c:
+            add_into(out, {unit: c for unit in fb.units})
     return out
 
 

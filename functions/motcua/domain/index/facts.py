@@ -98,6 +98,24 @@ class FeedbackFacts(BaseModel):
     satisfied: bool | None = None
 
 
+class StandaloneFeedbackFacts(BaseModel):
+    """Feedback about a procedure or an agency (no dossier carries it) as of an instant: what 5.1-5.3 need,
+    no text, no person. Built from the stored feedback record (``motcua.domain.feedback.index_facts``), not
+    from a trail: the record holds every step with its instant and the rating with its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    about: Literal["procedure", "agency"]
+    agency_code: str  # the responsible agency: the feedback counts for it and its ancestors
+    procedure_code: str | None = None
+    units: tuple[str, ...]  # the agency and its ancestors up to the province
+    feedback: FeedbackFacts
+
+    @property
+    def feedback_id(self) -> str:
+        return self.feedback.feedback_id
+
+
 class DossierFacts(BaseModel):
     """What the index knows about one dossier as of an instant. No applicant data; the one free text (the
     apology's reason, written by an official) is scrubbed before anything is published."""
