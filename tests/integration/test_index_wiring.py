@@ -15,10 +15,9 @@ import json
 import boto3
 import pytest
 
-from motcua.data.feedback import FeedbackRepository
 from motcua.data.index_store import IndexRepository
 from motcua.data.reports import ReportStore
-from motcua.domain.demo_data import FeedbackHistory, generate, generate_feedback, online_payment_codes
+from motcua.domain.demo_data import generate, generate_feedback, online_payment_codes
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.feedback import index_facts
 from motcua.domain.index import (
@@ -34,7 +33,7 @@ from motcua.domain.index import (
 )
 from motcua.handlers.index_job import handler as job_handler
 from motcua.handlers.index_job import month_for
-from motcua.service.index import ONLINE_PAYMENT_SETTING, IndexJob, load_histories, plan_feedback_change
+from motcua.service.index import ONLINE_PAYMENT_SETTING, IndexJob, load_feedback_histories, load_histories
 from tests.integration.helpers import bearer
 
 PROVINCE = load_default_tree().root
@@ -113,23 +112,16 @@ def test_bulk_load_counters_equal_the_recompute_and_reruns_load_nothing_twice(lo
     assert province_result.indicator("3b.1").status == "scored"
 
 
-def load_feedback(histories: list[FeedbackHistory]) -> None:
-    """Each step of each record written as the feedback service writes it: the record (version-guarded) with
-    the index's counter ADDs and row in one transaction."""
-    repository = FeedbackRepository()
-    for history in histories:
-        before = None
-        for record, event in history.steps:
-            repository.save(record, [event], [], index=plan_feedback_change(before, record, event.occurred_at))
-            before = record
-
-
 def test_feedback_about_procedures_and_agencies_counts_incrementally_and_in_the_recompute(local_stack,
                                                                                         api_client) -> None:
     province = generate(months=2, dossiers=40, end_month=OCTOBER, seed=12)
     feedback = generate_feedback(months=2, count=30, end_month=OCTOBER, seed=12)
     load_histories(province)
-    load_feedback(feedback)
+    assert load_feedback_histories(feedback) == len(feedback)
+    assert load_feedback_histories(feedback) == 0  # a re-run loads nothing twice
+    table = boto3.resource("dynamodb").Table(local_stack.table_name)
+    stored = [table.get_item(Key={"pk": f"FEEDBACK#{h.final.id}", "sk": "FEEDBACK"})["Item"] for h in feedback]
+    assert not any("gsi4pk" in item for item in stored)  # past data: no SLA timers to fire
     j = job(local_stack)
     for month in (SEPTEMBER, OCTOBER):
         assert_incremental_equals_recompute(j, month, province)

@@ -2,8 +2,10 @@
 
 Generates ``N`` dossiers with their whole histories over ``--months`` months ending with ``--end-month``
 (``motcua.domain.demo_data``: the seed's procedures and agencies, channels, lateness, supplements, fees,
-electronic results, evaluations, feedback; fake applicants), loads them through the index's write path
-(batch writes; ``--transactional``: one transaction per instant, exactly like live actions, slower), stores
+electronic results, evaluations, feedback about dossiers; fake applicants) and feedback about procedures
+and agencies (one for every 15 dossiers), loads them through the index's write path (dossiers in batches;
+``--transactional``: one transaction per instant, exactly like live actions, slower; feedback one transaction
+per step, as the live path writes it; neither gets SLA timers: it is the past), stores
 the demo's list of procedures integrated with online payment, then runs the monthly job for every month,
 oldest first, so the reports carry their 12-month trends. Re-running with the same arguments loads nothing
 twice (dossiers already loaded are skipped). Prints a JSON summary.
@@ -19,6 +21,7 @@ import time
 from typing import Any
 
 CHUNK = 200
+FEEDBACK_EVERY = 15  # one feedback about a procedure or an agency for every 15 dossiers (UNSURE: a guess)
 
 
 def register(subparsers: Any) -> None:
@@ -46,14 +49,15 @@ def load_demo(table: str, *, months: int, dossiers: int, end_month: str, seed: i
     from motcua.data.index_store import IndexRepository
     from motcua.data.models import bind
     from motcua.data.reports import ReportStore
-    from motcua.domain.demo_data import generate, online_payment_codes
+    from motcua.domain.demo_data import generate, generate_feedback, online_payment_codes
     from motcua.domain.index import Month
-    from motcua.service.index import ONLINE_PAYMENT_SETTING, IndexJob, load_histories
+    from motcua.service.index import ONLINE_PAYMENT_SETTING, IndexJob, load_feedback_histories, load_histories
 
     bind(table)
     last = Month.parse(end_month)
     started = time.monotonic()
     province = generate(months=months, dossiers=dossiers, end_month=last, seed=seed)
+    feedback = generate_feedback(months=months, count=dossiers // FEEDBACK_EVERY, end_month=last, seed=seed)
     generated_s = time.monotonic() - started
     store = IndexRepository()
     store.put_setting(ONLINE_PAYMENT_SETTING, json.dumps(sorted(online_payment_codes())))
@@ -64,6 +68,7 @@ def load_demo(table: str, *, months: int, dossiers: int, end_month: str, seed: i
         fresh = [(d, e) for d, e in chunk if d.id not in present]
         skipped += len(chunk) - len(fresh)
         loaded += load_histories(fresh, bulk=not transactional, store=store)
+    feedback_loaded = load_feedback_histories(feedback)
     loaded_s = time.monotonic() - started - generated_s
     job = IndexJob(store=store, reports=ReportStore(reports_bucket) if reports_bucket else None)
     reports = []
@@ -72,6 +77,7 @@ def load_demo(table: str, *, months: int, dossiers: int, end_month: str, seed: i
         reports.append({"month": report.month, "units": report.units, "received": report.dossiers_received,
                         "late": report.late_dossiers, "report": report.reports.get("html")})
     return {"table": table, "dossiers": len(province), "loaded": loaded, "already_loaded": skipped,
+            "feedback": len(feedback), "feedback_loaded": feedback_loaded,
             "generate_s": round(generated_s, 1), "load_s": round(loaded_s, 1),
             "index_s": round(time.monotonic() - started - generated_s - loaded_s, 1), "months": reports}
 

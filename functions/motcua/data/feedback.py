@@ -117,14 +117,14 @@ def feedback_pk(feedback_id: str) -> str:
     return f"FEEDBACK#{feedback_id}"
 
 
-def _feedback_item(fb: Feedback) -> FeedbackItem:
+def _feedback_item(fb: Feedback, *, timers: bool = True) -> FeedbackItem:
     received = f"{fb.received_at.isoformat()}#{fb.id}"
     item = FeedbackItem(feedback_pk(fb.id), "FEEDBACK", gsi2pk=f"FBAGENCY#{fb.agency_code}", gsi2sk=received,
                         gsi3pk=f"FBOWNER#{fb.owner}", gsi3sk=received, status=fb.status.value,
                         doc=fb.model_dump_json())
     if fb.status is FeedbackStatus.PUBLISHED and fb.answer is not None and fb.answer.published_at is not None:
         item.gsi1pk, item.gsi1sk = PUBLIC_PARTITION, f"{fb.answer.published_at.isoformat()}#{fb.id}"
-    timer = index_keys(fb)
+    timer = index_keys(fb) if timers else None
     if timer is not None:
         item.gsi4pk, item.gsi4sk = timer
     if fb.version > 1:  # pynamodb adds `version = <stored>` (or "does not exist") and bumps it on write
@@ -150,16 +150,18 @@ class DossierTrail:
 
 class FeedbackRepository:
     def save(self, fb: Feedback, events: Sequence[FeedbackEvent], envelopes: Sequence[EventEnvelope],
-             trail: DossierTrail | None = None, index: FeedbackIndexWrite | None = None) -> Feedback:
+             trail: DossierTrail | None = None, index: FeedbackIndexWrite | None = None, *,
+             timers: bool = True) -> Feedback:
         """Write the feedback (new, or guarded by the version it was read at), its trail events, its envelopes
         and the dossier side (or, not about a dossier, the index's writes ``index``), all or nothing.
+        ``timers=False`` keeps it out of the SLA timers index (historical data loaded by ``motcua demo-data``).
         ``FeedbackAlreadyExists`` for a new one whose id is taken,
         ``StaleFeedback`` when the feedback moved on, ``StaleDossier`` when only the dossier did (re-read it)."""
         for attempt in range(ATTEMPTS):
             transaction = TransactWrite(connection=_connection())
             try:
                 with transaction:
-                    transaction.save(_feedback_item(fb))
+                    transaction.save(_feedback_item(fb, timers=timers))
                     for position, event in enumerate(events):
                         transaction.save(_event_item(event, position), condition=FeedbackEventItem.pk.does_not_exist())
                     for envelope in envelopes:

@@ -24,11 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from motcua.data.feedback import FeedbackRepository
+from motcua.data.feedback import FeedbackAlreadyExists, FeedbackRepository
 from motcua.data.index_store import (
     FEEDBACK_ROW_PREFIX,
     CounterDelta,
@@ -79,6 +79,9 @@ from motcua.domain.index.fast import MonthFolder
 from motcua.domain.report import render_report
 from schemas.catalogue import Procedure
 from schemas.index import IndexDossier, IndexDossiers, IndexFeedback, IndexMonth, ReportLinks, UnitIndexView
+
+if TYPE_CHECKING:
+    from motcua.domain.demo_data import FeedbackHistory
 
 LEVELS: tuple[Literal["province", "agency", "commune"], ...] = ("province", "agency", "commune")
 ONLINE_PAYMENT_SETTING = "ONLINE_PAYMENT"
@@ -697,6 +700,27 @@ def load_histories(histories: Iterable[tuple[Dossier, Sequence[HistoryEvent]]], 
             dossiers.save_change(changed, group, index=tracker.for_change(state, changed, group))
             state = changed
         count += 1
+    return count
+
+
+def load_feedback_histories(histories: Iterable[FeedbackHistory], *, context: FactsContext | None = None) -> int:
+    """Write generated feedback about procedures and agencies step by step, as the feedback service writes it:
+    the record (version-guarded) with the index's counter ADDs and row in one transaction. Past data: no
+    envelopes (nobody is notified) and no SLA timers. A record already stored is skipped whole, so a re-run
+    loads nothing twice. Returns the number of records written."""
+    repository = FeedbackRepository()
+    count = 0
+    for history in histories:
+        before: Feedback | None = None
+        for record, event in history.steps:
+            try:
+                repository.save(record, [event], [], index=plan_feedback_change(before, record, event.occurred_at,
+                                                                                context=context), timers=False)
+            except FeedbackAlreadyExists:
+                break
+            before = record
+        else:
+            count += 1
     return count
 
 
