@@ -1,16 +1,25 @@
 """Notifications end to end on the local engines: a status change -> outbox -> relay -> notifications queue
--> notifier -> e-mail in moto SES and SMS in moto SNS, with delivery records; overlapping relays; failed
-deliveries retried, parked and redriven; `motcua outbox` and `motcua dlq redrive`.
+-> notifier -> e-mail in moto SES, SMS and app push in moto SNS, with delivery records; overlapping relays;
+failed deliveries retried, parked and redriven; the citizen's chosen channels; a dead push endpoint; SLA
+notices to the processing officer and the agency's leaders (issue 6); the apology e-mail with Form 04;
+`motcua outbox` and `motcua dlq redrive`.
 
-What moto received is read from its own API (``/moto-api/data.json``: SES ``Message`` and SNS ``SMS``).
+What moto received is read from its own API (``/moto-api/data.json``: SES ``Message`` and ``RawMessage``,
+SNS ``SMS`` and each ``PlatformEndpoint``'s ``messages``).
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
+import io
 import json
+import re
 import threading
+import unicodedata
 import urllib.request
 import uuid
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -23,6 +32,7 @@ from infra.local.resources import verify_senders
 from infra.local.scheduler import schedule_event
 from motcua.cli import main
 from motcua.cli.catalogue_cmds import seed_catalogue
+from motcua.data import contacts
 from motcua.data import notifications as data_notifications
 from motcua.domain.calendar import VN_TZ
 from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
@@ -112,9 +122,28 @@ class Sent:
         data = moto_data(self.local_stack)
         return data.get("ses", {}).get("Message", []), data.get("sns", {}).get("SMS", [])
 
+    def _raw(self) -> list[dict]:
+        return moto_data(self.local_stack).get("ses", {}).get("RawMessage", [])
+
+    def _pushed(self) -> list[tuple[str, str, dict]]:
+        """(endpoint ARN, message id, the per-platform JSON) of every push moto took."""
+        endpoints = moto_data(self.local_stack).get("sns", {}).get("PlatformEndpoint", [])
+        return [(e["arn"], mid, json.loads(m)) for e in endpoints for mid, m in (e.get("messages") or {}).items()]
+
     def _ids(self) -> set[str]:
         mails, sms = self._all()
-        return {m["id"] for m in mails} | {m["message_id"] for m in sms}
+        return ({m["id"] for m in mails} | {m["message_id"] for m in sms} | {m["id"] for m in self._raw()}
+                | {mid for _, mid, _ in self._pushed()})
+
+    def raw_mail(self, receipt_code: str) -> list[email.message.EmailMessage]:
+        """MIME mails (with attachments) whose subject names the dossier, parsed."""
+        parsed = [(m, email.message_from_string(m["raw_data"], policy=email.policy.default)) for m in self._raw()
+                  if m["id"] not in self.before]
+        return [message for _, message in parsed if receipt_code in str(message["subject"])]  # type: ignore[misc]
+
+    def push(self, receipt_code: str) -> list[tuple[str, dict]]:
+        return [(arn, payload) for arn, mid, payload in self._pushed()
+                if mid not in self.before and receipt_code in payload["default"]]
 
     def mail(self, receipt_code: str) -> list[dict]:
         return [m for m in self._all()[0] if m["id"] not in self.before and receipt_code in m["subject"]]
@@ -342,3 +371,246 @@ def test_motcua_dlq_redrive_moves_a_parked_action_back_to_its_queue(api_client, 
     back = receive_messages(local_stack, "actions", 1)
     assert back[0]["Body"] == body and back[0]["Attributes"]["MessageGroupId"] == ghost
     assert "motcua_error_code" not in back[0].get("MessageAttributes", {})  # the reason was for the operator
+
+
+# --- app push, chosen channels ---------------------------------------------------------------------------
+
+def register_device(api_client, who: tuple = ("citizen-hang",), platform: str = "fcm") -> contacts.Device:
+    installation = uuid.uuid4().hex
+    token = "a" * 64 if platform == "apns" else f"fcm-{uuid.uuid4().hex}"
+    if platform == "apns":
+        token = uuid.uuid4().hex * 2  # APNs tokens are 64 hex digits, unique per device
+    response = api_client.put(f"/me/devices/{installation}", json={"platform": platform, "token": token},
+                              headers=bearer(*who))
+    assert response.status == 200, response.text
+    return contacts.get_device(who[0], installation)
+
+
+def save_settings(api_client, who: tuple, **body: Any) -> None:
+    response = api_client.put("/me/notification-settings", json=body, headers=bearer(*who))
+    assert response.status == 200, response.text
+
+
+def notify_all(local_stack, count: int) -> None:
+    assert relay()["sent"] == count
+    assert run_notifier(local_stack, receive_messages(local_stack, "notifications", count)) == {"batchItemFailures": []}
+
+
+def test_push_reaches_the_citizens_registered_devices(api_client, local_stack, sent) -> None:
+    phone = register_device(api_client)
+    tablet = register_device(api_client, platform="apns")
+    dossier = new_dossier(api_client)
+    code = dossier["receipt_code"]
+    notify_all(local_stack, 1)
+
+    pushed = dict(sent.push(code))
+    assert set(pushed) == {phone.endpoint_arn, tablet.endpoint_arn}
+    fcm = json.loads(pushed[phone.endpoint_arn]["GCM"])["fcmV1Message"]["message"]
+    assert fcm["notification"]["title"] == f"Hồ sơ {code}: Mới đăng ký"
+    assert fcm["notification"]["body"].startswith(f"Hồ sơ {code} (") and fcm["data"]["dossier_id"] == dossier["id"]
+    apns = json.loads(pushed[tablet.endpoint_arn]["APNS"])
+    assert apns["aps"]["alert"]["body"] == fcm["notification"]["body"] and apns["receipt_code"] == code
+    assert len(sent.mail(code)) == 1 and len(sent.sms(code)) == 1  # no choice saved: every channel
+
+    records = data_notifications.deliveries_of_dossier(dossier["id"], 10)
+    assert sorted((r.channel, r.device, r.status) for r in records) == sorted([
+        ("email", None, "sent"), ("sms", None, "sent"), ("push", phone.installation_id, "sent"),
+        ("push", tablet.installation_id, "sent")])
+    assert {r.audience for r in records} == {"citizen"}
+    assert not any("citizen-hang" in json.dumps(r.as_dict()) for r in records)  # the subject is only hashed
+
+
+def test_a_disabled_endpoint_is_removed_and_the_message_still_succeeds(api_client, local_stack, sent) -> None:
+    device = register_device(api_client)
+    local_stack.client("sns").set_endpoint_attributes(EndpointArn=device.endpoint_arn,
+                                                       Attributes={"Enabled": "false"})  # FCM said: unregistered
+    dossier = new_dossier(api_client)
+    code = dossier["receipt_code"]
+    notify_all(local_stack, 1)  # no batch item failure: a dead device is not a failed message
+
+    assert sent.push(code) == [] and len(sent.mail(code)) == 1 and len(sent.sms(code)) == 1
+    assert contacts.devices_of("citizen-hang") == []
+    endpoints = [e["EndpointArn"] for e in local_stack.client("sns").list_endpoints_by_platform_application(
+        PlatformApplicationArn=local_stack.env["PUSH_FCM_APPLICATION_ARN"])["Endpoints"]]
+    assert device.endpoint_arn not in endpoints
+    (push,) = [r for r in data_notifications.deliveries_of_dossier(dossier["id"], 10) if r.channel == "push"]
+    assert (push.status, push.device, push.attempts) == ("endpoint_removed", device.installation_id, 1)
+    assert "EndpointDisabled" in (push.last_error or "")
+
+    # The next event no longer tries it.
+    receive(api_client, dossier["id"])
+    notify_all(local_stack, 1)
+    assert [r.channel for r in data_notifications.deliveries_of_dossier(dossier["id"], 10)].count("push") == 1
+
+
+def test_the_citizens_chosen_channels_are_the_only_ones_used(api_client, local_stack, sent) -> None:
+    device = register_device(api_client)
+    save_settings(api_client, ("citizen-hang",), channels=["sms", "push"])
+    dossier = new_dossier(api_client)
+    code = dossier["receipt_code"]
+    notify_all(local_stack, 1)
+    assert sent.mail(code) == []  # the dossier has an e-mail address, but e-mail was not chosen
+    assert len(sent.sms(code)) == 1 and [arn for arn, _ in sent.push(code)] == [device.endpoint_arn]
+
+    save_settings(api_client, ("citizen-hang",), channels=["email"])
+    receive(api_client, dossier["id"])
+    notify_all(local_stack, 1)
+    assert len(sent.mail(code)) == 1 and len(sent.sms(code)) == 1 and len(sent.push(code)) == 1
+
+
+def test_an_officials_own_devices_never_get_citizens_notices(api_client, local_stack, sent) -> None:
+    # A dossier received at the counter is owned by the officer who entered it.
+    register_device(api_client, ("officer-lan", "reception_officer", COMMUNE))
+    response = api_client.post("/dossiers", json=submission("1.001266", channel="counter"),
+                               headers={**bearer(*DESK), "idempotency-key": uuid.uuid4().hex})
+    assert response.status == 201, response.text
+    notify_all(local_stack, 1)
+    code = response.json()["receipt_code"]
+    assert sent.push(code) == [] and len(sent.mail(code)) == 1 and len(sent.sms(code)) == 1
+
+
+# --- SLA notices to officials (issue 6), the apology's letter --------------------------------------------
+
+OTHER_AGENCY = "000.20.02.H36"
+PROCESSOR = ("officer-minh", "processing_officer", COMMUNE)
+LEADER = ("chairman-tuan", "agency_leader", COMMUNE)
+OTHER_LEADER = ("chairman-vinh", "agency_leader", OTHER_AGENCY)
+OFFICER_MAIL, LEADER_MAIL, OTHER_MAIL = "minh.tran@xuanhuong.gov.vn", "tuan.le@xuanhuong.gov.vn", "vinh@p2.gov.vn"
+LEADER_PHONE = "+84987654321"
+
+
+def vn_at(day: int, hour: int = 9, minute: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, tzinfo=VN_TZ)
+
+
+def officials_with_settings(api_client) -> None:
+    save_settings(api_client, PROCESSOR, channels=["email"], work_email=OFFICER_MAIL, work_phone="0987000111")
+    save_settings(api_client, LEADER, work_email=LEADER_MAIL, work_phone="0987654321")  # no choice: both
+    save_settings(api_client, OTHER_LEADER, work_email=OTHER_MAIL, work_phone="0987000333")
+
+
+def processed_dossier(api_client, local_stack, at) -> dict:
+    """1.001266 (5 working days), received Mon 2 Mar 2026 09:00 and started by the processing officer: due
+    Mon 9 Mar 17:00; warn_2wd Thu 5 17:00, last_day Mon 9 07:30 (tests/integration/test_sla.py)."""
+    at(vn_at(2))
+    dossier = new_dossier(api_client)
+    receive(api_client, dossier["id"])
+    started = api_client.post(f"/dossiers/{dossier['id']}/actions/start_processing", json={},
+                              headers={**bearer(*PROCESSOR), "idempotency-key": uuid.uuid4().hex})
+    assert started.status == 200, started.text
+    notify_all(local_stack, 3)  # submitted, received, processing: the citizen's
+    return dossier
+
+
+def pdf_text(pdf: bytes) -> str:
+    from pypdf import PdfReader
+
+    raw = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", raw))
+
+
+def test_an_sla_warning_reaches_the_processing_officer_and_the_leaders_of_the_agency_only(
+        api_client, local_stack, at, sent) -> None:
+    from motcua.service.sla import SlaSweeper
+
+    officials_with_settings(api_client)
+    dossier = processed_dossier(api_client, local_stack, at)
+    code = dossier["receipt_code"]
+    assert SlaSweeper().sweep(vn_at(5, 17)).fired == {"warn_2wd": 1}
+    notify_all(local_stack, 1)
+
+    mails = sent.mail(code)
+    warning = [m for m in mails if m["subject"] == f"Cảnh báo hạn giải quyết hồ sơ {code}"]
+    assert sorted(m["destinations"]["ToAddresses"][0] for m in warning) == [OFFICER_MAIL, LEADER_MAIL]
+    officer_mail = next(m for m in warning if m["destinations"]["ToAddresses"] == [OFFICER_MAIL])
+    assert officer_mail["body"].startswith("Kính gửi cán bộ xử lý hồ sơ,")
+    assert ("phải giải quyết xong trước 09/03/2026 17:00 (còn 2 ngày làm việc)" in officer_mail["body"]
+            and "Chấm dứt hoạt động hộ kinh doanh" in officer_mail["body"])
+    assert all(OTHER_MAIL not in m["destinations"]["ToAddresses"] for m in mails)  # another agency's leader
+    sms = [m for m in sent.sms(code) if "còn 2 ngày làm việc" in m["message"]]
+    assert [m["phone_number"] for m in sms] == [LEADER_PHONE]  # the officer chose e-mail only
+    # The citizen is told only of the last day (CITIZEN_SLA_WARNING_KINDS): nothing new for them.
+    assert all(m["phone_number"] != PHONE for m in sms) and all(m["destinations"]["ToAddresses"] != [EMAIL]
+                                                                for m in warning)
+    records = [r for r in data_notifications.deliveries_of_dossier(dossier["id"], 50)
+               if r.template_id == "official.sla_warning"]
+    assert sorted((r.audience, r.channel) for r in records) == [
+        ("agency_leader", "email"), ("agency_leader", "sms"), ("processing_officer", "email")]
+
+
+def test_a_dossier_without_a_processing_officer_warns_the_leaders(api_client, local_stack, at, sent) -> None:
+    from motcua.service.sla import SlaSweeper
+
+    officials_with_settings(api_client)
+    at(vn_at(2))
+    dossier = new_dossier(api_client)
+    receive(api_client, dossier["id"])  # received, nobody processing it yet
+    notify_all(local_stack, 2)
+    SlaSweeper().sweep(vn_at(5, 17))
+    notify_all(local_stack, 1)
+    warning = [m for m in sent.mail(dossier["receipt_code"]) if m["subject"].startswith("Cảnh báo")]
+    assert [m["destinations"]["ToAddresses"] for m in warning] == [[LEADER_MAIL]]
+
+
+def test_the_breach_tells_officials_to_sign_and_the_citizen_gets_the_letter_each_once_across_retries(
+        api_client, local_stack, at, sent) -> None:
+    from motcua.service.sla import SlaSweeper
+
+    officials_with_settings(api_client)
+    dossier = processed_dossier(api_client, local_stack, at)
+    code = dossier["receipt_code"]
+    sent = Sent(local_stack)  # from here: the status notices so far are not counted
+    SlaSweeper().sweep(vn_at(9, 7, 30))  # last_day
+    SlaSweeper().sweep(vn_at(9, 17))  # breach, and the system drafts the apology with its Form 04
+    assert relay()["sent"] == 3
+    ses = local_stack.client("ses")
+    sender = local_stack.env["NOTIFY_SENDER"]
+    try:  # SES refuses every mail: each message fails, the SMS go out
+        for identity in (sender, sender.rsplit("@", 1)[1]):
+            ses.delete_identity(Identity=identity)
+        messages = receive_messages(local_stack, "notifications", 3)
+        assert len(run_notifier(local_stack, messages)["batchItemFailures"]) == 3
+        assert sent.mail(code) == [] and sent.raw_mail(code) == []
+        sms_before_retry = sorted((m["phone_number"], m["message"]) for m in sent.sms(code))
+        assert len(sms_before_retry) == 5  # citizen: last day, breach, apology; leader: last day, breach
+    finally:
+        verify_senders(ses, [sender])
+    visible_again(local_stack, messages)
+    retried = receive_messages(local_stack, "notifications", 3)
+    assert run_notifier(local_stack, retried) == {"batchItemFailures": []}
+    assert run_notifier(local_stack, retried) == {"batchItemFailures": []}  # a duplicate: nothing more
+
+    assert sorted((m["phone_number"], m["message"]) for m in sent.sms(code)) == sms_before_retry  # none twice
+    mails = sent.mail(code)
+    by_address: dict[str, list[str]] = {}
+    for mail in mails:
+        by_address.setdefault(mail["destinations"]["ToAddresses"][0], []).append(mail["subject"])
+    assert sorted(by_address[EMAIL]) == sorted([f"Hồ sơ {code}: sắp đến hạn giải quyết",
+                                                f"Hồ sơ {code}: quá hạn giải quyết"])
+    for official in (OFFICER_MAIL, LEADER_MAIL):
+        assert sorted(by_address[official]) == sorted([f"Cảnh báo hạn giải quyết hồ sơ {code}",
+                                                       f"Hồ sơ {code} đã quá hạn giải quyết"])
+    assert OTHER_MAIL not in by_address
+    breach = next(m for m in mails if m["destinations"]["ToAddresses"] == [LEADER_MAIL]
+                  and m["subject"].endswith("đã quá hạn giải quyết"))
+    assert "đã quá hạn giải quyết lúc 09/03/2026 17:00" in breach["body"]
+    assert "(Mẫu 04) đã được dự thảo với ngày hẹn mới 16/03/2026 17:00" in breach["body"]
+    assert "ký ban hành" in breach["body"]
+
+    # The apology reaches the citizen with the letter attached, once.
+    (letter_mail,) = sent.raw_mail(code)
+    assert str(letter_mail["to"]) == EMAIL and "thư xin lỗi" in str(letter_mail["subject"])
+    assert "Ngày hẹn mới: 16/03/2026 17:00" in letter_mail.get_body(preferencelist=("plain",)).get_content()
+    (attachment,) = list(letter_mail.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == f"Mau04-thu-xin-loi-{code}.pdf"
+    text = pdf_text(attachment.get_content())
+    assert f"Mã hồ sơ: {code}." in text and "Kính gửi: Ông/Bà Nguyễn Thị Hằng." in text
+
+    records = data_notifications.deliveries_of_dossier(dossier["id"], 100)
+    late = [r for r in records if r.event_type != "dossier.status_changed"]
+    assert all(r.status == "sent" for r in late)
+    assert sorted(r.attempts for r in late if r.channel == "email") == [2] * 7  # failed once, then sent
+    assert all(r.attempts == 1 for r in late if r.channel == "sms")
+    stored = json.dumps(table_items(local_stack, "NOTIFY#"), default=str, ensure_ascii=False)
+    assert LEADER_MAIL not in stored and "987654321" not in stored and "chairman-tuan" not in stored

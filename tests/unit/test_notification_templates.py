@@ -115,3 +115,86 @@ def test_sms_texts_stay_within_two_unicode_segments_for_an_ordinary_procedure_na
 def test_recipients_are_masked_in_records() -> None:
     assert mask_address("email", "hang.nguyen@example.vn") == "h***@example.vn"
     assert mask_address("sms", "+84912345678") == "+8491*****78"
+
+
+# --- officials (issue 6), push, channel choice --------------------------------------------------------
+
+DUE = "2026-03-09T10:00:00+00:00"  # Mon 9 Mar 17:00 in Vietnam
+
+
+@pytest.mark.parametrize(("kind", "left"), [("warn_2wd", "(còn 2 ngày làm việc)"),
+                                           ("warn_1wd", "(còn 1 ngày làm việc)"),
+                                           ("last_day", "(hôm nay là ngày cuối cùng của thời hạn)")])
+def test_officials_are_warned_of_every_kind_with_what_is_due_and_when(kind: str, left: str) -> None:
+    for role, greeting in (("processing_officer", "Kính gửi cán bộ xử lý hồ sơ,"),
+                           ("agency_leader", "Kính gửi lãnh đạo cơ quan,")):
+        rendered = t.compose_for_official("dossier.sla_warning", {"kind": kind, "due_at": DUE}, FACTS, role)
+        assert rendered is not None and rendered.template_id == t.OFFICIAL_SLA_WARNING
+        assert rendered.subject == "Cảnh báo hạn giải quyết hồ sơ 000.20.01.H36-260302-0007"
+        assert rendered.text == ("Hồ sơ 000.20.01.H36-260302-0007 (Đăng ký khai sinh) phải giải quyết xong trước "
+                                 f"09/03/2026 17:00 {left}. Nếu không kịp, đề nghị ban hành văn bản xin lỗi và hẹn "
+                                 "lại ngày trả kết quả chậm nhất 01 ngày làm việc trước hạn.")
+        assert rendered.email_body.startswith(greeting) and rendered.text in rendered.email_body
+        assert "Nguyễn Thị Hằng" not in rendered.email_body  # officials' notices name no citizen
+    unknown = t.compose_for_official("dossier.sla_warning", {"kind": "warn_5wd", "due_at": DUE}, FACTS,
+                                     "agency_leader")
+    assert unknown is not None and "trước 09/03/2026 17:00. Nếu" in unknown.text
+
+
+def test_the_breach_tells_officials_whether_the_apology_still_has_to_be_signed() -> None:
+    new = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)
+    data = {"kind": "breach", "due_at": DUE}
+    drafted = t.DossierFacts(**{**FACTS.__dict__, "apology_new_appointment_at": new,
+                                "apology_drafted_by_system": True})
+    signed = t.DossierFacts(**{**FACTS.__dict__, "apology_new_appointment_at": new})
+    by_system = t.compose_for_official("dossier.sla_breached", data, drafted, "agency_leader")
+    by_officer = t.compose_for_official("dossier.sla_breached", data, signed, "agency_leader")
+    none_yet = t.compose_for_official("dossier.sla_breached", data, FACTS, "processing_officer")
+    assert by_system is not None and by_officer is not None and none_yet is not None
+    assert by_system.template_id == t.OFFICIAL_SLA_BREACHED
+    assert "đã quá hạn giải quyết lúc 09/03/2026 17:00." in by_system.text
+    assert "(Mẫu 04) đã được dự thảo với ngày hẹn mới 16/03/2026 17:00" in by_system.text
+    assert "ký ban hành" in by_system.text
+    assert by_officer.text.endswith("Văn bản xin lỗi đã được ban hành, ngày hẹn mới 16/03/2026 17:00.")
+    assert none_yet.text.endswith("Đề nghị ban hành ngay văn bản xin lỗi và hẹn lại ngày trả kết quả.")
+
+
+def test_officials_are_told_only_of_sla_notices_and_only_the_two_roles() -> None:
+    data = {"kind": "last_day", "due_at": DUE}
+    assert t.compose_for_official("dossier.status_changed", status_changed(2), FACTS, "agency_leader") is None
+    assert t.compose_for_official("dossier.apology_issued", data, FACTS, "agency_leader") is None
+    assert t.compose_for_official("dossier.sla_warning", data, FACTS, "reception_officer") is None
+    assert t.compose_for_official("dossier.sla_warning", data, FACTS, "citizen") is None
+
+
+def test_a_push_carries_one_payload_per_platform() -> None:
+    import json
+
+    rendered = t.compose("dossier.status_changed", status_changed(2), FACTS)
+    assert rendered is not None
+    message = json.loads(t.push_message(rendered, {"dossier_id": "d1", "receipt_code": FACTS.receipt_code}))
+    assert set(message) == {"default", "GCM", "APNS", "APNS_SANDBOX"} and message["default"] == rendered.text
+    fcm = json.loads(message["GCM"])["fcmV1Message"]["message"]
+    assert fcm["notification"] == {"title": rendered.subject, "body": rendered.text}
+    assert fcm["data"] == {"dossier_id": "d1", "receipt_code": FACTS.receipt_code}
+    apns = json.loads(message["APNS"])
+    assert apns["aps"]["alert"] == {"title": rendered.subject, "body": rendered.text} and apns["dossier_id"] == "d1"
+    assert message["APNS_SANDBOX"] == message["APNS"]
+
+
+def test_chosen_channels_narrow_what_the_recipient_has() -> None:
+    from motcua.data.contacts import Device
+    from motcua.notifications.delivery import Recipient, targets_for
+
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    phone = Device(subject="c", installation_id="inst-0001", platform="fcm",
+                   endpoint_arn="arn:aws:sns:x:1:endpoint/GCM/a/1",
+                   token_sha256="h", role="citizen", agency_code=None, registered_at=now, updated_at=now)
+    everything = Recipient(subject="c", audience="citizen", email="a@example.vn", phone="+84912345678",
+                           devices=(phone,))
+    assert [x.channel for x in targets_for(everything)] == ["email", "sms", "push"]
+    chosen = Recipient(**{**everything.__dict__, "chosen": ("push", "sms")})
+    assert [(x.channel, x.device) for x in targets_for(chosen)] == [("sms", ""), ("push", "inst-0001")]
+    no_email = Recipient(subject="c", audience="citizen", phone="+84912345678", chosen=("email",))
+    assert targets_for(no_email) == []  # chose e-mail but gave none on the dossier: nothing to send
+    assert mask_address("push", phone.endpoint_arn, phone.installation_id) == "device:inst***"

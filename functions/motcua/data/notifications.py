@@ -1,4 +1,5 @@
-"""Notifications' storage and delivery channels: outbox claims, delivery records, SES e-mail, SNS SMS.
+"""Notifications' storage and delivery channels: outbox claims, delivery records, SES e-mail (with the Form 04
+PDF attached to an apology), SNS SMS and SNS mobile push.
 
 The only module of the notification path that touches boto3 or pynamodb (queues are in ``queues``).
 
@@ -9,20 +10,28 @@ item                   pk                              sk
 =====================  ==============================  =================================================
 outbox event           ``OUTBOX#<event id>``           ``OUTBOX`` (written by ``repositories``; pending in
                                                        ``gsi1`` under ``OUTBOX#PENDING``)
-delivery record        ``DOSSIER#<id>``                ``NOTIFY#<occurred_at>#<event id>#<channel>``
+delivery record        ``DOSSIER#<id>``                ``NOTIFY#<occurred_at>#<event id>#<recipient ref>#``
+                                                       ``<channel>[#<installation id>]``
 =====================  ==============================  =================================================
+
+One record per (event, recipient, channel, device): an event may reach the citizen and, for SLA notices,
+officials (issue 6). ``recipient ref`` is a hash of the recipient's subject, not the subject itself.
 
 A delivery record is listed across dossiers in ``gsi1`` under ``NOTIFY#<yyyy-mm-dd>`` (the event's day in
 Asia/Ho_Chi_Minh), sorted like its sort key, so ``motcua outbox`` reads a day's deliveries with one query
-and no partition grows without bound. It keeps the channel, the outcome, the template id and a masked
-recipient, never the message text: the text is re-rendered from the template when anyone needs it.
+and no partition grows without bound. It keeps the channel, the outcome, the template id, who was told
+(``audience``: citizen, processing_officer, agency_leader) and a masked recipient, never the message text
+nor an address: the text is re-rendered from the template when anyone needs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -31,11 +40,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 
+from motcua.data import documents
 from motcua.data.models import Item, ListingIndex
 from motcua.data.repositories import OUTBOX_PENDING, StorageUnavailable
 
-Channel = Literal["email", "sms"]
-DeliveryStatus = Literal["sent", "failed"]
+Channel = Literal["email", "sms", "push"]
+# endpoint_removed: SNS reported the device's endpoint disabled or gone; the registration was removed and the
+# message counts as handled (a dead device is not a failure to retry).
+DeliveryStatus = Literal["sent", "failed", "endpoint_removed"]
 
 DELIVERY_PREFIX = "NOTIFY#"
 
@@ -75,6 +87,9 @@ class _Delivery(Item):
     status = UnicodeAttribute()
     template_id = UnicodeAttribute()
     recipient = UnicodeAttribute()  # masked: enough to tell which address, not to use it
+    audience = UnicodeAttribute(null=True)  # citizen | processing_officer | agency_leader (older records: citizen)
+    recipient_ref = UnicodeAttribute(null=True)  # hash of the recipient's subject
+    device = UnicodeAttribute(null=True)  # push: the app installation
     attempts = NumberAttribute(default=0)
     updated_at = UnicodeAttribute()
     sent_at = UnicodeAttribute(null=True)
@@ -167,6 +182,8 @@ class DeliveryRecord:
     status: str
     template_id: str
     recipient: str
+    audience: str
+    device: str | None
     attempts: int
     updated_at: str
     sent_at: str | None
@@ -177,8 +194,13 @@ class DeliveryRecord:
         return dict(self.__dict__)
 
 
-def _delivery_sort_key(occurred_at: str, envelope_id: str, channel: str) -> str:
-    return f"{occurred_at}#{envelope_id}#{channel}"
+def recipient_ref(subject: str) -> str:
+    """Tells one recipient's records from another's without naming them."""
+    return hashlib.sha256(subject.encode("utf-8")).hexdigest()[:16]
+
+
+def _delivery_sort_key(occurred_at: str, envelope_id: str, ref: str, channel: str, device: str | None) -> str:
+    return f"{occurred_at}#{envelope_id}#{ref}#{channel}" + (f"#{device}" if device else "")
 
 
 def listing_partition(day: date) -> str:
@@ -186,19 +208,24 @@ def listing_partition(day: date) -> str:
 
 
 def record_delivery(*, dossier_id: str, envelope_id: str, event_type: str, occurred_at: datetime, day: date,
-                    channel: str, status: DeliveryStatus, template_id: str, recipient_masked: str, at: datetime,
-                    provider_message_id: str | None = None, error: str | None = None) -> None:
-    """One item per (event, channel): each attempt updates it (status, attempts + 1, last error)."""
-    sort = _delivery_sort_key(occurred_at.isoformat(), envelope_id, channel)
+                    recipient: str, audience: str, channel: str, device: str | None, status: DeliveryStatus,
+                    template_id: str, recipient_masked: str, at: datetime, provider_message_id: str | None = None,
+                    error: str | None = None) -> None:
+    """One item per (event, recipient, channel, device): each attempt updates it (status, attempts + 1, last
+    error). ``recipient`` is the subject: only its hash is stored."""
+    ref = recipient_ref(recipient)
+    sort = _delivery_sort_key(occurred_at.isoformat(), envelope_id, ref, channel, device)
     item = _Delivery(f"DOSSIER#{dossier_id}", f"{DELIVERY_PREFIX}{sort}")
     actions: list[Any] = [
         _Delivery.gsi1pk.set(listing_partition(day)), _Delivery.gsi1sk.set(sort),
         _Delivery.dossier_id.set(dossier_id), _Delivery.envelope_id.set(envelope_id),
         _Delivery.event_type.set(event_type), _Delivery.occurred_at.set(occurred_at.isoformat()),
         _Delivery.channel.set(channel), _Delivery.status.set(status), _Delivery.template_id.set(template_id),
-        _Delivery.recipient.set(recipient_masked), _Delivery.attempts.add(1),
-        _Delivery.updated_at.set(at.isoformat()),
+        _Delivery.recipient.set(recipient_masked), _Delivery.audience.set(audience),
+        _Delivery.recipient_ref.set(ref), _Delivery.attempts.add(1), _Delivery.updated_at.set(at.isoformat()),
     ]
+    if device:
+        actions.append(_Delivery.device.set(device))
     if status == "sent":
         actions.append(_Delivery.sent_at.set(at.isoformat()))
     if provider_message_id is not None:
@@ -215,7 +242,8 @@ def _record(item: _Delivery) -> DeliveryRecord:
     return DeliveryRecord(
         dossier_id=item.dossier_id, envelope_id=item.envelope_id, event_type=item.event_type,
         occurred_at=item.occurred_at, channel=item.channel, status=item.status, template_id=item.template_id,
-        recipient=item.recipient, attempts=int(item.attempts or 0), updated_at=item.updated_at,
+        recipient=item.recipient, audience=item.audience or "citizen", device=item.device,
+        attempts=int(item.attempts or 0), updated_at=item.updated_at,
         sent_at=item.sent_at, provider_message_id=item.provider_message_id, last_error=item.last_error)
 
 
@@ -259,15 +287,43 @@ def _failure(error: ClientError | BotoCoreError) -> DeliveryFailed:
     return DeliveryFailed(type(error).__name__, str(error))
 
 
-def send_email(*, sender: str, to: str, subject: str, body: str) -> str:
-    """SES (API v2) plain-text mail; returns SES's message id."""
+@dataclass(frozen=True)
+class MailAttachment:
+    file_name: str  # ASCII: what the citizen's mail client shows
+    content: bytes
+    mime_type: str = "application/pdf"
+
+
+def read_document(key: str) -> bytes:
+    """An official document (Form 04) from the documents bucket, for attaching; a failure fails the send."""
     try:
-        response = _sesv2().send_email(
-            FromEmailAddress=sender,
-            Destination={"ToAddresses": [to]},
-            Content={"Simple": {"Subject": {"Data": subject, "Charset": "UTF-8"},
-                                "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}}},
-        )
+        return documents.get_pdf(key)
+    except (ClientError, BotoCoreError) as error:
+        failure = _failure(error)
+        raise DeliveryFailed(f"Attachment{failure.code}", str(error)) from error
+
+
+def mime_message(*, sender: str, to: str, subject: str, body: str, attachments: Sequence[MailAttachment]) -> bytes:
+    """A multipart MIME message (stdlib ``email``): the UTF-8 text, then each attachment, base64."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, to, subject
+    message.set_content(body, subtype="plain", charset="utf-8", cte="quoted-printable")
+    for attachment in attachments:
+        maintype, _, subtype = attachment.mime_type.partition("/")
+        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.file_name)
+    return message.as_bytes(policy=SMTP)
+
+
+def send_email(*, sender: str, to: str, subject: str, body: str, attachments: Sequence[MailAttachment] = ()) -> str:
+    """SES (API v2) mail: plain text, or with attachments a raw MIME message; returns SES's message id."""
+    if attachments:
+        content: dict[str, Any] = {"Raw": {"Data": mime_message(sender=sender, to=to, subject=subject, body=body,
+                                                                attachments=attachments)}}
+    else:
+        content = {"Simple": {"Subject": {"Data": subject, "Charset": "UTF-8"},
+                              "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}}}
+    try:
+        response = _sesv2().send_email(FromEmailAddress=sender, Destination={"ToAddresses": [to]}, Content=content)
     except (ClientError, BotoCoreError) as error:
         raise _failure(error) from error
     return str(response["MessageId"])
@@ -283,5 +339,33 @@ def send_sms(*, phone_e164: str, text: str) -> str:
             MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
         )
     except (ClientError, BotoCoreError) as error:
+        raise _failure(error) from error
+    return str(response["MessageId"])
+
+
+class EndpointGone(DeliveryFailed):
+    """SNS will not deliver to this platform endpoint any more (disabled by the platform, or deleted)."""
+
+
+def _endpoint_gone(error: ClientError) -> bool:
+    details = error.response.get("Error", {})
+    code, message = str(details.get("Code", "")), str(details.get("Message", ""))
+    # AWS: EndpointDisabled; a deleted endpoint: NotFound or InvalidParameter "No endpoint found ...".
+    return code in ("EndpointDisabled", "NotFound") or (code == "InvalidParameter" and "endpoint" in message.lower()
+                                                         and ("no endpoint" in message.lower()
+                                                              or "does not exist" in message.lower()))
+
+
+def send_push(*, endpoint_arn: str, message: str) -> str:
+    """SNS mobile push to one platform endpoint; ``message`` is the per-platform JSON (``MessageStructure``
+    json, see ``templates.push_message``). Raises ``EndpointGone`` for a dead endpoint."""
+    try:
+        response = _sns().publish(TargetArn=endpoint_arn, MessageStructure="json", Message=message)
+    except ClientError as error:
+        if _endpoint_gone(error):
+            details = error.response.get("Error", {})
+            raise EndpointGone(str(details.get("Code") or "EndpointGone"), str(details.get("Message") or "")) from error
+        raise _failure(error) from error
+    except BotoCoreError as error:
         raise _failure(error) from error
     return str(response["MessageId"])

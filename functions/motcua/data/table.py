@@ -16,6 +16,8 @@ idempotency record     ``IDEMPOTENCY#<function>``      ``<hash>`` (Powertools)
 feedback               ``FEEDBACK#<id>``               ``FEEDBACK`` (``motcua.data.feedback``; issue 7)
 feedback trail event   ``FEEDBACK#<id>``               ``EVENT#<occurred_at>#<position>#<event id>``
 stored document        ``CDOC#<id>``                   ``CDOC`` (``motcua.data.citizen_store``; issue 7)
+notification settings  ``CONTACT#<subject>``           ``SETTINGS`` (``motcua.data.contacts``)
+push device            ``CONTACT#<subject>``           ``DEVICE#<installation id>``
 =====================  ==============================  ==============================
 
 Global secondary indexes (overloaded; each item sets only the keys it needs, so they stay sparse):
@@ -29,7 +31,8 @@ Global secondary indexes (overloaded; each item sets only the keys it needs, so 
 
 Issue 7 items reuse these indexes: feedback sets ``gsi1`` (``FEEDBACK#PUBLIC`` once published), ``gsi2``
 (``FBAGENCY#<code>``), ``gsi3`` (``FBOWNER#<subject>``) and ``gsi4`` (its step timers); stored documents set
-``gsi3`` (``CDOCOWNER#<subject>``).
+``gsi3`` (``CDOCOWNER#<subject>``). Officials' notification settings set ``gsi2`` (``STAFF#<agency>#<role>``,
+sorted by subject): an agency's leaders in one query.
 """
 
 from __future__ import annotations

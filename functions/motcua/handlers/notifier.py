@@ -1,4 +1,5 @@
-"""Notifications queue -> the citizen's channels (``motcua.notifications.delivery``).
+"""Notifications queue -> the citizen's and, for SLA notices, the officials' channels
+(``motcua.notifications.delivery``).
 
 A message that can never be delivered (malformed, unknown dossier) goes straight to the DLQ with its
 reason. A failed delivery fails only its own record (partial batch response): SQS retries it and moves it
@@ -44,8 +45,9 @@ def record_handler(record: SQSRecord) -> None:
         logger.warning("message parked in the DLQ", extra={"code": error.code, "message_id": record.message_id})
         queues.dead_letter(config.dlq_url, record.body, code=error.code, reason=error.reason, group_id=None)
         return
+    # Labels are audience/channel/installation id: no address, no subject.
     logger.info("notified", extra={"envelope_id": result.envelope_id, "template_id": result.template_id,
-                                   "channels": sorted(result.sent)})
+                                   "channels": sorted(result.sent), "endpoints_removed": result.removed})
 
 
 @logger.inject_lambda_context

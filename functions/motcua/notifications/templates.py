@@ -1,16 +1,17 @@
-"""Vietnamese texts sent to citizens: one template per status code (1–10), the apology, the SLA warning and
-the SLA breach. Pure: no I/O, no clock.
+"""Vietnamese texts: to citizens one template per status code (1–10), the apology, the SLA warning and the
+SLA breach; to officials (issue 6) the SLA warning of every kind and the breach. Pure: no I/O, no clock.
 
-Each template has a subject (e-mail) and one short text, sent as the SMS and as the e-mail's lead
-paragraph. Texts name the dossier by its receipt code and procedure only: no personal data beyond the
-greeting of the e-mail, which goes to the citizen's own address. Dates and times are shown as
-``dd/mm/yyyy HH:MM`` in Asia/Ho_Chi_Minh, whatever zone the event carries.
+Each template has a subject (e-mail, push title) and one short text, sent as the SMS, the push body and the
+e-mail's lead paragraph. Texts name the dossier by its receipt code and procedure only: no personal data
+beyond the greeting of the citizen's e-mail, which goes to the citizen's own address. Dates and times are
+shown as ``dd/mm/yyyy HH:MM`` in Asia/Ho_Chi_Minh, whatever zone the event carries.
 
 The wording is the project's (UNSURE: no legal text prescribes it); changing a text is changing this table.
 """
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +41,19 @@ SLA_BREACHED = "sla_breached"
 # (two and one working days before) are the agency's cue to decide on an apology; sending all three
 # would tell the citizen the same thing three times.
 CITIZEN_SLA_WARNING_KINDS = frozenset({"last_day"})
+
+# Officials (issue 6): every warning kind and the breach, to the processing officer and the agency's leaders.
+OFFICIAL_SLA_WARNING = "official.sla_warning"
+OFFICIAL_SLA_BREACHED = "official.sla_breached"
+OFFICIAL_ROLES_TOLD = frozenset({"processing_officer", "agency_leader"})
+# How much time is left, per warning kind (motcua.domain.sla); an unknown kind (a policy added later) says
+# only the due time.
+_TIME_LEFT: dict[str, str] = {
+    "warn_2wd": "còn 2 ngày làm việc",
+    "warn_1wd": "còn 1 ngày làm việc",
+    "last_day": "hôm nay là ngày cuối cùng của thời hạn",
+}
+_ADDRESSEES: dict[str, str] = {"processing_officer": "cán bộ xử lý hồ sơ", "agency_leader": "lãnh đạo cơ quan"}
 
 _D = "Hồ sơ {receipt_code} ({procedure_name_vi})"
 
@@ -75,12 +89,27 @@ TEMPLATES: dict[str, Template] = {
     SLA_BREACHED: Template(SLA_BREACHED, "Hồ sơ {receipt_code}: quá hạn giải quyết",
                            _D + " đã quá hạn giải quyết ({due_at}). Cơ quan sẽ gửi văn bản xin lỗi và hẹn lại "
                                 "ngày trả kết quả."),
+    OFFICIAL_SLA_WARNING: Template(
+        OFFICIAL_SLA_WARNING, "Cảnh báo hạn giải quyết hồ sơ {receipt_code}",
+        _D + " phải giải quyết xong trước {due_at}{time_left}. Nếu không kịp, đề nghị ban hành văn bản xin lỗi và "
+             "hẹn lại ngày trả kết quả chậm nhất 01 ngày làm việc trước hạn."),
+    OFFICIAL_SLA_BREACHED: Template(
+        OFFICIAL_SLA_BREACHED, "Hồ sơ {receipt_code} đã quá hạn giải quyết",
+        _D + " đã quá hạn giải quyết lúc {due_at}.{apology_clause}"),
 }
 
 EMAIL_BODY = (
     "Kính gửi Ông/Bà {full_name},\n\n"
     "{text}\n\n"
     "Quý vị có thể tra cứu tình trạng hồ sơ bằng mã hồ sơ {receipt_code}.\n\n"
+    "Thư này được gửi tự động từ hệ thống một cửa; vui lòng không trả lời thư này.\n"
+)
+
+
+OFFICIAL_EMAIL_BODY = (
+    "Kính gửi {addressee},\n\n"
+    "{text}\n\n"
+    "Tra cứu và xử lý hồ sơ {receipt_code} trên hệ thống một cửa.\n\n"
     "Thư này được gửi tự động từ hệ thống một cửa; vui lòng không trả lời thư này.\n"
 )
 
@@ -116,14 +145,20 @@ class Rendered:
     email_body: str
 
 
-def render(template_id: str, values: Mapping[str, str], *, full_name: str) -> Rendered:
+def render(template_id: str, values: Mapping[str, str], *, full_name: str | None = None,
+           addressee: str | None = None) -> Rendered:
+    """A citizen's notice (greeted by ``full_name``) or an official's (greeted as ``addressee``)."""
     template = TEMPLATES[template_id]
     missing = fields(template_id) - set(values)
     if missing:
         raise TemplateValueMissing(f"{template_id} needs {sorted(missing)}")
     subject = template.subject.format_map(values)
     text = template.text.format_map(values)
-    body = EMAIL_BODY.format(full_name=full_name, text=text, receipt_code=values.get("receipt_code", ""))
+    code = values.get("receipt_code", "")
+    if addressee is not None:
+        body = OFFICIAL_EMAIL_BODY.format(addressee=addressee, text=text, receipt_code=code)
+    else:
+        body = EMAIL_BODY.format(full_name=full_name or "", text=text, receipt_code=code)
     return Rendered(template_id=template_id, subject=subject, text=text, email_body=body)
 
 
@@ -137,6 +172,10 @@ class DossierFacts:
     appointment_at: datetime
     payment_amount_vnd: int | None = None
     stop_reason: str | None = None
+    # The apology on the dossier, for officials' breach notice: its new appointment, and whether the system
+    # drafted it (then the head of the agency still has to sign it).
+    apology_new_appointment_at: datetime | None = None
+    apology_drafted_by_system: bool = False
 
 
 def _when(value: Any) -> str:
@@ -170,3 +209,40 @@ def compose(event_type: str, data: Mapping[str, Any], facts: DossierFacts) -> Re
     else:
         return None
     return render(template_id, values, full_name=facts.full_name)
+
+
+def compose_for_official(event_type: str, data: Mapping[str, Any], facts: DossierFacts, role: str) -> Rendered | None:
+    """An official's notice (issue 6): every SLA warning kind and the breach, to the dossier's processing
+    officer and the handling agency's leaders; ``None`` for anything else."""
+    if role not in OFFICIAL_ROLES_TOLD or event_type not in ("dossier.sla_warning", "dossier.sla_breached"):
+        return None
+    values = {"receipt_code": facts.receipt_code, "procedure_name_vi": facts.procedure_name_vi,
+              "due_at": _when(data["due_at"])}
+    if event_type == "dossier.sla_warning":
+        left = _TIME_LEFT.get(str(data.get("kind")))
+        values["time_left"] = f" ({left})" if left else ""
+        template_id = OFFICIAL_SLA_WARNING
+    elif event_type == "dossier.sla_breached":
+        new = facts.apology_new_appointment_at
+        if new is not None and facts.apology_drafted_by_system:
+            values["apology_clause"] = (f" Văn bản xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04) đã được dự thảo với "
+                                        f"ngày hẹn mới {format_datetime_vn(new)}; đề nghị lãnh đạo cơ quan ký ban "
+                                        f"hành và gửi công dân.")
+        elif new is not None:
+            values["apology_clause"] = (f" Văn bản xin lỗi đã được ban hành, ngày hẹn mới "
+                                        f"{format_datetime_vn(new)}.")
+        else:
+            values["apology_clause"] = " Đề nghị ban hành ngay văn bản xin lỗi và hẹn lại ngày trả kết quả."
+        template_id = OFFICIAL_SLA_BREACHED
+    return render(template_id, values, addressee=_ADDRESSEES[role])
+
+
+def push_message(rendered: Rendered, data: Mapping[str, str]) -> str:
+    """The SNS ``MessageStructure=json`` body for a platform endpoint: one payload per platform (FCM HTTP v1,
+    APNs and its sandbox), ``default`` for any other. ``data`` lets the app open the dossier."""
+    fcm = {"fcmV1Message": {"message": {"notification": {"title": rendered.subject, "body": rendered.text},
+                                        "data": dict(data), "android": {"priority": "high"}}}}
+    apns = {"aps": {"alert": {"title": rendered.subject, "body": rendered.text}, "sound": "default"}, **data}
+    return json.dumps({"default": rendered.text, "GCM": json.dumps(fcm, ensure_ascii=False),
+                       "APNS": json.dumps(apns, ensure_ascii=False),
+                       "APNS_SANDBOX": json.dumps(apns, ensure_ascii=False)}, ensure_ascii=False)
