@@ -45,10 +45,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -251,24 +251,7 @@ def standalone_delta(old: StandaloneFeedbackFacts | None, new: StandaloneFeedbac
                      config: IndexConfig | None = None) -> Delta:
     """:func:`contribution_delta` for feedback about a procedure or an agency: what a step at ``at`` (filing,
     refusal, request for information, answer, publication, rating) ADDs; an ended month is frozen."""
-    out: Delta = {}
-    for month in sorted(standalone_months(old) | standalone_months(new)):
-        if month.end < at:
-            continue
-        acc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        if old is not None:
-            for key, value in standalone_contribution(old, month, config=config).items():
-                for unit in old.units:
-                    acc[unit][key] -= value
-        if new is not None:
-            for key, value in standalone_contribution(new, month, config=config).items():
-                for unit in new.units:
-                    acc[unit][key] += value
-        for unit, counters in acc.items():
-            nonzero = {k: v for k, v in counters.items() if v}
-            if nonzero:
-                out[(unit, month)] = nonzero
-    return out
+    return _delta(old, new, at, standalone_months, standalone_contribution, config)
 
 
 Delta = dict[tuple[str, Month], dict[str, int]]
@@ -282,20 +265,26 @@ def contribution_delta(old: DossierFacts | None, new: DossierFacts | None, *, at
     (or from the table's stream, keyed by the event id for idempotency). Months whose last instant is before
     ``at`` are frozen: the event happened after them, so their figures do not change.
     """
+    return _delta(old, new, at, months_of, contribution, config)
+
+
+FactsT = TypeVar("FactsT", DossierFacts, StandaloneFeedbackFacts)
+
+
+def _delta(old: FactsT | None, new: FactsT | None, at: datetime, months: Callable[[FactsT | None], set[Month]],
+           counters_of: Callable[..., dict[str, int]], config: IndexConfig | None) -> Delta:
+    """``new``'s counters minus ``old``'s, per unit and month, for the months not yet ended at ``at``."""
     out: Delta = {}
-    for month in sorted(months_of(old) | months_of(new)):
+    for month in sorted(months(old) | months(new)):
         if month.end < at:
             continue
         cfg = config if config is not None else config_for(month)
         acc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        if old is not None:
-            for key, value in contribution(old, month, config=cfg).items():
-                for unit in old.units:
-                    acc[unit][key] -= value
-        if new is not None:
-            for key, value in contribution(new, month, config=cfg).items():
-                for unit in new.units:
-                    acc[unit][key] += value
+        for facts, sign in ((old, -1), (new, 1)):
+            if facts is not None:
+                for key, value in counters_of(facts, month, config=cfg).items():
+                    for unit in facts.units:
+                        acc[unit][key] += sign * value
         for unit, counters in acc.items():
             nonzero = {k: v for k, v in counters.items() if v}
             if nonzero:
