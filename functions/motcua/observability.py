@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import PowertoolsLogRecord
 
 MASK = "*****"
 _PATTERNS = (
@@ -58,7 +59,7 @@ class MaskingFilter(logging.Filter):
 class MaskingFormatter(LambdaPowertoolsFormatter):
     """The last step of Powertools' JSON line (exception fields it builds from ``exc_info`` included)."""
 
-    def serialize(self, log: dict[str, Any]) -> str:
+    def serialize(self, log: dict[str, Any] | PowertoolsLogRecord) -> str:
         return mask_text(super().serialize(log))
 
 
