@@ -172,6 +172,30 @@ def test_every_reference_kind_resolves(extended: dict[str, Any]) -> None:
     assert queue_url["Ref"] in resources(extended, "AWS::SQS::Queue")
 
 
+def test_push_applications_are_configuration_and_only_their_users_touch_endpoints(project: dict[str, Any]) -> None:
+    # No context in cdk.json: each platform application's ARN comes from SSM at deploy time, into the API's and
+    # the notifier's environment (CloudFormation cannot create a platform application).
+    for name in ("api", "notifier"):
+        _, function = function_by_handler(project, d.function(name).handler)
+        variables = function["Properties"]["Environment"]["Variables"]
+        for platform in d.PUSH_PLATFORMS:
+            parameter = project["Parameters"][variables[f"PUSH_{platform.upper()}_APPLICATION_ARN"]["Ref"]]
+            assert parameter["Default"] == f"/motcua/push/{platform}"
+    actions = {
+        name: {a for s in role_statements(project, function_by_handler(project, d.function(name).handler)[0])
+               for a in as_list(s["Action"]) if a.startswith("sns:")}
+        for name in ("api", "notifier", "sla")
+    }
+    assert actions["api"] == {"sns:CreatePlatformEndpoint", "sns:GetEndpointAttributes", "sns:SetEndpointAttributes",
+                              "sns:DeleteEndpoint"}
+    assert actions["notifier"] == {"sns:Publish", "sns:DeleteEndpoint"}
+    assert actions["sla"] == set()
+    logical_id, _ = function_by_handler(project, d.function("api").handler)
+    (create,) = [s for s in role_statements(project, logical_id)
+                 if "sns:CreatePlatformEndpoint" in as_list(s["Action"])]
+    assert all("Ref" in r for r in as_list(create["Resource"]))  # only on the configured applications
+
+
 def test_each_function_has_its_own_role_without_managed_policies(
     variant: tuple[StackDeclaration, Synthesis],
 ) -> None:

@@ -258,6 +258,11 @@ def test_a_citizen_lists_only_their_own_dossiers_and_exports_everything(api_clie
     assert body["subject"] == "citizen-an"
     assert sorted(d["id"] for d in body["dossiers"]) == sorted(d["id"] for d in mine)
     assert all(d["history"] and d["applicant"]["national_id"] == "079203001234" for d in body["dossiers"])
+    # Notification settings and push devices are part of what is held (none saved here; see test_contacts).
+    assert body["notification_settings"] is None and body["devices"] == []
+    api_client.put("/me/notification-settings", json={"channels": ["email"]}, headers=bearer("citizen-an"))
+    again = api_client.get("/me/export", headers=bearer("citizen-an")).json()
+    assert again["notification_settings"]["channels"] == ["email"]
     official = bearer("officer-lan", "reception_officer", COMMUNE)
     assert api_client.get("/me/export", headers=official).json()["code"] == "ACCESS_DENIED"
 
