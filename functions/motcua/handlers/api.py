@@ -263,12 +263,13 @@ def put_device(installation_id: InstallationId, body: DeviceRegistration) -> Dev
     return contact_settings.register_device(current_actor(), installation_id, body)
 
 
-@app.delete("/me/devices/<installation_id>", tags=["notifications"], security=BEARER, status_code=204,
-            summary="Stop push to this app installation (no error if it is not registered)",
-            responses=_errors(401, 403, ok=204))
-def delete_device(installation_id: InstallationId) -> Response[None]:
-    contact_settings.remove_device(current_actor(), installation_id)
-    return Response(204, None, None)
+@app.delete("/me/devices/<installation_id>", tags=["notifications"], security=BEARER,
+            summary="Stop push to this app installation (no error if it is not registered); returns my settings "
+                    "and the devices left", responses=_errors(401, 403))
+def delete_device(installation_id: InstallationId) -> NotificationSettingsView:
+    actor = current_actor()
+    contact_settings.remove_device(actor, installation_id)
+    return contact_settings.view(actor)
 
 
 @app.get("/track/<receipt_code>", tags=["tracking"], summary="Public tracking: status and appointment only",
