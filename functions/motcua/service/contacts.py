@@ -109,7 +109,8 @@ class ContactService:
         existing = contacts.get_device(actor.subject, installation_id)
         digest = contacts.token_hash(body.token)
         same_token = existing is not None and existing.platform == body.platform and existing.token_sha256 == digest
-        if same_token and (existing.role, existing.agency_code) == (actor.role.value, actor.agency_code):
+        if same_token and existing is not None and (existing.role, existing.agency_code) == (actor.role.value,
+                                                                                             actor.agency_code):
             return _device_view(existing)  # the same token again: nothing to change (the app re-registers often)
         if existing is None and len(contacts.devices_of(actor.subject, limit=MAX_DEVICES + 1)) >= MAX_DEVICES:
             raise DeviceLimitReached({"max_devices": MAX_DEVICES})
