@@ -5,7 +5,7 @@
 #   make test     ruff, the audit, then the whole suite (unit, integration against the local engines, infrastructure)
 #   make fuzz     the long schemathesis profile (1,000 examples per operation and role)
 #   make audit    pip-audit of requirements.lock against PyPI's advisory data (a clear skip when unreachable)
-#   make lint     ruff
+#   make lint     ruff and mypy
 #   make synth    cdk synth, offline
 #   make bench    every benchmarks/*.py
 #   make openapi  regenerate schemas/openapi.json
@@ -79,6 +79,7 @@ audit: $(PY_STAMP)
 
 lint: $(PY_STAMP)
 	@$(VENV)/bin/ruff check .
+	@MYPYPATH=functions:. $(PY) -m mypy functions/motcua schemas infra
 
 synth: $(PY_STAMP) $(NODE_STAMP)
 	@$(RUN_ENV) $(CDK_ENV) npx cdk synth -q --no-notices

@@ -59,7 +59,7 @@ http_errors.register(app)
 
 bind(settings().table_name)
 
-BEARER = [{"bearerAuth": []}]
+BEARER = http_errors.BEARER
 
 
 _errors = http_errors.documented_responses

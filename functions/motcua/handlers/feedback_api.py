@@ -32,7 +32,7 @@ from schemas.documents import StoredDocumentView, VerificationView
 from schemas.feedback import FeedbackIn, FeedbackStepBody, FeedbackSummary, FeedbackView, PublicFeedbackView
 
 router = APIGatewayHttpRouter()
-BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+BEARER = http_errors.BEARER
 _errors = http_errors.documented_responses  # every route: its success, its own errors, the ones any route gives
 
 # The shared DossierService's store and clock: a test freezing one freezes both.

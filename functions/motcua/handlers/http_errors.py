@@ -25,6 +25,9 @@ from schemas.common import ErrorBody
 logger = Logger(child=True)
 
 
+# The security requirement of every route that needs a token (the JWT authoriser's scheme in the document).
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
 # Any route can answer these: a raw body the guard refuses (400 encoding/JSON, 413 size, 415 type), a
 # validation failure, our own bug, storage down.
 ALWAYS = (400, 413, 415, 422, 500, 503)

@@ -28,7 +28,7 @@ from motcua.service.index import IndexQueries
 from schemas.index import IndexDossiers, IndexMonth, UnitIndexView
 
 router = APIGatewayHttpRouter()
-BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+BEARER = http_errors.BEARER
 _errors = http_errors.documented_responses  # every route: its own errors plus the ones any route can give
 
 # The shared DossierService's clock and repository: a test freezing one freezes both.
