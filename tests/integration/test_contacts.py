@@ -117,6 +117,29 @@ def test_a_device_registers_once_per_token_updates_on_a_new_token_and_is_removed
     assert api_client.delete(f"/me/devices/{installation}", headers=bearer(*CITIZEN)).status == 200
 
 
+def test_a_phone_that_changes_hands_stops_receiving_its_former_users_notices(api_client) -> None:
+    """One push token, one phone: when another person registers it, the previous registration goes, else the
+    first person's notices (receipt codes, procedures) would reach the second person's screen."""
+    shared = token()
+    first = api_client.put(f"/me/devices/{uuid.uuid4().hex}", json={"platform": "fcm", "token": shared},
+                           headers=bearer("citizen-lan"))
+    assert first.status == 200, first.text
+    (held,) = contacts.devices_of("citizen-lan")
+    second = api_client.put(f"/me/devices/{uuid.uuid4().hex}", json={"platform": "fcm", "token": shared},
+                            headers=bearer("citizen-binh"))
+    assert second.status == 200, second.text
+    assert contacts.devices_of("citizen-lan") == []
+    (now_held,) = contacts.devices_of("citizen-binh")
+    assert now_held.endpoint_arn == held.endpoint_arn  # SNS keeps one endpoint per token
+
+    # The first person logs in again on that phone: it is theirs again, and only theirs.
+    again = api_client.put(f"/me/devices/{held.installation_id}", json={"platform": "fcm", "token": shared},
+                           headers=bearer("citizen-lan"))
+    assert again.status == 200, again.text
+    assert [d.installation_id for d in contacts.devices_of("citizen-lan")] == [held.installation_id]
+    assert contacts.devices_of("citizen-binh") == []
+
+
 @pytest.mark.usefixtures("catalogue")
 def test_the_export_holds_the_settings_and_devices(api_client) -> None:
     api_client.put("/me/notification-settings", json={"channels": ["push"]}, headers=bearer(*CITIZEN))

@@ -8,6 +8,7 @@ item                   pk                              sk
 notification settings  ``CONTACT#<subject>``           ``SETTINGS`` (officials: in ``gsi2`` under
                                                        ``STAFF#<agency>#<role>``, sorted by subject)
 device registration    ``CONTACT#<subject>``           ``DEVICE#<installation id>``
+push token holder      ``PUSHTOKEN#<token sha-256>``   ``HOLDER`` (who registered the token last)
 =====================  ==============================  =================================================
 
 ``gsi2`` is the agency's work list; officials' settings join it under their own partition prefix, so an
@@ -17,6 +18,10 @@ when the official saves their settings: the token is the authority, the item onl
 A device keeps its platform, the SNS platform endpoint ARN, a hash of its push token (enough to tell a new
 token from the same one; the token itself lives in SNS, which needs it) and the role and agency it was
 registered under.
+
+A push token belongs to one phone, and SNS gives one endpoint per token: when another person registers the
+same token (a shared phone, a new login), the previous holder's registration is removed, or that person's
+notices would reach the phone of someone else.
 
 The SNS calls that manage platform endpoints are here too: only ``motcua.data`` touches boto3.
 """
@@ -86,6 +91,14 @@ class _DeviceItem(Item):
     agency_code = UnicodeAttribute(null=True)
     registered_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+
+
+class _TokenHolderItem(Item):
+    class Meta(Item.Meta):
+        pass
+
+    subject = UnicodeAttribute()
+    installation_id = UnicodeAttribute()
 
 
 @dataclass(frozen=True)
@@ -208,11 +221,42 @@ def put_device(device: Device) -> None:
         raise _storage_error(error) from error
 
 
-def delete_device(subject: str, installation_id: str, *, endpoint_arn: str | None = None) -> bool:
-    """Remove a registration; with ``endpoint_arn``, only while it still points at that endpoint (a device
-    registered again meanwhile keeps its new endpoint). ``False`` when there was nothing (so) to remove."""
+def claim_token(digest: str, subject: str, installation_id: str) -> tuple[str, str] | None:
+    """Record (``subject``, ``installation_id``) as the holder of the push token hashed as ``digest``; returns
+    the previous holder when it was another registration (to be removed), else None. Compare-and-set on the
+    holder read, so of two registrations racing for one token each sees the other as the previous one."""
+    key = (f"PUSHTOKEN#{digest}", "HOLDER")
+    for _ in range(3):
+        try:
+            current: _TokenHolderItem | None = _TokenHolderItem.get(*key, consistent_read=True)
+        except DoesNotExist:
+            current = None
+        if current is not None and (current.subject, current.installation_id) == (subject, installation_id):
+            return None
+        condition = (_TokenHolderItem.pk.does_not_exist() if current is None else
+                     (_TokenHolderItem.subject == current.subject)
+                     & (_TokenHolderItem.installation_id == current.installation_id))
+        try:
+            _TokenHolderItem(*key, subject=subject, installation_id=installation_id).save(condition=condition)
+        except PutError as error:
+            if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+                continue  # another registration of the token won meanwhile: read it again
+            raise _storage_error(error) from error
+        return None if current is None else (current.subject, current.installation_id)
+    raise StorageUnavailable({"reason": "push token holder kept changing"})
+
+
+def delete_device(subject: str, installation_id: str, *, endpoint_arn: str | None = None,
+                  token_sha256: str | None = None) -> bool:
+    """Remove a registration; with ``endpoint_arn`` (``token_sha256``), only while it still points at that
+    endpoint (holds that token): a device registered again meanwhile keeps its new one. ``False`` when there
+    was nothing (so) to remove."""
     item = _DeviceItem(_pk(subject), DEVICE_PREFIX + installation_id)
-    condition = (_DeviceItem.endpoint_arn == endpoint_arn) if endpoint_arn else _DeviceItem.pk.exists()
+    condition = _DeviceItem.pk.exists()
+    if endpoint_arn:
+        condition &= _DeviceItem.endpoint_arn == endpoint_arn
+    if token_sha256:
+        condition &= _DeviceItem.token_sha256 == token_sha256
     try:
         item.delete(condition=condition)
     except DeleteError as error:

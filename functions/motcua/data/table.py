@@ -18,6 +18,7 @@ feedback trail event   ``FEEDBACK#<id>``               ``EVENT#<occurred_at>#<po
 stored document        ``CDOC#<id>``                   ``CDOC`` (``motcua.data.citizen_store``; issue 7)
 notification settings  ``CONTACT#<subject>``           ``SETTINGS`` (``motcua.data.contacts``)
 push device            ``CONTACT#<subject>``           ``DEVICE#<installation id>``
+push token holder      ``PUSHTOKEN#<sha-256>``         ``HOLDER`` (the token's last registrant)
 =====================  ==============================  ==============================
 
 Global secondary indexes (overloaded; each item sets only the keys it needs, so they stay sparse):

@@ -125,6 +125,9 @@ class ContactService:
             token_sha256=digest, role=actor.role.value, agency_code=actor.agency_code,
             registered_at=existing.registered_at if existing is not None else now, updated_at=now)
         contacts.put_device(device)
+        previous = contacts.claim_token(digest, actor.subject, installation_id)
+        if previous is not None:  # the phone changed hands: its former holder's notices must stop reaching it
+            contacts.delete_device(*previous, token_sha256=digest)
         return _device_view(device)
 
     def remove_device(self, actor: Actor, installation_id: str) -> None:
