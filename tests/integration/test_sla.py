@@ -223,11 +223,12 @@ def test_breach_flags_overdue_once_and_drafts_the_apology_letter(api_client, at,
     assert sum(r.fired["breach"] for r in reports) == 1
     assert sum(r.errors for r in reports) == 0
     assert sweeper.sweep(vn(3, 9, 17, 5)).fired_total == 0
-    assert sweeper.sweep(vn(3, 20)).fired_total == 0
 
     dossier = DossierRepository().get(dossier_id)
     assert dossier.overdue_since == vn(3, 9, 17)
-    assert index_entry(local_stack, dossier_id) is None
+    # Late stays late; what is watched now is the new appointment (Mon 16 Mar 17:00): its reminder one
+    # working day before, Fri 13 Mar 17:00 (10:00Z), is the entry in the timers index.
+    assert index_entry(local_stack, dossier_id).startswith("2026-03-13T10:00:00")
     # The automatic apology, through the workflow's own action, by the system: the new appointment is 5
     # working days (the procedure's limit, under the 10-day cap) after the breach's day: Tue 10 .. Fri 13,
     # Mon 16 -> Mon 16 Mar 17:00.
@@ -257,6 +258,14 @@ def test_breach_flags_overdue_once_and_drafts_the_apology_letter(api_client, at,
     assert "Hồ sơ cần thêm thời gian để thẩm định, xử lý" in text
     assert "Lâm Đồng, ngày 09 tháng 3 năm 2026" in text
     assert "CHỦ TỊCH" in text
+
+    # No result by the new appointment either: the officials are told once (the reminder superseded by a
+    # sweep that ran late), nothing changes on the record but the fired keys, and nothing is left to fire.
+    report = sweeper.sweep(vn(3, 20))
+    assert dict(report.fired) == {"new_appointment_missed": 1} and report.superseded == 1
+    assert sla_envelopes(local_stack, dossier_id)[-1] == ("dossier.sla_warning", "new_appointment_missed")
+    assert DossierRepository().get(dossier_id).overdue_since == vn(3, 9, 17)
+    assert index_entry(local_stack, dossier_id) is None and sweeper.sweep(vn(3, 27)).fired_total == 0
 
 
 def test_an_apology_before_the_deadline_is_rendered_and_the_breach_adds_none(api_client, at, sweeper,

@@ -159,6 +159,23 @@ def test_the_breach_tells_officials_whether_the_apology_still_has_to_be_signed()
     assert none_yet.text.endswith("Đề nghị ban hành ngay văn bản xin lỗi và hẹn lại ngày trả kết quả.")
 
 
+def test_the_new_appointment_timers_remind_officials_of_the_promise_and_never_the_citizen() -> None:
+    promised = "2026-03-16T10:00:00+00:00"  # Mon 16 Mar 17:00 in Vietnam
+    soon = t.compose_for_official("dossier.sla_warning", {"kind": "new_appointment_1wd", "due_at": promised},
+                                  FACTS, "processing_officer")
+    missed = t.compose_for_official("dossier.sla_warning", {"kind": "new_appointment_missed", "due_at": promised},
+                                    FACTS, "agency_leader")
+    assert soon is not None and missed is not None
+    assert soon.template_id == missed.template_id == t.OFFICIAL_NEW_APPOINTMENT
+    assert soon.text == ("Hồ sơ 000.20.01.H36-260302-0007 (Đăng ký khai sinh) còn 1 ngày làm việc đến ngày hẹn mới "
+                         "16/03/2026 17:00 đã hẹn lại với công dân trong văn bản xin lỗi. Đề nghị hoàn thành để trả "
+                         "kết quả đúng ngày hẹn mới.")
+    assert missed.subject == "Hồ sơ 000.20.01.H36-260302-0007: đã quá ngày hẹn mới"
+    assert "chưa có kết quả khi đến ngày hẹn mới 16/03/2026 17:00" in missed.text
+    for kind in ("new_appointment_1wd", "new_appointment_missed"):
+        assert t.compose("dossier.sla_warning", {"kind": kind, "due_at": promised}, FACTS) is None
+
+
 def test_officials_are_told_only_of_sla_notices_and_only_the_two_roles() -> None:
     data = {"kind": "last_day", "due_at": DUE}
     assert t.compose_for_official("dossier.status_changed", status_changed(2), FACTS, "agency_leader") is None

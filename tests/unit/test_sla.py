@@ -14,7 +14,7 @@ import pytest
 
 from motcua.domain import clock, sla
 from motcua.domain.calendar import VN_TZ
-from motcua.domain.dossier import Applicant, Dossier, PauseRecord
+from motcua.domain.dossier import Apology, Applicant, Dossier, PauseRecord
 from motcua.domain.status import DossierStatus
 from schemas.catalogue import Channel
 
@@ -129,6 +129,42 @@ def test_breach_flags_overdue_and_asks_for_an_apology_once() -> None:
     after = sla.apply_firing(d, firing, vn(3, 9, 17, 5))
     assert sla.next_timer(after, vn(3, 20)) is None  # late stays late: nothing more fires
     assert sla.fire(after, vn(3, 20)) is None
+
+
+def apologised(d: Dossier, issued: datetime, new: datetime) -> Dossier:
+    """As the workflow's apology leaves it: the new appointment promised, the old one kept on the letter."""
+    return d.model_copy(update={"appointment_at": new, "apology": Apology(
+        issued_at=issued, reason="Cần xác minh thêm", original_appointment_at=d.appointment_at,
+        new_appointment_at=new, issued_by="officer-minh")})
+
+
+def test_the_new_appointment_is_watched_after_the_breach_and_a_late_sweep_still_fires_the_breach_first() -> None:
+    # Due Mon 9 Mar 17:00; the breach fired and the system drafted the apology for Fri 13 Mar 17:00.
+    fired_all = tuple(f"{k}@2026-03-09T10:00:00.000000Z" for k in ("warn_2wd", "warn_1wd", "last_day", "breach"))
+    late = apologised(dossier(vn(3, 2)), vn(3, 9, 17, 5), vn(3, 13, 17)).model_copy(
+        update={"sla_fired": fired_all, "overdue_since": vn(3, 9, 17)})
+    # One working day before the new appointment: Thu 12 Mar 17:00; then the appointment itself.
+    assert points(late) == [("new_appointment_1wd", vn(3, 12, 17)), ("new_appointment_missed", vn(3, 13, 17))]
+    warn = sla.fire(late, vn(3, 12, 17, 1))
+    assert warn is not None and warn.envelope.type == "dossier.sla_warning"
+    assert (warn.timer.kind, warn.envelope.data.due_at) == ("new_appointment_1wd", vn(3, 13, 17))
+    assert set(warn.updates) == {"sla_fired"} and not warn.needs_apology  # the breach is what counts
+    after = sla.apply_firing(late, warn, vn(3, 12, 17, 1))
+    missed = sla.fire(after, vn(3, 13, 17))
+    assert missed is not None and missed.timer.kind == "new_appointment_missed"
+    assert sla.next_timer(sla.apply_firing(after, missed, vn(3, 13, 17)), vn(3, 20)) is None
+    assert sla.fire(late.model_copy(update={"finished_at": vn(3, 12), "status": DossierStatus.DECIDED}),
+                    vn(3, 13, 17)) is None  # a result in time ends the watch
+
+    # An officer apologised early (Fri 6 Mar 10:00, new date Tue 10 Mar 17:00) and no sweep ran until Tue 10
+    # 18:00: the law's breach fires first (it is what the index counts), the promise's timers after it.
+    early = apologised(dossier(vn(3, 2)), vn(3, 6, 10), vn(3, 10, 17))
+    first = sla.fire(early, vn(3, 10, 18))
+    assert first is not None and first.timer.kind == "breach" and first.updates["overdue_since"] == vn(3, 9, 17)
+    assert not first.needs_apology  # the officer's apology stands
+    then = sla.fire(sla.apply_firing(early, first, vn(3, 10, 18)), vn(3, 10, 18))
+    assert then is not None and then.timer.kind == "new_appointment_missed"
+    assert [t.kind for t in then.superseded] == ["new_appointment_1wd"]
 
 
 def test_no_timers_when_finished_paused_or_not_received() -> None:

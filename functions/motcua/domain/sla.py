@@ -25,6 +25,14 @@ Rules (each stated once, here):
   announced before it.
 * When several points are due at once (a sweep that ran late), the latest one fires and the earlier ones
   are recorded as superseded (on the trail, not announced): a warning after the breach is noise.
+
+After an apology the citizen holds a new appointment (``appointment_at``), a promise the agency made in
+writing; the law's deadline is already lost or about to be, so its timers (and the breach) stay as above.
+Two more timers watch the promise while the dossier is open, received and not paused (officials only, UNSURE:
+no text prescribes them): ``new_appointment_1wd`` one working day before the new appointment (dropped when
+the apology came later than that), and ``new_appointment_missed`` at it. They are keyed by the new appointment
+like the others by ``due_at``, never supersede the law's timers (those fire first when both are due) and
+change nothing on the dossier but ``sla_fired``: the breach is what the index counts.
 """
 
 from __future__ import annotations
@@ -51,6 +59,9 @@ __all__ = [
     "BREACH",
     "DEFAULT_CONFIG",
     "LAST_DAY",
+    "NEW_APPOINTMENT_KINDS",
+    "NEW_APPOINTMENT_MISSED",
+    "NEW_APPOINTMENT_WARN",
     "SLA_BREACH_ACTION",
     "SLA_WARNING_ACTION",
     "SYSTEM_ACTOR",
@@ -67,6 +78,7 @@ __all__ = [
     "extension_appointment",
     "fire",
     "index_keys",
+    "new_appointment_timers",
     "next_of",
     "next_timer",
     "pending_timers",
@@ -86,6 +98,9 @@ WARN_2WD = "warn_2wd"
 WARN_1WD = "warn_1wd"
 LAST_DAY = "last_day"
 BREACH = "breach"
+NEW_APPOINTMENT_WARN = "new_appointment_1wd"
+NEW_APPOINTMENT_MISSED = "new_appointment_missed"
+NEW_APPOINTMENT_KINDS = frozenset({NEW_APPOINTMENT_WARN, NEW_APPOINTMENT_MISSED})
 
 # History actions on the dossier's trail (status-neutral; the index ignores them, DOMAIN §7 counts late
 # dossiers from their dates, so a breach needs no index change).
@@ -331,6 +346,23 @@ def warning_points(start: datetime, due: datetime, agency: str, policy: SlaPolic
     return timers
 
 
+def new_appointment_timers(dossier: Dossier, *, calendar: WorkingCalendar | None = None) -> list[Timer]:
+    """The timers of the apology's new appointment (see the module docstring), fired or not, in time order;
+    empty without an apology or while the dossier is finished, paused or not received."""
+    if (dossier.apology is None or dossier.received_at is None or dossier.finished_at is not None
+            or dossier.status not in ACTIVE_STATUSES or dossier.open_pause is not None):
+        return []
+    cal = calendar if calendar is not None else default_calendar()
+    promised = dossier.appointment_at.astimezone(VN_TZ)
+    issued = dossier.apology.issued_at.astimezone(VN_TZ)
+    try:
+        warn = _working_days_before(promised, 1, issued.date(), dossier.agency_code, cal)
+    except (CalendarError, CalendarYearMissing):
+        warn = None
+    timers = [Timer(NEW_APPOINTMENT_WARN, warn, promised)] if warn is not None and issued < warn < promised else []
+    return [*timers, Timer(NEW_APPOINTMENT_MISSED, promised, promised)]
+
+
 def _clock_restart(dossier: Dossier) -> datetime:
     """When the clock last (re)started: reception, or the end of the latest closed pause."""
     assert dossier.received_at is not None
@@ -340,8 +372,21 @@ def _clock_restart(dossier: Dossier) -> datetime:
 
 def pending_timers(dossier: Dossier, policy: SlaPolicy | None = None, *,
                    calendar: WorkingCalendar | None = None) -> list[Timer]:
-    """The timers still to fire, in time order (their instants may already be past)."""
-    timers = timers_for(dossier, policy, calendar=calendar)
+    """The timers still to fire, the law's and the new appointment's, in time order (their instants may
+    already be past)."""
+    return sorted([*_pending_legal(dossier, policy, calendar), *_pending_new_appointment(dossier, calendar)],
+                  key=lambda t: t.at)
+
+
+def _pending_legal(dossier: Dossier, policy: SlaPolicy | None, calendar: WorkingCalendar | None) -> list[Timer]:
+    return _not_fired(dossier, timers_for(dossier, policy, calendar=calendar))
+
+
+def _pending_new_appointment(dossier: Dossier, calendar: WorkingCalendar | None) -> list[Timer]:
+    return _not_fired(dossier, new_appointment_timers(dossier, calendar=calendar))
+
+
+def _not_fired(dossier: Dossier, timers: list[Timer]) -> list[Timer]:
     if not timers:
         return []
     fired = set(dossier.sla_fired)
@@ -440,7 +485,9 @@ def fire(dossier: Dossier, now: datetime, policy: SlaPolicy | None = None, *,
     """The firing of the dossier's due timers at ``now``, or None if none is due. Decided on the record
     passed in: callers pass the stored record and write guarded by its version."""
     policy = policy or sla_config().policy_for(dossier.procedure_code, dossier.agency_code)
-    selected = select_due(pending_timers(dossier, policy, calendar=calendar), now)
+    # The law's timers first: a late sweep must never let a promise's timer supersede the breach.
+    selected = (select_due(_pending_legal(dossier, policy, calendar), now)
+                or select_due(_pending_new_appointment(dossier, calendar), now))
     if selected is None:
         return None
     timer, superseded = selected

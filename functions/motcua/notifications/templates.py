@@ -45,6 +45,7 @@ CITIZEN_SLA_WARNING_KINDS = frozenset({"last_day"})
 # Officials (issue 6): every warning kind and the breach, to the processing officer and the agency's leaders.
 OFFICIAL_SLA_WARNING = "official.sla_warning"
 OFFICIAL_SLA_BREACHED = "official.sla_breached"
+OFFICIAL_NEW_APPOINTMENT = "official.new_appointment"
 OFFICIAL_ROLES_TOLD = frozenset({"processing_officer", "agency_leader"})
 # How much time is left, per warning kind (motcua.domain.sla); an unknown kind (a policy added later) says
 # only the due time.
@@ -52,6 +53,13 @@ _TIME_LEFT: dict[str, str] = {
     "warn_2wd": "còn 2 ngày làm việc",
     "warn_1wd": "còn 1 ngày làm việc",
     "last_day": "hôm nay là ngày cuối cùng của thời hạn",
+}
+_NEW_APPOINTMENT: dict[str, dict[str, str]] = {
+    "new_appointment_1wd": {"headline": "còn 1 ngày làm việc đến ngày hẹn mới", "state": "còn 1 ngày làm việc đến",
+                            "request": "Đề nghị hoàn thành để trả kết quả đúng ngày hẹn mới."},
+    "new_appointment_missed": {"headline": "đã quá ngày hẹn mới", "state": "chưa có kết quả khi đến",
+                               "request": "Đề nghị lãnh đạo cơ quan chỉ đạo giải quyết ngay và thông tin cho "
+                                          "công dân."},
 }
 _ADDRESSEES: dict[str, str] = {"processing_officer": "cán bộ xử lý hồ sơ", "agency_leader": "lãnh đạo cơ quan"}
 
@@ -96,6 +104,10 @@ TEMPLATES: dict[str, Template] = {
     OFFICIAL_SLA_BREACHED: Template(
         OFFICIAL_SLA_BREACHED, "Hồ sơ {receipt_code} đã quá hạn giải quyết",
         _D + " đã quá hạn giải quyết lúc {due_at}.{apology_clause}"),
+    # After the apology (motcua.domain.sla: new_appointment_1wd, new_appointment_missed): the promise in it.
+    OFFICIAL_NEW_APPOINTMENT: Template(
+        OFFICIAL_NEW_APPOINTMENT, "Hồ sơ {receipt_code}: {headline}",
+        _D + " {state} ngày hẹn mới {due_at} đã hẹn lại với công dân trong văn bản xin lỗi. {request}"),
 }
 
 EMAIL_BODY = (
@@ -218,7 +230,10 @@ def compose_for_official(event_type: str, data: Mapping[str, Any], facts: Dossie
         return None
     values = {"receipt_code": facts.receipt_code, "procedure_name_vi": facts.procedure_name_vi,
               "due_at": _when(data["due_at"])}
-    if event_type == "dossier.sla_warning":
+    if event_type == "dossier.sla_warning" and data.get("kind") in _NEW_APPOINTMENT:
+        values |= _NEW_APPOINTMENT[str(data["kind"])]
+        template_id = OFFICIAL_NEW_APPOINTMENT
+    elif event_type == "dossier.sla_warning":
         left = _TIME_LEFT.get(str(data.get("kind")))
         values["time_left"] = f" ({left})" if left else ""
         template_id = OFFICIAL_SLA_WARNING
