@@ -49,10 +49,6 @@ class StoredDocumentItem(Item):
     class Meta(Item.Meta):  # follows ``models.bind`` like the models in ``models``
         pass
 
-    # Its own connection: pynamodb reuses a parent model's cached one (``Item``'s, without the indexes)
-    # when the table name matches, and index queries then fail with "no index".
-    _connection = None
-
     by_owner = OwnerIndex()
     gsi3pk = UnicodeAttribute()  # CDOCOWNER#<subject>
     gsi3sk = UnicodeAttribute()  # <stored_at>#<id>

@@ -82,10 +82,6 @@ class FeedbackItem(Item):
     class Meta(Item.Meta):  # follows ``models.bind``
         pass
 
-    # Its own connection: pynamodb reuses a parent model's cached one (``Item``'s, without the indexes)
-    # when the table name matches, and index queries then fail with "no index".
-    _connection = None
-
     public = ListingIndex()
     work_list = _WorkListIndex()
     by_owner = OwnerIndex()
@@ -105,10 +101,6 @@ class FeedbackItem(Item):
 class FeedbackEventItem(Item):
     class Meta(Item.Meta):
         pass
-
-    # Its own connection: pynamodb reuses a parent model's cached one (``Item``'s, without the indexes)
-    # when the table name matches, and index queries then fail with "no index".
-    _connection = None
 
     doc = UnicodeAttribute()
 

@@ -8,6 +8,7 @@ it are the keys and the few fields conditions and indexes need. The table name i
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -28,6 +29,13 @@ class Item(Model):
 
     pk = UnicodeAttribute(hash_key=True, attr_name=table.PARTITION_KEY)
     sk = UnicodeAttribute(range_key=True, attr_name=table.SORT_KEY)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Every model caches its own connection. pynamodb looks ``_connection`` up like any class attribute:
+        # a model without one reuses its parent's (same table name), built without this model's indexes, and
+        # its index queries then fail with "no index" or not, depending on which model was used first.
+        cls._connection = None
 
 
 class ListingIndex(GlobalSecondaryIndex):
