@@ -53,9 +53,10 @@ run: install
 demo: install
 	@$(PY) -m infra.local demo --dossiers $(or $(DOSSIERS),3000)
 
-# Lint and the audit first (seconds), so pytest's summary is the last thing `make test` prints.
+# ruff and the audit first (seconds), so pytest's summary is the last thing `make test` prints. mypy runs as
+# a test (tests/static), beside the others on the second pytest worker rather than before them.
 test: install chromium
-	@$(MAKE) lint
+	@$(VENV)/bin/ruff check .
 	@$(MAKE) audit
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
