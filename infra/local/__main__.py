@@ -28,9 +28,9 @@ def _demo(args: argparse.Namespace) -> int:
 
     runner.configure_logging()
     os.environ.update(local_environment(runner.fixed_endpoints()))
-    target = runner.load_demo_province(dossiers=args.dossiers, months=args.months, end_month=args.end_month)
-    if target is None:
-        return 1
+    target, summary = runner.load_demo_province(dossiers=args.dossiers, months=args.months,
+                                                end_month=args.end_month)
+    print(json.dumps(summary, ensure_ascii=False))
     print(f"report: {target}  (JSON: GET /indexes/{args.end_month})")
     return 0
 

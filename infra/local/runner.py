@@ -95,21 +95,21 @@ def seed_catalogue() -> None:
         log.warning("`motcua seed` failed (exit %s): the catalogue may be empty or incomplete", code)
 
 
-def load_demo_province(*, dossiers: int, months: int = DEMO_MONTHS, end_month: str = DEMO_END_MONTH) -> Path | None:
-    """`motcua demo-data` into the running stack's engines, then the last month's HTML report copied under
-    .local/reports so a browser opens it straight from disk. ``None`` when the load failed (logged)."""
-    from motcua import cli
+def load_demo_province(*, dossiers: int, months: int = DEMO_MONTHS,
+                       end_month: str = DEMO_END_MONTH) -> tuple[Path, dict[str, Any]]:
+    """`motcua demo-data` into the running stack's engines (its ``load_demo``), then the last month's HTML
+    report copied under .local/reports so a browser opens it straight from disk. Returns the report's path
+    and the load's summary."""
+    from motcua.cli.demo_cmds import load_demo
     from motcua.data.reports import ReportStore
 
-    code = cli.main(["demo-data", "--months", str(months), "--dossiers", str(dossiers), "--end-month", end_month])
-    if code != 0:
-        log.warning("`motcua demo-data` failed (exit %s): the report has no demo province", code)
-        return None
+    summary = load_demo(os.environ["TABLE_NAME"], months=months, dossiers=dossiers, end_month=end_month,
+                        reports_bucket=os.environ["REPORTS_BUCKET"])
     target = LOCAL_DIR / "reports" / f"{end_month}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     key = f"index/{end_month}/report.html"
     target.write_text(ReportStore(os.environ["REPORTS_BUCKET"]).get(key), encoding="utf-8")
-    return target
+    return target, summary
 
 
 def _load_demo_in_background(dossiers: int) -> None:
@@ -117,13 +117,13 @@ def _load_demo_in_background(dossiers: int) -> None:
 
     def load() -> None:
         try:
-            target = load_demo_province(dossiers=dossiers)
+            target, summary = load_demo_province(dossiers=dossiers)
         except Exception:
-            log.warning("could not load the demo province", exc_info=True)
+            log.warning("could not load the demo province: the report shows none", exc_info=True)
             return
-        if target is not None:
-            print(f"\nDemo province loaded ({dossiers} dossiers, {DEMO_MONTHS} months): monthly report {target}"
-                  f"  (JSON: GET /indexes/{DEMO_END_MONTH})", flush=True)
+        print(f"\nDemo province loaded ({summary['loaded']} new of {summary['dossiers']} dossiers, "
+              f"{summary['feedback_loaded']} new feedback, {DEMO_MONTHS} months): monthly report {target}"
+              f"  (JSON: GET /indexes/{DEMO_END_MONTH})", flush=True)
 
     print(f"Loading a demo province ({dossiers} dossiers; MOTCUA_DEMO_DOSSIERS=0 skips it) in the background…",
           flush=True)

@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 CHUNK = 200
+DEFAULT_SEED = 2026
 FEEDBACK_EVERY = 15  # one feedback about a procedure or an agency for every 15 dossiers (UNSURE: a guess)
 
 
@@ -30,7 +31,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--months", type=int, default=12, help="months of activity (default 12)")
     parser.add_argument("--dossiers", type=int, default=2000, help="dossiers over the whole period (default 2000)")
     parser.add_argument("--end-month", default="2026-10", metavar="YYYY-MM", help="last month (default 2026-10)")
-    parser.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same province)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed, same province)")
     parser.add_argument("--transactional", action="store_true",
                         help="write through the live transaction path (one per instant) instead of batches")
     parser.add_argument("--table", default=os.environ.get("TABLE_NAME"), help="table name (default: $TABLE_NAME)")
@@ -44,8 +45,8 @@ def _error(code: str, message: str) -> int:
     return 2
 
 
-def load_demo(table: str, *, months: int, dossiers: int, end_month: str, seed: int, reports_bucket: str | None,
-              transactional: bool = False) -> dict[str, Any]:
+def load_demo(table: str, *, months: int, dossiers: int, end_month: str, reports_bucket: str | None,
+              seed: int = DEFAULT_SEED, transactional: bool = False) -> dict[str, Any]:
     from motcua.data.index_store import IndexRepository
     from motcua.data.models import bind
     from motcua.data.reports import ReportStore
