@@ -500,11 +500,11 @@ def test_declaration_mistakes_fail_synthesis_with_the_reason(case: str, tmp_path
         build_app(tmp_path, declaration=declaration, nag=False)
 
 
-def test_deployments_can_refuse_the_placeholder_layer(tmp_path: Path) -> None:
+def test_deployments_can_refuse_the_placeholder_layer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from infra.app import build_app
 
-    if packaging.built_layer_dir() is not None:
-        pytest.skip("the dependency layer is built here: nothing to refuse")
+    # As on a machine where the layer was never built (a local build would otherwise leave nothing to refuse).
+    monkeypatch.setattr(packaging, "built_layer_dir", lambda *args, **kwargs: None)
     with pytest.raises(RuntimeError, match="dependency layer is not built"):
         build_app(tmp_path, context={"motcua:requireLayer": "true"}, nag=False)
 
