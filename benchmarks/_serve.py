@@ -19,27 +19,21 @@ Run alone: ``PYTHONPATH=.:functions .venv/bin/python benchmarks/_serve.py --read
 
 from __future__ import annotations
 
+import _paths  # noqa: F401  (first: see benchmarks/_paths.py)
+
+# isort: split
+
+import argparse
+import json
+import logging
 import os
+import signal
 import sys
-
-# A script's folder is sys.path[0]: drop it (benchmarks/calendar.py would shadow the standard module) and
-# put the repo's import roots first (``make bench`` sets PYTHONPATH to them too).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_ROOT = os.path.dirname(_HERE)
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-for _entry in (os.path.join(_ROOT, "functions"), _ROOT):
-    if _entry not in sys.path:
-        sys.path.insert(0, _entry)
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import signal  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from types import FrameType  # noqa: E402
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import FrameType
 
 # Nothing here may reach a real AWS account: the developer's profile and session are dropped.
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):

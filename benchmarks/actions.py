@@ -11,20 +11,18 @@ domain add on top of the bare storage work. SQS receive/delete time is outside b
 
 from __future__ import annotations
 
+import _paths  # noqa: F401  (first: see benchmarks/_paths.py)
+
+# isort: split
+
 import argparse
 import json
 import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 
-# The script's own folder would shadow the standard library's `calendar` with benchmarks/calendar.py.
-_ROOT = Path(__file__).resolve().parents[1]
-_HERE = _ROOT / "benchmarks"
-sys.path[:] = [str(_ROOT), str(_ROOT / "functions"), *(p for p in sys.path[1:] if Path(p or ".").resolve() != _HERE)]
-
-from benchmarks._stack import local_stack  # noqa: E402
+from benchmarks._stack import local_stack
 
 
 def main() -> int:

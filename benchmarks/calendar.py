@@ -6,25 +6,17 @@ Goal (issue 4): >= 200,000 due_at computations per second for 15-working-day dea
 
 from __future__ import annotations
 
-import os
-import sys
+import _paths  # noqa: F401  (first: see benchmarks/_paths.py)
 
-# Run as a script, this file's folder is sys.path[0] and "calendar.py" would shadow the standard library's
-# calendar module (which holidays imports): drop the folder, add the repo's import roots instead.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_ROOT = os.path.dirname(_HERE)
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-for _entry in (os.path.join(_ROOT, "functions"), _ROOT):
-    if _entry not in sys.path:
-        sys.path.insert(0, _entry)
+# isort: split
 
-import random  # noqa: E402
-import time  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from motcua.domain.calendar import default_calendar  # noqa: E402
-from motcua.domain.clock import Pause, due_at  # noqa: E402
+from motcua.domain.calendar import default_calendar
+from motcua.domain.clock import Pause, due_at
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 N_INPUTS = 10_000

@@ -20,6 +20,10 @@ dossier, whatever the number of dossiers.
 
 from __future__ import annotations
 
+import _paths  # noqa: F401  (first: see benchmarks/_paths.py)
+
+# isort: split
+
 import argparse
 import multiprocessing
 import os
@@ -29,17 +33,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_ROOT = os.path.dirname(_HERE)
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]  # calendar.py shadows the stdlib's
-for _entry in (os.path.join(_ROOT, "functions"), _ROOT):
-    if _entry not in sys.path:
-        sys.path.insert(0, _entry)
-
-from motcua.domain.demo_data import generate  # noqa: E402
-from motcua.domain.dossier import Dossier, HistoryEvent  # noqa: E402
-from motcua.domain.index import Month, counters_for_month, facts_from_history  # noqa: E402
-from motcua.domain.index.fast import MonthFolder  # noqa: E402
+from motcua.domain.demo_data import generate
+from motcua.domain.dossier import Dossier, HistoryEvent
+from motcua.domain.index import Month, counters_for_month, facts_from_history
+from motcua.domain.index.fast import MonthFolder
 
 MONTH = Month(2026, 9)
 Pool = list[tuple[Dossier, list[HistoryEvent]]]

@@ -24,33 +24,27 @@ shows as queueing in the latencies. Exits non-zero when any check fails.
 
 from __future__ import annotations
 
+import _paths  # first: see benchmarks/_paths.py
+
+# isort: split
+
+import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
-# A script's folder is sys.path[0]: drop it (benchmarks/calendar.py would shadow the standard module) and
-# put the repo's import roots first (``make bench`` sets PYTHONPATH to them too).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_ROOT = os.path.dirname(_HERE)
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-for _entry in (os.path.join(_ROOT, "functions"), _ROOT):
-    if _entry not in sys.path:
-        sys.path.insert(0, _entry)
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import urllib.error  # noqa: E402
-import urllib.request  # noqa: E402
-import uuid  # noqa: E402
-from collections import deque  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-from urllib.parse import urlparse  # noqa: E402
-
-from infra.local.examples import example_submission  # noqa: E402
+from infra.local.examples import example_submission
 
 SUBMIT = "POST /dossiers"
 COMMUNE = "000.20.01.H36"  # a commune of the seed catalogue that offers the procedure below
@@ -87,12 +81,12 @@ def percentile(samples: list[float], q: float) -> float:
 def start_server(workdir: Path, max_seconds: float) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
     ready = workdir / "ready.json"
     log_path = workdir / "serve.log"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([_ROOT, os.path.join(_ROOT, "functions")])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([_paths.ROOT, os.path.join(_paths.ROOT, "functions")])}
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # a fixed argv, no shell
-            [sys.executable, os.path.join(_HERE, "_serve.py"), "--ready-file", str(ready),
+            [sys.executable, os.path.join(_paths.HERE, "_serve.py"), "--ready-file", str(ready),
              "--max-seconds", str(max_seconds)],
-            cwd=_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            cwd=_paths.ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while not ready.exists():
         if process.poll() is not None or time.monotonic() > deadline:

@@ -21,26 +21,21 @@ One process, on the local stack (DynamoDB Local in memory with the full JIT, mot
 
 from __future__ import annotations
 
+import _paths  # noqa: F401  (first: see benchmarks/_paths.py)
+
+# isort: split
+
+import argparse
 import os
-import sys
+import platform
+import random
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_ROOT = os.path.dirname(_HERE)
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-for _entry in (os.path.join(_ROOT, "functions"), _ROOT):
-    if _entry not in sys.path:
-        sys.path.insert(0, _entry)
-
-import argparse  # noqa: E402
-import platform  # noqa: E402
-import random  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
-from datetime import datetime, timedelta  # noqa: E402
-from typing import Any  # noqa: E402
-
-from benchmarks._stack import BenchStack, local_stack  # noqa: E402
+from benchmarks._stack import BenchStack, local_stack
 
 AGENCY = "000.20.01.H36"
 T_SWEEP = (2026, 3, 5, 17, 0)

@@ -25,38 +25,31 @@ prints where their time goes (analysis in ``docs/benchmarks.md``).
 
 from __future__ import annotations
 
+import _paths  # noqa: F401  (first: see benchmarks/_paths.py)
+
+# isort: split
+
+import argparse
+import contextlib
+import copy
+import cProfile
+import json
 import os
+import platform
+import pstats
+import re
 import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-# Run as a script, this file's folder is sys.path[0], and a benchmark named after a standard module
-# (benchmarks/calendar.py) would shadow it for everything imported here: drop the folder, add the repo's
-# import roots (``make bench`` sets PYTHONPATH to them too).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_ROOT = os.path.dirname(_HERE)
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-for _entry in (os.path.join(_ROOT, "functions"), _ROOT):
-    if _entry not in sys.path:
-        sys.path.insert(0, _entry)
+import botocore
+import botocore.client
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import copy  # noqa: E402
-import cProfile  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import pstats  # noqa: E402
-import re  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import Any  # noqa: E402
-
-import botocore  # noqa: E402
-import botocore.client  # noqa: E402
-
-from benchmarks._stack import BenchStack, local_stack  # noqa: E402
+from benchmarks._stack import BenchStack, local_stack
 
 GOAL_RATIO = 1.3
 
