@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
+
+from motcua.cli.common import add_table_argument
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seed"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     seed = subparsers.add_parser("seed", help="load the procedure catalogue and agencies into the table")
-    seed.add_argument("--table", default=os.environ.get("TABLE_NAME"), help="table name (default: $TABLE_NAME)")
+    add_table_argument(seed)
     seed.set_defaults(func=run_seed)
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from typing import Any
+
+from motcua.cli.common import add_table_argument, fail
 
 CHUNK = 200
 DEFAULT_SEED = 2026
@@ -34,15 +35,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed, same province)")
     parser.add_argument("--transactional", action="store_true",
                         help="write through the live transaction path (one per instant) instead of batches")
-    parser.add_argument("--table", default=os.environ.get("TABLE_NAME"), help="table name (default: $TABLE_NAME)")
+    add_table_argument(parser)
     parser.add_argument("--reports-bucket", default=os.environ.get("REPORTS_BUCKET"),
                         help="bucket for the reports (default: $REPORTS_BUCKET; none: results stored only)")
     parser.set_defaults(func=run_demo)
-
-
-def _error(code: str, message: str) -> int:
-    print(json.dumps({"code": code, "message_en": message}, ensure_ascii=False), file=sys.stderr)
-    return 2
 
 
 def load_demo(table: str, *, months: int, dossiers: int, end_month: str, reports_bucket: str | None,
@@ -85,9 +81,9 @@ def load_demo(table: str, *, months: int, dossiers: int, end_month: str, reports
 
 def run_demo(args: argparse.Namespace) -> int:
     if not args.table:
-        return _error("TABLE_NAME_MISSING", "pass --table or set TABLE_NAME")
+        return fail("TABLE_NAME_MISSING", "pass --table or set TABLE_NAME")
     if args.months < 1 or args.dossiers < 0:
-        return _error("DEMO_ARGUMENTS_INVALID", "--months must be >= 1 and --dossiers >= 0")
+        return fail("DEMO_ARGUMENTS_INVALID", "--months must be >= 1 and --dossiers >= 0")
     summary = load_demo(args.table, months=args.months, dossiers=args.dossiers, end_month=args.end_month,
                         seed=args.seed, reports_bucket=args.reports_bucket, transactional=args.transactional)
     print(json.dumps(summary, ensure_ascii=False))

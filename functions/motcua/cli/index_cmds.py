@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from typing import Any
+
+from motcua.cli.common import add_table_argument, fail
 
 
 def register(subparsers: Any) -> None:
@@ -25,15 +26,10 @@ def register(subparsers: Any) -> None:
                         help="rebuild from every dossier's history and compare with the incremental counters")
     parser.add_argument("--repair", action="store_true",
                         help="with --recompute: overwrite the month's counters when they differ (ended months)")
-    parser.add_argument("--table", default=os.environ.get("TABLE_NAME"), help="table name (default: $TABLE_NAME)")
+    add_table_argument(parser)
     parser.add_argument("--reports-bucket", default=os.environ.get("REPORTS_BUCKET"),
                         help="bucket for the report and open data (default: $REPORTS_BUCKET; none: not written)")
     parser.set_defaults(func=run_index)
-
-
-def _error(code: str, message: str) -> int:
-    print(json.dumps({"code": code, "message_en": message}, ensure_ascii=False), file=sys.stderr)
-    return 2
 
 
 def run_index(args: argparse.Namespace) -> int:
@@ -44,13 +40,13 @@ def run_index(args: argparse.Namespace) -> int:
     from motcua.service.index import IndexJob
 
     if not args.table:
-        return _error("TABLE_NAME_MISSING", "pass --table or set TABLE_NAME")
+        return fail("TABLE_NAME_MISSING", "pass --table or set TABLE_NAME")
     if args.repair and not args.recompute:
-        return _error("REPAIR_NEEDS_RECOMPUTE", "--repair only makes sense with --recompute")
+        return fail("REPAIR_NEEDS_RECOMPUTE", "--repair only makes sense with --recompute")
     try:
         month = Month.parse(args.month)
     except InvalidMonth as error:
-        return _error(error.code, error.message_en)
+        return fail(error.code, error.message_en)
     bind(args.table)
     job = IndexJob(store=IndexRepository(), reports=ReportStore(args.reports_bucket) if args.reports_bucket else None)
     report = job.run(month, recompute=args.recompute, repair=args.repair)

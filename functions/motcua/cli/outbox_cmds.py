@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+
+from motcua.cli.common import add_table_argument
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="list the events not yet relayed to the notifications queue, oldest first")
     outbox.add_argument("--days", type=int, default=7, metavar="D",
                         help="without --dossier: look back D days, today included (default 7)")
-    outbox.add_argument("--table", default=os.environ.get("TABLE_NAME"), help="table name (default: $TABLE_NAME)")
+    add_table_argument(outbox)
     outbox.set_defaults(func=run_outbox)
 
 

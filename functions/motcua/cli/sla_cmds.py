@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from motcua.cli.common import add_table_argument, fail
 from motcua.domain.calendar import VN_TZ
 
 LISTED = ("overdue", "due_today", "at_risk", "paused")
@@ -36,13 +35,8 @@ def register(subparsers: Any) -> None:
                     "within the next 2 working days) or paused, and how many are on track.")
     status.add_argument("--agency", metavar="CODE", help="one agency (default: every agency of the catalogue)")
     status.add_argument("--at", metavar="ISO", help="the instant to judge at, ISO 8601 with a timezone (default: now)")
-    status.add_argument("--table", default=os.environ.get("TABLE_NAME"), help="table name (default: $TABLE_NAME)")
+    add_table_argument(status)
     status.set_defaults(func=run_status)
-
-
-def _error(code: str, message: str) -> int:
-    print(json.dumps({"code": code, "message_en": message}, ensure_ascii=False), file=sys.stderr)
-    return 2
 
 
 def _entry(dossier: Any, at: datetime) -> dict[str, Any]:
@@ -93,14 +87,14 @@ def sla_status(at: datetime, agency: str | None = None) -> dict[str, Any]:
 
 def run_status(args: argparse.Namespace) -> int:
     if not args.table:
-        return _error("TABLE_NAME_MISSING", "pass --table or set TABLE_NAME")
+        return fail("TABLE_NAME_MISSING", "pass --table or set TABLE_NAME")
     if args.at:
         try:
             at = datetime.fromisoformat(args.at.strip())
         except ValueError:
-            return _error("AT_INVALID", f"--at {args.at!r} is not an ISO 8601 date-time")
+            return fail("AT_INVALID", f"--at {args.at!r} is not an ISO 8601 date-time")
         if at.tzinfo is None:
-            return _error("AT_NAIVE", "--at needs a timezone, e.g. 2026-03-09T08:00+07:00")
+            return fail("AT_NAIVE", "--at needs a timezone, e.g. 2026-03-09T08:00+07:00")
     else:
         at = datetime.now(VN_TZ)
     from motcua.data.models import bind
