@@ -20,7 +20,7 @@ from motcua.data.index_store import IndexRepository
 from motcua.data.repositories import DossierRepository
 from motcua.domain.calendar import VN_TZ
 from motcua.service.sla import SlaSweeper
-from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
+from tests.integration.helpers import COMMUNE, bearer, outbox, submission, submit_headers
 
 CITIZEN = ("citizen-hang", "citizen", None)
 OTHER_CITIZEN = ("citizen-binh", "citizen", None)
@@ -61,17 +61,6 @@ def filed(api_client, at, when: datetime = MON_2_MARCH, **extra: Any) -> str:
     response = file(api_client, about_agency(**extra))
     assert response.status == 201, response.text
     return str(response.json()["id"])
-
-
-def outbox(local_stack) -> list[dict[str, Any]]:
-    table = boto3.resource("dynamodb").Table(local_stack.table_name)
-    items, kwargs = [], {}
-    while True:
-        page = table.scan(**kwargs)
-        items += [json.loads(i["doc"]) for i in page["Items"] if i["pk"].startswith("OUTBOX#")]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def timer_entry(local_stack, feedback_id: str) -> str | None:

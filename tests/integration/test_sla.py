@@ -25,7 +25,7 @@ from motcua.data import documents
 from motcua.data.repositories import DossierRepository
 from motcua.domain.calendar import VN_TZ
 from motcua.service.sla import SlaSweeper
-from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
+from tests.integration.helpers import COMMUNE, bearer, outbox, submission, submit_headers
 
 DESK = ("officer-lan", "reception_officer", COMMUNE)
 PROCESSOR = ("officer-minh", "processing_officer", COMMUNE)
@@ -83,18 +83,6 @@ def quick_dossier(when: datetime = MON_2_MARCH) -> str:
         return dossier.id
     finally:
         service.clock = previous
-
-
-def outbox(local_stack, dossier_id: str | None = None) -> list[dict[str, Any]]:
-    table = boto3.resource("dynamodb").Table(local_stack.table_name)
-    items, kwargs = [], {}
-    while True:
-        page = table.scan(**kwargs)
-        items += [json.loads(i["doc"]) for i in page["Items"] if i["pk"].startswith("OUTBOX#")]
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return [e for e in items if dossier_id is None or e["data"]["dossier_id"] == dossier_id]
 
 
 def sla_envelopes(local_stack, dossier_id: str | None = None) -> list[tuple[str, str]]:

@@ -7,7 +7,6 @@ import threading
 import uuid
 from datetime import datetime
 
-import boto3
 import pytest
 
 from infra.local import make_context
@@ -15,7 +14,7 @@ from infra.local.pollers import build_sqs_event
 from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.domain.calendar import VN_TZ
 from schemas.actions import ActionName
-from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
+from tests.integration.helpers import COMMUNE, bearer, outbox, submission, submit_headers
 
 DESK = ("officer-lan", "reception_officer", COMMUNE)
 PROCESSOR = ("officer-minh", "processing_officer", COMMUNE)
@@ -87,11 +86,10 @@ def test_a_dossier_goes_from_submission_to_returned_result(api_client, frozen) -
 def test_every_status_change_is_in_the_outbox_in_the_same_transaction(api_client, local_stack) -> None:
     dossier = new_dossier(api_client)
     action(api_client, dossier["id"], "receive", DESK)
-    table = boto3.resource("dynamodb").Table(local_stack.table_name)
-    outbox = [json.loads(i["doc"]) for i in table.scan()["Items"] if i["pk"].startswith("OUTBOX#")]
-    changes = sorted((e["data"]["to_status"]["code"], e["type"]) for e in outbox)
+    envelopes = outbox(local_stack)
+    changes = sorted((e["data"]["to_status"]["code"], e["type"]) for e in envelopes)
     assert changes == [(1, "dossier.status_changed"), (2, "dossier.status_changed")]
-    for envelope in outbox:
+    for envelope in envelopes:
         assert {"id", "type", "version", "source", "correlation_id", "occurred_at", "data"} <= set(envelope)
         assert "079203001234" not in json.dumps(envelope)  # no personal data in events
 
