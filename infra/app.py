@@ -23,6 +23,7 @@ from aws_cdk import App, Tags, Validations  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
 from infra.constructs import constants as c  # noqa: E402
+from infra.constructs import stages  # noqa: E402
 from infra.stack import MotcuaStack, StackDeclaration  # noqa: E402
 
 
@@ -42,8 +43,16 @@ def build_app(
     # The CLI sets CDK_OUTDIR (and passes cdk.json's context again, with `-c` values taking precedence).
     target = outdir or os.environ.get("CDK_OUTDIR") or c.DEFAULT_OUTDIR
     app = App(outdir=str(target), context={**cdk_json_context(), **(context or {})})
-    stack = MotcuaStack(app, c.STACK_ID, declaration=declaration)
+    stage = stages.stage(app.node.try_get_context(c.CTX_STAGE))
+    stack = MotcuaStack(
+        app,
+        stages.stack_name(c.STACK_ID, stage.name),
+        stage=stage,
+        declaration=declaration,
+        termination_protection=stage.termination_protection,
+    )
     Tags.of(app).add(*c.PROJECT_TAG)
+    Tags.of(app).add("stage", stage.name)
     if nag:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return app, stack

@@ -36,12 +36,17 @@ class Queue:
     visibility_timeout_s: int = 60
     max_receive_count: int = 3  # deliveries before a message moves to its DLQ
     retention_days: int = 14
+    # The oldest message waiting longer than this raises an alarm: consumers are failing or falling behind.
+    max_message_age_s: int = 900
 
 
 @dataclass(frozen=True)
 class Bucket:
     name: str
     purpose: str
+    # S3 Object Lock in governance mode, retention from the stage (infra/constructs/stages.py): what an agency
+    # signed cannot be overwritten or deleted, except by an administrator allowed to bypass governance.
+    object_lock: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class HttpTrigger:
     path: str = "/{proxy+}"
     authorised: bool = True
     method: str = "ANY"
+    # (requests per second, burst) for this route alone, below the stage's limit; None: the stage's limit.
+    throttle: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,9 @@ class Function:
     environment: dict[str, Ref | str] = field(default_factory=dict)
     memory_mb: int = 512
     timeout_s: int = 29
+    # Lambda reserved concurrency in the stages that reserve (infra/constructs/stages.py): a ceiling that keeps
+    # one function from starving the others (and the table) and a floor it always gets. None: unreserved.
+    reserved_concurrency: int | None = None
 
 
 COMMON_ENVIRONMENT: dict[str, Ref | str] = {
@@ -112,15 +122,18 @@ PUSH_ENVIRONMENT: dict[str, Ref | str] = {
 QUEUES: tuple[Queue, ...] = (
     # Officials' and back-office systems' actions; FIFO keyed by dossier id keeps one dossier's actions
     # in order.
-    Queue("actions", fifo=True, visibility_timeout_s=180),
+    # Visibility timeouts are at least 6x the consumer's timeout (plus its batching window), as AWS advises for
+    # Lambda event sources: a retried batch must not become visible while a slow attempt still runs.
+    Queue("actions", fifo=True, visibility_timeout_s=360),
     # Notifications (outbox relay -> notifier). Standard: one notice per event needs no order, and the
     # notifier is idempotent per event, recipient and channel, so SQS's at-least-once delivery is harmless.
-    Queue("notifications", visibility_timeout_s=60, max_receive_count=3),
+    Queue("notifications", visibility_timeout_s=180, max_receive_count=3),
 )
 
 BUCKETS: tuple[Bucket, ...] = (
     Bucket("uploads", "citizens' attachments (presigned PUT) and officials' result documents"),
-    Bucket("documents", "official documents agencies issue: Form 04 apology letters, signed electronic results (PDF)"),
+    Bucket("documents", "official documents agencies issue: Form 04 apology letters, signed electronic results (PDF)",
+           object_lock=True),
     Bucket("reports", "the monthly index: HTML reports and open data (CSV, JSON), one prefix per month"),
 )
 
@@ -134,7 +147,9 @@ FUNCTIONS: tuple[Function, ...] = (
             HttpTrigger("/procedures", authorised=False, method="GET"),
             HttpTrigger("/procedures/{code}", authorised=False, method="GET"),
             HttpTrigger("/agencies", authorised=False, method="GET"),
-            HttpTrigger("/track/{receipt_code}", authorised=False, method="GET"),
+            # Receipt codes are sequential per agency and day (motcua.domain.receipt), so this public route is
+            # throttled on its own, far below the stage, and the service limits lookups per client as well.
+            HttpTrigger("/track/{receipt_code}", authorised=False, method="GET", throttle=(10, 20)),
             HttpTrigger("/calendar/preview", authorised=False, method="GET"),
             HttpTrigger("/health", authorised=False, method="GET"),
             # The monthly index is public like the national portal's (aggregates only); the dossiers behind a
@@ -156,6 +171,7 @@ FUNCTIONS: tuple[Function, ...] = (
         ),
         environment={"UPLOADS_BUCKET": Ref("bucket", "uploads"), "DOCUMENTS_BUCKET": Ref("bucket", "documents"),
                      "SIGNING_SECRET_PREFIX": Ref("secret", "signing"), **PUSH_ENVIRONMENT},
+        reserved_concurrency=100,  # citizens' and officials' requests: the largest share, never all of it
     ),
     Function(
         name="actions",
@@ -173,6 +189,7 @@ FUNCTIONS: tuple[Function, ...] = (
         environment={"ACTIONS_DLQ_URL": Ref("queue_url", "actions-dlq"), "DOCUMENTS_BUCKET": Ref("bucket", "documents"),
                      "SIGNING_SECRET_PREFIX": Ref("secret", "signing")},
         timeout_s=60,
+        reserved_concurrency=10,  # FIFO message groups (one per dossier) spread over at most this many
     ),
     # --- SLA timers (motcua.service.sla): reads only the due entries of the sparse timers index ---
     Function(
@@ -187,6 +204,7 @@ FUNCTIONS: tuple[Function, ...] = (
         environment={"DOCUMENTS_BUCKET": Ref("bucket", "documents")},
         memory_mb=1024,  # rendering PDFs is CPU-bound, and Lambda's CPU grows with memory
         timeout_s=240,  # inside the 5-minute rate; the sweep stops 20 s early and the next run continues
+        reserved_concurrency=1,  # one sweep at a time: a retried schedule never overlaps a running sweep
     ),
     # --- the monthly index (motcua.service.index): reads O(units) counter items, writes results and reports ---
     Function(
@@ -203,6 +221,7 @@ FUNCTIONS: tuple[Function, ...] = (
         environment={"REPORTS_BUCKET": Ref("bucket", "reports")},
         memory_mb=1024,
         timeout_s=300,
+        reserved_concurrency=1,
     ),
     # --- notifications: outbox -> queue -> citizens and officials (motcua.notifications) ---
     Function(
@@ -217,6 +236,7 @@ FUNCTIONS: tuple[Function, ...] = (
         environment={"NOTIFICATIONS_QUEUE_URL": Ref("queue_url", "notifications")},
         memory_mb=256,
         timeout_s=60,  # below the relay's claim lease (motcua.notifications.relay.LEASE_S)
+        reserved_concurrency=1,  # claims are leased, so a second relay would only contend for the same rows
     ),
     Function(
         name="notifier",
@@ -242,6 +262,7 @@ FUNCTIONS: tuple[Function, ...] = (
         },
         memory_mb=256,
         timeout_s=30,
+        reserved_concurrency=20,  # keeps the sending rate within SES's and SNS's account quotas
     ),
 )
 

@@ -28,6 +28,7 @@ from infra.constructs.notifications import Notifications
 from infra.constructs.queues import Queues
 from infra.constructs.resources import Resources
 from infra.constructs.schedules import Schedules
+from infra.constructs.stages import DEFAULT_STAGE, STAGES, Stage
 from infra.constructs.storage import Storage
 
 
@@ -47,16 +48,24 @@ class MotcuaStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
+        stage: Stage = STAGES[DEFAULT_STAGE],
         declaration: StackDeclaration | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(scope, construct_id, description=c.STACK_DESCRIPTION, **kwargs)
+        super().__init__(scope, construct_id, description=f"{c.STACK_DESCRIPTION} [{stage.name}]", **kwargs)
         spec = declaration or StackDeclaration()
+        self.stage = stage
         allowed_origins = self._context_list(c.CTX_ALLOWED_ORIGINS, c.DEFAULT_ALLOWED_ORIGINS)
 
         database = Database(self, "Database")
         queues = Queues(self, "Queues", spec.queues)
-        storage = Storage(self, "Storage", spec.buckets, allowed_origins)
+        storage = Storage(
+            self,
+            "Storage",
+            spec.buckets,
+            allowed_origins,
+            lock_days=int(self.node.try_get_context(c.CTX_DOCUMENT_LOCK_DAYS) or stage.document_lock_days),
+        )
         auth = Auth(self, "Auth")
         notifications = Notifications(self, "Notifications")
         resources = Resources(
@@ -79,6 +88,7 @@ class MotcuaStack(Stack):
             resources=resources,
             code_dir=packaging.stage_code(),
             layer_dir=self._dependencies_layer_dir(),
+            reserved_concurrency=self._reserved_concurrency(spec.functions),
         )
         api = None
         if any(isinstance(t, d.HttpTrigger) for f in spec.functions for t in f.triggers):
@@ -98,8 +108,11 @@ class MotcuaStack(Stack):
         monitoring = Monitoring(
             self,
             "Monitoring",
+            dashboard_name=construct_id,
             dlqs=dlqs,
-            functions=functions.functions,
+            queues={q.name: (queues.queues[q.name], q) for q in spec.queues},
+            functions={f.name: (functions.functions[f.name], f) for f in spec.functions},
+            table=database.table,
             http_api=api.http_api if api else None,
             alarm_email=self.node.try_get_context(c.CTX_ALARM_EMAIL) or None,
         )
@@ -131,6 +144,24 @@ class MotcuaStack(Stack):
                 "and `cdk synth`; run `python -m infra.constructs.packaging layer` before any deploy.",
             )
         return layer_dir
+
+    def _reserved_concurrency(self, declared: tuple[d.Function, ...]) -> dict[str, int]:
+        """The declared reservations in stages that reserve, with `motcua:reservedConcurrency` on top."""
+        override = self.node.try_get_context(c.CTX_RESERVED_CONCURRENCY)
+        if override == "off":
+            return {}
+        reserved = {
+            f.name: f.reserved_concurrency
+            for f in declared
+            if f.reserved_concurrency is not None and self.stage.reserve_concurrency
+        }
+        if override is not None:
+            values = json.loads(override) if isinstance(override, str) else override
+            unknown = set(values) - {f.name for f in declared}
+            if unknown:
+                raise ValueError(f"{c.CTX_RESERVED_CONCURRENCY}: no declared function {sorted(unknown)}")
+            reserved.update({str(k): int(v) for k, v in values.items()})
+        return reserved
 
     # Context values come from cdk.json (JSON types) or from `-c key=value` (always strings).
     def _context_flag(self, key: str) -> bool:

@@ -114,6 +114,7 @@ class Api(Construct):
             "CognitoAuthorizer", user_pool, user_pool_clients=[user_pool_client]
         )
         self.routes: list[apigwv2.HttpRoute] = []
+        throttled: dict[str, tuple[tuple[int, int], apigwv2.HttpRoute]] = {}
         for spec in declared:
             triggers = [t for t in spec.triggers if isinstance(t, d.HttpTrigger)]
             if not triggers:
@@ -131,6 +132,23 @@ class Api(Construct):
                     self.routes.append(route)
                     if not trigger.authorised:
                         acknowledge(route, "AwsSolutions-APIG4", PUBLIC_ROUTE_REASON)
+                    if trigger.throttle is not None:
+                        throttled[f"{trigger.method.upper()} {trigger.path}"] = (trigger.throttle, route)
+        self._throttle_routes(throttled)
+
+    def _throttle_routes(self, throttled: Mapping[str, tuple[tuple[int, int], apigwv2.HttpRoute]]) -> None:
+        """Per-route limits, set on the stage (the HTTP API L2 stage has only the stage-wide one)."""
+        if not throttled:
+            return
+        stage = self.stage.node.default_child
+        assert isinstance(stage, apigwv2.CfnStage)
+        stage.route_settings = {
+            key: {"ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}
+            for key, ((rate, burst), _) in sorted(throttled.items())
+        }
+        # The stage can only name a route that already exists.
+        for _, route in throttled.values():
+            stage.node.add_dependency(route)
 
     @property
     def url(self) -> str:

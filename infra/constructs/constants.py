@@ -26,6 +26,10 @@ CTX_SETTINGS: Final = "motcua:settings"  # {setting name: value} for Ref("settin
 # {platform: SNS platform application ARN} for Ref("push_app", platform) (fcm, apns): CloudFormation cannot
 # create one (the credentials are Google's and Apple's), so operators do and give the stack its ARN.
 CTX_PUSH_APPLICATIONS: Final = "motcua:pushApplications"
+CTX_STAGE: Final = "motcua:stage"  # dev | staging | prod (infra/constructs/stages.py)
+# {function name: n} overriding the declared reserved concurrency, or "off" for none (a stage that reserves).
+CTX_RESERVED_CONCURRENCY: Final = "motcua:reservedConcurrency"
+CTX_DOCUMENT_LOCK_DAYS: Final = "motcua:documentLockDays"  # Object Lock retention of signed documents
 CTX_ALARM_EMAIL: Final = "motcua:alarmEmail"  # optional on-call address subscribed to the alarm topic
 CTX_REQUIRE_LAYER: Final = "motcua:requireLayer"  # "true" for deployments: refuse the placeholder layer
 CTX_AUDIT_ACKNOWLEDGMENTS: Final = "motcua:auditAcknowledgments"  # "true": drop every nag acknowledgment
@@ -75,3 +79,7 @@ SCHEDULE_MAX_EVENT_AGE_S: Final = 3600  # a sweep older than an hour is supersed
 ALARM_PERIOD_S: Final = 300
 API_5XX_THRESHOLD: Final = 1  # any 5xx is a bug: the API maps every client error to 4xx
 FUNCTION_ERROR_THRESHOLD: Final = 1
+FUNCTION_THROTTLE_THRESHOLD: Final = 1  # a throttled invocation is a request refused or an event delayed
+DURATION_ALARM_FRACTION: Final = 0.8  # the slowest invocation used 80% of its timeout: the next one may not fit
+DYNAMODB_THROTTLE_THRESHOLD: Final = 1
+DYNAMODB_SYSTEM_ERROR_THRESHOLD: Final = 1

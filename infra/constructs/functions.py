@@ -66,6 +66,7 @@ PUSH_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "send": ("sns:Publish", "sns:DeleteEndpoint"),
 }
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+VISIBILITY_TIMEOUT_FACTOR = 6
 
 RUNTIME_REASON = (
     "Python 3.11 on purpose: pyproject pins requires-python <3.12, the tests and the dependency layer's "
@@ -114,9 +115,11 @@ class Functions(Construct):
         resources: Resources,
         code_dir: Path,
         layer_dir: Path,
+        reserved_concurrency: Mapping[str, int] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._resources = resources
+        self._reserved = dict(reserved_concurrency or {})
         self.runtime = lambda_.Runtime(c.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
         self.architecture = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}[
             c.LAMBDA_ARCHITECTURE
@@ -174,6 +177,7 @@ class Functions(Construct):
             timeout=Duration.seconds(spec.timeout_s),
             environment={key: self._resources.resolve(value) for key, value in sorted(environment.items())},
             tracing=lambda_.Tracing.ACTIVE,
+            reserved_concurrent_executions=self._reserved.get(spec.name),
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
@@ -254,11 +258,15 @@ class Functions(Construct):
     def _subscribe(self, function: lambda_.Function, spec: d.Function, trigger: d.QueueTrigger) -> None:
         queue = self._resources.queue(trigger.queue)
         declared_queue = self._resources.queue_specs.get(trigger.queue)
-        if declared_queue is not None and declared_queue.visibility_timeout_s < spec.timeout_s:
-            # Lambda refuses the mapping at deploy time; say it at synth time instead.
+        # AWS: "at least six times the timeout that you configure on your function", plus the batching
+        # window, so a batch retried after a throttle or a slow attempt does not run twice at once.
+        needed = VISIBILITY_TIMEOUT_FACTOR * spec.timeout_s + trigger.max_batching_window_s
+        if declared_queue is not None and declared_queue.visibility_timeout_s < needed:
+            window = trigger.max_batching_window_s
             raise ValueError(
-                f"queue {trigger.queue!r}: visibility timeout {declared_queue.visibility_timeout_s}s is "
-                f"shorter than function {spec.name!r} timeout {spec.timeout_s}s"
+                f"queue {trigger.queue!r}: visibility timeout {declared_queue.visibility_timeout_s}s is shorter "
+                f"than {VISIBILITY_TIMEOUT_FACTOR}x function {spec.name!r} timeout {spec.timeout_s}s"
+                f"{f' plus its {window}s batching window' if window else ''} ({needed}s)"
             )
         fifo = declared_queue is not None and declared_queue.fifo
         if fifo and trigger.max_batching_window_s:
@@ -272,5 +280,10 @@ class Functions(Construct):
                 ),
                 # One poison message must not re-drive its whole batch (Powertools BatchProcessor).
                 report_batch_item_failures=True,
+                # With a reservation, the poller must not invoke beyond it: throttled batches go back to the
+                # queue and count as receives, walking good messages into the DLQ (Lambda's minimum is 2).
+                max_concurrency=(
+                    reserved if (reserved := self._reserved.get(spec.name)) is not None and reserved >= 2 else None
+                ),
             )
         )

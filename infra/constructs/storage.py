@@ -1,4 +1,8 @@
-"""S3 buckets from the declaration, private and TLS-only, with server access logs to one log bucket."""
+"""S3 buckets from the declaration, private and TLS-only, with server access logs to one log bucket.
+
+A bucket declared with ``object_lock`` (signed documents) gets S3 Object Lock in governance mode with the
+stage's retention. S3 then requires a checksum on every PutObject, which boto3 sends by default (1.36+).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,13 @@ NONCURRENT_VERSION_RETENTION = Duration.days(30)
 
 class Storage(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, declared: Sequence[d.Bucket], allowed_origins: Sequence[str]
+        self,
+        scope: Construct,
+        construct_id: str,
+        declared: Sequence[d.Bucket],
+        allowed_origins: Sequence[str],
+        *,
+        lock_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
         self.buckets: dict[str, s3.Bucket] = {}
@@ -64,5 +74,11 @@ class Storage(Construct):
                         noncurrent_version_expiration=NONCURRENT_VERSION_RETENTION,
                     )
                 ],
+                # What an agency signed stays as signed: locked versions cannot be overwritten or deleted
+                # before the retention ends, except by a principal granted s3:BypassGovernanceRetention.
+                object_lock_enabled=True if spec.object_lock else None,
+                object_lock_default_retention=(
+                    s3.ObjectLockRetention.governance(Duration.days(lock_days)) if spec.object_lock else None
+                ),
                 removal_policy=RemovalPolicy.RETAIN,
             )

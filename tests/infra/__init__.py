@@ -1,9 +1,10 @@
 """Infrastructure tests: assertions on the synthesised template, cdk-nag and cfn-lint.
 
 Synthesis costs seconds (jsii boots node, then aws-cdk-lib), so each variant is synthesised once per test
-process and cached here; the test modules wrap it in module-scoped fixtures. Two variants:
+process and cached here; the test modules wrap it in module-scoped fixtures. The variants:
 
 - ``project``: the stack from the real ``infra/declaration.py``.
+- ``prod``: the project's declaration deployed as the prod stage (reservations, long Object Lock, protection).
 - ``extended``: the same plus what the roadmap adds (queue consumers, the 5-minute SLA sweep, the monthly
   index cron in Asia/Ho_Chi_Minh, a notifier with e-mail and SMS, a public route, a second bucket), to
   prove that declaring them is enough: the stack code needs no change, and cdk-nag still passes.
@@ -83,10 +84,13 @@ EXTENDED = StackDeclaration(
     queues=(
         *d.QUEUES,
         d.Queue("x-ordered", fifo=True, visibility_timeout_s=180),
-        d.Queue("x-events", max_receive_count=5),
+        d.Queue("x-events", visibility_timeout_s=180, max_receive_count=5),
     ),
     buckets=(*d.BUCKETS, d.Bucket("x-reports", "monthly reports")),
 )
+
+
+VARIANT_CONTEXT: dict[str, dict[str, str]] = {"prod": {"motcua:stage": "prod"}}
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,7 @@ def synthesise(variant: str = "project", *, audit: bool = False) -> Synthesis:
 
     declaration = EXTENDED if variant == "extended" else None
     outdir = _scratch(f"motcua-cdk-{variant}-")
-    context = {"motcua:auditAcknowledgments": "true"} if audit else None
+    context = {**VARIANT_CONTEXT.get(variant, {}), **({"motcua:auditAcknowledgments": "true"} if audit else {})}
     app = stack = None
     try:
         app, stack = build_app(outdir, context=context, declaration=declaration, nag=not audit)
