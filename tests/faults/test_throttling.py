@@ -294,8 +294,10 @@ def test_a_throttled_submission_is_a_503_without_a_receipt_and_its_retry_gets_th
 @pytest.mark.parametrize(
     ("name", "who", "status"),
     [
-        ("start_processing", PROCESSOR, PROCESSING),  # allowed again from PROCESSING: would apply twice
-        ("receive", DESK, RECEIVED),  # not allowed again: would be refused although it took effect
+        # Neither may be taken twice: the retry must be answered with the change, not refused although it
+        # took effect (nor, before actions were guarded on their own status, applied twice).
+        ("start_processing", PROCESSOR, PROCESSING),
+        ("receive", DESK, RECEIVED),
     ],
 )
 def test_a_lost_completion_write_is_answered_on_retry_without_acting_twice(

@@ -356,3 +356,73 @@ def a_payload(name: str, **extra):
     from schemas.actions import PAYLOADS
 
     return PAYLOADS[ActionName(name)](amount_vnd=50000, description="Lệ phí", **extra)
+
+
+# --- an action applies once: again in a row, at once, or by queue with a new message id -------------------
+
+def test_actions_sent_again_with_a_new_key_are_refused_and_change_nothing(api_client) -> None:
+    dossier = new_dossier(api_client)
+    # A supplement nobody asked for is refused, before processing and during it.
+    assert action(api_client, dossier["id"], "receive", DESK).status == 200
+    unasked = action(api_client, dossier["id"], "receive_supplement", DESK)
+    assert unasked.json()["code"] == "DOSSIER_FORBIDDEN_TRANSITION"
+    assert action(api_client, dossier["id"], "start_processing", PROCESSOR).status == 200
+    version = api_client.get(f"/dossiers/{dossier['id']}", headers=official(LEADER)).json()["version"]
+    for name, who in (("start_processing", PROCESSOR), ("start_processing", LEADER), ("receive_supplement", DESK),
+                      ("resume_processing", PROCESSOR)):
+        response = action(api_client, dossier["id"], name, who)  # a new Idempotency-Key each time
+        assert (response.status, response.json()["code"]) == (409, "DOSSIER_FORBIDDEN_TRANSITION"), name
+    citizen = api_client.post(f"/dossiers/{dossier['id']}/actions/receive_supplement", json={},
+                              headers={**bearer("citizen-hang"), "idempotency-key": uuid.uuid4().hex})
+    assert (citizen.status, citizen.json()["code"]) == (409, "DOSSIER_FORBIDDEN_TRANSITION"), citizen.text
+    after = api_client.get(f"/dossiers/{dossier['id']}", headers=official(LEADER)).json()
+    assert after["version"] == version
+    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    assert [e["action"] for e in history].count("start_processing") == 1
+
+
+def test_two_officials_starting_processing_at_once_one_wins(api_client) -> None:
+    from motcua.domain.actors import Actor, Role
+    from motcua.domain.errors import Conflict
+    from motcua.service.actions import service
+    from schemas.actions import StartProcessing
+
+    officers = [Actor(subject=s, role=Role(r), agency_code=a) for s, r, a in (PROCESSOR, LEADER)]
+    for _ in range(5):
+        dossier = new_dossier(api_client)
+        assert action(api_client, dossier["id"], "receive", DESK).status == 200
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def race(actor, dossier_id=dossier["id"], barrier=barrier, outcomes=outcomes):
+            barrier.wait()
+            try:
+                service.act(dossier_id, ActionName.START_PROCESSING, StartProcessing(), actor)
+                outcomes.append("won")
+            except Conflict as error:
+                outcomes.append(error.code)
+
+        threads = [threading.Thread(target=race, args=(officer,)) for officer in officers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["DOSSIER_FORBIDDEN_TRANSITION", "won"], outcomes
+        history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+        assert [e["action"] for e in history].count("start_processing") == 1
+
+
+def test_a_queued_action_sent_again_with_a_new_message_id_is_refused(api_client, local_stack) -> None:
+    dossier = new_dossier(api_client)
+    deliver(local_stack, [queue_message(dossier["id"], "receive", DESK),
+                          queue_message(dossier["id"], "start_processing", PROCESSOR, action_id="tthc-start-1")])
+    result = deliver(local_stack, [queue_message(dossier["id"], "start_processing", PROCESSOR,
+                                                 action_id="tthc-start-2"),
+                                   queue_message(dossier["id"], "receive_supplement", DESK)])
+    assert result["response"] == {"batchItemFailures": []}  # refused for good, not retried
+    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    assert [e["action"] for e in history].count("start_processing") == 1
+    rejected = [e["details"]["action"] for e in history if e["action"] == "action_rejected"]
+    assert sorted(rejected) == ["receive_supplement", "start_processing"]
+    after = api_client.get(f"/dossiers/{dossier['id']}", headers=official(LEADER)).json()
+    assert (after["status"]["code"], after["version"]) == (4, 3)

@@ -9,6 +9,7 @@ import pytest
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.dossier import Applicant, Dossier, StaleDossier, open_dossier
+from motcua.domain.errors import MotcuaError
 from motcua.domain.status import DossierStatus as S
 from motcua.domain.status import ForbiddenTransition
 from motcua.domain.workflow import (
@@ -231,3 +232,74 @@ def test_the_limit_is_the_one_judged_at_submission_even_if_the_catalogue_changes
     received, _ = act(dossier, a.ActionName.RECEIVE, DESK, at(3, 10))
     assert received.due_at == at(10, 17)  # still 5 working days, as judged when it came in
     assert received.updated_at - dossier.updated_at == timedelta(days=1, hours=1)
+
+
+# --- every action applies once: its own preconditions, not only the status pair --------------------------
+
+_RECEIVED = ((a.ActionName.RECEIVE, DESK, at(3), {}),)
+_PROCESSING = (*_RECEIVED, (a.ActionName.START_PROCESSING, PROCESSOR, at(3, 10), {}))
+_SUPPLEMENT = (*_PROCESSING, (a.ActionName.REQUEST_SUPPLEMENT, PROCESSOR, at(3, 11),
+                              {"documents": ["Tờ khai"], "reason": "Thiếu tờ khai"}))
+_AWAITING = (*_PROCESSING, (a.ActionName.REQUEST_PAYMENT, PROCESSOR, at(3, 11),
+                            {"amount_vnd": 50000, "description": "Lệ phí"}))
+_PAID = (*_AWAITING, (a.ActionName.RECORD_PAYMENT, DESK, at(4), {"amount_vnd": 50000, "online": True}))
+_RESUMED = (*_PAID, (a.ActionName.RESUME_PROCESSING, PROCESSOR, at(4, 10), {}))
+_DECIDED = (*_PROCESSING, (a.ActionName.DECIDE, PROCESSOR, at(4), {}))
+_WITHDRAWING = (*_PROCESSING, (a.ActionName.REQUEST_WITHDRAWAL, CITIZEN, at(4), {}))
+
+# Each action from a dossier where it applies: (the steps before, who takes it, its body).
+ONCE: dict[a.ActionName, tuple[tuple, Actor, dict]] = {
+    a.ActionName.RECEIVE: ((), DESK, {}),
+    a.ActionName.REFUSE: ((), DESK, {"reasons": ["Hồ sơ không thuộc thẩm quyền"]}),
+    a.ActionName.START_PROCESSING: (_RECEIVED, PROCESSOR, {}),
+    a.ActionName.TRANSFER: (_PROCESSING, PROCESSOR, {"to_agency_code": OTHER}),
+    a.ActionName.REQUEST_SUPPLEMENT: (_PROCESSING, PROCESSOR, {"documents": ["Ảnh"], "reason": "Ảnh mờ"}),
+    a.ActionName.RECEIVE_SUPPLEMENT: (_SUPPLEMENT, CITIZEN, {}),
+    a.ActionName.REQUEST_PAYMENT: (_PROCESSING, PROCESSOR, {"amount_vnd": 1000, "description": "Phí"}),
+    a.ActionName.RECORD_PAYMENT: (_AWAITING, DESK, {"amount_vnd": 50000, "online": False}),
+    a.ActionName.RESUME_PROCESSING: (_PAID, PROCESSOR, {}),
+    a.ActionName.DECIDE: (_PROCESSING, PROCESSOR, {}),
+    a.ActionName.RETURN_RESULT: (_DECIDED, DESK, {"method": "counter"}),
+    a.ActionName.REQUEST_WITHDRAWAL: (_PROCESSING, CITIZEN, {"reason": "Không cần nữa"}),
+    a.ActionName.STOP: (_WITHDRAWING, PROCESSOR, {"reason": "Công dân rút hồ sơ"}),
+    a.ActionName.APOLOGISE: (_PROCESSING, PROCESSOR, {"reason": "Cần xác minh", "new_appointment_at": at(16, 17)}),
+}
+
+
+def test_every_action_is_listed() -> None:
+    assert set(ONCE) == set(a.ActionName)
+
+
+@pytest.mark.parametrize("action", list(a.ActionName), ids=str)
+def test_every_action_taken_twice_in_a_row_is_refused_the_second_time(action: a.ActionName) -> None:
+    steps, actor, body = ONCE[action]
+    dossier, _ = act(run(submitted(), *steps), action, actor, at(5), **body)
+    with pytest.raises(MotcuaError) as raised:
+        act(dossier, action, actor, at(5, 10), **body)
+    assert 400 <= raised.value.http_status < 500
+
+
+@pytest.mark.parametrize(
+    ("action", "steps", "actor", "body"),
+    [
+        # 4 -> 4 is a transfer's move: it does not make starting again, receiving a supplement nobody asked
+        # for, or resuming what was never paused acceptable.
+        (a.ActionName.START_PROCESSING, _PROCESSING, PROCESSOR, {}),
+        (a.ActionName.START_PROCESSING, _SUPPLEMENT, PROCESSOR, {}),  # would skip the supplement
+        (a.ActionName.START_PROCESSING, _AWAITING, PROCESSOR, {}),  # would skip the payment
+        (a.ActionName.RECEIVE_SUPPLEMENT, _RECEIVED, CITIZEN, {}),
+        (a.ActionName.RECEIVE_SUPPLEMENT, _PROCESSING, CITIZEN, {}),
+        (a.ActionName.RECEIVE_SUPPLEMENT, _AWAITING, CITIZEN, {}),
+        (a.ActionName.RESUME_PROCESSING, _RESUMED, PROCESSOR, {}),
+        (a.ActionName.RESUME_PROCESSING, (*_RESUMED, *_SUPPLEMENT[-1:]), PROCESSOR, {}),  # old payment, new pause
+        (a.ActionName.TRANSFER, _RECEIVED, PROCESSOR, {"to_agency_code": OTHER}),  # before processing starts
+        (a.ActionName.TRANSFER, _SUPPLEMENT, PROCESSOR, {"to_agency_code": OTHER}),  # would end the pause
+        (a.ActionName.TRANSFER, _AWAITING, PROCESSOR, {"to_agency_code": OTHER}),
+    ],
+    ids=lambda v: v.value if isinstance(v, a.ActionName) else "",
+)
+def test_an_action_is_refused_where_the_move_is_allowed_but_the_action_does_not_apply(action, steps, actor,
+                                                                                     body) -> None:
+    dossier = run(submitted(), *steps)
+    with pytest.raises(ForbiddenTransition):
+        act(dossier, action, actor, at(6), **body)

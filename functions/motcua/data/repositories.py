@@ -228,8 +228,8 @@ class AppliedKey:
 
     Powertools records an action's outcome only after the change has committed. An invocation that dies in
     between (a Lambda timeout, a throttled or failed completion write) leaves the change without its record,
-    and the redelivered message or the client's retry runs the action again: a second ``start_processing``
-    would be applied twice, another action refused as a conflict although it took effect. The marker exists
+    and the redelivered message or the client's retry runs the action again: the domain refuses it (no action
+    applies twice), as a conflict although it took effect. The marker exists
     exactly when the change does, so the retry can tell (``DossierRepository.applied``)."""
 
     key: str  # "<caller>#<idempotency key>"

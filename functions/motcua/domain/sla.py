@@ -111,7 +111,7 @@ SLA_BREACH_ACTION = "sla_breach"
 SYSTEM_ACTOR = Actor(subject="system", role=Role.SYSTEM)
 
 # The statuses in which the legal clock runs (or is paused) after reception; the apology is allowed in
-# exactly these too (workflow ``_NEUTRAL_IN``).
+# exactly these too (workflow ``_FROM``).
 ACTIVE_STATUSES = frozenset({DossierStatus.RECEIVED, DossierStatus.PROCESSING,
                              DossierStatus.SUPPLEMENT_REQUESTED, DossierStatus.AWAITING_PAYMENT})
 

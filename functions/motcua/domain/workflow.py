@@ -357,11 +357,35 @@ _TARGET: dict[a.ActionName, DossierStatus | None] = {
     a.ActionName.APOLOGISE: None,
 }
 
-# Statuses in which each status-neutral action makes sense (the others are guarded by the table).
-_NEUTRAL_IN: dict[a.ActionName, frozenset[DossierStatus]] = {
+# The statuses each action applies in: its own precondition, checked besides the transition table. The table
+# alone is not enough: 4 -> 4 is a transfer's move, and without this a second start_processing, a
+# receive_supplement nobody requested, or a resume of a dossier never paused would pass as that move
+# (Decree 61/2018 art. 16-19: each step is taken once, in its order).
+_FROM: dict[a.ActionName, frozenset[DossierStatus]] = {
+    a.ActionName.RECEIVE: frozenset({S.SUBMITTED}),
+    a.ActionName.REFUSE: frozenset({S.SUBMITTED}),
+    a.ActionName.START_PROCESSING: frozenset({S.RECEIVED}),
+    a.ActionName.TRANSFER: frozenset({S.PROCESSING}),
+    a.ActionName.REQUEST_SUPPLEMENT: frozenset({S.RECEIVED, S.PROCESSING}),
+    a.ActionName.RECEIVE_SUPPLEMENT: frozenset({S.SUPPLEMENT_REQUESTED}),
+    a.ActionName.REQUEST_PAYMENT: frozenset({S.PROCESSING}),
     a.ActionName.RECORD_PAYMENT: frozenset({S.AWAITING_PAYMENT}),
+    a.ActionName.RESUME_PROCESSING: frozenset({S.AWAITING_PAYMENT}),
+    a.ActionName.DECIDE: frozenset({S.PROCESSING, S.AWAITING_PAYMENT}),
+    a.ActionName.RETURN_RESULT: frozenset({S.DECIDED}),
+    a.ActionName.REQUEST_WITHDRAWAL: frozenset({S.SUBMITTED, S.RECEIVED, S.PROCESSING, S.SUPPLEMENT_REQUESTED}),
+    a.ActionName.STOP: frozenset({S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.AWAITING_PAYMENT, S.WITHDRAWAL_REQUESTED}),
     a.ActionName.APOLOGISE: frozenset({S.RECEIVED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.AWAITING_PAYMENT}),
 }
+
+
+def _ensure_applies(action: a.ActionName, status: DossierStatus) -> None:
+    target = _TARGET[action]
+    if target is not None:
+        ensure_transition(status, target)
+    if status not in _FROM[action]:
+        raise ForbiddenTransition({"action": action.value, "status": int(status), "name_vi": status.name_vi,
+                                   "allowed": sorted(int(s) for s in _FROM[action])})
 
 
 def apply_action(dossier: Dossier, action: a.ActionName, body: a.ActionBody, actor: Actor, now: datetime,
@@ -371,11 +395,7 @@ def apply_action(dossier: Dossier, action: a.ActionName, body: a.ActionBody, act
     if body.expected_version is not None and body.expected_version != dossier.version:
         raise StaleDossier({"current_version": dossier.version, "current_status": int(dossier.status),
                             "expected_version": body.expected_version})
-    target = _TARGET[action]
-    if target is not None:
-        ensure_transition(dossier.status, target)
-    elif dossier.status not in _NEUTRAL_IN[action]:
-        raise ForbiddenTransition({"action": action.value, "status": int(dossier.status)})
+    _ensure_applies(action, dossier.status)
     change = _Change(dossier, actor, now, request_id)
     _EFFECTS[action](change, body)
     _track_processing_officer(change)
