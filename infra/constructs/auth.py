@@ -14,7 +14,7 @@ from constructs import Construct
 
 from infra.constructs.nag import acknowledge
 from motcua.domain import access
-from motcua.domain.actors import Role
+from motcua.domain.actors import PERSON_ROLES
 
 
 def _attribute(claim: str) -> str:
@@ -27,7 +27,7 @@ def _attribute(claim: str) -> str:
 ROLE_ATTRIBUTE = _attribute(access.ROLE_CLAIM)
 AGENCY_ATTRIBUTE = _attribute(access.AGENCY_CLAIM)
 # Roles a person holds; `system` is for timers and back-office integrations, which use IAM, not tokens.
-USER_ROLES: tuple[str, ...] = tuple(role.value for role in Role if role is not Role.SYSTEM)
+USER_ROLES: tuple[str, ...] = tuple(sorted(role.value for role in PERSON_ROLES))
 
 
 PLUS_PLAN_REASON = (

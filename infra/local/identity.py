@@ -21,7 +21,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 from motcua.domain.access import AGENCY_CLAIM, ROLE_CLAIM
-from motcua.domain.actors import Role
+from motcua.domain.actors import PERSON_ROLES, Role
 
 ISSUER = "motcua-local"
 AUDIENCE = "motcua-api"
@@ -54,6 +54,8 @@ class LocalIdentity:
 
     def issue(self, subject: str, role: Role | str, agency_code: str | None = None, *,
               ttl_s: int = 8 * 3600, now: float | None = None, issuer: str = ISSUER) -> str:
+        if Role(role) not in PERSON_ROLES:  # as the user pool: its role attribute holds person roles only
+            raise ValueError(f"no person holds the role {role!r}")
         issued = int(now if now is not None else time.time())
         claims: dict[str, Any] = {"iss": issuer, "aud": AUDIENCE, "sub": subject, "iat": issued,
                                   "exp": issued + ttl_s, ROLE_CLAIM: str(Role(role))}

@@ -12,9 +12,10 @@ import time
 import uuid
 
 import pytest
+from joserfc import jwt
 
 from infra.local.http_adapter import dispatch, http_routes
-from infra.local.identity import LocalIdentity
+from infra.local.identity import AUDIENCE, ISSUER, LocalIdentity
 from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.domain.actors import Role
 from motcua.domain.workflow import ROLES
@@ -122,6 +123,21 @@ def test_bad_tokens_never_reach_a_handler(dossier_id: str, bad_token) -> None:
     response = call("GET", f"/dossiers/{dossier_id}", bad_token())
     assert response.status == 401
     assert b"079203001234" not in response.body
+
+
+def test_a_validly_signed_token_claiming_the_system_role_reads_nothing(dossier_id: str) -> None:
+    # The local issuer, like the user pool, issues no such token; one signed with the key anyway is refused.
+    with pytest.raises(ValueError):
+        IDENTITY.issue("intruder", Role.SYSTEM)
+    header = {"alg": "RS256", "kid": IDENTITY.key.kid}
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "intruder", "iat": int(time.time()),
+              "exp": int(time.time()) + 600, "custom:role": "system"}
+    forged = jwt.encode(header, claims, IDENTITY.key)
+    for path in (f"/dossiers/{dossier_id}", f"/dossiers/{dossier_id}/history"):
+        response = call("GET", path, forged)
+        assert response.status == 403, response.body
+        assert json.loads(response.body)["code"] == "ACCESS_DENIED"
+        assert b"079203001234" not in response.body
 
 
 def test_public_routes_need_no_token(dossier_id: str) -> None:

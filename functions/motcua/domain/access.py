@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from motcua.domain.actors import Actor, Role
+from motcua.domain.actors import PERSON_ROLES, Actor, Role
 from motcua.domain.errors import MotcuaError
 
 # Claim names as a Cognito user pool issues them (custom attributes are prefixed "custom:"); the local
@@ -31,11 +31,15 @@ class AccessDenied(MotcuaError):
 
 
 def actor_from_claims(claims: Mapping[str, Any] | None) -> Actor:
+    """The person a verified token names. A role no person holds (``system``, or anything unknown) is refused:
+    a token is never a way to act as the system."""
     if not claims or not claims.get("sub"):
         raise AuthenticationRequired()
     try:
-        return Actor(subject=str(claims["sub"]), role=Role(str(claims.get(ROLE_CLAIM, Role.CITIZEN))),
-                     agency_code=claims.get(AGENCY_CLAIM) or None)
+        role = Role(str(claims.get(ROLE_CLAIM, Role.CITIZEN)))
+        if role not in PERSON_ROLES:
+            raise ValueError(role)
+        return Actor(subject=str(claims["sub"]), role=role, agency_code=claims.get(AGENCY_CLAIM) or None)
     except (ValueError, ValidationError):
         raise AccessDenied({"reason": "unknown role"}) from None
 

@@ -17,6 +17,9 @@ class Role(StrEnum):
 
 
 OFFICIAL_ROLES = frozenset({Role.RECEPTION_OFFICER, Role.PROCESSING_OFFICER, Role.AGENCY_LEADER})
+# The roles a person holds, the only ones a bearer token (a Cognito user's) may carry: `system` is for timers
+# and back-office integrations, which act through IAM and the actions queue, never through the API's tokens.
+PERSON_ROLES = frozenset(Role) - {Role.SYSTEM}
 
 
 class Actor(BaseModel):
