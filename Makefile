@@ -6,7 +6,8 @@
 #   make fuzz     the long schemathesis profile (1,000 examples per operation and role)
 #   make audit    pip-audit of requirements.lock against PyPI's advisory data (a clear skip when unreachable)
 #   make lint     ruff and mypy
-#   make synth    cdk synth, offline
+#   make package  the Lambda dependency layers (build/layer/<arch>) from requirements.lock's runtime packages
+#   make synth    cdk synth with the built layer (runs `make package` first; see README "Deploying")
 #   make bench    every benchmarks/*.py
 #   make openapi  regenerate schemas/openapi.json
 #   make clean    remove what the targets installed or built (keeps the local data; see clean-data)
@@ -31,6 +32,10 @@ PYTEST_ARGS ?= -n 2 --durations=10
 PY_KEY := $(shell cat requirements.lock pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
 PY_STAMP := $(VENV)/.installed-$(PY_KEY)
 NODE_KEY := $(shell sha256sum < package-lock.json 2>/dev/null | cut -c1-16)
+# The layers, keyed the same way: on the lock and on what decides how they are built.
+LAYER_KEY := $(shell cat requirements.lock pyproject.toml infra/constructs/constants.py infra/constructs/packaging.py \
+	2>/dev/null | sha256sum | cut -c1-16)
+LAYER_STAMP := build/layer/.packaged-$(LAYER_KEY)
 NODE_STAMP := node_modules/.installed-$(NODE_KEY)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -39,7 +44,7 @@ CDK_ENV := CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=true \
 # The CDK app and the benchmarks run `python`: make it the venv's, with the repo's packages importable.
 RUN_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PYTHONPATH="$(CURDIR):$(CURDIR)/functions"
 
-.PHONY: help install run test lint synth bench openapi clean clean-data java node-check python-check chromium demo fuzz audit
+.PHONY: help install run test lint package synth bench openapi clean clean-data java node-check python-check chromium demo fuzz audit
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -82,7 +87,17 @@ lint: $(PY_STAMP)
 	@$(VENV)/bin/ruff check .
 	@MYPYPATH=functions:. $(PY) -m mypy functions/motcua schemas infra
 
-synth: $(PY_STAMP) $(NODE_STAMP)
+package: $(LAYER_STAMP)
+
+# One layer for the deployed architecture (infra/constructs/constants.py) and one for this machine's, which
+# tests/lambda_tier runs the handlers against. Needs the package registry; an unchanged lock rebuilds nothing.
+$(LAYER_STAMP): requirements.lock pyproject.toml | $(PY_STAMP)
+	@$(PY) -m infra.constructs.packaging layer
+	@rm -f build/layer/.packaged-*
+	@touch $@
+
+# Synthesis refuses to run without the built layer (a stack whose functions cannot import would deploy).
+synth: $(LAYER_STAMP) $(NODE_STAMP)
 	@$(RUN_ENV) $(CDK_ENV) npx cdk synth -q --no-notices
 
 bench: install

@@ -130,18 +130,19 @@ class MotcuaStack(Stack):
             CfnOutput(self, f"{construct_name(name)}QueueUrl", value=queue.queue_url)
 
     def _dependencies_layer_dir(self) -> Path:
-        layer_dir = packaging.built_layer_dir()
-        if layer_dir is None:
-            if self._context_flag(c.CTX_REQUIRE_LAYER):
-                raise RuntimeError(
-                    "the dependency layer is not built (build/layer): run "
-                    "`python -m infra.constructs.packaging layer` (make package) before deploying"
-                )
-            layer_dir = packaging.placeholder_layer_dir()
+        if self._context_flag(c.CTX_PLACEHOLDER_LAYER):
             Annotations.of(self).add_warning_v2(
                 "motcua:placeholderLayer",
-                "Dependency layer not built: synthesised with an EMPTY placeholder layer. Fine for tests "
-                "and `cdk synth`; run `python -m infra.constructs.packaging layer` before any deploy.",
+                "Synthesised with an EMPTY placeholder dependency layer (motcua:placeholderLayer): for template "
+                "tests only, the functions of this assembly cannot import their dependencies. Never deploy it.",
+            )
+            return packaging.placeholder_layer_dir()
+        layer_dir = packaging.built_layer_dir(c.LAMBDA_ARCHITECTURE)
+        if layer_dir is None:
+            raise RuntimeError(
+                f"the dependency layer for {c.LAMBDA_ARCHITECTURE} is not built from the current "
+                f"{c.REQUIREMENTS_LOCK} ({c.LAYER_DIR / c.LAMBDA_ARCHITECTURE}): run `make package` first "
+                f"(template tests may pass -c {c.CTX_PLACEHOLDER_LAYER}=true to synthesise a non-deployable stack)"
             )
         return layer_dir
 

@@ -31,7 +31,9 @@ CTX_STAGE: Final = "motcua:stage"  # dev | staging | prod (infra/constructs/stag
 CTX_RESERVED_CONCURRENCY: Final = "motcua:reservedConcurrency"
 CTX_DOCUMENT_LOCK_DAYS: Final = "motcua:documentLockDays"  # Object Lock retention of signed documents
 CTX_ALARM_EMAIL: Final = "motcua:alarmEmail"  # optional on-call address subscribed to the alarm topic
-CTX_REQUIRE_LAYER: Final = "motcua:requireLayer"  # "true" for deployments: refuse the placeholder layer
+# "true": synthesise with an empty placeholder instead of the built dependency layer (template tests only;
+# never deployable). Without it, synthesis refuses to run until `make package` has built the layer.
+CTX_PLACEHOLDER_LAYER: Final = "motcua:placeholderLayer"
 CTX_AUDIT_ACKNOWLEDGMENTS: Final = "motcua:auditAcknowledgments"  # "true": drop every nag acknowledgment
 
 # A setting absent from the context is read at deploy time from this SSM parameter path.
@@ -48,11 +50,13 @@ LOG_RETENTION: Final = "THREE_MONTHS"  # a logs.RetentionDays member
 
 # The dependency layer: wheels for the Lambda platform. The python3.11 runtime is Amazon Linux 2
 # (glibc 2.26), so only manylinux tags up to 2.26 load there; manylinux_2_28 wheels would fail at import.
+# One layer per architecture: the deployed one (LAMBDA_ARCHITECTURE), and this machine's for the tests that
+# run the artefact as Lambda does (tests/lambda_tier). Versions come from requirements.lock, no override:
+# a locked version without such a wheel fails the build (pyproject pins pillow for that reason).
 LAYER_PYTHON_VERSION: Final = "3.11"
-LAYER_PIP_PLATFORMS: Final = ("manylinux2014_aarch64", "manylinux_2_24_aarch64", "manylinux_2_26_aarch64")
-# Where the lock pins a version with no wheel for that platform, the layer takes this instead (loudly).
-LAYER_OVERRIDES: Final = {
-    "pillow": "pillow<13",  # pillow 13 ships only manylinux_2_28 wheels; 12.x has manylinux2014 ones
+LAYER_PIP_PLATFORMS: Final = {
+    arch: (f"manylinux2014_{machine}", f"manylinux_2_24_{machine}", f"manylinux_2_26_{machine}")
+    for arch, machine in (("arm64", "aarch64"), ("x86_64", "x86_64"))
 }
 
 # The code asset: these source directories (relative to the repo root) land at the asset's root.
@@ -60,7 +64,7 @@ CODE_PACKAGES: Final = (Path("functions") / "motcua", Path("schemas"))
 CODE_EXCLUDES: Final = ("__pycache__", "*.pyc", "*.pyo", ".mypy_cache", ".pytest_cache", ".ruff_cache")
 BUILD_DIR: Final = REPO_ROOT / "build"
 STAGED_CODE_DIR: Final = BUILD_DIR / "code"  # content-addressed subdirectories: code/<hash>/
-LAYER_DIR: Final = BUILD_DIR / "layer"  # built by `python -m infra.constructs.packaging layer`
+LAYER_DIR: Final = BUILD_DIR / "layer"  # layer/<architecture>/, built by `make package`
 PLACEHOLDER_LAYER_DIR: Final = BUILD_DIR / "layer-placeholder"
 REQUIREMENTS_LOCK: Final = "requirements.lock"
 

@@ -20,7 +20,7 @@ from infra.constructs import packaging
 from infra.constructs.functions import BUCKET_ACTIONS, TABLE_ACTIONS
 from infra.stack import StackDeclaration
 from motcua.data import table as schema
-from tests.infra import EXTENDED, TIMEZONE, Synthesis, synthesise
+from tests.infra import EXTENDED, PLACEHOLDER, TIMEZONE, Synthesis, synthesise
 
 PROJECT = StackDeclaration()
 VARIANTS = {"project": PROJECT, "extended": EXTENDED}
@@ -448,11 +448,12 @@ def test_the_code_asset_holds_motcua_and_schemas_only(project: dict[str, Any]) -
     assert sorted(p.name for p in asset_dir.iterdir()) == ["motcua", "schemas"]
     assert (asset_dir / "motcua" / "handlers" / "__init__.py").is_file()
     assert (asset_dir / "schemas" / "__init__.py").is_file()
-    assert not list(asset_dir.rglob("__pycache__"))
-    # Every declared handler's module is in the asset (a typo would otherwise surface only in the cloud).
+    # Every declared handler's module is in the asset (a typo would otherwise surface only in the cloud),
+    # with its bytecode beside it (Lambda's read-only filesystem would otherwise compile it at each cold start).
     for spec in d.FUNCTIONS:
-        module = spec.handler.rpartition(".")[0]
-        assert (asset_dir / Path(*module.split("."))).with_suffix(".py").is_file(), spec.handler
+        module = Path(*spec.handler.rpartition(".")[0].split("."))
+        assert (asset_dir / module).with_suffix(".py").is_file(), spec.handler
+        assert (asset_dir / module.parent / "__pycache__" / f"{module.name}.cpython-311.pyc").is_file(), spec.handler
 
 
 def test_outputs_name_what_clients_and_end_to_end_tests_need(project: dict[str, Any]) -> None:
@@ -497,16 +498,18 @@ def test_declaration_mistakes_fail_synthesis_with_the_reason(case: str, tmp_path
 
     declaration, message = BROKEN[case]
     with pytest.raises(Exception, match=re.escape(message)):
-        build_app(tmp_path, declaration=declaration, nag=False)
+        build_app(tmp_path, context=PLACEHOLDER, declaration=declaration, nag=False)
 
 
-def test_deployments_can_refuse_the_placeholder_layer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_synthesis_without_the_built_layer_is_refused_with_what_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from infra.app import build_app
 
-    # As on a machine where the layer was never built (a local build would otherwise leave nothing to refuse).
+    # As on a fresh clone, where `make package` never ran (a local build would otherwise leave nothing to refuse).
     monkeypatch.setattr(packaging, "built_layer_dir", lambda *args, **kwargs: None)
-    with pytest.raises(RuntimeError, match="dependency layer is not built"):
-        build_app(tmp_path, context={"motcua:requireLayer": "true"}, nag=False)
+    with pytest.raises(RuntimeError, match=r"dependency layer for arm64 is not built .*run `make package` first"):
+        build_app(tmp_path, nag=False)
 
 
 # --- packaging: the code asset and the layer, without jsii --------------------------------------------------
@@ -525,37 +528,65 @@ def _tree(root: Path) -> Path:
     return root
 
 
-def test_code_staging_is_content_addressed(tmp_path: Path) -> None:
+def test_code_staging_is_content_addressed_and_compiled(tmp_path: Path) -> None:
     root = _tree(tmp_path / "repo")
     first = packaging.stage_code(root, tmp_path / "staged")
     assert packaging.stage_code(root, tmp_path / "staged") == first  # unchanged tree, same directory
     assert sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file()) == [
         "motcua/__init__.py",
+        "motcua/__pycache__/__init__.cpython-311.pyc",
+        "motcua/handlers/__pycache__/api.cpython-311.pyc",
         "motcua/handlers/api.py",
         "schemas/__init__.py",
+        "schemas/__pycache__/__init__.cpython-311.pyc",
     ]
+    # Lambda's filesystem is read-only: bytecode never checked against its source, else it is recompiled
+    # in memory at every cold start (flags 0b01: hash-based, unchecked; PEP 552).
+    pyc = (first / "motcua/handlers/__pycache__/api.cpython-311.pyc").read_bytes()
+    assert int.from_bytes(pyc[4:8], "little") == 0b01
     (root / "functions/motcua/handlers/api.py").write_text("def handler(event, context): return 1\n")
     second = packaging.stage_code(root, tmp_path / "staged")
     assert second != first
     assert "return 1" in (second / "motcua/handlers/api.py").read_text()
 
 
-def test_the_layer_uses_the_lock_except_declared_overrides(tmp_path: Path) -> None:
-    (tmp_path / "requirements.lock").write_text("pillow==13.0.0\n    # via fpdf2\npydantic==2.14.3\n")
-    constraints = packaging.layer_constraints(tmp_path)
-    assert "pydantic==2.14.3" in constraints
-    assert "pillow==" not in constraints
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["pydantic>=2", "fpdf2"]\n')
-    command = packaging.layer_pip_command(tmp_path / "out", tmp_path / "c.txt", tmp_path)
-    assert command[command.index("--python-version") + 1] == "3.11"
-    assert "--only-binary=:all:" in command
-    platforms = [command[i + 1] for i, arg in enumerate(command) if arg == "--platform"]
-    assert platforms and all(p.endswith("_aarch64") for p in platforms)
-    assert not [p for p in platforms if p.startswith("manylinux_2_") and int(p.split("_")[2]) > 26]
-    assert {"pydantic>=2", "fpdf2", "pillow<13"} <= set(command)
+def test_the_layer_installs_only_the_runtime_requirements_pinned_by_the_lock(tmp_path: Path) -> None:
+    (tmp_path / "requirements.lock").write_text("pillow==12.2.0\n    # via fpdf2\npydantic==2.14.3\npytest==8.4\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["pydantic>=2", "fpdf2"]\n'
+        '[project.optional-dependencies]\ndev = ["pytest"]\n'
+    )
+    for architecture, machine in (("arm64", "aarch64"), ("x86_64", "x86_64")):
+        command = packaging.layer_pip_command(tmp_path / "out", architecture, tmp_path)
+        assert command[command.index("--python-version") + 1] == "3.11"
+        assert command[command.index("--constraint") + 1] == str(tmp_path / "requirements.lock")
+        assert "--only-binary=:all:" in command
+        platforms = [command[i + 1] for i, arg in enumerate(command) if arg == "--platform"]
+        assert platforms and all(p.endswith(f"_{machine}") for p in platforms)
+        assert not [p for p in platforms if p.startswith("manylinux_2_") and int(p.split("_")[2]) > 26]
+        requirements = command[command.index(str(tmp_path / "requirements.lock")) + 1 :]
+        assert requirements == ["pydantic>=2", "fpdf2"]  # never the dev extra
 
 
-def test_synthesis_without_a_built_layer_uses_a_marked_placeholder(tmp_path: Path) -> None:
-    assert packaging.built_layer_dir(tmp_path / "layer") is None
+def test_a_layer_built_from_another_lock_is_not_the_built_layer(tmp_path: Path) -> None:
+    (tmp_path / "requirements.lock").write_text("pydantic==2.14.3\n")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["pydantic>=2"]\n')
+    layer = packaging.layer_dir_for("x86_64", tmp_path / "layer")
+    (layer / "python").mkdir(parents=True)
+    (layer / packaging.LAYER_STAMP).write_text(packaging.layer_inputs_hash("x86_64", tmp_path) + "\n")
+    assert packaging.built_layer_dir("x86_64", tmp_path / "layer", tmp_path) == layer
+    assert packaging.built_layer_dir("arm64", tmp_path / "layer", tmp_path) is None  # another platform
+    (tmp_path / "requirements.lock").write_text("pydantic==2.14.4\n")
+    assert packaging.built_layer_dir("x86_64", tmp_path / "layer", tmp_path) is None
+
+
+def test_runtime_requirements_take_from_powertools_only_the_extras_the_functions_import() -> None:
+    (powertools,) = [r for r in packaging.runtime_dependencies() if r.startswith("aws-lambda-powertools")]
+    assert powertools.startswith("aws-lambda-powertools[tracer]")
+    assert not [r for r in packaging.runtime_dependencies() if r.startswith("werkzeug")]
+
+
+def test_the_placeholder_layer_is_marked_as_one(tmp_path: Path) -> None:
+    assert packaging.built_layer_dir("arm64", tmp_path / "layer") is None
     placeholder = packaging.placeholder_layer_dir(tmp_path / "placeholder")
     assert [p.name for p in (placeholder / "python").iterdir()] == ["MOTCUA_PLACEHOLDER_LAYER.txt"]

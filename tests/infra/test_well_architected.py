@@ -15,7 +15,7 @@ import pytest
 from infra import declaration as d
 from infra.constructs import stages
 from infra.constructs.functions import VISIBILITY_TIMEOUT_FACTOR
-from tests.infra import EXTENDED, synthesise
+from tests.infra import EXTENDED, PLACEHOLDER, synthesise
 
 
 def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -57,7 +57,7 @@ def test_an_unknown_stage_is_refused_with_the_choices(tmp_path: Path) -> None:
     from infra.app import build_app
 
     with pytest.raises(ValueError, match="unknown stage 'production': use one of dev, staging, prod"):
-        build_app(tmp_path, context={"motcua:stage": "production"}, nag=False)
+        build_app(tmp_path, context={**PLACEHOLDER, "motcua:stage": "production"}, nag=False)
 
 
 # --- reserved concurrency -------------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ def test_reservations_are_configurable_per_function(tmp_path: Path) -> None:
     from infra.app import build_app
 
     app, stack = build_app(
-        tmp_path, context={"motcua:stage": "prod", "motcua:reservedConcurrency": '{"api": 7}'}, nag=False
+        tmp_path, context={**PLACEHOLDER, "motcua:stage": "prod", "motcua:reservedConcurrency": '{"api": 7}'}, nag=False
     )
     template = app.synth().get_stack_by_name(stack.stack_name).template
     by_handler = functions_by_handler(template)
@@ -93,7 +93,7 @@ def test_reservations_are_configurable_per_function(tmp_path: Path) -> None:
         d.function("notifier").reserved_concurrency
     )
     with pytest.raises(Exception, match=r"no declared function \['nope'\]"):
-        build_app(tmp_path / "x", context={"motcua:reservedConcurrency": '{"nope": 1}'}, nag=False)
+        build_app(tmp_path / "x", context={**PLACEHOLDER, "motcua:reservedConcurrency": '{"nope": 1}'}, nag=False)
 
 
 # --- queues: visibility against the consumer ------------------------------------------------------------------
@@ -211,7 +211,7 @@ def test_signed_documents_are_object_locked_in_governance_mode_for_the_stage(var
 def test_the_lock_retention_is_configurable(tmp_path: Path) -> None:
     from infra.app import build_app
 
-    app, stack = build_app(tmp_path, context={"motcua:documentLockDays": "30"}, nag=False)
+    app, stack = build_app(tmp_path, context={**PLACEHOLDER, "motcua:documentLockDays": "30"}, nag=False)
     template = app.synth().get_stack_by_name(stack.stack_name).template
     (bucket,) = [b for b in resources(template, "AWS::S3::Bucket").values() if b["Properties"].get("ObjectLockEnabled")]
     assert bucket["Properties"]["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]["Days"] == 30
