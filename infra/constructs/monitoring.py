@@ -91,12 +91,12 @@ class Monitoring(Construct):
                 action=action,
             )
         period = Duration.seconds(c.ALARM_PERIOD_S)
-        for name, (queue, spec) in sorted(queues.items()):
+        for name, (queue, declared) in sorted(queues.items()):
             self._alarm(
                 f"{construct_name(name)}OldestMessage",
                 queue.metric_approximate_age_of_oldest_message(period=period, statistic=cloudwatch.Stats.MAXIMUM),
-                threshold=spec.max_message_age_s,
-                description=f"A message has waited over {spec.max_message_age_s}s in queue {name}: its consumer "
+                threshold=declared.max_message_age_s,
+                description=f"A message has waited over {declared.max_message_age_s}s in queue {name}: its consumer "
                             "is failing or falling behind.",
                 action=action,
             )

@@ -544,6 +544,7 @@ class ApiClient:
         body: bytes | str | None = None,
         headers: HeadersIn | None = None,
         query: QueryIn = None,
+        source_ip: str = HOST,
     ) -> HttpResponse:
         pairs = _header_pairs(headers)
         names = {name.lower() for name, _ in pairs}
@@ -558,7 +559,8 @@ class ApiClient:
         raw = body.encode("utf-8") if isinstance(body, str) else body
         if raw:
             pairs.append(("content-length", str(len(raw))))
-        args: dict[str, Any] = {"method": method, "path": path, "headers": pairs, "body": raw, "query": query}
+        args: dict[str, Any] = {"method": method, "path": path, "headers": pairs, "body": raw, "query": query,
+                                "source_ip": source_ip}
         return dispatch(self.routes, args, self.verifier)
 
     def get(self, path: str, **kwargs: Any) -> HttpResponse:

@@ -273,9 +273,9 @@ def delete_device(installation_id: InstallationId) -> NotificationSettingsView:
 
 
 @app.get("/track/<receipt_code>", tags=["tracking"], summary="Public tracking: status and appointment only",
-         responses=_errors(404))
+         responses=_errors(404, 429))
 def get_tracking(receipt_code: str) -> TrackingView:
-    return service.track(receipt_code)
+    return service.track(receipt_code, client=app.current_event.request_context.http.source_ip)
 
 
 class HealthView(BaseModel):

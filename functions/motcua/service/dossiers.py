@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from motcua.data.citizen_store import StoredDocumentWrite
+from motcua.data.rate_limits import RateCounters
 from motcua.data.repositories import AppliedKey, CatalogueRepository, DossierAlreadyExists, DossierRepository
+from motcua.domain import limits
 from motcua.domain.access import ensure_can_read, require_role
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
@@ -27,6 +29,7 @@ from motcua.domain.workflow import apply_action
 from motcua.service.citizen_store import CitizenStore, ResultIssuer
 from motcua.service.index import IndexTracker
 from motcua.service.letters import ApologyLetters
+from motcua.settings import settings
 from schemas.actions import ActionBody, ActionName, ReceiveSupplement, Transfer
 from schemas.api import (
     AppointmentPreview,
@@ -86,6 +89,7 @@ class DossierService:
     index: IndexTracker = field(default_factory=IndexTracker)  # the monthly index's writes (issue 8)
     store: CitizenStore = field(default_factory=CitizenStore)  # the citizen's document store (issue 7)
     results: ResultIssuer = field(default_factory=ResultIssuer)  # signed electronic results (issue 7)
+    rate_counters: RateCounters = field(default_factory=RateCounters)
 
     def competent_agency(self, procedure: Procedure, requested: str | None) -> str:
         competent = procedure.competent_agency
@@ -249,7 +253,13 @@ class DossierService:
         dossier = self.readable(dossier_id, actor, request_id)
         return dossier_view(dossier, self.dossiers.history(dossier_id))
 
-    def track(self, code: str) -> TrackingView:
+    def track(self, code: str, client: str | None = None) -> TrackingView:
+        """Public tracking; ``client`` (the caller's address) is held to the per-client lookup limit."""
+        if client is not None:
+            policy = limits.tracking(settings().track_lookups_per_hour)
+            now = self.clock()
+            start = policy.window_start(now)
+            policy.check(self.rate_counters.hit(policy.name, client, start, policy.window), now)
         dossier = self.dossiers.get_by_receipt(code)
         return TrackingView(
             receipt_code=dossier.receipt_code,
