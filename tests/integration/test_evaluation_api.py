@@ -121,13 +121,22 @@ def test_clear_errors_for_early_answers_bad_scores_and_strangers(api_client, fro
 def test_the_counter_kiosk_answers_for_the_citizen(api_client, frozen) -> None:
     dossier_id = processed(api_client, frozen)
     frozen(6, 10)
-    response = evaluate(api_client, dossier_id, {**GOOD, "satisfaction": "very_satisfied", "source": "app"},
-                        bearer(*DESK))
+    response = evaluate(api_client, dossier_id, {**GOOD, "satisfaction": "very_satisfied"}, bearer(*DESK))
     assert response.status == 201, response.text
-    assert response.json()["source"] == "kiosk"  # an officer's entry is the kiosk's, whatever the body says
+    assert response.json()["source"] == "kiosk"  # the caller is the counter's identity
     history = api_client.get(f"/dossiers/{dossier_id}/history", headers=bearer(*DESK)).json()
     event = next(e for e in history if e["action"] == "evaluate")
     assert (event["actor_subject"], event["actor_role"]) == ("officer-lan", "reception_officer")
+
+
+def test_the_source_comes_from_the_caller_never_from_the_body(api_client, frozen) -> None:
+    dossier_id = processed(api_client, frozen)
+    frozen(6, 10)
+    for claimed in ("kiosk", "app"):
+        forged = evaluate(api_client, dossier_id, {**GOOD, "source": claimed})
+        assert forged.status == 422, forged.text  # not a field of the answer: who calls decides
+    response = evaluate(api_client, dossier_id, GOOD)
+    assert response.status == 201 and response.json()["source"] == "app"
 
 
 def test_two_answers_at_once_store_one(api_client, frozen) -> None:

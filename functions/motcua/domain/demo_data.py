@@ -314,9 +314,8 @@ class _Generator:
         if at > self.as_of:
             raise _Stop
         state = _state(plan.dossier, plan.events)
-        evaluation = evaluate(state, plan.events, EvaluationInput(scores=scores, satisfaction=answer,
-                                                                  source=rng.choice(("app", "app", "kiosk"))),
-                              now=at, context=self.context)
+        evaluation = evaluate(state, plan.events, EvaluationInput(scores=scores, satisfaction=answer),
+                              now=at, source=rng.choice(("app", "app", "kiosk")), context=self.context)
         event = evaluation_event(evaluation, state, citizen)
         plan.events.append(event.model_copy(update={"event_id": f"{plan.dossier.id}-{len(plan.events):02d}"}))
 

@@ -155,6 +155,10 @@ DEFAULT_EVALUATION_CONFIG = EvaluationConfig()
 # ---- models ------------------------------------------------------------------------------------------------
 
 
+# Where the answer was given: the app (the citizen owner) or the counter kiosk (an officer of the desk).
+EvaluationSource = Literal["app", "kiosk"]
+
+
 class EvaluationInput(BaseModel):
     """What the citizen answers, in the app or at the kiosk."""
 
@@ -163,7 +167,6 @@ class EvaluationInput(BaseModel):
     scores: dict[int, StrictInt] = Field(description="Criteria 6-9, each 0, 1 or 2 (keys '6'..'9')",
                                          examples=[{"6": 2, "7": 2, "8": 1, "9": 2}])
     satisfaction: Satisfaction = Field(description="Rất hài lòng / Hài lòng / Không hài lòng")
-    source: Literal["app", "kiosk"] = "app"
     comment: str | None = Field(default=None, max_length=1000,
                                 description="Free text, stored with the dossier; never published")
 
@@ -187,7 +190,7 @@ class Evaluation(BaseModel):
     agency_code: str
     procedure_code: str
     evaluated_at: datetime
-    source: Literal["app", "kiosk"]
+    source: EvaluationSource
     scores: tuple[CriterionScore, ...]
     total: int
     max_total: int = MAX_TOTAL
@@ -228,9 +231,11 @@ def record_scores(timeliness: Timeliness, supplement_requests: int, config: Eval
 
 
 def evaluate(dossier: Dossier, history: Sequence[HistoryEvent], answer: EvaluationInput, *, now: datetime,
-             existing: Evaluation | None = None, config: EvaluationConfig = DEFAULT_EVALUATION_CONFIG,
-             context: FactsContext | None = None, index_config: IndexConfig | None = None) -> Evaluation:
-    """Score the citizen's answer for a returned dossier (see the module docstring for the errors)."""
+             source: EvaluationSource = "app", existing: Evaluation | None = None,
+             config: EvaluationConfig = DEFAULT_EVALUATION_CONFIG, context: FactsContext | None = None,
+             index_config: IndexConfig | None = None) -> Evaluation:
+    """Score the citizen's answer for a returned dossier (see the module docstring for the errors).
+    ``source``: where it was answered, from the caller's identity (never from the answer itself)."""
     if existing is not None or any(e.action == ev.EVALUATE for e in history):
         raise EvaluationDuplicate({"dossier_id": dossier.id,
                                    "evaluated_at": existing.evaluated_at.isoformat() if existing else None})
@@ -248,7 +253,7 @@ def evaluate(dossier: Dossier, history: Sequence[HistoryEvent], answer: Evaluati
     band = config.band_for(total)
     return Evaluation(
         dossier_id=dossier.id, receipt_code=dossier.receipt_code, agency_code=dossier.agency_code,
-        procedure_code=dossier.procedure_code, evaluated_at=now, source=answer.source, scores=scores,
+        procedure_code=dossier.procedure_code, evaluated_at=now, source=source, scores=scores,
         total=total, band_code=band.code, band_label_vi=band.label_vi, satisfaction=answer.satisfaction,
         comment=answer.comment, config_version=config.version)
 

@@ -49,10 +49,10 @@ class EvaluationService:
         else:  # the counter kiosk: an officer of the agency that holds the dossier, for the citizen
             if actor.agency_code not in dossier.agencies:
                 raise DossierAccessDenied({"role": actor.role.value, "agency_code": actor.agency_code})
-            answer = answer.model_copy(update={"source": "kiosk"})
         history = self.dossiers.history(dossier_id)
         now = self.clock()
-        evaluation = evaluate(dossier, history, answer, now=now, existing=self.existing(dossier_id))
+        source = "app" if actor.role is Role.CITIZEN else "kiosk"  # who calls, never what the body says
+        evaluation = evaluate(dossier, history, answer, now=now, source=source, existing=self.existing(dossier_id))
         event = evaluation_event(evaluation, dossier, actor, request_id=request_id)
         changed = dossier.model_copy(update={"version": dossier.version + 1, "updated_at": now})
         index = IndexTracker(store=self.store, dossiers=self.dossiers).for_change(dossier, changed, [event],
