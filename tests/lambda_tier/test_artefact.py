@@ -1,0 +1,157 @@
+"""Every declared function, run from the artefact as Lambda runs it (see ``conftest.py``), does its job.
+
+Given the synthesised code asset and the layer built from the lock, each in a clean interpreter with the
+template's environment pointed at the local engines, when it is invoked with the events AWS sends, then
+what it writes is there: a dossier readable through the API, an action applied from the queue, a sweep's
+breach and apology letter, notices relayed and sent, the month's index and reports.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from infra import declaration as d
+from infra.local.env import bucket_name
+from motcua.data import notifications as data_notifications
+from motcua.data.repositories import DossierRepository
+from tests.integration.helpers import COMMUNE, submission
+from tests.integration.test_sla import MON_2_MARCH, quick_dossier
+from tests.lambda_tier.conftest import Artefact, LambdaProcess
+from tests.lambda_tier.events import http_event, jwt_claims, scheduler_event, sqs_event
+
+CITIZEN = jwt_claims("citizen-hang", "citizen")
+DESK = ("officer-lan", "reception_officer", COMMUNE)
+LEADER = jwt_claims("chairman-tuan", "agency_leader", COMMUNE)
+
+
+@pytest.fixture(autouse=True)
+def _stack(clean_table: str, clean_queues: None) -> None:
+    from motcua.cli.catalogue_cmds import seed_catalogue
+
+    seed_catalogue(clean_table)
+
+
+def body(response: dict[str, Any]) -> Any:
+    assert response["headers"]["Content-Type"].startswith("application/json"), response
+    return json.loads(response["body"])
+
+
+def submit(api: LambdaProcess) -> dict[str, Any]:
+    event = http_event("POST", "/dossiers", claims=CITIZEN, body=submission(),
+                       headers={"idempotency-key": uuid.uuid4().hex})
+    response = api.invoke(event)
+    assert response["statusCode"] == 201, response
+    return body(response)
+
+
+def receive_all(local_stack: Any, queue: str, count: int) -> list[dict[str, Any]]:
+    sqs = local_stack.client("sqs")
+    messages: list[dict[str, Any]] = []
+    while len(messages) < count:
+        got = sqs.receive_message(QueueUrl=local_stack.queue_url(queue), MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                  AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+        assert got, f"{queue}: {len(messages)} of {count} messages arrived"
+        messages += got
+    return messages
+
+
+@pytest.mark.parametrize("name", [f.name for f in d.FUNCTIONS])
+def test_every_declared_function_starts_from_the_artefact_alone(
+    name: str, lambdas: dict[str, LambdaProcess], artefact: Artefact
+) -> None:
+    init = lambdas[name].init
+    assert init["module_file"].startswith(str(artefact.code_dir))
+    assert init["sys_path"][:2] == [str(artefact.code_dir), str(artefact.layer_dir)]
+    assert not [p for p in init["sys_path"] if "-packages" in p or ".venv" in p]
+    assert init["outside"] == []  # nothing imported from the test process's environment
+
+
+def test_the_api_creates_a_dossier_its_owner_reads_back_and_anyone_tracks(lambdas: dict[str, LambdaProcess]) -> None:
+    api = lambdas["api"]
+    health = api.invoke(http_event("GET", "/health", route="GET /health"))
+    assert health["statusCode"] == 200, health
+
+    created = submit(api)
+    read = api.invoke(http_event("GET", f"/dossiers/{created['id']}", claims=CITIZEN))
+    assert read["statusCode"] == 200, read
+    assert body(read)["id"] == created["id"] and body(read)["receipt_code"] == created["receipt_code"]
+
+    code = created["receipt_code"]
+    tracked = api.invoke(http_event("GET", f"/track/{code}", route="GET /track/{receipt_code}",
+                                    path_parameters={"receipt_code": code}))
+    assert tracked["statusCode"] == 200, tracked
+    assert body(tracked)["receipt_code"] == code
+
+    # Without the authoriser's context (a misconfigured route), the catch-all refuses rather than guesses.
+    anonymous = api.invoke(http_event("GET", f"/dossiers/{created['id']}"))
+    assert anonymous["statusCode"] == 401, anonymous
+
+
+def test_an_action_from_the_fifo_queue_is_applied(lambdas: dict[str, LambdaProcess], local_stack: Any) -> None:
+    dossier = submit(lambdas["api"])
+    subject, role, agency = DESK
+    message = {"source_system": "tthc-lamdong", "action_id": uuid.uuid4().hex, "dossier_id": dossier["id"],
+               "action": "receive", "actor": {"subject": subject, "role": role, "agency_code": agency},
+               "payload": {}}
+    local_stack.client("sqs").send_message(
+        QueueUrl=local_stack.queue_url("actions"), MessageBody=json.dumps(message),
+        MessageGroupId=dossier["id"], MessageDeduplicationId=message["action_id"])
+    messages = receive_all(local_stack, "actions", 1)
+    assert messages[0]["Attributes"]["MessageGroupId"] == dossier["id"]  # the FIFO record's attributes
+
+    result = lambdas["actions"].invoke(sqs_event(messages, local_stack.resources.queues["actions"].arn))
+    assert result == {"batchItemFailures": []}
+    after = body(lambdas["api"].invoke(http_event("GET", f"/dossiers/{dossier['id']}", claims=LEADER)))
+    assert after["status"]["code"] == 2  # received
+
+
+def test_the_sla_sweep_records_the_breach_and_issues_the_apology_letter(
+    lambdas: dict[str, LambdaProcess], local_stack: Any, api_client: Any
+) -> None:
+    dossier_id = quick_dossier(MON_2_MARCH)  # due Mon 9 Mar 2026 17:00: long overdue now
+
+    report = lambdas["sla"].invoke(scheduler_event("sla"))
+    assert report["errors"] == 0 and report["complete"] is True
+    assert report["fired"]["breach"] == 1 and report["apologies"] == 1
+
+    actions = [e.action for e in DossierRepository().history(dossier_id)]
+    assert actions.count("sla_breach") == 1 and actions.count("apologise") == 1
+    apology = DossierRepository().get(dossier_id).apology
+    assert apology is not None and apology.letter_key.startswith(f"dossiers/{dossier_id}/form04-")
+    letter = local_stack.client("s3").get_object(Bucket=bucket_name("documents"), Key=apology.letter_key)
+    assert letter["Body"].read(5) == b"%PDF-"  # rendered by fpdf2 from the layer
+
+
+def test_the_outbox_is_relayed_and_the_notifier_sends_each_notice(
+    lambdas: dict[str, LambdaProcess], local_stack: Any
+) -> None:
+    dossier = submit(lambdas["api"])
+
+    relayed = lambdas["outbox-relay"].invoke(scheduler_event("outbox-relay"))
+    assert relayed == {"sent": 1, "skipped": 0, "failed": 0}  # the submission's notice
+    messages = receive_all(local_stack, "notifications", 1)
+    result = lambdas["notifier"].invoke(sqs_event(messages, local_stack.resources.queues["notifications"].arn))
+    assert result == {"batchItemFailures": []}
+
+    records = data_notifications.deliveries_of_dossier(dossier["id"], 10)
+    assert sorted((r.channel, r.status) for r in records) == [("email", "sent"), ("sms", "sent")]
+
+
+def test_the_monthly_index_scores_the_month_and_writes_its_reports(
+    lambdas: dict[str, LambdaProcess], local_stack: Any, api_client: Any
+) -> None:
+    quick_dossier(MON_2_MARCH)
+
+    # The schedule fires at 00:05 on 1 April, Vietnam time: the month that just ended is March.
+    report = lambdas["index"].invoke(scheduler_event("index", at=datetime(2026, 3, 31, 17, 5, tzinfo=UTC)))
+    assert report["month"] == "2026-03"
+    assert report["units"] >= 1 and report["dossiers_received"] == 1
+    s3 = local_stack.client("s3")
+    for key in report["reports"].values():
+        assert s3.head_object(Bucket=bucket_name("reports"), Key=key)["ContentLength"] > 0
+    assert report["reports"]
