@@ -31,7 +31,7 @@ from motcua.documents.forms import (
     render_receipt_slip,
     render_signature_stamp,
 )
-from motcua.domain.dossier import Applicant, Attachment, Dossier
+from motcua.domain.dossier import Apology, Applicant, Attachment, Dossier
 from motcua.domain.status import DossierStatus
 from schemas.catalogue import Channel
 
@@ -311,15 +311,28 @@ def _dossier(**overrides: Any) -> Dossier:
     return Dossier(**fields)
 
 
+def _apologised() -> Dossier:
+    """As the workflow leaves a dossier after its apology: the new appointment promised, the old one kept."""
+    original, new = utc(2025, 7, 11, 10, 0), utc(2025, 7, 18, 10)
+    return _dossier(appointment_at=new, apology=Apology(issued_at=utc(2025, 7, 10, 2), reason=REASON,
+                                                        original_appointment_at=original, new_appointment_at=new,
+                                                        issued_by="officer-minh"))
+
+
 def test_forms_built_from_a_dossier() -> None:
-    dossier = _dossier()
-    apology = ApologyLetter.from_dossier(
-        dossier, agency_name="Sở Tư pháp", place="Đà Lạt", issued_at=utc(2025, 7, 10, 2),
-        reason=REASON, new_appointment_at=utc(2025, 7, 18, 10), signer_title="Giám đốc", signer_name="Trần Văn Bình",
-    )
+    dossier = _apologised()
+    apology = ApologyLetter.from_dossier(dossier, agency_name="Sở Tư pháp", place="Đà Lạt", signer_title="Giám đốc",
+                                         signer_name="Trần Văn Bình")
+    # The letter apologises for the appointment on the receipt slip and promises the new one: never the new
+    # appointment (already on the dossier) taken as the original.
+    assert apology.appointment_at == utc(2025, 7, 11, 10, 0) and apology.new_appointment_at == utc(2025, 7, 18, 10)
+    assert (apology.issued_at, apology.reason) == (utc(2025, 7, 10, 2), REASON)
     text = text_of(render_apology_letter(apology).pdf)
     assert OLD_TITLE in text  # received 27 Jun 2025: Decree 61/2018 rules, stored on the dossier
     assert "Nguyễn Thị Hằng" in text and CODE in text and "17:00 ngày 11/07/2025" in text
+    assert "17:00 ngày 18/07/2025" in text
+    with pytest.raises(ValueError, match="no apology"):
+        ApologyLetter.from_dossier(_dossier(), agency_name="x", place="x", signer_title="x", signer_name="x")
 
     receipt = ReceiptSlip.from_dossier(dossier, agency_name="Sở Tư pháp", place="Đà Lạt",
                                        collect_at="Tại Bộ phận Một cửa", fee_status="Miễn phí",

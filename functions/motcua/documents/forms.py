@@ -229,29 +229,29 @@ class ApologyLetter(_Form):
         *,
         agency_name: str,
         place: str,
-        issued_at: datetime,
-        reason: str,
-        new_appointment_at: datetime,
         signer_title: str,
         signer_name: str,
         parent_agency_name: str | None = None,
         document_number: str | None = None,
     ) -> ApologyLetter:
-        if dossier.received_at is None:
-            raise ValueError("a dossier not yet received has no appointment to apologise for")
+        """The letter of the apology the dossier holds (``Dossier.apology``, as the workflow issued it): the
+        appointment apologised for is the one it replaced, not the dossier's appointment (already the new one)."""
+        apology = dossier.apology
+        if apology is None or dossier.received_at is None:
+            raise ValueError("the dossier has no apology to put in a letter")
         return cls(
             agency_name=agency_name,
             parent_agency_name=parent_agency_name,
             document_number=document_number,
             place=place,
-            issued_at=issued_at,
+            issued_at=apology.issued_at,
             applicant_name=dossier.applicant.full_name,
             procedure_name=dossier.procedure_name_vi,
             receipt_code=dossier.receipt_code,
             received_at=dossier.received_at,
-            appointment_at=dossier.appointment_at,
-            reason=reason,
-            new_appointment_at=new_appointment_at,
+            appointment_at=apology.original_appointment_at,
+            reason=apology.reason,
+            new_appointment_at=apology.new_appointment_at,
             signer_title=signer_title,
             signer_name=signer_name,
             rule_version=dossier.rule_version,

@@ -55,28 +55,17 @@ class ApologyLetters:
     store: Store = _store_in_documents_bucket
 
     def letter_for(self, dossier: Dossier, agencies: Mapping[str, Agency]) -> ApologyLetter:
-        apology = dossier.apology
-        if apology is None or dossier.received_at is None:
-            raise ValueError("the dossier has no apology to put in a letter")
         code = dossier.current_agency
         agency = agencies.get(code)
         parent = agencies.get(agency.parent) if agency is not None and agency.parent else None
         kind = agency.kind if agency is not None else "department"
-        return ApologyLetter(
+        return ApologyLetter.from_dossier(
+            dossier,
             agency_name=agency.name_vi if agency is not None else code,
             parent_agency_name=parent.name_vi if parent is not None and kind == "department" else None,
             place=self.settings.places.get(code, self.settings.default_place),
-            issued_at=apology.issued_at,
-            applicant_name=dossier.applicant.full_name,
-            procedure_name=dossier.procedure_name_vi,
-            receipt_code=dossier.receipt_code,
-            received_at=dossier.received_at,
-            appointment_at=apology.original_appointment_at,
-            reason=apology.reason,
-            new_appointment_at=apology.new_appointment_at,
             signer_title=self.settings.signer_titles.get(kind, "Thủ trưởng cơ quan"),
             signer_name=self.settings.signer_names.get(code, UNSIGNED_NAME),
-            rule_version=dossier.rule_version,
         )
 
     def attach(self, dossier: Dossier, agencies: Mapping[str, Agency]) -> Dossier:
