@@ -10,12 +10,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from motcua.domain.actors import Actor
 from motcua.domain.index import events as ev
 from schemas.api import AgencyCode, AttachmentIn
-from schemas.common import ApiModel
+from schemas.common import ApiModel, ClientDatetime
 
 Reason = Annotated[str, Field(min_length=3, max_length=2000)]
 ResultKey = Annotated[str, Field(pattern=r"^(uploads|results)/[0-9a-f]{32}/[A-Za-z0-9._-]{1,120}$")]
@@ -111,7 +111,7 @@ class Stop(ActionBody):
 
 class Apologise(ActionBody):
     reason: Reason
-    new_appointment_at: AwareDatetime
+    new_appointment_at: ClientDatetime
 
 
 PAYLOADS: dict[ActionName, type[ActionBody]] = {

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from motcua.domain.errors import DatetimeOutOfRange
 
 T = TypeVar("T")
 
@@ -13,6 +17,18 @@ class ApiModel(BaseModel):
     """Strict about unknown fields: a typo in a request is an error, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _in_service_years(value: datetime) -> datetime:
+    # Checked on the year as written: comparing with an aware bound would itself overflow at year 1 or 9999.
+    if not 2000 <= value.year <= 2099:
+        raise PydanticCustomError(DatetimeOutOfRange.code, DatetimeOutOfRange.message_en)
+    return value
+
+
+# Every date and time a client sends (query or body): with its offset, and within the years served.
+ClientDatetime = Annotated[AwareDatetime, AfterValidator(_in_service_years),
+                           Field(description="ISO 8601 with offset, years 2000-2099")]
 
 
 class ErrorBody(ApiModel):

@@ -61,3 +61,13 @@ class CalendarYearMissing(MotcuaError):
     http_status = 422
     message_vi = "Chưa có lịch nghỉ lễ chính thức của năm này."
     message_en = "The official holiday schedule for this year is missing."
+
+
+class DatetimeOutOfRange(InvalidInput):
+    """A date a client sent lies outside the years the service answers for (the calendar's own data starts
+    long after, and near datetime's limits a conversion to Vietnam's time would overflow)."""
+
+    code = "DATETIME_OUT_OF_RANGE"
+    http_status = 422
+    message_vi = "Thời điểm phải nằm trong khoảng năm 2000 đến năm 2099."
+    message_en = "The date and time must be between the years 2000 and 2099."

@@ -15,7 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from motcua.data import uploads
 from motcua.data.idempotency import persistence_store
@@ -28,6 +28,7 @@ from motcua.handlers import http_errors
 from motcua.handlers.feedback_api import router as feedback_router
 from motcua.handlers.guards import check_raw_request
 from motcua.handlers.index_api import router as index_router
+from motcua.handlers.params import DossierId, ProcedureCode, ReceiptCode
 from motcua.observability import service_logger
 from motcua.service.actions import API_IDEMPOTENCY, ActionCommand, act_from_api, service
 from motcua.service.catalogue import list_agencies, search_procedures
@@ -48,7 +49,7 @@ from schemas.api import (
     UploadTicket,
 )
 from schemas.catalogue import Agency, Channel, Level, Procedure
-from schemas.common import ErrorBody, Page
+from schemas.common import ClientDatetime, ErrorBody, Page
 from schemas.contacts import DeviceRegistration, DeviceView, NotificationSettingsIn, NotificationSettingsView
 
 logger = service_logger()
@@ -120,7 +121,7 @@ def get_procedures(
 
 
 @app.get("/procedures/<code>", tags=["catalogue"], summary="One procedure", responses=_errors(404))
-def get_procedure(code: str) -> Procedure:
+def get_procedure(code: ProcedureCode) -> Procedure:
     return service.catalogue.procedure(code)
 
 
@@ -134,7 +135,7 @@ def get_agencies(level: Annotated[Level | None, Query()] = None) -> list[Agency]
          responses=_errors(400, 404))
 def get_calendar_preview(
     procedure: Annotated[str, Query(pattern=r"^\d\.\d{6}$", description="Procedure code")],
-    submitted_at: Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset; default now")] = None,
+    submitted_at: Annotated[ClientDatetime | None, Query(description="ISO 8601 with offset; default now")] = None,
     agency: Annotated[str | None, Query(max_length=40, description="Commune, for commune-level procedures")] = None,
     channel: Annotated[Channel, Query()] = Channel.ONLINE,
 ) -> AppointmentPreview:
@@ -175,13 +176,13 @@ def post_dossier(
 
 @app.get("/dossiers/<dossier_id>", tags=["dossiers"], summary="A dossier with its full status history",
          security=BEARER, responses=_errors(401, 403, 404))
-def get_dossier(dossier_id: str) -> DossierView:
+def get_dossier(dossier_id: DossierId) -> DossierView:
     return service.view(dossier_id, current_actor(), _request_id())
 
 
 @app.get("/dossiers/<dossier_id>/history", tags=["dossiers"], summary="The dossier's audit trail",
          security=BEARER, responses=_errors(401, 403, 404))
-def get_history(dossier_id: str) -> list[AuditEventView]:
+def get_history(dossier_id: DossierId) -> list[AuditEventView]:
     actor = current_actor()
     service.readable(dossier_id, actor, _request_id())
     return [audit_view(e) for e in service.dossiers.history(dossier_id)]
@@ -204,7 +205,7 @@ def _action_route(action: ActionName, body_model: type[ActionBody]) -> None:
 
     take_action.__name__ = f"post_{action.value}"
     take_action.__annotations__ = {
-        "dossier_id": str,
+        "dossier_id": DossierId,
         "body": body_model,
         "idempotency_key": Annotated[str | None, Header(alias="idempotency-key", min_length=8, max_length=128,
                                                         description="One unique key per action request")],
@@ -274,7 +275,7 @@ def delete_device(installation_id: InstallationId) -> NotificationSettingsView:
 
 @app.get("/track/<receipt_code>", tags=["tracking"], summary="Public tracking: status and appointment only",
          responses=_errors(404, 429))
-def get_tracking(receipt_code: str) -> TrackingView:
+def get_tracking(receipt_code: ReceiptCode) -> TrackingView:
     return service.track(receipt_code, client=app.current_event.request_context.http.source_ip)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sys
 from typing import Any
 
 from motcua.domain.errors import InvalidInput, MotcuaError
@@ -61,11 +62,16 @@ def check_raw_request(event: dict[str, Any]) -> MotcuaError | None:
     if len(raw) > limit:
         return _reject(413, "REQUEST_BODY_TOO_LARGE", "Nội dung yêu cầu quá lớn.",
                        "The request body is too large.", {"max_bytes": limit, "bytes": len(raw)})
-    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
-    content_type = str(headers.get("content-type") or "").split(";")[0].strip().lower()
+    headers = event.get("headers") or {}
+    names = [k for k in headers if str(k).lower() == "content-type"]
+    content_type = str(headers[names[0]] if names else "").split(";")[0].strip().lower()
     if raw and content_type != "application/json":
         return _reject(415, "REQUEST_CONTENT_TYPE_UNSUPPORTED", "Chỉ chấp nhận nội dung application/json.",
                        "Only application/json request bodies are accepted.", {"content_type": content_type or None})
+    for name in names:
+        # Media types are case-insensitive (RFC 9110 §8.3.1); the resolver's body parser compares them as
+        # written, so it is handed the lowercase form of what was checked here.
+        headers[name] = str(headers[name]).lower()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -75,8 +81,14 @@ def check_raw_request(event: dict[str, Any]) -> MotcuaError | None:
         parsed = json.loads(text) if text.strip() else None
     except RecursionError:
         return _too_deep()
-    except ValueError:
+    except json.JSONDecodeError:
         parsed = None  # the validator reports invalid JSON with its own code
+    except ValueError:
+        # Valid JSON, but an integer longer than Python converts (CVE-2020-10735's limit): the resolver's own
+        # parse would raise the same outside its validation. Never echoed: it is the client's input.
+        return _reject(400, "REQUEST_BODY_INVALID_JSON", "Nội dung yêu cầu có số quá dài.",
+                       "The request body has a number too long to read.",
+                       {"max_digits": sys.get_int_max_str_digits()})
     if _depth(parsed, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         return _too_deep()
     if event.get("isBase64Encoded"):

@@ -22,6 +22,7 @@ from motcua.domain.actors import Actor
 from motcua.domain.evaluation import Evaluation, EvaluationInput
 from motcua.domain.index import Month
 from motcua.handlers import http_errors
+from motcua.handlers.params import DossierId
 from motcua.service.actions import service
 from motcua.service.evaluations import EvaluationService
 from motcua.service.index import IndexQueries
@@ -47,7 +48,7 @@ def current_actor() -> Actor:
 @router.post("/dossiers/<dossier_id>/evaluation", tags=["evaluation"], status_code=201, security=BEARER,
              summary="Rate a returned dossier (once): 9 criteria and the satisfaction question",
              responses=_errors(400, 401, 403, 404, 409, ok=201))
-def post_evaluation(dossier_id: str, answer: EvaluationInput) -> Response[Evaluation]:
+def post_evaluation(dossier_id: DossierId, answer: EvaluationInput) -> Response[Evaluation]:
     evaluation = evaluations.submit(dossier_id, answer, current_actor(),
                                     router.current_event.request_context.request_id)
     return Response(201, content_types.APPLICATION_JSON, evaluation)

@@ -1,0 +1,19 @@
+"""Path parameters shared by the routers, each bounded to the ids the service issues.
+
+An id is a DynamoDB key, and a key over its size limit (2048 bytes) is refused by the table as a storage
+error: bounding the parameter answers a malformed id with a 422 before it reaches a key.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from motcua.domain.receipt import RECEIPT_CODE
+
+# 32 hex digits as submitted; the demo province's are "demo" + 16 (``domain.demo_data``).
+DossierId = Annotated[str, Path(pattern=r"^[0-9A-Za-z_-]{8,64}$", description="The dossier's id")]
+ReceiptCode = Annotated[str, Path(pattern=f"^{RECEIPT_CODE.pattern}$", max_length=64,
+                                  description="The receipt code on Form 01", examples=["000.20.01.H36-260302-0001"])]
+ProcedureCode = Annotated[str, Path(pattern=r"^\d\.\d{6}$", description="Procedure code", examples=["1.001193"])]
