@@ -80,6 +80,28 @@ def test_the_same_key_with_another_body_is_a_conflict(api_client) -> None:
     assert response.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
 
 
+def _forget_idempotency_records(table_name: str) -> None:
+    """What the TTL does once a record has expired: Powertools no longer remembers the key."""
+    table = boto3.resource("dynamodb").Table(table_name)
+    for item in table.scan()["Items"]:
+        if item["pk"].startswith("IDEMPOTENCY#"):
+            table.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+
+
+def test_an_expired_key_is_never_honoured_for_another_body(api_client, local_stack) -> None:
+    headers = submit_headers(key="retry-key-0003")
+    first = api_client.post("/dossiers", json=submission(), headers=headers)
+    assert first.status == 201
+    _forget_idempotency_records(local_stack.table_name)
+    changed = submission(applicant={**submission()["applicant"], "full_name": "Trần Văn Bình"})
+    response = api_client.post("/dossiers", json=changed, headers=headers)
+    assert response.status == 409, response.text
+    assert response.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+    # the same body after expiry is still the same submission: the first dossier, not a second one
+    again = api_client.post("/dossiers", json=submission(), headers=headers)
+    assert again.status == 201 and again.json()["id"] == first.json()["id"]
+
+
 def test_keys_belong_to_one_citizen(api_client) -> None:
     # Two citizens who happen to pick the same key get two dossiers.
     a = api_client.post("/dossiers", json=submission(), headers=submit_headers("citizen-a", key="same-key-1234"))

@@ -214,6 +214,9 @@ class Dossier(BaseModel):
     overdue_since: datetime | None = None  # set once by the SLA breach timer
     # SLA timers already fired, as "<kind>@<due_at ISO>" keys (motcua.domain.sla): exactly once per due date.
     sla_fired: tuple[str, ...] = ()
+    # SHA-256 of the submission as received: a resubmission under the same idempotency key (the dossier id
+    # derives from it) is the same one only if its body is too, however long after.
+    submission_digest: str | None = None
 
     @property
     def legal_time_limit(self) -> clock.TimeLimit:
@@ -262,6 +265,7 @@ def open_dossier(
     owner: str,
     now: datetime,
     request_id: str | None = None,
+    submission_digest: str | None = None,
 ) -> tuple[Dossier, HistoryEvent]:
     """A new dossier. At the counter it is received on the spot (status 2, clock starts now); online or by
     post it is *submitted* (status 1) and its appointment is provisional: computed as if received at the
@@ -294,6 +298,7 @@ def open_dossier(
         rule_version=rule_version_at(now).id,
         version=1,
         updated_at=now,
+        submission_digest=submission_digest,
     )
     details: dict[str, Any] = {"channel": channel.value, "receipt_code": receipt_code}
     # The index's digitisation and reuse counters (4.2, 4.3) read these, from the dossier's own records.

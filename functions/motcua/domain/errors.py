@@ -46,6 +46,14 @@ class Conflict(MotcuaError):
     http_status = 409
 
 
+class IdempotencyKeyReused(Conflict):
+    """A key names one request for good: another body under it is refused, even once its record has expired."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+    message_vi = "Idempotency-Key này đã được dùng cho một yêu cầu khác."
+    message_en = "This Idempotency-Key was already used for a different request."
+
+
 class CalendarError(InvalidInput):
     """Bad input to the working-day clock (naive datetime, absurd number of days, bad pause)."""
 

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
-from motcua.domain.errors import MotcuaError
+from motcua.domain.errors import IdempotencyKeyReused, MotcuaError
 from schemas.common import ErrorBody
 
 logger = Logger(child=True)
@@ -84,9 +84,7 @@ def register(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(IdempotencyValidationError)
     def _reused_key(_: Exception) -> Response:
-        return error_response(409, "IDEMPOTENCY_KEY_REUSED",
-                              "Idempotency-Key này đã được dùng cho một yêu cầu khác.",
-                              "This Idempotency-Key was already used for a different request.")
+        return from_error(IdempotencyKeyReused())
 
     @app.exception_handler(IdempotencyAlreadyInProgressError)
     def _in_progress(_: Exception) -> Response:

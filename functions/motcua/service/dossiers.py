@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from motcua.domain.dossier import (
     appointment_if_submitted,
     open_dossier,
 )
-from motcua.domain.errors import InvalidInput, MotcuaError
+from motcua.domain.errors import IdempotencyKeyReused, InvalidInput, MotcuaError
 from motcua.domain.receipt import receipt_code
 from motcua.domain.status import DossierStatus
 from motcua.domain.workflow import apply_action
@@ -125,6 +126,7 @@ class DossierService:
             resolved, records = self.store.record_uploads(dossier_id, actor.subject, submission.attachments, resolved,
                                                           now)
         attachments = tuple(resolved)
+        digest = hashlib.sha256(submission.model_dump_json().encode()).hexdigest()
 
         def build(sequence: int) -> tuple[Dossier, HistoryEvent]:
             return open_dossier(
@@ -139,12 +141,16 @@ class DossierService:
                 owner=actor.subject,
                 now=now,
                 request_id=request_id,
+                submission_digest=digest,
             )
 
         try:
             return self.dossiers.create(agency_code, now, build, index=self.index.for_new, extra=records)
         except DossierAlreadyExists:
-            return self.dossiers.get(dossier_id)
+            existing = self.dossiers.get(dossier_id)
+            if existing.submission_digest != digest:  # the key's first body, not this one
+                raise IdempotencyKeyReused({"dossier_id": dossier_id}) from None
+            return existing
 
     def act(self, dossier_id: str, action: ActionName, body: ActionBody, actor: Actor,
             request_id: str | None = None, applied: AppliedKey | None = None) -> Dossier:
