@@ -45,7 +45,7 @@ from infra.constructs import constants as c
 
 LAYER_STAMP = ".stamp"  # inputs hash of the built layer; kept out of the layer asset
 # Part of the layer's inputs: bump it when the way the layer is built changes (e.g. how it is compiled).
-_LAYER_FORMAT = "pip-target+compileall-unchecked-hash/2"
+_LAYER_FORMAT = "pip-target+compileall-unchecked-hash/3"
 _STALE_STAGING_S = 24 * 3600
 
 
@@ -207,6 +207,8 @@ def build_layer(
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
         subprocess.run(layer_pip_command(scratch / "python", architecture, root), check=True)  # noqa: S603
+        # Console scripts: their shebang names this machine's interpreter, and /opt/python/bin is on no PATH.
+        shutil.rmtree(scratch / "python" / "bin", ignore_errors=True)
         compile_bytecode(scratch / "python")
         (scratch / LAYER_STAMP).write_text(layer_inputs_hash(architecture, root) + "\n", encoding="utf-8")
         shutil.rmtree(layer_dir, ignore_errors=True)
