@@ -7,6 +7,7 @@ import threading
 import uuid
 from datetime import datetime
 
+import boto3
 import pytest
 
 from infra.local import make_context
@@ -191,6 +192,20 @@ def test_a_retried_action_with_the_same_key_acts_once(api_client) -> None:
     again = action(api_client, dossier["id"], "receive", DESK, key="action-key-0001")
     assert first.status == again.status == 200
     assert first.json()["version"] == again.json()["version"] == 2
+
+
+def test_an_expired_action_key_is_never_honoured_for_another_body(api_client, local_stack) -> None:
+    dossier = new_dossier(api_client)
+    assert action(api_client, dossier["id"], "receive", DESK, key="action-key-0002").status == 200
+    table = boto3.resource("dynamodb").Table(local_stack.table_name)
+    for item in table.scan()["Items"]:  # the idempotency records' TTL has passed
+        if item["pk"].startswith("IDEMPOTENCY#"):
+            table.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+    other = action(api_client, dossier["id"], "receive", DESK, {"note": "lần khác"}, key="action-key-0002")
+    assert other.status == 409, other.text
+    assert other.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+    same = action(api_client, dossier["id"], "receive", DESK, key="action-key-0002")
+    assert same.status == 200 and same.json()["version"] == 2  # the same request still answers as before
 
 
 def test_officials_of_other_agencies_cannot_read_and_reads_are_audited(api_client) -> None:

@@ -28,7 +28,7 @@ from motcua.data.models import (
     SequenceItem,
 )
 from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
-from motcua.domain.errors import MotcuaError, NotFound
+from motcua.domain.errors import IdempotencyKeyReused, MotcuaError, NotFound
 from motcua.domain.outbox import envelopes_for
 from motcua.domain.receipt import sequence_day
 from motcua.domain.sla import index_keys as sla_index_keys
@@ -220,6 +220,7 @@ class _AppliedItem(Item):
     action = UnicodeAttribute()
     dossier_version = NumberAttribute()
     expiration = NumberAttribute(attr_name=table.TTL_ATTRIBUTE)
+    digest = UnicodeAttribute(null=True)  # the request the key was used for (``AppliedKey.digest``)
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,9 @@ class AppliedKey:
     key: str  # "<caller>#<idempotency key>"
     action: str
     expires_at: int  # epoch seconds (TTL): as long as the idempotency record lives
+    # SHA-256 of the request (action and body): the marker outlives its TTL until DynamoDB deletes it, and
+    # a key is never the same request for another body.
+    digest: str | None = None
 
 
 class DossierRepository:
@@ -307,7 +311,7 @@ class DossierRepository:
                     if applied is not None:
                         transaction.save(_AppliedItem(f"DOSSIER#{dossier.id}", f"APPLIED#{applied.key}",
                                                       action=applied.action, dossier_version=dossier.version,
-                                                      expiration=applied.expires_at),
+                                                      expiration=applied.expires_at, digest=applied.digest),
                                          condition=_AppliedItem.pk.does_not_exist())
                 return dossier
             except TransactWriteError as error:
@@ -322,12 +326,16 @@ class DossierRepository:
                 raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def applied(self, dossier_id: str, key: str) -> bool:
-        """Whether a committed change carries this idempotency key (``AppliedKey.key``)."""
+    def applied(self, dossier_id: str, key: str, digest: str | None = None) -> bool:
+        """Whether a committed change carries this idempotency key (``AppliedKey.key``) for this request;
+        ``IdempotencyKeyReused`` when it carries it for another one (``digest``)."""
         try:
-            _AppliedItem.get(f"DOSSIER#{dossier_id}", f"APPLIED#{key}", consistent_read=True, attributes_to_get=["pk"])
+            item = _AppliedItem.get(f"DOSSIER#{dossier_id}", f"APPLIED#{key}", consistent_read=True,
+                                    attributes_to_get=["pk", "digest"])
         except DoesNotExist:
             return False
+        if digest is not None and item.digest != digest:
+            raise IdempotencyKeyReused({"dossier_id": dossier_id})
         return True
 
     def get(self, dossier_id: str) -> Dossier:

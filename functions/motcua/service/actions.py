@@ -7,6 +7,8 @@ retried request or a redelivered message changes the dossier once.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from typing import Literal
 
@@ -58,13 +60,16 @@ def _apply(command: ActionCommand, config: IdempotencyConfig) -> DossierView:
     # The key is committed with the change: if an earlier attempt committed it and died before Powertools
     # recorded the outcome, this attempt cannot commit again (the marker's condition fails, or the domain
     # refuses the move first) and answers with the dossier as it stands instead of acting twice or refusing.
+    request = json.dumps([command.dossier_id, command.action.value, command.body], sort_keys=True)
     applied = AppliedKey(key=f"{command.caller}#{command.key}", action=command.action.value,
-                         expires_at=int(time.time()) + config.expires_after_seconds)
+                         expires_at=int(time.time()) + config.expires_after_seconds,
+                         digest=hashlib.sha256(request.encode()).hexdigest())
     try:
         changed = service.act(command.dossier_id, command.action, body, command.actor, command.request_id,
                               applied=applied)
     except MotcuaError as error:
-        if error.http_status < 500 and service.dossiers.applied(command.dossier_id, applied.key):
+        if error.http_status < 500 and service.dossiers.applied(command.dossier_id, applied.key,
+                                                                           applied.digest):
             return dossier_view(service.dossiers.get(command.dossier_id))
         raise
     return dossier_view(changed)
