@@ -23,7 +23,7 @@ from aws_cdk import App, Tags, Validations  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
 from infra.constructs import constants as c  # noqa: E402
-from infra.constructs import stages  # noqa: E402
+from infra.constructs import packaging, stages  # noqa: E402
 from infra.stack import MotcuaStack, StackDeclaration  # noqa: E402
 
 
@@ -59,7 +59,10 @@ def build_app(
 
 
 def main() -> None:
-    app, _ = build_app()
+    try:
+        app, _ = build_app()
+    except packaging.LayerNotBuilt as error:  # what to do, not a traceback
+        raise SystemExit(f"motcua: {error}") from None
     app.synth()
 
 

@@ -139,7 +139,7 @@ class MotcuaStack(Stack):
             return packaging.placeholder_layer_dir()
         layer_dir = packaging.built_layer_dir(c.LAMBDA_ARCHITECTURE)
         if layer_dir is None:
-            raise RuntimeError(
+            raise packaging.LayerNotBuilt(
                 f"the dependency layer for {c.LAMBDA_ARCHITECTURE} is not built from the current "
                 f"{c.REQUIREMENTS_LOCK} ({c.LAYER_DIR / c.LAMBDA_ARCHITECTURE}): run `make package` first "
                 f"(template tests may pass -c {c.CTX_PLACEHOLDER_LAYER}=true to synthesise a non-deployable stack)"

@@ -104,6 +104,10 @@ def _prune_stale(staging_root: Path, keep: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+class LayerNotBuilt(RuntimeError):
+    """Synthesis for deployment without a dependency layer built from the current lock."""
+
+
 def compile_bytecode(root: Path) -> None:
     """Compile every module under ``root`` for Lambda's Python, to ``.pyc`` that is never checked against
     its source (the asset is immutable)."""

@@ -508,7 +508,8 @@ def test_synthesis_without_the_built_layer_is_refused_with_what_to_run(
 
     # As on a fresh clone, where `make package` never ran (a local build would otherwise leave nothing to refuse).
     monkeypatch.setattr(packaging, "built_layer_dir", lambda *args, **kwargs: None)
-    with pytest.raises(RuntimeError, match=r"dependency layer for arm64 is not built .*run `make package` first"):
+    refusal = r"dependency layer for arm64 is not built .*run `make package` first"
+    with pytest.raises(packaging.LayerNotBuilt, match=refusal):
         build_app(tmp_path, nag=False)
 
 
