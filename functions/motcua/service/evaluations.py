@@ -23,6 +23,7 @@ from motcua.domain.evaluation import (
     Evaluation,
     EvaluationDuplicate,
     EvaluationInput,
+    EvaluationSource,
     evaluate,
     evaluation_event,
 )
@@ -51,7 +52,8 @@ class EvaluationService:
                 raise DossierAccessDenied({"role": actor.role.value, "agency_code": actor.agency_code})
         history = self.dossiers.history(dossier_id)
         now = self.clock()
-        source = "app" if actor.role is Role.CITIZEN else "kiosk"  # who calls, never what the body says
+        # Who calls, never what the body says.
+        source: EvaluationSource = "app" if actor.role is Role.CITIZEN else "kiosk"
         evaluation = evaluate(dossier, history, answer, now=now, source=source, existing=self.existing(dossier_id))
         event = evaluation_event(evaluation, dossier, actor, request_id=request_id)
         changed = dossier.model_copy(update={"version": dossier.version + 1, "updated_at": now})
