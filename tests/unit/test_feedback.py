@@ -230,7 +230,8 @@ def test_the_handlings_verdict_is_the_indexs(case: tuple[f.Feedback, datetime]) 
     """Indicator 5.2 judged from the dossier's trail (the index) equals the feedback's own verdict."""
     fb, as_of = case
     facts = FeedbackFacts(feedback_id=fb.id, kind=fb.index_kind, received_at=fb.received_at,
-                          steps=tuple(FeedbackStep(outcome=_OUTCOMES[s.step], at=s.at) for s in fb.steps))
+                          steps=tuple(FeedbackStep(outcome=_OUTCOMES[s.step], at=s.at) for s in fb.steps),
+                          answer_public=fb.answer is not None and fb.answer.public and fb.answer.answered_at <= as_of)
     deadlines = f.legal_limits(fb.received_at)
     assert isinstance(deadlines, FeedbackDeadlines)
     assert f.on_time(fb, as_of) == feedback_on_time(facts, as_of, AGENCY, deadlines)

@@ -150,6 +150,8 @@ MOVES: dict[S, list[tuple[str, S | None, dict]]] = {
                  (events.SYNC_CITIZEN_DATA_STORE, None, {}),
                  (events.FEEDBACK_RECEIVE, None, {"feedback_id": "f2", "kind": "question"}),
                  (events.FEEDBACK_RESPOND, None, {"feedback_id": "f2", "outcome": "handled"}),
+                 (events.FEEDBACK_RESPOND, None, {"feedback_id": "f2", "outcome": "handled", "public": True}),
+                 (events.FEEDBACK_RESPOND, None, {"feedback_id": "f2", "outcome": "published"}),
                  (events.FEEDBACK_RATE, None, {"feedback_id": "f2", "satisfied": True})],
     S.REFUSED: [], S.STOPPED: [],
 }

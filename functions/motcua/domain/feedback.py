@@ -355,11 +355,18 @@ def due_for(fb: Feedback, step: FeedbackStep, *, calendar: WorkingCalendar | Non
 
 
 def on_time(fb: Feedback, as_of: datetime, *, calendar: WorkingCalendar | None = None) -> bool:
-    """Every step taken by ``as_of`` met its limit, and a handling not finished by then is still inside its
-    deadline (DOMAIN §7, indicator 5.2). The index judges the same from the dossier's trail."""
+    """Every step taken by ``as_of`` met its limit, and a step still owed then (the handling, or publishing
+    an answer marked public) is still inside its deadline (DOMAIN §7, indicator 5.2). The index judges the
+    same from the dossier's trail."""
     taken = [s for s in fb.steps if s.at <= as_of]
     if any(s.timeliness is clock.Timeliness.LATE for s in taken):
         return False
+    answer = fb.answer
+    if answer is not None and answer.public and answer.answered_at <= as_of and not any(
+            s.step is FeedbackStep.PUBLISH for s in taken):
+        publish_by = deadlines(fb, calendar=calendar).publish_by
+        assert publish_by is not None
+        return as_of <= publish_by
     if any(s.step in (FeedbackStep.REFUSE, FeedbackStep.HANDLE) for s in taken):
         return True
     return as_of <= deadlines(fb, calendar=calendar).handle_by
@@ -508,7 +515,10 @@ def index_event_details(fb: Feedback, event: FeedbackEvent) -> tuple[str, dict[s
         return ev.FEEDBACK_RECEIVE, {ev.D_FEEDBACK_ID: fb.id, ev.D_KIND: fb.index_kind.value}
     step = event.details.get("step")
     if step is not None and event.action in _STEP_OF:
-        return ev.FEEDBACK_RESPOND, {ev.D_FEEDBACK_ID: fb.id, ev.D_OUTCOME: _OUTCOME_OF[FeedbackStep(step)].value}
+        details = {ev.D_FEEDBACK_ID: fb.id, ev.D_OUTCOME: _OUTCOME_OF[FeedbackStep(step)].value}
+        if event.action == FeedbackAction.ANSWER and event.details.get("public") is True:
+            details[ev.D_PUBLIC] = True  # its publication is now owed (5.2)
+        return ev.FEEDBACK_RESPOND, details
     if event.action == FeedbackAction.RATE:
         return ev.FEEDBACK_RATE, {ev.D_FEEDBACK_ID: fb.id, ev.D_SATISFIED: event.details["satisfied"]}
     return None
@@ -526,11 +536,13 @@ def index_facts(fb: Feedback, *, as_of: datetime | None = None,
         return None
     steps = tuple(IndexStep(outcome=_OUTCOME_OF[s.step], at=s.at) for s in fb.steps if as_of is None or s.at <= as_of)
     rating = fb.rating if fb.rating is not None and (as_of is None or fb.rating.rated_at <= as_of) else None
+    answer = fb.answer if fb.answer is not None and (as_of is None or fb.answer.answered_at <= as_of) else None
     return StandaloneFeedbackFacts(
         about=fb.about.value, agency_code=fb.agency_code, procedure_code=fb.procedure_code,
         units=(tree or load_default_tree()).ancestry(fb.agency_code),
         feedback=FeedbackFacts(feedback_id=fb.id, kind=fb.index_kind, received_at=fb.received_at, steps=steps,
-                               satisfied=rating.satisfied if rating is not None else None))
+                               satisfied=rating.satisfied if rating is not None else None,
+                               answer_public=answer is not None and answer.public))
 
 
 def read_event(fb: Feedback, actor: Actor, now: datetime, request_id: str | None) -> FeedbackEvent:

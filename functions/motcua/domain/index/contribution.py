@@ -126,15 +126,18 @@ def months_of(facts: DossierFacts | None) -> set[Month]:
 
 
 def feedback_on_time(fb: FeedbackFacts, as_of: datetime, agency: str, deadlines: FeedbackDeadlines) -> bool:
-    """Every step of the handling met its deadline (DOMAIN §7, 5.2), and an unfinished handling is still
-    inside its deadline at ``as_of``. Working days through the one clock (reception day not counted)."""
+    """Every step of the handling met its deadline (DOMAIN §7, 5.2), and a step still owed at ``as_of`` (the
+    handling, or the publication of an answer marked public) is still inside its deadline then: a step due
+    at the period's end is judged as of its last instant, like an open dossier. Working days through the one
+    clock (reception day not counted)."""
     handled_at = None
-    finished = False
+    finished = published = False
     for step in fb.steps:
         if step.at > as_of:
             break
         outcome = step.outcome
         if outcome is ev.FeedbackOutcome.PUBLISHED:
+            published = True
             base, days = handled_at or fb.received_at, deadlines.publish
         else:
             base = fb.received_at
@@ -147,6 +150,8 @@ def feedback_on_time(fb: FeedbackFacts, as_of: datetime, agency: str, deadlines:
             handled_at = step.at if outcome is ev.FeedbackOutcome.HANDLED else handled_at
     if not finished:
         return as_of <= clock.due_at(fb.received_at, deadlines.handle, agency=agency)
+    if fb.answer_public and handled_at is not None and not published:
+        return as_of <= clock.due_at(handled_at, deadlines.publish, agency=agency)
     return True
 
 

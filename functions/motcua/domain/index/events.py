@@ -41,7 +41,9 @@ action                          details read (all optional unless marked)
 ``evaluate``                    ``satisfaction`` (REQUIRED, a :class:`Satisfaction` value), ``total`` (int 0-18)
 ``feedback_receive``            ``feedback_id`` (REQUIRED), ``kind`` (:class:`FeedbackKind`; "complaint" counts
                                 against 5.4)
-``feedback_respond``            ``feedback_id`` (REQUIRED), ``outcome`` (:class:`FeedbackOutcome`, REQUIRED)
+``feedback_respond``            ``feedback_id`` (REQUIRED), ``outcome`` (:class:`FeedbackOutcome`, REQUIRED),
+                                ``public`` (bool, with "handled": the answer is to be published, so its
+                                publication is owed within the publish limit, 5.2)
 ``feedback_rate``               ``feedback_id`` (REQUIRED), ``satisfied`` (bool, REQUIRED)
 =============================  =================================================================================
 
@@ -107,6 +109,7 @@ D_FEEDBACK_ID: Final = "feedback_id"
 D_KIND: Final = "kind"
 D_OUTCOME: Final = "outcome"
 D_SATISFIED: Final = "satisfied"
+D_PUBLIC: Final = "public"
 
 RETURN_METHOD_ELECTRONIC: Final = "electronic"
 

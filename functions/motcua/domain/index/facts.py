@@ -96,6 +96,7 @@ class FeedbackFacts(BaseModel):
     received_at: datetime
     steps: tuple[FeedbackStep, ...] = ()
     satisfied: bool | None = None
+    answer_public: bool = False  # the answer (outcome "handled") was marked public: its publication is owed
 
 
 class StandaloneFeedbackFacts(BaseModel):
@@ -341,7 +342,7 @@ class _Builder:
             if isinstance(fid, str) and not any(fb["feedback_id"] == fid for fb in self.feedback):
                 kind = _member(ev.FeedbackKind, d.get(ev.D_KIND)) or ev.FeedbackKind.UNCLASSIFIED
                 self.feedback.append({"feedback_id": fid, "kind": kind, "received_at": t, "steps": [],
-                                      "satisfied": None})
+                                      "satisfied": None, "answer_public": False})
                 if kind is ev.FeedbackKind.COMPLAINT:
                     self._set_first("complaint_or_dislike_at", t)
         elif action == ev.FEEDBACK_RESPOND:
@@ -349,6 +350,8 @@ class _Builder:
             outcome = _member(ev.FeedbackOutcome, d.get(ev.D_OUTCOME))
             if fb is not None and outcome is not None:
                 fb["steps"].append(FeedbackStep(outcome=outcome, at=t))
+                if outcome is ev.FeedbackOutcome.HANDLED and d.get(ev.D_PUBLIC) is True:
+                    fb["answer_public"] = True
         elif action == ev.FEEDBACK_RATE:
             fb = self._feedback(d)
             satisfied = d.get(ev.D_SATISFIED)

@@ -248,7 +248,7 @@ class MonthFolder:
                 if isinstance(fid, str) and not any(fb["feedback_id"] == fid for fb in feedback):
                     kind = _member(_KINDS, d.get(ev.D_KIND)) or ev.FeedbackKind.UNCLASSIFIED
                     feedback.append({"feedback_id": fid, "kind": kind, "received_at": t, "steps": [],
-                                     "satisfied": None})
+                                     "satisfied": None, "answer_public": False})
                     if kind is ev.FeedbackKind.COMPLAINT and complaint is None:
                         complaint = t
             elif code == _FEEDBACK_RESPOND:
@@ -256,6 +256,8 @@ class MonthFolder:
                 outcome = _member(_OUTCOMES, d.get(ev.D_OUTCOME))
                 if fb is not None and outcome is not None:
                     fb["steps"].append(FeedbackStep(outcome=outcome, at=t))
+                    if outcome is ev.FeedbackOutcome.HANDLED and d.get(ev.D_PUBLIC) is True:
+                        fb["answer_public"] = True
             elif code == _FEEDBACK_RATE:
                 fb = next((f for f in feedback if f["feedback_id"] == d.get(ev.D_FEEDBACK_ID)), None)
                 satisfied = d.get(ev.D_SATISFIED)
@@ -334,7 +336,8 @@ class MonthFolder:
             if fb["kind"] is not ev.FeedbackKind.UNCLASSIFIED:
                 c[FEEDBACK_CLASSIFIED] = c.get(FEEDBACK_CLASSIFIED, 0) + 1
             handled = FeedbackFacts(feedback_id=fb["feedback_id"], kind=fb["kind"], received_at=fb["received_at"],
-                                    steps=tuple(fb["steps"]), satisfied=fb["satisfied"])
+                                    steps=tuple(fb["steps"]), satisfied=fb["satisfied"],
+                                    answer_public=fb["answer_public"])
             if feedback_on_time(handled, end, dossier.agency_code, cfg.feedback_deadlines):
                 c[FEEDBACK_ON_TIME] = c.get(FEEDBACK_ON_TIME, 0) + 1
             if fb["satisfied"] is not None:
