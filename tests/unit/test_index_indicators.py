@@ -15,14 +15,16 @@ Commune C1 receives ten dossiers (procedures P1 and P2 offer online service, P3 
       question received Mar 2 10:00 and refused Mar 5 (refusal due Mar 4: late).
 * D5  counter P2, decided Mon 9 17:00, on time: synced; evaluated "dissatisfied" on Mar 12.
 * D6  counter P2, decided Tue 3 17:00, early: synced.
-* D7  counter P2, decided Wed 4 17:00, early.
+* D7  counter P2, decided Wed 4 17:00, early; the national portal's sync record says NOT synchronised (as do
+      D8, D9 and D10's).
 * D8  online  P2, received Mon 30 Mar, open: due Mon 6 Apr 17:00, still inside its deadline at month end.
 * D9  counter P3, decided Tue 10 17:00, late: paid at the desk; an apology; a complaint received Mar 11,
       handled Mar 20 (due Apr 1: on time), rated "not satisfied".
 * D10 counter P3, decided Fri 6 17:00, late: a second supplement request (pauses Mar 3 10:00 - Mar 4 10:00
       and Mar 5 10:00 - 15:00).
 
-Commune C2 receives one dossier (D11, P1, received Tue 3 Mar, due Tue 10 Mar 17:00, decided Thu 12: late).
+Commune C2 receives one dossier (D11, P1, received Tue 3 Mar, due Tue 10 Mar 17:00, decided Thu 12: late),
+with no sync record at all (as any dossier received through the API until the national connectors land).
 Commune C3 and department A receive nothing.
 """
 
@@ -158,11 +160,13 @@ def march_stories() -> list[Story]:
     d5.step(at(12), events.EVALUATE, satisfaction="dissatisfied", total=8)
     d6 = Story("D6", C1, P2, Channel.COUNTER, at(2)).step(at(2, 10), events.SYNC_NATIONAL_PORTAL)
     d6.decided(at(3, 17)).step(at(4), events.RETURN_RESULT, S.RETURNED)
-    d7 = Story("D7", C1, P2, Channel.COUNTER, at(2))
+    d7 = Story("D7", C1, P2, Channel.COUNTER, at(2)).step(at(2, 10), events.SYNC_NATIONAL_PORTAL, synced=False)
     d7.decided(at(4, 17)).step(at(5), events.RETURN_RESULT, S.RETURNED)
     d8 = Story("D8", C1, P2, Channel.ONLINE, at(30), submitted=at(29, 10))
-    d8.step(at(30, 10), events.START_PROCESSING, S.PROCESSING)
+    d8.step(at(30, 10), events.START_PROCESSING, S.PROCESSING).step(at(30, 10), events.SYNC_NATIONAL_PORTAL,
+                                                                     synced=False)
     d9 = (Story("D9", C1, P3, Channel.COUNTER, at(2)).step(at(2, 10), events.START_PROCESSING, S.PROCESSING)
+          .step(at(2, 10), events.SYNC_NATIONAL_PORTAL, synced=False)
           .step(at(3), events.RECORD_PAYMENT, online=False)
           .step(at(6), events.APOLOGISE, reason="Chờ ý kiến Sở Xây dựng", new_appointment_at=at(13, 17).isoformat()))
     d9.decided(at(10, 17)).step(at(11), events.RETURN_RESULT, S.RETURNED)
@@ -170,6 +174,7 @@ def march_stories() -> list[Story]:
     d9.step(at(20, 10), events.FEEDBACK_RESPOND, feedback_id="fb-d9", outcome="handled")
     d9.step(at(23), events.FEEDBACK_RATE, feedback_id="fb-d9", satisfied=False)
     d10 = (Story("D10", C1, P3, Channel.COUNTER, at(2)).step(at(2, 10), events.START_PROCESSING, S.PROCESSING)
+           .step(at(2, 10), events.SYNC_NATIONAL_PORTAL, synced=False)
            .step(at(3, 10), events.REQUEST_SUPPLEMENT, S.SUPPLEMENT_REQUESTED)
            .step(at(4, 10), events.RECEIVE_SUPPLEMENT, S.PROCESSING)
            .step(at(5, 10), events.REQUEST_SUPPLEMENT, S.SUPPLEMENT_REQUESTED)
@@ -224,9 +229,20 @@ def test_1_3_complete_content_from_the_catalogue(march: dict[str, UnitIndex]) ->
 
 
 def test_1_4_synchronised_to_the_national_portal(march: dict[str, UnitIndex]) -> None:
-    # D1-D6 synced, 10 received: 6 x 6/10 = 3.60
+    # D1-D6 synced, D7-D10 recorded as not synced: 6 x 6/10 = 3.60
     r = march[C1].indicator("1.4")
     assert (r.numerator, r.denominator, r.ratio, r.points) == (6, 10, d("0.6000"), d("3.60"))
+    # the province: D11 has no sync record, so it is left out (6/10, not 6/11)
+    r = march[P].indicator("1.4")
+    assert (r.numerator, r.denominator, r.points) == (6, 10, d("3.60"))
+
+
+def test_1_4_without_a_sync_record_is_no_data_never_0_nor_full_marks(march: dict[str, UnitIndex]) -> None:
+    # C2's only dossier has no sync record; C3 received nothing (at commune level "not applicable" would keep
+    # full marks): both "no data", 0 points, outside max_with_data.
+    for unit in (C2, C3):
+        r = march[unit].indicator("1.4")
+        assert (r.status, r.points, r.full_marks_reason) == ("no_data", d("0.00"), None)
 
 
 # ---- group 2: progress -------------------------------------------------------------------------------------
@@ -517,8 +533,8 @@ def test_ranking_ties_share_a_rank_and_the_next_rank_skips() -> None:
 
 def test_ranking_uses_the_displayed_totals(march: dict[str, UnitIndex]) -> None:
     # C2 (no catalogue figures given: catalogue indicators not applicable, full marks at commune level):
-    # 1.3 2 + 1.4 0/1 -> 0; 2.1 0/1 -> 0; 3.1 2 + 3.2 4 + 3.3 0/1 -> 0; 3b.1, 3b.2 no data, 3b.3 nothing paid
-    # -> n/a 6; 4.1 0/1, 4.2a 0/1, 4.3 0/1 -> 0, 4.4 no electronic result -> n/a 4; 5.2 6 + 5.3 6 (no feedback),
+    # 1.3 2 + 1.4 no sync record -> no data, 0; 2.1 0/1 -> 0; 3.1 2 + 3.2 4 + 3.3 0/1 -> 0; 3b.1, 3b.2 no data,
+    # 3b.3 nothing paid -> n/a 6; 4.1 0/1, 4.2a 0/1, 4.3 0/1 -> 0, 4.4 no electronic result -> n/a 4; 5.2 6 + 5.3 6 (no feedback),
     # 5.4 1 late of 1 -> 0. Total 2 + 6 + 6 + 4 + 12 = 30.00.
     assert march[C2].total == d("30.00")
     ranked = rank(list(march.values()), "commune")

@@ -237,8 +237,9 @@ class _Generator:
                                                        **self.reception_details(procedure)},
                      self.officer(agency, Role.RECEPTION_OFFICER))
         received = t
-        if rng.random() < 0.97:
-            self.add(plan, self.later(t, 0.1, agency), ev.SYNC_NATIONAL_PORTAL, actor=_SYSTEM)
+        # The national portal's sync record: synchronised for most dossiers, rejected for a few.
+        self.add(plan, self.later(t, 0.1, agency), ev.SYNC_NATIONAL_PORTAL,
+                 details={ev.D_SYNCED: rng.random() < 0.97}, actor=_SYSTEM)
         t = self.later(t, rng.uniform(0.1, 1.5), agency)
         self.add(plan, t, ev.START_PROCESSING, S.PROCESSING)
         pauses: list[clock.Pause] = []

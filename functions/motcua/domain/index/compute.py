@@ -142,7 +142,11 @@ def _measure(spec: IndicatorSpec, c: Mapping[str, int], cc: CatalogueCounters
     if i == "1.3":
         return Fraction(cc.procedures_complete), cc.procedures, {}
     if i == "1.4":
-        return Fraction(g(k.SYNCED_NATIONAL, 0)), g(k.RECEIVED, 0), {}
+        # Only the national portal's sync record says whether a dossier was synchronised: a dossier without
+        # one is no data (until the national connectors write it), never 0 and never full marks.
+        if not g(k.SYNC_RECORDED, 0):
+            return _NO_DATA
+        return Fraction(g(k.SYNCED_NATIONAL, 0)), g(k.SYNC_RECORDED, 0), {}
     if i == "2.1":
         on_time = g(k.EARLY, 0) + g(k.ON_TIME, 0)
         return Fraction(on_time), g(k.RECEIVED, 0), {

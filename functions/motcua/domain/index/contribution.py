@@ -77,6 +77,7 @@ APOLOGISED = "apologised"
 DIGITISED = "digitised"
 REUSED = "reused_data"
 POPULATION_DB = "population_db"
+SYNC_RECORDED = "sync_recorded"  # received dossiers with a national-portal sync record (1.4's denominator)
 SYNCED_NATIONAL = "synced_national"
 DECIDED = "decided"
 RESULT_ELECTRONIC = "result_electronic"
@@ -193,6 +194,8 @@ def contribution(facts: DossierFacts, month: Month, *, config: IndexConfig | Non
         if facts.population_db_used:
             c[POPULATION_DB] += 1
             c[PROC_POPULATION_DB + facts.procedure_code] += 1
+        if facts.sync_recorded:
+            c[SYNC_RECORDED] += 1
         if facts.synced_national:
             c[SYNCED_NATIONAL] += 1
         if facts.decided_at is not None:
@@ -395,7 +398,7 @@ def late_dossiers(facts: Iterable[DossierFacts], month: Month, *, unit: str | No
 
 # indicator id -> (numerator counters, denominator counter): which dossiers are behind a figure.
 INDICATOR_COUNTERS: dict[str, tuple[tuple[str, ...], str]] = {
-    "1.4": ((SYNCED_NATIONAL,), RECEIVED),
+    "1.4": ((SYNCED_NATIONAL,), SYNC_RECORDED),
     "2.1": ((EARLY, ON_TIME), RECEIVED),
     "2.2": ((FINISHED,), FINISHED),
     "3.3": ((ONLINE_CAPABLE_ONLINE,), ONLINE_CAPABLE),

@@ -36,7 +36,8 @@ action                          details read (all optional unless marked)
 ``stop``                        none (-> 8)
 ``apologise``                   ``reason`` (text, shown on the report's late list), ``new_appointment_at`` (ISO).
                                 An apology does NOT move the index deadline: a late dossier stays late.
-``sync_national_portal``        none: the dossier was synchronised to the national portal (indicator 1.4)
+``sync_national_portal``        ``synced`` (bool, default true): the national portal's sync record for the dossier,
+                                synchronised or not (indicator 1.4; a dossier without one is "no data" there)
 ``sync_citizen_data_store``     none: the result was stored in the citizen's data store (indicator 4.4)
 ``evaluate``                    ``satisfaction`` (REQUIRED, a :class:`Satisfaction` value), ``total`` (int 0-18)
 ``feedback_receive``            ``feedback_id`` (REQUIRED), ``kind`` (:class:`FeedbackKind`; "complaint" counts
@@ -110,6 +111,7 @@ D_KIND: Final = "kind"
 D_OUTCOME: Final = "outcome"
 D_SATISFIED: Final = "satisfied"
 D_PUBLIC: Final = "public"
+D_SYNCED: Final = "synced"
 
 RETURN_METHOD_ELECTRONIC: Final = "electronic"
 

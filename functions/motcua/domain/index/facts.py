@@ -151,6 +151,7 @@ class DossierFacts(BaseModel):
     paid_online: bool = False
     result_electronic: bool = False
     result_synced_citizen: bool = False
+    sync_recorded: bool = False  # the national portal's sync record exists (1.4 has data for the dossier)
     synced_national: bool = False
     apology_count: int = 0
     apology_reason: str | None = None
@@ -320,7 +321,9 @@ class _Builder:
             if d.get(ev.D_METHOD) == ev.RETURN_METHOD_ELECTRONIC:
                 f["result_electronic"] = True
         elif action == ev.SYNC_NATIONAL_PORTAL:
-            f["synced_national"] = True
+            f["sync_recorded"] = True
+            if d.get(ev.D_SYNCED) is not False:
+                f["synced_national"] = True
         elif action == ev.SYNC_CITIZEN_DATA_STORE:
             f["result_synced_citizen"] = True
         elif action == ev.APOLOGISE:

@@ -65,6 +65,7 @@ from motcua.domain.index.contribution import (
     RESULT_SYNCED_CITIZEN,
     REUSED,
     SUPPLEMENT_REQUESTED,
+    SYNC_RECORDED,
     SYNCED_NATIONAL,
     contribution,
     feedback_on_time,
@@ -180,7 +181,7 @@ class MonthFolder:
         satisfaction = None
         evaluation_total: int | None = None
         supplements = apologies = reused = 0
-        digitised = population = paid = paid_online = electronic = synced = synced_citizen = False
+        digitised = population = paid = paid_online = electronic = synced = synced_citizen = sync_recorded = False
         pauses: list[list[Any]] = []  # [start, end, reason]
         feedback: list[dict[str, Any]] = []
         for e in ordered:
@@ -229,7 +230,9 @@ class MonthFolder:
                 if d.get(ev.D_METHOD) == ev.RETURN_METHOD_ELECTRONIC:
                     electronic = True
             elif code == _SYNC_NATIONAL_PORTAL:
-                synced = True
+                sync_recorded = True
+                if d.get(ev.D_SYNCED) is not False:
+                    synced = True
             elif code == _SYNC_CITIZEN_DATA_STORE:
                 synced_citizen = True
             elif code == _APOLOGISE:
@@ -307,6 +310,8 @@ class MonthFolder:
             if population:
                 c[POPULATION_DB] = 1
                 c[PROC_POPULATION_DB + dossier.procedure_code] = 1
+            if sync_recorded:
+                c[SYNC_RECORDED] = 1
             if synced:
                 c[SYNCED_NATIONAL] = 1
             if decided is not None:
