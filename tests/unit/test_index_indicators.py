@@ -534,8 +534,8 @@ def test_ranking_ties_share_a_rank_and_the_next_rank_skips() -> None:
 def test_ranking_uses_the_displayed_totals(march: dict[str, UnitIndex]) -> None:
     # C2 (no catalogue figures given: catalogue indicators not applicable, full marks at commune level):
     # 1.3 2 + 1.4 no sync record -> no data, 0; 2.1 0/1 -> 0; 3.1 2 + 3.2 4 + 3.3 0/1 -> 0; 3b.1, 3b.2 no data,
-    # 3b.3 nothing paid -> n/a 6; 4.1 0/1, 4.2a 0/1, 4.3 0/1 -> 0, 4.4 no electronic result -> n/a 4; 5.2 6 + 5.3 6 (no feedback),
-    # 5.4 1 late of 1 -> 0. Total 2 + 6 + 6 + 4 + 12 = 30.00.
+    # 3b.3 nothing paid -> n/a 6; 4.1 0/1, 4.2a 0/1, 4.3 0/1 -> 0, 4.4 no electronic result -> n/a 4;
+    # 5.2 6 + 5.3 6 (no feedback), 5.4 1 late of 1 -> 0. Total 2 + 6 + 6 + 4 + 12 = 30.00.
     assert march[C2].total == d("30.00")
     ranked = rank(list(march.values()), "commune")
     assert [(r.unit_code, r.rank, r.total) for r in ranked] == [
