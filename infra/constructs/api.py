@@ -28,7 +28,9 @@ from infra.constructs.naming import construct_name
 
 ALLOWED_HEADERS = ("authorization", "content-type", "idempotency-key", "x-request-id")
 
-# JSON access log; `sub` identifies the caller without logging the token or personal data.
+# JSON access log; `sub` identifies the caller without logging the token or personal data. The route key
+# (`GET /track/{receipt_code}`), never the raw path or query: what citizens type into tracking and search
+# (national IDs, phones, names) is in them, and API Gateway has no way to mask a value in this format.
 ACCESS_LOG_FORMAT = json.dumps(
     {
         "requestId": "$context.requestId",
@@ -36,7 +38,6 @@ ACCESS_LOG_FORMAT = json.dumps(
         "ip": "$context.identity.sourceIp",
         "method": "$context.httpMethod",
         "routeKey": "$context.routeKey",
-        "path": "$context.path",
         "status": "$context.status",
         "responseLength": "$context.responseLength",
         "latencyMs": "$context.responseLatency",

@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from infra import declaration
 from infra.local import ACCOUNT_ID, Invoker, invoker_for
+from motcua.observability import MASK, mask_text
 
 log = logging.getLogger("infra.local")
 
@@ -316,6 +317,21 @@ def _gateway_error(status: int, message: str) -> HttpResponse:
     return HttpResponse(status, {"content-type": "application/json"}, body=_json_dumps({"message": message}).encode())
 
 
+def match_route(routes: list[Route], method: str, path: str) -> tuple[Route | None, dict[str, str] | None]:
+    """The route API Gateway would pick for this request (most specific first), and its path parameters."""
+    return next(((r, p) for r in routes if (p := r.match(method, path)) is not None), (None, None))
+
+
+def access_line(routes: list[Route], method: str, raw_path: str) -> str:
+    """What the access log says of a request: the method, the matched route's template and the query's
+    parameter names. Never a value: citizens type national IDs, phones and names into tracking and search."""
+    parts = urlsplit(raw_path)
+    route, _ = match_route(routes, method, parts.path or "/")
+    names = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
+    query = "?" + "&".join(f"{mask_text(name[:40])}={MASK}" for name in names) if names else ""
+    return f"{method} {route.path if route is not None else '(no route)'}{' ' + query if query else ''}"
+
+
 def dispatch(routes: list[Route], event_args: dict[str, Any], verifier: TokenVerifier | None = None) -> HttpResponse:
     """Match a route, authorise, build the event and invoke, as API Gateway does.
 
@@ -326,7 +342,7 @@ def dispatch(routes: list[Route], event_args: dict[str, Any], verifier: TokenVer
     """
     path = urlsplit(event_args["path"]).path or "/"
     method = event_args["method"]
-    route, params = next(((r, p) for r in routes if (p := r.match(method, path)) is not None), (None, None))
+    route, params = match_route(routes, method, path)
     if route is None:
         return _gateway_error(404, "Not Found")
     event = build_http_event(**event_args, route_key=route.route_key, path_parameters=params or None)
@@ -376,9 +392,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
         log.info(
-            "%s %s -> %d (%.0f ms)",
-            self.command,
-            self.path,
+            "%s -> %d (%.0f ms)",
+            access_line(self.server.routes, self.command, self.path),
             response.status,
             (time.monotonic() - started) * 1000,
         )

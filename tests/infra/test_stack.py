@@ -347,6 +347,9 @@ def test_the_stage_logs_access_and_throttles(project: dict[str, Any]) -> None:
     assert props["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0] in resources(project, "AWS::Logs::LogGroup")
     access_log = json.loads(props["AccessLogSettings"]["Format"])
     assert {"requestId", "status", "routeKey"} <= set(access_log)
+    # The route key, never the raw path or query: citizens type national IDs and phones into tracking and search.
+    assert not {v for v in access_log.values() if v in ("$context.path", "$context.requestOverride.path")}, access_log
+    assert not any("path" in v.lower() or "querystring" in v.lower() for v in access_log.values()), access_log
     assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
     assert props["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
 

@@ -402,3 +402,25 @@ def test_scheduled_functions_fire_locally_and_their_schedules_are_stored(local_s
     assert stored["Target"]["Arn"].endswith(":function:motcua-sweeper")
     assert fired[0]["source"] == "aws.scheduler" and fired[0]["detail-type"] == "Scheduled Event"
     assert fired[0]["resources"][0].endswith(f":schedule/default/{names[0]}")
+
+
+def test_the_adapters_access_log_names_the_route_and_never_a_typed_value(local_stack, caplog):
+    # What a citizen types into tracking or search (a national ID, a phone) is in the path and the query.
+    api = _function("echo", HttpTrigger())
+    routes = sorted([Route(Invoker(api, echo)),
+                     Route(Invoker(api, echo), "/track/{code}", authorised=False, method="GET")],
+                    key=lambda r: r.specificity)
+    adapter = HttpAdapter(routes, port=0).start()
+    typed = ("079203001234", "0912345678", "079_203_001_234", "Nguy%E1%BB%85n")
+    try:
+        with caplog.at_level("INFO", logger="infra.local"):
+            for path in ("/track/079203001234?phone=0912345678", "/procedures?q=079_203_001_234&limit=5",
+                         "/nowhere/0912345678?name=Nguy%E1%BB%85n"):  # the echo answers them all
+                urllib.request.urlopen(f"{adapter.url}{path}", timeout=30).read()
+    finally:
+        adapter.stop()
+    lines = [r.getMessage() for r in caplog.records if r.name == "infra.local"]
+    assert any(line.startswith("GET /track/{code} ?phone=***** -> ") for line in lines), lines
+    assert any(line.startswith("GET /{proxy+} ?q=*****&limit=***** -> ") for line in lines), lines
+    for line in lines:
+        assert not any(value in line for value in typed), line

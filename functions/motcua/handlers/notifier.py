@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -20,6 +19,7 @@ from pydantic import BaseModel, Field
 from motcua.data import queues
 from motcua.data.models import bind
 from motcua.notifications.delivery import NOTIFIER_IDEMPOTENCY, PermanentNotificationError, notify
+from motcua.observability import service_logger
 from motcua.settings import settings
 
 
@@ -28,7 +28,7 @@ class NotifierSettings(BaseModel):
     dlq_url: str = Field(min_length=8)
 
 
-logger = Logger()
+logger = service_logger()  # masked: national IDs, phones and e-mails never reach the logs
 bind(settings().table_name)
 config = NotifierSettings(sender=os.environ.get("NOTIFY_SENDER", ""),
                           dlq_url=os.environ.get("NOTIFICATIONS_DLQ_URL", ""))

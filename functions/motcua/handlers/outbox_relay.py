@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import os
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from motcua.data.models import bind
 from motcua.notifications.relay import relay_pending
+from motcua.observability import service_logger
 from motcua.settings import settings
 
-logger = Logger()
+logger = service_logger()  # masked: national IDs, phones and e-mails never reach the logs
 bind(settings().table_name)
 QUEUE_URL = os.environ["NOTIFICATIONS_QUEUE_URL"]  # a missing URL fails the cold start, loudly
 
