@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
+from itertools import pairwise
 
 import pytest
 
@@ -136,3 +138,37 @@ def test_renders_without_history_or_late_dossiers(report: tuple[str, list, list]
     _, results, _ = report
     html = render_report(MONTHS[-1], results)
     assert "Không có hồ sơ quá hạn trong tháng." in html and "Hồ sơ quá hạn (0)" in html
+
+
+def _unit(code: str, name: str, level: str, total: str, band: str | None, received: int) -> UnitIndex:
+    return UnitIndex(month="2026-10", unit_code=code, unit_name_vi=name, level=level, config_version="v",  # type: ignore[arg-type]
+                     indicators=(), groups=(), total=Decimal(total), max_with_data=Decimal(100),
+                     normalised_total=None, band_code=band, band_label_vi=band, dossiers_received=received)
+
+
+def test_units_without_dossiers_show_no_score_nor_band() -> None:
+    """A unit that received no dossier is unranked, and the units tables say so instead of a score and band."""
+    results = [_unit("P", "Tỉnh thử", "province", "64.50", "Trung bình", 3),
+               _unit("C1", "Xã Có Hồ Sơ", "commune", "70.25", "Khá", 3),
+               _unit("C2", "Xã Trống", "commune", "78.00", "Yếu", 0)]
+    html = render_report(Month(2026, 10), results)
+    empty = html[html.index('id="unit-C2"'):]
+    empty = empty[:empty.index("</summary>")]
+    assert "không có hồ sơ" in empty and "78,00" not in empty and "Yếu" not in empty
+    full = html[html.index('id="unit-C1"'):]
+    assert "70,25" in full[:full.index("</summary>")]
+    trend_row = html[html.rindex("<tr><td>Xã Trống</td>"):]
+    trend_row = trend_row[:trend_row.index("</tr>")]
+    assert "không có hồ sơ" in trend_row and "78,00" not in trend_row
+
+
+def test_the_trend_charts_target_labels_do_not_overlap(report: tuple[str, list, list]) -> None:
+    html = report[0]
+    chart = html[html.index("<h2>Xu hướng 12 tháng</h2>"):]
+    chart = chart[:chart.index("</svg>")]
+    labels = re.findall(r'<text x="([\d.]+)" y="([\d.]+)" font-size="(\d+)"[^>]*fill="#cf222e">([^<]*)</text>', chart)
+    assert len(labels) == 3
+    ys = sorted(float(y) for _, y, _, _ in labels)
+    size = max(int(s) for _, _, s, _ in labels)
+    assert all(b - a >= size for a, b in pairwise(ys)), ys  # one line of text apart at least
+    assert ys[0] >= size  # the top label is not cut off by the chart's edge

@@ -170,11 +170,16 @@ def line_chart(months: Sequence[Month], series: Sequence[tuple[str, Sequence[Dec
         x, _ = xy(i, Decimal(0))
         parts.append(f'<text x="{x:.1f}" y="{height - bottom + 16}" font-size="10" text-anchor="middle" '
                      f'fill="#59636e">{_e(_short_month(m))}</text>')
-    for ref in references:
-        _, y = xy(0, ref.value)
+    # Target labels sit just above their line, pushed down one text line at a time where targets are close
+    # (100 %, 90 %, 85 % would otherwise overprint each other at the top right).
+    font = 11
+    floor = float(font)
+    for ref, y in sorted(((ref, xy(0, ref.value)[1]) for ref in references), key=lambda item: item[1]):
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#cf222e" '
                      f'stroke-dasharray="5 4"/>')
-        parts.append(f'<text x="{width - right - 4}" y="{y - 4:.1f}" font-size="11" text-anchor="end" '
+        label_y = max(y - 4, floor)
+        floor = label_y + font + 1
+        parts.append(f'<text x="{width - right - 4}" y="{label_y:.1f}" font-size="{font}" text-anchor="end" '
                      f'fill="#cf222e">{_e(ref.label_vi)}</text>')
     for (label, values), colour in zip(series, _COLOURS, strict=False):
         segment: list[str] = []
@@ -277,11 +282,20 @@ def _trends(month: Month, results: Sequence[UnitIndex], history: Mapping[Month, 
         values = [by_month.get(m, {}).get(r.unit_code) for m in months]
         totals = [v.total if v else None for v in values]
         rows.append(f"<tr><td>{_e(r.unit_name_vi)}</td><td>{sparkline(totals, label=r.unit_name_vi)}</td>"
-                    f'<td class="n">{_e(_fmt(r.total))}</td></tr>')
+                    f'<td class="n">{_score(r)}</td></tr>')
     out.append('<div class="scroll"><table><thead><tr><th>Đơn vị</th><th>12 tháng</th>'
                f'<th class="n">Tháng {_e(_short_month(month))}</th></tr></thead><tbody>{"".join(rows)}</tbody>'
                "</table></div>")
     return "".join(out)
+
+
+def _score(r: UnitIndex, *, band: bool = False) -> str:
+    """A unit's total (and band), or "không có hồ sơ" for a unit that received no dossier: it is left
+    unranked, and its figures would be mostly "not applicable" marks, not a score."""
+    if not r.rankable:
+        return '<span class="muted">không có hồ sơ</span>'
+    out = _e(_fmt(r.total))
+    return f'{out} điểm <span class="band">{_e(r.band_label_vi or "–")}</span>' if band else out
 
 
 def _indicator_row(i: IndicatorResult) -> str:
@@ -305,8 +319,8 @@ def _unit_tables(results: Sequence[UnitIndex]) -> str:
                             for g in r.groups if g.in_total)
         body = "".join(_indicator_row(i) for i in r.indicators)
         out.append(
-            f'<details id="unit-{_e(r.unit_code)}"><summary>{_e(r.unit_name_vi)} — {_e(_fmt(r.total))} điểm '
-            f'<span class="band">{_e(r.band_label_vi or "–")}</span></summary><div>'
+            f'<details id="unit-{_e(r.unit_code)}"><summary>{_e(r.unit_name_vi)} — {_score(r, band=True)}'
+            "</summary><div>"
             f'<p class="muted">Mã đơn vị {_e(r.unit_code)} · {_e(_LEVEL_TITLES[r.level])} · hồ sơ tiếp nhận: '
             f"{r.dossiers_received} · điểm tối đa có dữ liệu: {_e(_fmt(r.max_with_data))} · {groups}</p>"
             '<div class="scroll"><table><thead><tr><th>Chỉ tiêu</th><th>Tên</th><th class="n">Tử số</th>'
