@@ -47,6 +47,8 @@ class Bucket:
     # S3 Object Lock in governance mode, retention from the stage (infra/constructs/stages.py): what an agency
     # signed cannot be overwritten or deleted, except by an administrator allowed to bypass governance.
     object_lock: bool = False
+    # Objects tagged (key, value) expire after ``days``: uploads no dossier took (``motcua.data.uploads``).
+    expire_tagged: tuple[str, str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,9 @@ QUEUES: tuple[Queue, ...] = (
 )
 
 BUCKETS: tuple[Bucket, ...] = (
-    Bucket("uploads", "citizens' attachments (presigned PUT) and officials' result documents"),
+    # A form POST tags an upload "unattached"; attaching it to a dossier re-tags it, the rest expire.
+    Bucket("uploads", "citizens' attachments (presigned POST) and officials' result documents",
+           expire_tagged=("motcua-upload", "unattached", 7)),
     Bucket("documents", "official documents agencies issue: Form 04 apology letters, signed electronic results (PDF)",
            object_lock=True),
     Bucket("reports", "the monthly index: HTML reports and open data (CSV, JSON), one prefix per month"),
@@ -184,10 +188,12 @@ FUNCTIONS: tuple[Function, ...] = (
             Permission("queue", "actions-dlq", "send"),
             # A queued decision issues the signed electronic result too (issue 7).
             Permission("bucket", "documents", "write"),
+            # A queued supplement's uploads are checked (uploader, size, type) and marked attached.
+            Permission("bucket", "uploads", "read_write"),
             Permission("secret", "signing", "read"),
         ),
         environment={"ACTIONS_DLQ_URL": Ref("queue_url", "actions-dlq"), "DOCUMENTS_BUCKET": Ref("bucket", "documents"),
-                     "SIGNING_SECRET_PREFIX": Ref("secret", "signing")},
+                     "UPLOADS_BUCKET": Ref("bucket", "uploads"), "SIGNING_SECRET_PREFIX": Ref("secret", "signing")},
         timeout_s=60,
         reserved_concurrency=10,  # FIFO message groups (one per dossier) spread over at most this many
     ),

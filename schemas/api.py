@@ -174,10 +174,13 @@ class UploadRequest(ApiModel):
 
 
 class UploadTicket(ApiModel):
+    """An HTML-form upload to S3: POST ``url`` as multipart/form-data with every one of ``fields``, then the
+    file as ``file``. Only the caller may attach it, and only as declared (type, at most ``size_bytes``)."""
+
     key: str
     url: str
-    method: str = "PUT"
-    headers: dict[str, str]
+    method: Literal["POST"] = "POST"
+    fields: dict[str, str] = Field(description="Form fields to send as given (the signed policy)")
     expires_at: datetime
 
 

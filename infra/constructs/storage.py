@@ -61,7 +61,8 @@ class Storage(Construct):
                 # Browsers PUT and GET through presigned URLs, so the web origins need CORS.
                 cors=[
                     s3.CorsRule(
-                        allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+                        allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.PUT, s3.HttpMethods.GET,
+                                         s3.HttpMethods.HEAD],
                         allowed_origins=list(allowed_origins),
                         allowed_headers=["*"],
                         exposed_headers=["ETag"],
@@ -72,7 +73,10 @@ class Storage(Construct):
                     s3.LifecycleRule(
                         abort_incomplete_multipart_upload_after=Duration.days(1),
                         noncurrent_version_expiration=NONCURRENT_VERSION_RETENTION,
-                    )
+                    ),
+                    *([s3.LifecycleRule(id="expire-tagged", expiration=Duration.days(spec.expire_tagged[2]),
+                                        tag_filters={spec.expire_tagged[0]: spec.expire_tagged[1]})]
+                      if spec.expire_tagged else []),
                 ],
                 # What an agency signed stays as signed: locked versions cannot be overwritten or deleted
                 # before the retention ends, except by a principal granted s3:BypassGovernanceRetention.

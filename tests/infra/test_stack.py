@@ -594,3 +594,15 @@ def test_the_placeholder_layer_is_marked_as_one(tmp_path: Path) -> None:
     assert packaging.built_layer_dir("arm64", tmp_path / "layer") is None
     placeholder = packaging.placeholder_layer_dir(tmp_path / "placeholder")
     assert [p.name for p in (placeholder / "python").iterdir()] == ["MOTCUA_PLACEHOLDER_LAYER.txt"]
+
+
+def test_uploads_no_dossier_took_expire(project: dict[str, Any]) -> None:
+    """The upload form tags an object ``unattached`` (motcua.data.uploads); attaching it re-tags it."""
+    (spec,) = [b for b in d.BUCKETS if b.name == "uploads"]
+    assert spec.expire_tagged is not None
+    tag, value, days = spec.expire_tagged
+    rules = [rule for bucket in resources(project, "AWS::S3::Bucket").values()
+             for rule in bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
+             if rule.get("TagFilters")]
+    assert [(r["TagFilters"], r["ExpirationInDays"], r["Status"]) for r in rules] == [
+        ([{"Key": tag, "Value": value}], days, "Enabled")]

@@ -6,6 +6,7 @@ test CA lives in a temporary directory (``MOTCUA_PKI_DIR``), never under .local/
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import requests
 
 from motcua.data.index_store import IndexRepository
 from motcua.data.repositories import DossierRepository
@@ -45,10 +47,24 @@ def s3():
     return boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"])
 
 
-def upload(content: bytes, name: str = "giay-chung-sinh.pdf") -> str:
-    key = f"uploads/{uuid.uuid4().hex}/{name}"
-    s3().put_object(Bucket=os.environ["UPLOADS_BUCKET"], Key=key, Body=content, ContentType="application/pdf")
-    return key
+def ticket(api_client, who: str | tuple[str, str, str], size: int, name: str = "giay-chung-sinh.pdf",
+           content_type: str = "application/pdf") -> dict:
+    response = api_client.post("/uploads", json={"file_name": name, "content_type": content_type, "size_bytes": size},
+                               headers=bearer(*who) if isinstance(who, tuple) else bearer(who))
+    assert response.status == 201, response.text
+    return dict(response.json())
+
+
+def post_file(given: dict, content: bytes) -> str:
+    """What a browser does with the ticket: a form POST to S3 with the signed fields, then the file."""
+    sent = requests.post(given["url"], data=given["fields"], files={"file": ("f", content)}, timeout=10)
+    assert sent.status_code in (200, 201, 204), sent.text
+    return str(given["key"])
+
+
+def upload(api_client, content: bytes, who: str | tuple[str, str, str] = HANG,
+           name: str = "giay-chung-sinh.pdf") -> str:
+    return post_file(ticket(api_client, who, len(content), name), content)
 
 
 def submit(api_client, who: str, attachments: list[dict], **overrides):
@@ -71,7 +87,7 @@ def stored_paper(api_client, at, valid_until: str | None = "2026-03-10") -> tupl
     """Hằng submits a dossier with one paper on Mon 2 Mar; returns its id in her store and its bytes."""
     at(vn(3, 2))
     content = b"%PDF-1.4 giay chung sinh " + uuid.uuid4().bytes
-    response = submit(api_client, HANG, [{"key": upload(content), "document_name": "Giấy chứng sinh",
+    response = submit(api_client, HANG, [{"key": upload(api_client, content), "document_name": "Giấy chứng sinh",
                                           "issuer": "Bệnh viện Đa khoa Lâm Đồng", "issued_on": "2026-02-20",
                                           "valid_until": valid_until}])
     assert response.status == 201, response.text
@@ -134,9 +150,74 @@ def test_someone_elses_paper_is_refused(api_client, at) -> None:
     assert foreign.json()["details"] == {"document_id": document_id}  # nothing about Hằng's paper
     unknown = submit(api_client, BINH, [{"document_id": uuid.uuid4().hex, "document_name": "Giấy chứng sinh"}])
     assert unknown.status == 404 and unknown.json()["code"] == "STORED_DOCUMENT_NOT_FOUND"
-    both = submit(api_client, BINH, [{"document_id": document_id, "key": upload(b"x"), "document_name": "x"}])
+    key = upload(api_client, b"%PDF-x", BINH)
+    both = submit(api_client, BINH, [{"document_id": document_id, "key": key, "document_name": "x"}])
     assert both.status == 422 and both.json()["code"] == "ATTACHMENT_SOURCE_INVALID"
     assert my_documents(api_client, BINH) == []
+
+
+def test_an_upload_belongs_to_its_uploader(api_client, at) -> None:
+    at(vn(3, 2))
+    content = b"%PDF-1.4 giay khai sinh cua Hang " + uuid.uuid4().bytes
+    key = upload(api_client, content, HANG)
+    stolen = submit(api_client, BINH, [{"key": key, "document_name": "Giấy chứng sinh"}])
+    assert stolen.status == 403, stolen.text
+    assert stolen.json()["code"] == "UPLOAD_NOT_OWNED" and stolen.json()["details"] == {"key": key}
+    assert my_documents(api_client, BINH) == []  # nothing of Hằng's is Bình's to download
+    # an official at another desk cannot attach it either; its uploader can
+    desk = api_client.post("/dossiers", json=submission(PROCEDURE, channel="counter",
+                                                        attachments=[{"key": key, "document_name": "x"}]),
+                           headers={**bearer(*DESK), "idempotency-key": uuid.uuid4().hex})
+    assert desk.status == 403 and desk.json()["code"] == "UPLOAD_NOT_OWNED"
+    assert submit(api_client, HANG, [{"key": key, "document_name": "Giấy chứng sinh"}]).status == 201
+    # an object put under the uploads prefix without a ticket is no one's
+    loose = f"uploads/{uuid.uuid4().hex}/loose.pdf"
+    s3().put_object(Bucket=os.environ["UPLOADS_BUCKET"], Key=loose, Body=b"%PDF-1.4", ContentType="application/pdf")
+    assert submit(api_client, HANG, [{"key": loose, "document_name": "x"}]).json()["code"] == "UPLOAD_NOT_OWNED"
+
+
+def test_a_supplement_cannot_attach_someone_elses_upload(api_client, at) -> None:
+    at(vn(3, 3))
+    dossier_id = submit(api_client, HANG, []).json()["id"]
+    for name, who, body in (("receive", DESK, {}), ("start_processing", PROCESSOR, {}),
+                            ("request_supplement", PROCESSOR, {"documents": ["Bản sao"], "reason": "Thiếu"})):
+        assert act(api_client, dossier_id, name, who, body).status == 200, name
+    foreign = upload(api_client, b"%PDF-1.4 cua Binh", BINH)
+    response = act(api_client, dossier_id, "receive_supplement", DESK,
+                   {"attachments": [{"key": foreign, "document_name": "Bản sao"}]})
+    assert response.status == 403 and response.json()["code"] == "UPLOAD_NOT_OWNED"
+    own = upload(api_client, b"%PDF-1.4 quet tai quay", DESK)
+    response = act(api_client, dossier_id, "receive_supplement", DESK,
+                   {"attachments": [{"key": own, "document_name": "Bản sao"}]})
+    assert response.status == 200, response.text
+
+
+def test_the_ticket_limits_the_size_and_the_attachment_is_checked_against_it(api_client, at) -> None:
+    at(vn(3, 2))
+    small = ticket(api_client, HANG, 10)
+    assert small["method"] == "POST"
+    policy = json.loads(base64.b64decode(small["fields"]["policy"]))
+    assert ["content-length-range", 1, 10] in policy["conditions"]
+    assert {"Content-Type": "application/pdf"} in policy["conditions"]
+    # S3 refuses the larger file itself; the local S3 does not, so the attachment is checked too
+    key = post_file(small, b"%PDF-1.4 " + b"0" * 2000)
+    larger = submit(api_client, HANG, [{"key": key, "document_name": "Tờ khai"}])
+    assert larger.status == 422 and larger.json()["code"] == "UPLOAD_NOT_AS_DECLARED"
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 20
+    key = post_file(ticket(api_client, HANG, len(png)), png)  # declared a PDF
+    other_type = submit(api_client, HANG, [{"key": key, "document_name": "Tờ khai"}])
+    assert other_type.status == 422 and other_type.json()["code"] == "UPLOAD_NOT_AS_DECLARED"
+    assert my_documents(api_client, HANG) == []
+
+
+def test_an_attached_upload_is_marked_so_the_lifecycle_rule_keeps_it(api_client, at) -> None:
+    at(vn(3, 2))
+    given = ticket(api_client, HANG, 12)
+    assert "<Value>unattached</Value>" in given["fields"]["tagging"]  # what the expiry rule matches
+    key = post_file(given, b"%PDF-1.4 abc")
+    assert submit(api_client, HANG, [{"key": key, "document_name": "Tờ khai"}]).status == 201
+    tags = s3().get_object_tagging(Bucket=os.environ["UPLOADS_BUCKET"], Key=key)["TagSet"]
+    assert {"Key": "motcua-upload", "Value": "attached"} in tags
 
 
 def test_an_upload_key_without_a_file_is_refused(api_client, at) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -31,10 +31,16 @@ from pynamodb.transactions import TransactWrite
 
 from motcua.data.documents import documents_bucket
 from motcua.data.models import Item, OwnerIndex
-from motcua.domain.citizen_store import AttachmentNotUploaded, BucketName, StoredDocument, StoredDocumentNotFound
+from motcua.domain.citizen_store import (
+    MAX_UPLOAD_BYTES,
+    UPLOAD_STATE_TAG,
+    AttachmentNotUploaded,
+    BucketName,
+    StoredDocument,
+    StoredDocumentNotFound,
+)
 from motcua.domain.errors import MotcuaError
 
-MAX_HASHED_BYTES = 20 * 1024 * 1024  # what POST /uploads allows per file
 PRESIGNED_GET_TTL_S = 15 * 60
 
 
@@ -128,6 +134,8 @@ class ObjectFacts:
     sha256: str
     size_bytes: int
     content_type: str
+    head: bytes = b""  # the first bytes (the file type's signature)
+    metadata: dict[str, str] = field(default_factory=dict)  # what the upload form set (uploader, declared size)
 
 
 def upload_facts(key: str) -> ObjectFacts:
@@ -138,13 +146,22 @@ def upload_facts(key: str) -> ObjectFacts:
         if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
             raise AttachmentNotUploaded({"key": key}) from None
         raise
-    digest, size = hashlib.sha256(), 0
+    digest, size, head = hashlib.sha256(), 0, b""
     for chunk in response["Body"].iter_chunks(1024 * 1024):
         size += len(chunk)
-        if size > MAX_HASHED_BYTES:
+        if size > MAX_UPLOAD_BYTES:
             raise AttachmentNotUploaded({"key": key, "reason": "larger than 20 MiB"})
+        head = head or chunk[:16]
         digest.update(chunk)
-    return ObjectFacts(digest.hexdigest(), size, str(response.get("ContentType") or "application/octet-stream"))
+    return ObjectFacts(digest.hexdigest(), size, str(response.get("ContentType") or "application/octet-stream"),
+                       head=head, metadata=dict(response.get("Metadata") or {}))
+
+
+def mark_attached(key: str) -> None:
+    """Out of the lifecycle rule's reach (it expires ``unattached`` uploads): done before the dossier that
+    holds the upload is written, so a failed write leaves a kept object, never a linked one expiring."""
+    _client().put_object_tagging(Bucket=bucket_name("uploads"), Key=key,
+                                 Tagging={"TagSet": [{"Key": UPLOAD_STATE_TAG, "Value": "attached"}]})
 
 
 def result_key(dossier_id: str, document_id: str, pdf: bytes) -> str:

@@ -11,6 +11,7 @@ exactly these records, never a number a client sent).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import date, datetime
 from typing import Literal
@@ -55,6 +56,19 @@ class AttachmentNotUploaded(InvalidInput):
     message_en = "An attachment's upload key holds no uploaded file."
 
 
+class UploadNotOwned(AccessDenied):
+    code = "UPLOAD_NOT_OWNED"
+    message_vi = "Tệp tải lên này không phải do bạn tải lên."
+    message_en = "This upload was not made by you."
+
+
+class UploadNotAsDeclared(InvalidInput):
+    code = "UPLOAD_NOT_AS_DECLARED"
+    http_status = 422
+    message_vi = "Tệp đã tải lên không khớp kích thước hoặc loại tệp đã khai báo."
+    message_en = "The uploaded file does not match its declared size or type."
+
+
 class AttachmentSourceInvalid(InvalidInput):
     """Raised by the API schema (``AttachmentIn``) under this code: an attachment names both sources or none."""
 
@@ -89,6 +103,31 @@ class StoredDocument(BaseModel):
     def expired_on(self, day: date) -> bool:
         """Valid through its ``valid_until`` day (Vietnam's date), expired from the next day."""
         return self.valid_until is not None and day > self.valid_until
+
+
+# --- uploads (POST /uploads) -----------------------------------------------------------------------------
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # what POST /uploads allows per file
+UPLOAD_STATE_TAG = "motcua-upload"  # "unattached" until a dossier holds it: the bucket expires the others
+# The first bytes of each accepted type: a declared PDF must be one.
+_SIGNATURES = {"application/pdf": b"%PDF-", "image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
+
+
+def uploader_id(subject: str) -> str:
+    """Who asked for an upload, as kept on the object: a digest, so the object names no account."""
+    return hashlib.sha256(f"motcua-uploader\n{subject}".encode()).hexdigest()[:32]
+
+
+def check_upload(key: str, caller: str, *, uploader: str | None, declared_size: str | None,
+                 declared_type: str | None, size: int, head: bytes) -> None:
+    """An upload is attached only by whoever asked for it, and only as it was declared (size, type)."""
+    if uploader != uploader_id(caller):
+        raise UploadNotOwned({"key": key})
+    signature = _SIGNATURES.get(declared_type or "")
+    if not declared_size or not declared_size.isdigit() or size > min(int(declared_size), MAX_UPLOAD_BYTES):
+        raise UploadNotAsDeclared({"key": key, "reason": "size", "declared_size": declared_size, "size": size})
+    if signature is None or not head.startswith(signature):
+        raise UploadNotAsDeclared({"key": key, "reason": "type", "declared_type": declared_type})
 
 
 def submitted_document_id(dossier_id: str, key: str) -> str:

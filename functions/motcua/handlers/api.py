@@ -144,14 +144,14 @@ def get_calendar_preview(
 
 # --- submission and tracking -------------------------------------------------------------------------
 
-@app.post("/uploads", tags=["dossiers"], summary="Presigned S3 PUT URL for one attachment",
+@app.post("/uploads", tags=["dossiers"], summary="Presigned S3 POST form for one attachment (yours alone)",
           status_code=201, security=BEARER, responses=_errors(401, 403, 422, ok=201))
 def post_upload(request: UploadRequest) -> Response[UploadTicket]:
-    current_actor()
+    actor = current_actor()
     key = uploads.new_upload_key(request.file_name)
-    url, expires_at = uploads.presign_put(settings().uploads_bucket or "", key, request.content_type, now_vn())
-    ticket = UploadTicket(key=key, url=url, headers={"Content-Type": request.content_type},
-                          expires_at=expires_at)
+    url, fields, expires_at = uploads.presign_post(settings().uploads_bucket or "", key, request.content_type,
+                                                   request.size_bytes, actor.subject, now_vn())
+    ticket = UploadTicket(key=key, url=url, fields=fields, expires_at=expires_at)
     return Response(201, content_types.APPLICATION_JSON, ticket)
 
 

@@ -32,6 +32,7 @@ from motcua.domain.calendar import VN_TZ
 from motcua.domain.citizen_store import (
     StoredDocument,
     check_reusable,
+    check_upload,
     result_document_id,
     submitted_document_id,
 )
@@ -81,7 +82,7 @@ class CitizenStore:
             if attachment.source == "reused":
                 linked.append(attachment)
                 continue
-            facts = blobs.upload_facts(attachment.key)
+            facts = self.verified_upload(attachment.key, owner)
             record = StoredDocument(
                 id=submitted_document_id(dossier_id, attachment.key), owner=owner, kind="submitted",
                 origin="digitised_at_desk" if attachment.source == "digitised_at_desk" else "uploaded",
@@ -92,6 +93,20 @@ class CitizenStore:
             writes.append(StoredDocumentWrite(record))
             linked.append(attachment.model_copy(update={"document_id": record.id}))
         return linked, writes
+
+    def verified_upload(self, key: str, caller: str) -> blobs.ObjectFacts:
+        """The facts of an upload ``caller`` may attach (their own, as declared), marked attached."""
+        facts = blobs.upload_facts(key)
+        check_upload(key, caller, uploader=facts.metadata.get("uploader"),
+                     declared_size=facts.metadata.get("declared-size"), declared_type=facts.content_type,
+                     size=facts.size_bytes, head=facts.head)
+        blobs.mark_attached(key)
+        return facts
+
+    def verify_uploads(self, keys: Sequence[str], caller: str) -> None:
+        """Uploads attached without a store record (a desk's scan, a supplement): checked all the same."""
+        for key in keys:
+            self.verified_upload(key, caller)
 
     # -- reads --------------------------------------------------------------------------------------------
     def mine(self, actor: Actor, limit: int, after: str | None) -> tuple[list[StoredDocumentView], str | None]:

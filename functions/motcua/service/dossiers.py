@@ -125,6 +125,8 @@ class DossierService:
         if actor.role is Role.CITIZEN:
             resolved, records = self.store.record_uploads(dossier_id, actor.subject, submission.attachments, resolved,
                                                           now)
+        else:
+            self.store.verify_uploads([a.key for a in resolved if a.source != "reused"], actor.subject)
         attachments = tuple(resolved)
         digest = hashlib.sha256(submission.model_dump_json().encode()).hexdigest()
 
@@ -177,6 +179,8 @@ class DossierService:
         if isinstance(body, ReceiveSupplement) and any(x.document_id for x in body.attachments):
             body = self._with_stored_documents(body, dossier, now)  # issue 7: reused from the store, checked
         changed, events = apply_action(dossier, action, body, actor, now, request_id)
+        if isinstance(body, ReceiveSupplement):  # uploads: the caller's own, as declared
+            self.store.verify_uploads([x.key for x in body.attachments if x.key and not x.document_id], actor.subject)
         extra: list[StoredDocumentWrite] = []
         if action is ActionName.APOLOGISE:  # the letter is rendered and stored first; this change links it
             changed = self.letters.attach(changed, self.catalogue.agencies())
