@@ -54,16 +54,19 @@ def _own_error_shapes(document: dict) -> dict:
 def _gateway_answers(document: dict) -> dict:
     """API Gateway answers some requests itself, before any function runs, with its own fixed body
     ``{"message": ...}`` that an HTTP API cannot reshape: 401 from the JWT authoriser on authorised routes,
-    404 for a path no route matches. The document says so, so clients and the fuzzer expect it."""
+    404 for a path no route matches, 413 over its payload quota and 400 for a request it cannot read (the
+    function answers its own 400 and 413, for a smaller body limit, in the error shape). The document says
+    so, so clients and the fuzzer expect it."""
     document["components"]["schemas"]["GatewayError"] = {
         "title": "GatewayError", "type": "object", "required": ["message"],
         "properties": {"message": {"type": "string", "examples": ["Unauthorized"]}},
-        "description": "API Gateway's own answer (authoriser refusal, unknown route); not from Motcua's code.",
+        "description": "API Gateway's own answer (authoriser refusal, unknown route, payload quota, unreadable "
+                       "request); not from Motcua's code.",
     }
     either = {"anyOf": [{"$ref": "#/components/schemas/ErrorBody"}, {"$ref": "#/components/schemas/GatewayError"}]}
     for operations in document["paths"].values():
         for operation in operations.values():
-            statuses = ["404"] + (["401"] if operation.get("security") else [])
+            statuses = ["400", "404", "413"] + (["401"] if operation.get("security") else [])
             for status in statuses:
                 operation["responses"][status] = {"description": "Error", "content": {"application/json": {
                     "schema": either}}}

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
+from pathlib import Path
 
+import jsonschema
 import pytest
 from joserfc import jwt
 
@@ -146,3 +149,32 @@ def test_public_routes_need_no_token(dossier_id: str) -> None:
     receipt = json.loads(call("GET", f"/dossiers/{dossier_id}", token("owner")).body)["receipt_code"]
     tracked = call("GET", f"/track/{receipt}")
     assert tracked.status == 200 and b"079203001234" not in tracked.body
+
+
+OPENAPI = json.loads((Path(__file__).parents[2] / "schemas" / "openapi.json").read_text(encoding="utf-8"))
+
+
+def _matches_documented(method: str, path: str, status: int, body: bytes) -> None:
+    documented = OPENAPI["paths"][path][method.lower()]["responses"][str(status)]
+    schema = {**documented["content"]["application/json"]["schema"], "components": OPENAPI["components"]}
+    jsonschema.Draft202012Validator(schema).validate(json.loads(body))
+
+
+@pytest.mark.parametrize("bad_token", [None, "not.a.jwt"], ids=["missing", "garbage"])
+def test_the_gateways_401_is_what_every_authorised_route_documents(clean_table: str, bad_token) -> None:
+    for path, operations in OPENAPI["paths"].items():
+        for method, operation in operations.items():
+            if not operation.get("security"):
+                continue
+            concrete = re.sub(r"{\w+}", "d" * 32, path)
+            response = call(method.upper(), concrete, bad_token, {} if method in ("post", "put") else None)
+            assert response.status == 401, (method, path, response.body)
+            _matches_documented(method, path, 401, response.body)
+
+
+def test_both_413s_are_what_the_routes_document(clean_table: str) -> None:
+    # The function's own limit answers in the error shape; API Gateway's payload quota in its own shape.
+    too_big = call("POST", "/dossiers", token("owner"), {"x": "a" * 2_000_000})
+    assert too_big.status == 413
+    _matches_documented("POST", "/dossiers", 413, too_big.body)
+    _matches_documented("POST", "/dossiers", 413, b'{"message":"Request Entity Too Large"}')
