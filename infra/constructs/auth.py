@@ -92,8 +92,8 @@ class Auth(Construct):
             prevent_user_existence_errors=True,
             read_attributes=readable,
             write_attributes=writable,  # no custom attribute: role and agency are set by administrators
-            id_token_validity=Duration.hours(1),
-            access_token_validity=Duration.hours(1),
+            id_token_validity=Duration.seconds(access.TOKEN_LIFETIME_S),
+            access_token_validity=Duration.seconds(access.TOKEN_LIFETIME_S),
             refresh_token_validity=Duration.days(30),
             enable_token_revocation=True,
         )

@@ -36,7 +36,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
-    print(runner.local_identity().issue(args.subject, args.role, args.agency, ttl_s=args.ttl_hours * 3600))
+    print(runner.local_identity().issue(args.subject, args.role, args.agency, ttl_s=args.ttl_minutes * 60))
     return 0
 
 
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--subject", default=runner.DEMO_SUBJECT)
     token.add_argument("--role", default="citizen", help="citizen, reception_officer, processing_officer, ...")
     token.add_argument("--agency", default=None, help="agency code (officials)")
-    token.add_argument("--ttl-hours", type=int, default=8)
+    token.add_argument("--ttl-minutes", type=int, default=60, help="at most 60, as the user pool's tokens")
     demo = commands.add_parser("demo", help="load a generated province into a running `make run`, with its reports")
     demo.add_argument("--dossiers", type=int, default=3000)
     demo.add_argument("--months", type=int, default=runner.DEMO_MONTHS)

@@ -20,7 +20,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
-from motcua.domain.access import AGENCY_CLAIM, ROLE_CLAIM
+from motcua.domain.access import AGENCY_CLAIM, ROLE_CLAIM, TOKEN_LIFETIME_S
 from motcua.domain.actors import PERSON_ROLES, Role
 
 ISSUER = "motcua-local"
@@ -30,6 +30,10 @@ ALGORITHM = "RS256"
 
 class TokenRejected(Exception):
     """Why a bearer token was not accepted (the adapter answers 401)."""
+
+
+class IdentityKeyUnreadable(Exception):
+    """The signing key file exists but is no private RSA key: never replaced silently, never skipped."""
 
 
 @dataclass
@@ -45,7 +49,13 @@ class LocalIdentity:
         """The key survives restarts of ``make run``, so tokens printed yesterday still work."""
         path = directory / "signing-key.json"
         if path.exists():
-            return cls(RSAKey.import_key(json.loads(path.read_text(encoding="utf-8"))))
+            try:
+                key = RSAKey.import_key(json.loads(path.read_text(encoding="utf-8")))
+            except (ValueError, TypeError, KeyError, AttributeError, JoseError) as error:
+                raise IdentityKeyUnreadable(f"{path}: not an RSA key ({type(error).__name__})") from None
+            if not key.is_private:
+                raise IdentityKeyUnreadable(f"{path}: a public key cannot sign tokens")
+            return cls(key)
         identity = cls.generate()
         directory.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(identity.key.as_dict(private=True)), encoding="utf-8")
@@ -53,7 +63,9 @@ class LocalIdentity:
         return identity
 
     def issue(self, subject: str, role: Role | str, agency_code: str | None = None, *,
-              ttl_s: int = 8 * 3600, now: float | None = None, issuer: str = ISSUER) -> str:
+              ttl_s: int = TOKEN_LIFETIME_S, now: float | None = None, issuer: str = ISSUER) -> str:
+        if not 0 < ttl_s <= TOKEN_LIFETIME_S:
+            raise ValueError(f"tokens live at most {TOKEN_LIFETIME_S} s, as the user pool's")
         if Role(role) not in PERSON_ROLES:  # as the user pool: its role attribute holds person roles only
             raise ValueError(f"no person holds the role {role!r}")
         issued = int(now if now is not None else time.time())
@@ -73,7 +85,11 @@ class LocalIdentity:
                 aud={"essential": True, "value": AUDIENCE},
                 sub={"essential": True},
                 exp={"essential": True},
+                iat={"essential": True},
             ).validate(decoded.claims)
-        except (JoseError, ValueError) as error:
+            lifetime = int(decoded.claims["exp"]) - int(decoded.claims["iat"])
+            if not 0 < lifetime <= TOKEN_LIFETIME_S:
+                raise ValueError("token lifetime")
+        except (JoseError, ValueError, TypeError) as error:
             raise TokenRejected(type(error).__name__) from None
         return dict(decoded.claims)

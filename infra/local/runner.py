@@ -34,7 +34,7 @@ log = logging.getLogger("infra.local")
 # Where `make run` keeps its state (data, logs, keys, reports); tests point it at a temporary directory.
 LOCAL_DIR = Path(os.environ.get("MOTCUA_LOCAL_DIR") or REPO_ROOT / ".local")
 DEMO_SUBJECT = "citizen-demo"
-DEMO_TOKEN_TTL_S = 7 * 24 * 3600
+
 # The generated province `make run` loads in the background so the monthly report has something to show
 # (issue 8). MOTCUA_DEMO_DOSSIERS=0 starts with the catalogue only. Re-runs load nothing twice.
 DEMO_DOSSIERS = 1500
@@ -74,10 +74,23 @@ def local_identity() -> Any:
     return LocalIdentity.load_or_create(LOCAL_DIR / "identity")
 
 
+def verifier_and_demo_token() -> tuple[TokenVerifier, str]:
+    """The local authoriser and a citizen's token. A signing key that cannot be read stops `make run`: the
+    API never runs without verifying tokens."""
+    from infra.local.identity import IdentityKeyUnreadable
+
+    try:
+        identity = local_identity()
+    except IdentityKeyUnreadable as error:
+        raise SystemExit(f"make run: the local signing key is unreadable: {error}. Delete it to create a new "
+                         "one (tokens issued with it stop working).") from None
+    return identity, demo_token(identity)
+
+
 def demo_token(identity: Any) -> str:
     from motcua.domain.actors import Role
 
-    return str(identity.issue(DEMO_SUBJECT, Role.CITIZEN, ttl_s=DEMO_TOKEN_TTL_S))
+    return str(identity.issue(DEMO_SUBJECT, Role.CITIZEN))  # lives as long as a user pool token
 
 
 def seed_catalogue() -> None:
@@ -224,13 +237,7 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
             _wait_forever()
             return 0
 
-        token: str | None = None
-        verifier: TokenVerifier | None = None
-        try:
-            verifier = local_identity()
-            token = demo_token(verifier)
-        except Exception:
-            log.warning("no local identity provider: authorised routes accept unverified tokens", exc_info=True)
+        verifier, token = verifier_and_demo_token()
 
         routes = http_routes()
         sqs = client("sqs", endpoints)

@@ -14,6 +14,9 @@ from motcua.domain.errors import MotcuaError
 # stack's token issuer uses the same names, so handlers read one shape everywhere.
 ROLE_CLAIM = "custom:role"
 AGENCY_CLAIM = "custom:agency_code"
+# How long the user pool's ID and access tokens live (infra/constructs/auth.py); the local issuer and its
+# verifier hold tokens to the same, so a token accepted locally is one Cognito could have issued.
+TOKEN_LIFETIME_S = 3600
 
 
 class AuthenticationRequired(MotcuaError):
