@@ -141,7 +141,7 @@ def test_feedback_about_procedures_and_agencies_counts_incrementally_and_in_the_
         assert listed.status == 200, listed.text
         expected = sorted((f.feedback_id, f.about, r) for h in feedback
                           if (f := index_facts(h.final, as_of=OCTOBER.end))
-                          and (r := role_of(standalone_contribution(f, OCTOBER), f.procedure_code or "", indicator)))
+                          and (r := role_of(standalone_contribution(f, OCTOBER), indicator)))
         got = sorted((i["feedback_id"], i["about"], i["role"]) for i in listed.json()["feedback"])
         assert got == expected, indicator
         abouts |= {a for _, a, _ in got}

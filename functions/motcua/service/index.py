@@ -48,11 +48,13 @@ from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.errors import InvalidInput, NotFound
 from motcua.domain.feedback import Feedback, index_facts
 from motcua.domain.index import (
+    CatalogueCounters,
     DossierFacts,
     FactsContext,
     LateDossier,
     Month,
     RankedUnit,
+    Unit,
     UnitIndex,
     UnitTree,
     add_into,
@@ -258,6 +260,15 @@ class IndexTracker:
 # The month
 
 
+def month_catalogue(store: IndexRepository, procedures: Sequence[Procedure], units: Sequence[Unit], month: Month
+                    ) -> dict[str, CatalogueCounters]:
+    """The units' catalogue figures for ``month``, with the payment platform's list of integrated procedures
+    if anyone stored it (else 3b.1/3b.2 say "no data"): what the figures and the explain route both read."""
+    raw = store.setting(ONLINE_PAYMENT_SETTING)
+    return catalogue_counters(procedures, units, month,
+                              online_payment_codes=None if raw is None else frozenset(json.loads(raw)))
+
+
 def rollup(own: Mapping[str, Mapping[str, int]], tree: UnitTree) -> dict[str, dict[str, int]]:
     """Counters per unit from the counters per own agency: each agency's counters added to it and to every
     ancestor up to the province (what a dossier's ``units`` are)."""
@@ -336,18 +347,11 @@ class IndexJob:
     context: FactsContext | None = None
 
     # -- computing --------------------------------------------------------------------------------------
-    def online_payment_codes(self) -> frozenset[str] | None:
-        """The payment platform's list of integrated procedures, if anyone stored it (else 3b.1/3b.2 say
-        "no data")."""
-        raw = self.store.setting(ONLINE_PAYMENT_SETTING)
-        return None if raw is None else frozenset(json.loads(raw))
-
     def score(self, month: Month, unit_counters: Mapping[str, Mapping[str, int]], late: list[LateDossier],
               source: Literal["incremental", "recompute"], dossiers: int | None = None,
               feedback: int | None = None) -> Computation:
         units = self.tree.units_for(month)
-        catalogue = catalogue_counters(self.procedures, units, month,
-                                       online_payment_codes=self.online_payment_codes())
+        catalogue = month_catalogue(self.store, self.procedures, units, month)
         results = compute_index(unit_counters, units, catalogue, config_for(month), month=month)
         rankings: dict[str, list[RankedUnit]] = {level: rank(results, level) for level in LEVELS}
         return Computation(month, {k: dict(v) for k, v in unit_counters.items()}, results, rankings, late, source,
@@ -580,6 +584,7 @@ def _decode_token(token: str) -> tuple[str, str]:
 class IndexQueries:
     store: IndexRepository = field(default_factory=IndexRepository)
     tree: UnitTree = field(default_factory=load_default_tree)
+    procedures: Sequence[Procedure] = field(default_factory=load_default_procedures)
 
     def month(self, month: Month) -> IndexMonth:
         raw = self.store.summary(str(month))
@@ -627,13 +632,16 @@ class IndexQueries:
         items: list[IndexDossier] = []
         feedback: list[IndexFeedback] = []  # 5.1-5.3: feedback about a procedure or an agency, by id
         token = None
+        # The unit's catalogue: 3.2 and 3b.2 count only the procedures on its lists, as the figure does.
+        units = [u for u in self.tree.units_for(month) if u.code == unit]
+        catalogue = month_catalogue(self.store, self.procedures, units, month).get(unit)
         for agency, sk, doc in self._rows(month, unit, next_token):
             if sk.startswith(FEEDBACK_ROW_PREFIX):
                 fb_row = FeedbackRowDoc.model_validate_json(doc)
-                found = role_of(fb_row.counters, fb_row.procedure_code or "", indicator)
+                found = role_of(fb_row.counters, indicator, catalogue)
             else:
                 row = RowDoc.model_validate_json(doc)
-                found = role_of(row.counters, row.procedure_code, indicator)
+                found = role_of(row.counters, indicator, catalogue)
             if found is None or (role is not None and found != role):
                 continue
             if len(items) + len(feedback) == limit:  # one page holds ``limit`` entries of both kinds

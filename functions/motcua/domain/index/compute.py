@@ -123,86 +123,56 @@ def _round(value: Fraction, places: int) -> Decimal:
     return Decimal(sign * q).scaleb(-places).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-def _distinct(counters: Mapping[str, int], prefix: str, among: Iterable[str] | None = None) -> int:
-    allowed = None if among is None else set(among)
-    return sum(1 for key, v in counters.items()
-               if v > 0 and key.startswith(prefix) and (allowed is None or key[len(prefix):] in allowed))
-
-
 _NO_DATA = None
 
 
 def _measure(spec: IndicatorSpec, c: Mapping[str, int], cc: CatalogueCounters
              ) -> tuple[Fraction, int, dict[str, int]] | None:
-    """(numerator, denominator, details) of an indicator; None when Motcua has no data for it."""
+    """(numerator, denominator, details) of an indicator; None when Motcua has no data for it. Every
+    dossier-based figure is :func:`.contribution.tally` of the unit's counters: the same computation the
+    explain route applies to each dossier it lists."""
     g = c.get
     i = spec.id
-    if i == "1.1" or i == "1.2":
-        return _NO_DATA  # publication timeliness is not recorded in the catalogue
+    if i == "1.1" or i == "1.2" or i == "4.2b":
+        return _NO_DATA  # publication timeliness and certified copies are not recorded
     if i == "1.3":
         return Fraction(cc.procedures_complete), cc.procedures, {}
-    if i == "1.4":
-        # Only the national portal's sync record says whether a dossier was synchronised: a dossier without
-        # one is no data (until the national connectors write it), never 0 and never full marks.
-        if not g(k.SYNC_RECORDED, 0):
-            return _NO_DATA
-        return Fraction(g(k.SYNCED_NATIONAL, 0)), g(k.SYNC_RECORDED, 0), {}
-    if i == "2.1":
-        on_time = g(k.EARLY, 0) + g(k.ON_TIME, 0)
-        return Fraction(on_time), g(k.RECEIVED, 0), {
-            "early": g(k.EARLY, 0), "on_time": g(k.ON_TIME, 0), "late": g(k.LATE, 0),
-            "open_at_month_end": g(k.OPEN, 0), "late_second_supplement": g(k.LATE_SECOND_SUPPLEMENT, 0)}
-    if i == "2.2":
-        return Fraction(g(k.PROCESSING_MICRODAYS, 0), 1_000_000), g(k.FINISHED, 0), {}
     if i == "3.1":
         return Fraction(cc.procedures_online), cc.procedures, {}
-    if i == "3.2":
-        return Fraction(_distinct(c, k.PROC_ONLINE, cc.online_codes)), cc.procedures_online, {}
-    if i == "3.3":
-        return Fraction(g(k.ONLINE_CAPABLE_ONLINE, 0)), g(k.ONLINE_CAPABLE, 0), {
-            "received_online": g(k.RECEIVED_ONLINE, 0)}
     if i == "3b.1":
         if cc.fee_procedures_online_payment is None:
             return _NO_DATA
         return Fraction(cc.fee_procedures_online_payment), cc.fee_procedures, {}
-    if i == "3b.2":
-        if cc.online_payment_codes is None:
+    if i in k.PROCEDURE_COUNTERS:
+        if i == "3b.2" and cc.online_payment_codes is None:
             return _NO_DATA
-        return (Fraction(_distinct(c, k.PROC_PAID_ONLINE, cc.online_payment_codes)),
-                len(cc.online_payment_codes), {})
-    if i == "3b.3":
-        return Fraction(g(k.PAID_ONLINE, 0)), g(k.PAID, 0), {}
-    if i == "4.1":
-        return Fraction(g(k.RESULT_ELECTRONIC, 0)), g(k.DECIDED, 0), {}
-    if i == "4.2a":
-        return Fraction(g(k.DIGITISED, 0)), g(k.RECEIVED, 0), {}
-    if i == "4.2b":
+        denominator = {"3.2": cc.procedures_online, "3b.2": len(cc.online_payment_codes or ()),
+                       "4.5b": cc.procedures}[i]
+        return Fraction(k.tally(c, i, cc)[0]), denominator, {}
+    if i not in k.INDICATOR_COUNTERS:
+        raise ValueError(f"no formula for indicator {i}")
+    numerator, denominator = k.tally(c, i, cc)
+    if i == "1.4" and not denominator:
+        # Only the national portal's sync record says whether a dossier was synchronised: a dossier without
+        # one is no data (until the national connectors write it), never 0 and never full marks.
         return _NO_DATA
-    if i == "4.3":
-        return Fraction(g(k.REUSED, 0)), g(k.RECEIVED, 0), {}
-    if i == "4.4":
-        return Fraction(g(k.RESULT_SYNCED_CITIZEN, 0)), g(k.RESULT_ELECTRONIC, 0), {}
-    if i == "4.5a":
-        return Fraction(g(k.POPULATION_DB, 0)), g(k.RECEIVED, 0), {}
-    if i == "4.5b":
-        return Fraction(_distinct(c, k.PROC_POPULATION_DB)), cc.procedures, {}
-    if i == "5.1":
-        return Fraction(g(k.FEEDBACK_CLASSIFIED, 0)), g(k.FEEDBACK_RECEIVED, 0), {}
-    if i == "5.2":
-        return Fraction(g(k.FEEDBACK_ON_TIME, 0)), g(k.FEEDBACK_RECEIVED, 0), {}
-    if i == "5.3":
-        return Fraction(g(k.FEEDBACK_SATISFIED, 0)), g(k.FEEDBACK_RATED, 0), {}
+    if i == "2.1":
+        return Fraction(numerator), denominator, {
+            "early": g(k.EARLY, 0), "on_time": g(k.ON_TIME, 0), "late": g(k.LATE, 0),
+            "open_at_month_end": g(k.OPEN, 0), "late_second_supplement": g(k.LATE_SECOND_SUPPLEMENT, 0)}
+    if i == "2.2":  # the average over the finished dossiers
+        return Fraction(g(k.PROCESSING_MICRODAYS, 0), 1_000_000), denominator, {}
+    if i == "3.3":
+        return Fraction(numerator), denominator, {"received_online": g(k.RECEIVED_ONLINE, 0)}
     if i == "5.4":
-        received, late, against = g(k.RECEIVED, 0), g(k.LATE, 0), g(k.COMPLAINT_OR_DISLIKE, 0)
-        # sat = 100% - (late share + complaint/dislike share), never below zero.
-        return Fraction(max(0, received - late - against)), received, {
-            "late": late, "complaint_or_dislike": against}
+        # sat = 100% - (late share + complaint/dislike share), never below zero: the tally counts against.
+        return Fraction(max(0, denominator - numerator)), denominator, {
+            "late": g(k.LATE, 0), "complaint_or_dislike": g(k.COMPLAINT_OR_DISLIKE, 0)}
     if i == "S.1":
-        satisfied = g(k.EVALUATION_VERY_SATISFIED, 0) + g(k.EVALUATION_SATISFIED, 0)
-        return Fraction(satisfied), g(k.EVALUATIONS, 0), {
+        return Fraction(numerator), denominator, {
             "very_satisfied": g(k.EVALUATION_VERY_SATISFIED, 0), "satisfied": g(k.EVALUATION_SATISFIED, 0),
             "dissatisfied": g(k.EVALUATION_DISSATISFIED, 0), "evaluation_points": g(k.EVALUATION_POINTS, 0)}
-    raise ValueError(f"no formula for indicator {i}")
+    return Fraction(numerator), denominator, {}
 
 
 def _decimal(value: Fraction) -> Decimal:

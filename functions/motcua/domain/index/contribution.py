@@ -58,6 +58,7 @@ from motcua.domain.index import events as ev
 from motcua.domain.index.config import FeedbackDeadlines, IndexConfig, config_for
 from motcua.domain.index.facts import DossierFacts, FeedbackFacts, StandaloneFeedbackFacts, dossier_timeliness
 from motcua.domain.index.month import Month
+from motcua.domain.index.units import CatalogueCounters
 from schemas.catalogue import Channel
 
 # ---- counter names (the wiring stores them as atomic counters per unit and month) ----
@@ -396,7 +397,9 @@ def late_dossiers(facts: Iterable[DossierFacts], month: Month, *, unit: str | No
     return sorted(out, key=lambda x: x.receipt_code)
 
 
-# indicator id -> (numerator counters, denominator counter): which dossiers are behind a figure.
+# The ONE definition of what is behind each dossier-based figure: the figure (``compute._measure``) tallies a
+# unit's summed counters with it, the explain route one dossier's counters, so the two cannot disagree.
+# indicator id -> (numerator counters, denominator counter). 5.4's numerator counts AGAINST satisfaction.
 INDICATOR_COUNTERS: dict[str, tuple[tuple[str, ...], str]] = {
     "1.4": ((SYNCED_NATIONAL,), SYNC_RECORDED),
     "2.1": ((EARLY, ON_TIME), RECEIVED),
@@ -411,32 +414,55 @@ INDICATOR_COUNTERS: dict[str, tuple[tuple[str, ...], str]] = {
     "5.1": ((FEEDBACK_CLASSIFIED,), FEEDBACK_RECEIVED),
     "5.2": ((FEEDBACK_ON_TIME,), FEEDBACK_RECEIVED),
     "5.3": ((FEEDBACK_SATISFIED,), FEEDBACK_RATED),
-    "5.4": ((LATE, COMPLAINT_OR_DISLIKE), RECEIVED),  # 5.4 counts against: late or complained/disliked
+    "5.4": ((LATE, COMPLAINT_OR_DISLIKE), RECEIVED),
     "S.1": ((EVALUATION_VERY_SATISFIED, EVALUATION_SATISFIED), EVALUATIONS),
 }
+# Per-procedure indicators: the numerator counts distinct procedures (counter prefix), among the unit's
+# catalogue list where there is one (3.2: its online procedures; 3b.2: its procedures on the payment list).
+PROCEDURE_COUNTERS: dict[str, str] = {"3.2": PROC_ONLINE, "3b.2": PROC_PAID_ONLINE, "4.5b": PROC_POPULATION_DB}
 
 
-def role_in(facts: DossierFacts, month: Month, indicator_id: str, *, config: IndexConfig | None = None
-            ) -> Literal["numerator", "denominator"] | None:
+def _among(indicator_id: str, catalogue: CatalogueCounters | None) -> frozenset[str] | None:
+    if catalogue is None:
+        return None
+    if indicator_id == "3.2":
+        return catalogue.online_codes
+    if indicator_id == "3b.2":
+        return catalogue.online_payment_codes
+    return None
+
+
+def tally(counters: Mapping[str, int], indicator_id: str, catalogue: CatalogueCounters | None = None
+          ) -> tuple[int, int]:
+    """(numerator, denominator) of a dossier-based indicator from counters: one dossier's (what the explain
+    route lists) or a unit's month sums (the figure; sums of the dossiers' tallies). A per-procedure
+    indicator's numerator is its distinct procedures (on the catalogue's list) and its denominator comes
+    from the catalogue (0 here)."""
+    prefix = PROCEDURE_COUNTERS.get(indicator_id)
+    if prefix is not None:
+        among = _among(indicator_id, catalogue)
+        return sum(1 for key, v in counters.items() if v > 0 and key.startswith(prefix)
+                   and (among is None or key[len(prefix):] in among)), 0
+    numerators, denominator = INDICATOR_COUNTERS[indicator_id]
+    return sum(counters.get(key, 0) for key in numerators), counters.get(denominator, 0)
+
+
+def role_in(facts: DossierFacts, month: Month, indicator_id: str, *, config: IndexConfig | None = None,
+            catalogue: CatalogueCounters | None = None) -> Literal["numerator", "denominator"] | None:
     """Whether this dossier is in an indicator's numerator (which implies its denominator), only in its
     denominator, or not behind the figure at all (``GET /indexes/{month}/{unit}/{indicator}/dossiers``).
     Catalogue indicators (1.1-1.3, 3.1, 3b.1) have no dossiers; for 3.2, 3b.2, 4.5b a dossier is in the
-    numerator when it made its procedure count."""
-    return role_of(contribution(facts, month, config=config), facts.procedure_code, indicator_id)
+    numerator when it made its procedure count (``catalogue``: the unit's, whose lists 3.2 and 3b.2 use)."""
+    return role_of(contribution(facts, month, config=config), indicator_id, catalogue)
 
 
-def role_of(counters: Mapping[str, int], procedure_code: str, indicator_id: str
+def role_of(counters: Mapping[str, int], indicator_id: str, catalogue: CatalogueCounters | None = None
             ) -> Literal["numerator", "denominator"] | None:
     """:func:`role_in` from a dossier's counters for the month (``contribution(facts, month)``, as the
-    wiring stores them per dossier and month), without the facts."""
-    c = counters
-    proc_keys = {"3.2": PROC_ONLINE, "3b.2": PROC_PAID_ONLINE, "4.5b": PROC_POPULATION_DB}
-    if indicator_id in proc_keys:
-        return "numerator" if c.get(proc_keys[indicator_id] + procedure_code) else None
-    spec = INDICATOR_COUNTERS.get(indicator_id)
-    if spec is None:
+    wiring stores them per dossier and month), without the facts: its :func:`tally`."""
+    if indicator_id not in INDICATOR_COUNTERS and indicator_id not in PROCEDURE_COUNTERS:
         return None
-    numerators, denominator = spec
-    if any(c.get(k) for k in numerators):
+    numerator, denominator = tally(counters, indicator_id, catalogue)
+    if numerator:
         return "numerator"
-    return "denominator" if c.get(denominator) else None
+    return "denominator" if denominator else None
