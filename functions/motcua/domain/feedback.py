@@ -515,7 +515,7 @@ def index_event_details(fb: Feedback, event: FeedbackEvent) -> tuple[str, dict[s
         return ev.FEEDBACK_RECEIVE, {ev.D_FEEDBACK_ID: fb.id, ev.D_KIND: fb.index_kind.value}
     step = event.details.get("step")
     if step is not None and event.action in _STEP_OF:
-        details = {ev.D_FEEDBACK_ID: fb.id, ev.D_OUTCOME: _OUTCOME_OF[FeedbackStep(step)].value}
+        details: dict[str, Any] = {ev.D_FEEDBACK_ID: fb.id, ev.D_OUTCOME: _OUTCOME_OF[FeedbackStep(step)].value}
         if event.action == FeedbackAction.ANSWER and event.details.get("public") is True:
             details[ev.D_PUBLIC] = True  # its publication is now owed (5.2)
         return ev.FEEDBACK_RESPOND, details
