@@ -106,6 +106,12 @@ class FeedbackEventView(ApiModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+class RemovedView(ApiModel):
+    kind: str = Field(description="author_full_name, author_national_id, author_phone, author_email, author_address, "
+                                  "national_id, phone, email or number")
+    text: str = Field(description="The text removed from the published wording")
+
+
 class FeedbackView(ApiModel):
     id: str
     version: int
@@ -131,6 +137,10 @@ class FeedbackView(ApiModel):
     answered_at: datetime | None = None
     answer_public: bool = False
     published_at: datetime | None = None
+    # What the publish step made public, and what it removed first (the author's identity, IDs, phones, e-mails).
+    published_question: str | None = None
+    published_answer: str | None = None
+    published_removed: list[RemovedView] = Field(default_factory=list)
     satisfied: bool | None = None
     rated_at: datetime | None = None
     steps: list[StepView] = Field(default_factory=list)
@@ -149,8 +159,8 @@ class FeedbackSummary(ApiModel):
 
 
 class PublicFeedbackView(ApiModel):
-    """A published answer: no name, no account, no dossier, no contact; free text scrubbed of numbers and
-    addresses as a last guard."""
+    """A published answer: no name, no account, no dossier, no contact; the author's identity values and every
+    national-ID, phone and e-mail pattern removed when it was published (and the patterns once more here)."""
 
     id: str
     category: FeedbackCategory

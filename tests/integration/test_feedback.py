@@ -339,6 +339,35 @@ def test_public_answers_are_listed_without_personal_data(api_client, at) -> None
                          "answer", "received_on", "answered_at", "published_at"}
 
 
+def test_publishing_removes_the_authors_identity_and_every_id_phone_and_email_and_shows_it(api_client, at) -> None:
+    at(vn(3, 2, 8))
+    dossier = api_client.post("/dossiers", json=submission("1.001266"), headers=submit_headers("citizen-hang"))
+    assert dossier.status == 201
+    feedback_id = filed(api_client, at, category="question")
+    at(vn(3, 3))
+    step(api_client, feedback_id, "answer", LEADER, {"answer": "Trả lời: xem cổng dịch vụ công.", "public": True})
+    at(vn(3, 4))
+    question = ("Bà NGUYỄN  THỊ-HẰNG (CCCD 079_203_001_234, 079.203.001.234), ở 12 Trần Phú, phường Xuân Hương, "
+                "Đà Lạt, hỏi: gọi +84 (912) 345 678 hoặc 0912-345-678, mail hang.nguyen@example.vn, "
+                "người quen 001,099,012,345 hay 0987 654 321, ban.khac@mail.com; thời hạn giải quyết?")
+    published = step(api_client, feedback_id, "publish", LEADER, {"question_summary": question})
+    assert published.status == 200, published.text
+    body = published.json()
+    # the publish step shows what it removed, and what will be published
+    removed = {r["kind"] for r in body["published_removed"]}
+    assert {"author_full_name", "author_national_id", "author_address", "author_phone", "author_email", "national_id",
+            "phone", "email"} <= removed
+    assert "thời hạn giải quyết?" in body["published_question"]
+    (item,) = api_client.get("/feedback/public").json()["items"]
+    text = item["question"] + " " + item["answer"]
+    assert text == body["published_question"] + " " + body["published_answer"]
+    digits = "".join(c for c in text if c.isdigit())
+    assert not any(run in digits for run in ("079203001234", "912345678", "001099012345", "987654321")), text
+    for personal in ("HẰNG", "Hằng", "Trần Phú", "Xuân Hương", "hang.nguyen", "@", "ban.khac"):
+        assert personal not in text, (personal, text)
+    assert "thời hạn giải quyết?" in item["question"]
+
+
 def test_the_export_carries_my_feedback(api_client, at) -> None:
     feedback_id = filed(api_client, at)
     exported = api_client.get("/me/export", headers=bearer(*CITIZEN)).json()

@@ -30,6 +30,7 @@ and the inspectors, never to the official named (``official_subject``), even if 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +50,7 @@ from motcua.domain.index.facts import FeedbackFacts, StandaloneFeedbackFacts
 from motcua.domain.index.facts import FeedbackStep as IndexStep
 from motcua.domain.index.month import Month
 from motcua.domain.index.units import UnitTree, load_default_tree
+from motcua.domain.redaction import Removed, redact
 from schemas.events import EventEnvelope, FeedbackChanged, FeedbackTimerFired
 
 # --------------------------------------------------------------------------------------------------------
@@ -262,10 +264,12 @@ class Answer(BaseModel):
     answered_at: datetime
     answered_by: str
     public: bool = False
-    # Set on publication: the agency's own wording, without personal data.
+    # Set on publication: the agency's own wording, without personal data (``redaction.redact``), and what
+    # the publish step removed from it (shown to the official who published).
     question_summary: str | None = None
     published_text: str | None = None
     published_at: datetime | None = None
+    removed: tuple[Removed, ...] = ()
 
 
 class Rating(BaseModel):
@@ -453,6 +457,8 @@ class StepInput:
     attachments: tuple[str, ...] = ()
     note: str | None = None
     expected_version: int | None = None
+    # Publishing: the author's own identity values, ``(field, value)``, removed from what is published.
+    identity: tuple[tuple[str, str], ...] = ()
 
 
 def apply_feedback_action(fb: Feedback, action: FeedbackAction, body: StepInput, actor: Actor, now: datetime,
@@ -488,9 +494,13 @@ def apply_feedback_action(fb: Feedback, action: FeedbackAction, body: StepInput,
         if not fb.answer.public:
             raise FeedbackAnswerNotPublic()
         to = FeedbackStatus.PUBLISHED
+        assert body.question_summary is not None
+        question, removed_q = redact(body.question_summary, body.identity)
+        answer, removed_a = redact(body.published_text or fb.answer.text, body.identity)
+        removed = (*removed_q, *removed_a)
         updates["answer"] = fb.answer.model_copy(update={
-            "question_summary": body.question_summary, "published_at": now,
-            "published_text": body.published_text or fb.answer.text})
+            "question_summary": question, "published_at": now, "published_text": answer, "removed": removed})
+        details["removed"] = dict(Counter(r.kind for r in removed))  # kinds only: the trail names no value
     elif action is FeedbackAction.RATE:
         if fb.rating is not None:
             raise FeedbackAlreadyRated({"rated_at": fb.rating.rated_at.isoformat()})

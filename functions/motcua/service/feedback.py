@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +39,7 @@ from motcua.domain.feedback import (
     StaleFeedback,
     StepInput,
 )
-from motcua.domain.index.contribution import scrub
+from motcua.domain.redaction import redact
 from motcua.service.dossiers import AgencyNotFound, DossierService, now_vn
 from motcua.service.index import IndexTracker, plan_feedback_change
 from schemas.feedback import (
@@ -55,6 +55,7 @@ from schemas.feedback import (
     PublishFeedback,
     RateFeedback,
     RefuseFeedback,
+    RemovedView,
     RequestFeedbackInfo,
     StepView,
 )
@@ -136,8 +137,17 @@ class FeedbackService:
             request_id: str | None = None) -> Feedback:
         """One step on the stored feedback, guarded by the version read here (a concurrent step: 409)."""
         fb = self.feedback.get(feedback_id)
-        changed, event = fbd.apply_feedback_action(fb, action, step_input(body), actor, self.clock(), request_id)
+        given = step_input(body)
+        if action is FeedbackAction.PUBLISH:
+            given = replace(given, identity=self.author_identity(fb.owner))
+        changed, event = fbd.apply_feedback_action(fb, action, given, actor, self.clock(), request_id)
         return self._save(fb, changed, event, request_id)
+
+    def author_identity(self, owner: str) -> tuple[tuple[str, str], ...]:
+        """What the author gave as applicant on their dossiers (newest first): removed from what is published."""
+        dossiers, _ = self.dossiers.owned_by(owner, limit=50)
+        values = {(name, str(value)) for d in dossiers for name, value in d.applicant.model_dump().items() if value}
+        return tuple(sorted(values))
 
     def _save(self, before: Feedback | None, fb: Feedback, event: FeedbackEvent, request_id: str | None) -> Feedback:
         """``before``: the record as read (None when filing); ``fb``: as it will be written."""
@@ -240,6 +250,9 @@ def feedback_view(fb: Feedback, history: list[FeedbackEvent], now: datetime) -> 
         refusal_reason=fb.refusal_reason, answer=answer.text if answer else None,
         answered_at=answer.answered_at if answer else None, answer_public=bool(answer and answer.public),
         published_at=answer.published_at if answer else None,
+        published_question=answer.question_summary if answer else None,
+        published_answer=answer.published_text if answer and answer.published_at else None,
+        published_removed=[RemovedView(kind=r.kind, text=r.text) for r in answer.removed] if answer else [],
         satisfied=fb.rating.satisfied if fb.rating else None, rated_at=fb.rating.rated_at if fb.rating else None,
         steps=[StepView(step=s.step, at=s.at, due_at=s.due_at, timeliness=s.timeliness.value) for s in fb.steps],
         history=[FeedbackEventView(event_id=e.event_id, occurred_at=e.occurred_at, action=e.action,
@@ -259,7 +272,8 @@ def public_view(fb: Feedback, agency_name: str | None) -> PublicFeedbackView:
     assert answer is not None and answer.published_at is not None and answer.question_summary is not None
     return PublicFeedbackView(
         id=fb.id, category=fb.category, about=fb.about, agency_code=fb.agency_code, agency_name_vi=agency_name,
-        procedure_code=fb.procedure_code, question=scrub(answer.question_summary, PUBLIC_TEXT_LIMIT) or "",
-        answer=scrub(answer.published_text or answer.text, PUBLIC_TEXT_LIMIT) or "",
+        # Redacted when published; the patterns once more as a last guard.
+        procedure_code=fb.procedure_code, question=redact(answer.question_summary)[0][:PUBLIC_TEXT_LIMIT],
+        answer=redact(answer.published_text or answer.text)[0][:PUBLIC_TEXT_LIMIT],
         received_on=fb.received_at.astimezone(VN_TZ).date().isoformat(), answered_at=answer.answered_at,
         published_at=answer.published_at)
