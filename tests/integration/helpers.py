@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import boto3
+import requests
 
 from infra.local.examples import example_submission
 from infra.local.identity import LocalIdentity
@@ -39,3 +40,25 @@ def outbox(local_stack, dossier_id: str | None = None) -> list[dict[str, Any]]:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     return [e for e in items if dossier_id is None or e["data"].get("dossier_id") == dossier_id]
+
+
+# --- uploads, as a browser sends them after POST /uploads -------------------------------------------------
+
+def ticket(api_client, who: str | tuple[str, str, str], size: int, name: str = "giay-chung-sinh.pdf",
+           content_type: str = "application/pdf") -> dict:
+    response = api_client.post("/uploads", json={"file_name": name, "content_type": content_type, "size_bytes": size},
+                               headers=bearer(*who) if isinstance(who, tuple) else bearer(who))
+    assert response.status == 201, response.text
+    return dict(response.json())
+
+
+def post_file(given: dict, content: bytes) -> str:
+    """What a browser does with the ticket: a form POST to S3 with the signed fields, then the file."""
+    sent = requests.post(given["url"], data=given["fields"], files={"file": ("f", content)}, timeout=10)
+    assert sent.status_code in (200, 201, 204), sent.text
+    return str(given["key"])
+
+
+def upload(api_client, content: bytes, who: str | tuple[str, str, str] = "citizen-hang",
+           name: str = "giay-chung-sinh.pdf") -> str:
+    return post_file(ticket(api_client, who, len(content), name), content)

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-import requests
 
 from motcua.data.index_store import IndexRepository
 from motcua.data.repositories import DossierRepository
 from motcua.domain.calendar import VN_TZ
-from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
+from tests.integration.helpers import COMMUNE, bearer, post_file, submission, submit_headers, ticket, upload
 
 HANG, BINH = "citizen-hang", "citizen-binh"
 DESK = ("officer-lan", "reception_officer", COMMUNE)
@@ -45,26 +44,6 @@ def pki(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatc
 
 def s3():
     return boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"])
-
-
-def ticket(api_client, who: str | tuple[str, str, str], size: int, name: str = "giay-chung-sinh.pdf",
-           content_type: str = "application/pdf") -> dict:
-    response = api_client.post("/uploads", json={"file_name": name, "content_type": content_type, "size_bytes": size},
-                               headers=bearer(*who) if isinstance(who, tuple) else bearer(who))
-    assert response.status == 201, response.text
-    return dict(response.json())
-
-
-def post_file(given: dict, content: bytes) -> str:
-    """What a browser does with the ticket: a form POST to S3 with the signed fields, then the file."""
-    sent = requests.post(given["url"], data=given["fields"], files={"file": ("f", content)}, timeout=10)
-    assert sent.status_code in (200, 201, 204), sent.text
-    return str(given["key"])
-
-
-def upload(api_client, content: bytes, who: str | tuple[str, str, str] = HANG,
-           name: str = "giay-chung-sinh.pdf") -> str:
-    return post_file(ticket(api_client, who, len(content), name), content)
 
 
 def submit(api_client, who: str, attachments: list[dict], **overrides):

@@ -20,7 +20,7 @@ from motcua.data.index_store import IndexRepository
 from motcua.data.repositories import DossierRepository
 from motcua.domain.calendar import VN_TZ
 from motcua.service.sla import SlaSweeper
-from tests.integration.helpers import COMMUNE, bearer, outbox, submission, submit_headers
+from tests.integration.helpers import COMMUNE, bearer, outbox, submission, submit_headers, upload
 
 CITIZEN = ("citizen-hang", "citizen", None)
 OTHER_CITIZEN = ("citizen-binh", "citizen", None)
@@ -207,6 +207,19 @@ def test_the_citizen_supplies_the_information_asked_for(api_client, at) -> None:
         "FEEDBACK_STEP_NOT_ALLOWED"  # nothing answered yet
     history = api_client.get(f"/feedback/{feedback_id}", headers=bearer(*CITIZEN)).json()["history"]
     assert [e["action"] for e in history] == ["file", "request_info", "provide_info"]
+
+
+def test_feedback_attaches_only_the_authors_own_uploads(api_client, at) -> None:
+    at(MON_2_MARCH)
+    foreign = upload(api_client, b"%PDF-1.4 cua Binh", OTHER_CITIZEN[0])
+    refused = file(api_client, about_agency(attachments=[foreign]))
+    assert refused.status == 403 and refused.json()["code"] == "UPLOAD_NOT_OWNED"
+    own = upload(api_client, b"%PDF-1.4 cua Hang", CITIZEN[0])
+    feedback_id = file(api_client, about_agency(attachments=[own])).json()["id"]
+    at(vn(3, 3))
+    assert step(api_client, feedback_id, "request_info", DESK, {"request": "Cho biết mã hồ sơ"}).status == 200
+    reply = step(api_client, feedback_id, "provide_info", CITIZEN, {"reply": "Đây", "attachments": [foreign]})
+    assert reply.status == 403 and reply.json()["code"] == "UPLOAD_NOT_OWNED"
 
 
 # --- timers through the SLA sweep -------------------------------------------------------------------------

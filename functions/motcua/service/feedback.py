@@ -40,6 +40,7 @@ from motcua.domain.feedback import (
     StepInput,
 )
 from motcua.domain.redaction import redact
+from motcua.service.citizen_store import CitizenStore
 from motcua.service.dossiers import AgencyNotFound, DossierService, now_vn
 from motcua.service.index import IndexTracker, plan_feedback_change
 from schemas.feedback import (
@@ -98,11 +99,13 @@ class FeedbackService:
     index: IndexTracker = field(default_factory=IndexTracker)
     clock: Callable[[], datetime] = now_vn
     trail_attempts: int = 4
+    uploads: CitizenStore = field(default_factory=CitizenStore)  # checks the uploads a step attaches
 
     # -- writes -------------------------------------------------------------------------------------------
     def file(self, body: FeedbackIn, actor: Actor, request_id: str | None = None,
              idempotency_key: str | None = None) -> Feedback:
         require_role(actor, Role.CITIZEN)
+        self.uploads.verify_uploads(body.attachments, actor.subject)  # the author's own uploads, as declared
         now = self.clock()
         dossier_id = receipt = procedure_code = None
         if body.about is FeedbackAbout.DOSSIER:
@@ -138,6 +141,7 @@ class FeedbackService:
         """One step on the stored feedback, guarded by the version read here (a concurrent step: 409)."""
         fb = self.feedback.get(feedback_id)
         given = step_input(body)
+        self.uploads.verify_uploads(given.attachments, actor.subject)
         if action is FeedbackAction.PUBLISH:
             given = replace(given, identity=self.author_identity(fb.owner))
         changed, event = fbd.apply_feedback_action(fb, action, given, actor, self.clock(), request_id)
