@@ -27,10 +27,8 @@ from motcua.documents.forms import (
     apology_template_for,
     describe_time_limit,
     format_place_date,
-    render_apology_letter,
-    render_receipt_slip,
-    render_signature_stamp,
 )
+from motcua.documents.pdf import render_apology_letter, render_receipt_slip, render_signature_stamp
 from motcua.domain.dossier import Apology, Applicant, Attachment, Dossier
 from motcua.domain.status import DossierStatus
 from schemas.catalogue import Channel

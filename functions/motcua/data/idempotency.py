@@ -2,23 +2,48 @@
 ``expiration``).
 
 One persistence layer per idempotent function: Powertools configures a layer once, with the first
-function's key expression, and would silently skip idempotency for another function sharing it.
+function's key expression, and would silently skip idempotency for another function sharing it. Every layer
+sends through the process's one DynamoDB client (``models.dynamodb_client``), made when a request first needs
+it: the layers are built at import (by the decorators), and Powertools' own default would build a new boto3
+session and client for each of them there, the largest part of a cold start (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
-import boto3
+from typing import Any
+
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from motcua.data import table
-from motcua.data.models import Item
+from motcua.data.models import Item, dynamodb_client
 
 _STORES: dict[str, DynamoDBPersistenceLayer] = {}
 
 
+class _NoClientYet:
+    """Given to Powertools as ``boto3_client`` so that it builds none (it only registers a user-agent hook on it,
+    and skips that for an object without botocore's event system)."""
+
+
+class _TableStore(DynamoDBPersistenceLayer):
+    """Powertools' DynamoDB layer on the process's one client, read when a record is read or written."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(boto3_client=_NoClientYet(), **kwargs)  # type: ignore[arg-type]
+        self._built = True
+
+    @property  # type: ignore[override]
+    def client(self) -> Any:
+        return dynamodb_client() if getattr(self, "_built", False) else _NoClientYet()
+
+    @client.setter
+    def client(self, _value: Any) -> None:
+        """Powertools' ``__init__`` assigns the client it was given; the shared one is always used instead."""
+
+
 def persistence_store(function: str) -> DynamoDBPersistenceLayer:
     if function not in _STORES:
-        _STORES[function] = DynamoDBPersistenceLayer(
+        _STORES[function] = _TableStore(
             table_name=Item.Meta.table_name,
             key_attr=table.PARTITION_KEY,
             sort_key_attr=table.SORT_KEY,
@@ -29,7 +54,6 @@ def persistence_store(function: str) -> DynamoDBPersistenceLayer:
 
 
 def rebind(table_name: str) -> None:
-    """Follow ``models.bind``: each store keeps its own table name and client."""
+    """Follow ``models.bind``: each store keeps its own table name (the client follows the endpoint itself)."""
     for store in _STORES.values():
         store.table_name = table_name
-        store.client = boto3.client("dynamodb")  # picks up the current endpoint and credentials

@@ -29,21 +29,18 @@ the transaction that writes the feedback item, guarded by the feedback's version
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-import boto3
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.operand import Path
 from pynamodb.transactions import TransactWrite
 
-from motcua.data.models import Item, ReceiptItem
+from motcua.data.models import Item, ReceiptItem, dynamodb_client
 from motcua.data.repositories import (
     StorageUnavailable,
     _append,
@@ -227,13 +224,8 @@ def _retry_pause(attempt: int) -> None:
 
 # --- low-level reads (dynamic counter attributes are not modelled) ------------------------------------------
 
-@lru_cache(maxsize=4)
-def _client_for(endpoint: str | None) -> Any:
-    return boto3.client("dynamodb", endpoint_url=endpoint)
-
-
 def _dynamodb() -> Any:
-    return _client_for(os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"))
+    return dynamodb_client()
 
 
 def _table() -> str:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -26,6 +24,7 @@ from motcua.data.models import (
     ProcedureItem,
     ReceiptItem,
     SequenceItem,
+    shared_connection,
 )
 from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
 from motcua.domain.errors import IdempotencyKeyReused, MotcuaError, NotFound
@@ -78,15 +77,9 @@ class ReceiptSequenceContention(StorageUnavailable):
 
 
 def _connection() -> Connection:
-    meta = Item.Meta
-    return _shared_connection(meta.region, meta.max_retry_attempts, os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"))
-
-
-@lru_cache(maxsize=8)
-def _shared_connection(region: str, max_retry_attempts: int, endpoint: str | None) -> Connection:
-    # One per region/endpoint, like pynamodb's own per-model connection: a new Connection builds a new
-    # botocore client (~0.1 s, seconds on a loaded machine) on every transaction.
-    return Connection(region=region, max_retry_attempts=max_retry_attempts)
+    # One for the process (models.shared_connection): a new Connection would build a new botocore client
+    # (~0.1 s, seconds on a loaded machine) on every transaction.
+    return shared_connection()
 
 
 def _failed_keys(transaction: TransactWrite, error: TransactWriteError) -> set[tuple[str, str]]:

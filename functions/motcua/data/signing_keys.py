@@ -22,20 +22,18 @@ import threading
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from motcua.documents.signing import (
-    CA_CERT_FILE,
-    AgencySigner,
-    LocalFileAgencySigner,
-    PemAgencySigner,
-    create_local_ca,
-    issue_agency_certificate,
-)
 from motcua.domain.errors import MotcuaError
+
+if TYPE_CHECKING:
+    from motcua.documents.signing import AgencySigner
+
+# ``motcua.documents.signing`` (pyHanko, aiohttp, cryptography) is imported where a key is used, not here: the
+# functions importing this module start without it (cold start, docs/benchmarks.md).
 
 PKI_DIR_VARIABLE = "MOTCUA_PKI_DIR"
 SECRET_PREFIX_VARIABLE = "SIGNING_SECRET_PREFIX"  # noqa: S105 - a variable name, not a secret
@@ -68,6 +66,8 @@ def signing_configured() -> bool:
 
 def ensure_local_pki(directory: Path, agencies: dict[str, str] | None = None) -> None:
     """The local CA in ``directory`` and a certificate for each ``{code: name}`` that has none yet."""
+    from motcua.documents.signing import create_local_ca, issue_agency_certificate
+
     with _local_lock:
         backdated = datetime.now(UTC) - LOCAL_BACKDATE
         ca = create_local_ca(directory, now=backdated)
@@ -78,6 +78,8 @@ def ensure_local_pki(directory: Path, agencies: dict[str, str] | None = None) ->
 
 @lru_cache(maxsize=256)
 def _local_signer(directory: str, agency_code: str, agency_name: str) -> AgencySigner:
+    from motcua.documents.signing import LocalFileAgencySigner
+
     ensure_local_pki(Path(directory), {agency_code: agency_name})
     return LocalFileAgencySigner(directory, agency_code)
 
@@ -100,6 +102,8 @@ def _secret_json(name: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=256)
 def _secret_signer(prefix: str, agency_code: str) -> AgencySigner:
+    from motcua.documents.signing import PemAgencySigner
+
     secret = _secret_json(f"{prefix}{agency_code}")
     try:
         return PemAgencySigner(str(secret["certificate_pem"]).encode(), str(secret["private_key_pem"]).encode(),
@@ -128,6 +132,8 @@ def trust_roots() -> tuple[bytes, ...]:
     """The CA certificates (PEM) a signature must chain to; empty when signing is not configured."""
     directory = pki_directory()
     if directory is not None:
+        from motcua.documents.signing import CA_CERT_FILE
+
         ensure_local_pki(directory)
         return ((directory / CA_CERT_FILE).read_bytes(),)
     prefix = secret_prefix()

@@ -15,12 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-import boto3
-
-from motcua.data.models import DossierItem
+from motcua.data.models import DossierItem, dynamodb_client
 from motcua.domain.dossier import Dossier
 from motcua.domain.feedback import Feedback
 from motcua.domain.feedback import index_keys as feedback_index_keys
@@ -30,15 +27,8 @@ INDEX = "gsi4"
 FEEDBACK_PREFIX = "FEEDBACK#"
 
 
-@lru_cache(maxsize=4)
-def _client(endpoint: str | None) -> Any:
-    return boto3.client("dynamodb", endpoint_url=endpoint)
-
-
 def _dynamodb() -> Any:
-    import os
-
-    return _client(os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"))
+    return dynamodb_client()
 
 
 @dataclass(frozen=True)

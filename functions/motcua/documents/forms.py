@@ -1,5 +1,6 @@
-"""The one-stop-shop forms rendered as PDF bytes (fpdf2, bundled DejaVu Sans): Form 01, the receipt and
-appointment slip, and Form 04, the apology letter (DOMAIN.md §3, §4).
+"""The one-stop-shop forms, what they say: Form 01, the receipt and appointment slip, and Form 04, the apology
+letter (DOMAIN.md §3, §4). ``motcua.documents.pdf`` draws them as PDF bytes (fpdf2, bundled DejaVu Sans); this
+module imports no PDF library, so building a letter's data costs no cold start.
 
 Contents and wording follow the forms of Circular 01/2018/TT-VPCP and Circular 03/2025/TT-VPCP as far as we
 know them: LIKELY for the list of fields, UNSURE for the exact sentences (see ``docs/documents.md``). The
@@ -13,15 +14,12 @@ compare outputs. Every timestamp is printed in Asia/Ho_Chi_Minh whatever zone it
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 
-from fpdf import FPDF, XPos, YPos
-from fpdf.fonts import FontFace
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from motcua.domain.calendar import VN_TZ
@@ -40,13 +38,6 @@ FONT_FILES: dict[str, Path] = {"": ASSETS_DIR / "DejaVuSans.ttf", "B": ASSETS_DI
 MOTTO_NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO_SLOGAN = "Độc lập - Tự do - Hạnh phúc"
 PRODUCER = "Motcua"
-
-# Page geometry in mm. Decree 30/2020 margins (LIKELY): top/bottom 20-25, left 30-35, right 15-20.
-_MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 30.0, 15.0, 20.0, 20.0
-_TEXT_WIDTH = 210.0 - _MARGIN_LEFT - _MARGIN_RIGHT  # A4
-_HEADER_LEFT_W = 70.0
-_SIGN_COL_W = 80.0
-_SIGN_BOX_H = 24.0  # room for the visible electronic signature (or a wet one on paper)
 
 
 def _nfc(value: str) -> str:
@@ -358,231 +349,3 @@ class RenderedForm:
     title: str
     # The empty area above the signer's name, for signing.sign_pdf(visible_box=...).
     signature_box: SignatureBox
-
-
-# --------------------------------------------------------------------------------------------------------
-# Rendering
-
-
-class _Page(FPDF):
-    """An A4 administrative document with the bundled font loaded."""
-
-    def __init__(self, *, title: str, created_at: datetime, author: str) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
-        for style, path in FONT_FILES.items():
-            self.add_font(FONT_FAMILY, style, str(path))
-        self.set_margins(_MARGIN_LEFT, _MARGIN_TOP, _MARGIN_RIGHT)
-        self.set_auto_page_break(auto=True, margin=_MARGIN_BOTTOM)
-        # Deterministic bytes: fpdf2 derives /CreationDate and the /ID hash from this date.
-        self.set_creation_date(created_at)
-        self.set_producer(PRODUCER)
-        self.set_creator(PRODUCER)
-        self.set_title(title)
-        self.set_author(author)
-        self.set_lang("vi-VN")
-        self.add_page()
-
-    def font(self, size: float, *, bold: bool = False) -> None:
-        self.set_font(FONT_FAMILY, "B" if bold else "", size)
-
-    def lines_at(self, x: float, y: float, width: float, items: Sequence[tuple[str, float, bool]]) -> float:
-        """Centred lines in a column; returns the y below them."""
-        self.set_xy(x, y)
-        for text, size, bold in items:
-            self.font(size, bold=bold)
-            self.set_x(x)
-            self.multi_cell(width, size * 0.5, text, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-        return self.get_y()
-
-    def rule_under(self, x: float, width: float, length: float) -> None:
-        y = self.get_y() + 0.8
-        self.line(x + (width - length) / 2, y, x + (width + length) / 2, y)
-        self.set_y(y + 1.5)
-
-    def national_header(self, left: Sequence[tuple[str, float, bool]], place_date: str, number: str | None) -> None:
-        """Agency on the left, the national motto on the right (Decree 30/2020 layout, LIKELY)."""
-        top = self.get_y()
-        left_x = self.l_margin
-        y_left = self.lines_at(left_x, top, _HEADER_LEFT_W, left)
-        self.set_y(y_left)
-        self.rule_under(left_x, _HEADER_LEFT_W, 25)
-        if number:
-            self.font(10)
-            self.set_x(left_x)
-            self.multi_cell(_HEADER_LEFT_W, 5, f"Số: {number}", align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-        y_left = self.get_y()
-
-        right_x = left_x + _HEADER_LEFT_W
-        right_w = _TEXT_WIDTH - _HEADER_LEFT_W
-        self.lines_at(right_x, top, right_w, [(MOTTO_NATION, 10, True), (MOTTO_SLOGAN, 11, True)])
-        self.font(11, bold=True)
-        self.rule_under(right_x, right_w, self.get_string_width(MOTTO_SLOGAN))
-        self.font(10)
-        self.set_x(right_x)
-        self.multi_cell(right_w, 5, place_date, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-        self.set_xy(self.l_margin, max(y_left, self.get_y()) + 6)
-
-    def title_block(self, lines: list[tuple[str, float]]) -> None:
-        for text, size in lines:
-            self.font(size, bold=True)
-            self.multi_cell(0, size * 0.55, text, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(4)
-
-    def paragraph(self, text: str, *, size: float = 11, bold: bool = False, align: str = "J") -> None:
-        self.font(size, bold=bold)
-        self.multi_cell(0, 6, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(1.5)
-
-    def box_in_points(self, x: float, y: float, w: float, h: float) -> SignatureBox:
-        k, page_h = self.k, self.h  # points per mm; page height in mm
-        return SignatureBox(page=self.page - 1, x1=x * k, y1=(page_h - y - h) * k, x2=(x + w) * k, y2=(page_h - y) * k)
-
-    def ensure_room(self, height: float) -> None:
-        if self.get_y() + height > self.page_break_trigger:
-            self.add_page()
-
-    def output_bytes(self) -> bytes:
-        return bytes(self.output())
-
-
-def render_apology_letter(letter: ApologyLetter) -> RenderedForm:
-    """Form 04 as PDF bytes, with the signature area of the head of the agency."""
-    template = letter.template
-    title = template.title
-    pdf = _Page(title=title, created_at=letter.issued_at, author=letter.agency_name)
-
-    left: list[tuple[str, float, bool]] = []
-    if letter.parent_agency_name:
-        left.append((letter.parent_agency_name.upper(), 10, False))
-    left.append((letter.agency_name.upper(), 10, True))
-    pdf.national_header(left, format_place_date(letter.place, letter.issued_at), letter.document_number)
-    pdf.title_block([(title.upper(), 13)])
-
-    pdf.paragraph(f"Kính gửi: Ông/Bà {letter.applicant_name}.", size=12, align="C")
-    pdf.paragraph(
-        f"Ngày {format_date(letter.received_at)}, {letter.agency_name} tiếp nhận hồ sơ của Ông/Bà đề nghị giải "
-        f"quyết thủ tục hành chính: {letter.procedure_name}."
-    )
-    pdf.paragraph(f"Mã hồ sơ: {letter.receipt_code}.")
-    pdf.paragraph(f"Thời hạn trả kết quả giải quyết hồ sơ theo giấy hẹn: {format_datetime(letter.appointment_at)}.")
-    pdf.paragraph(
-        f"Tuy nhiên đến nay, {letter.agency_name} chưa trả kết quả giải quyết hồ sơ cho Ông/Bà đúng hẹn vì "
-        f"lý do: {letter.reason.rstrip('.')}."
-    )
-    pdf.paragraph(
-        template.extension_sentence.format(
-            agency=letter.agency_name, new_appointment=format_datetime(letter.new_appointment_at)
-        )
-    )
-    pdf.paragraph("Mong nhận được sự thông cảm của Ông/Bà vì sự chậm trễ này. Trân trọng./.")
-
-    # Signature block (right) and copies (left), side by side.
-    pdf.ensure_room(_SIGN_BOX_H + 25)
-    top = pdf.get_y() + 2
-    pdf.set_xy(pdf.l_margin, top)
-    pdf.font(9, bold=True)
-    pdf.cell(0, 5, "Nơi nhận:", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.font(9)
-    for index, recipient in enumerate(letter.copies_to, start=1):
-        end = "." if index == len(letter.copies_to) else ";"
-        pdf.multi_cell(_TEXT_WIDTH - _SIGN_COL_W - 5, 4.5, f"- {recipient}{end}", align="L",
-                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    sign_x = pdf.l_margin + _TEXT_WIDTH - _SIGN_COL_W
-    y = pdf.lines_at(sign_x, top, _SIGN_COL_W, [(letter.signer_title.upper(), 11, True)])
-    box = pdf.box_in_points(sign_x, y + 1, _SIGN_COL_W, _SIGN_BOX_H)
-    pdf.lines_at(sign_x, y + 2 + _SIGN_BOX_H, _SIGN_COL_W, [(letter.signer_name, 11, True)])
-    return RenderedForm(pdf=pdf.output_bytes(), title=title, signature_box=box)
-
-
-def render_receipt_slip(slip: ReceiptSlip) -> RenderedForm:
-    """Form 01 as PDF bytes. The dossier code is printed large (fpdf2 cannot draw a QR code without an
-    extra package; the code is short enough to type into the tracking page)."""
-    title = "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
-    pdf = _Page(title=title, created_at=slip.received_at, author=slip.agency_name)
-
-    left = [(slip.agency_name.upper(), 10, False), (slip.unit_name.upper(), 10, True)]
-    pdf.national_header(left, format_place_date(slip.place, slip.received_at), slip.slip_number)
-    pdf.title_block([(title.upper(), 13)])
-    pdf.font(11)
-    pdf.cell(0, 6, "Mã hồ sơ:", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.font(18, bold=True)
-    pdf.cell(0, 10, slip.receipt_code, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(3)
-
-    pdf.paragraph(f"{slip.unit_name} - {slip.agency_name} tiếp nhận hồ sơ của: {slip.applicant_name}")
-    pdf.paragraph(f"Địa chỉ: {slip.applicant_address}")
-    pdf.paragraph(f"Số điện thoại: {slip.applicant_phone}    Email: {slip.applicant_email or '—'}")
-    pdf.paragraph(f"Nội dung yêu cầu giải quyết: {slip.procedure_name}")
-    pdf.paragraph("1. Thành phần hồ sơ nộp gồm:")
-    if slip.documents:
-        pdf.font(10)
-        with pdf.table(
-            col_widths=(12, 93, 40, 20),
-            width=_TEXT_WIDTH,
-            line_height=5.5,
-            text_align=("CENTER", "LEFT", "LEFT", "CENTER"),
-            headings_style=FontFace(family=FONT_FAMILY, emphasis="BOLD"),
-        ) as table:
-            table.row(("TT", "Tên giấy tờ", "Hình thức", "Số lượng"))
-            for number, document in enumerate(slip.documents, start=1):
-                table.row((str(number), document.name, document.form, str(document.copies)))
-        pdf.ln(2)
-    else:
-        pdf.paragraph("(không có giấy tờ kèm theo)")
-    pdf.paragraph(f"2. Số lượng hồ sơ: {slip.dossier_sets:02d} bộ")
-    pdf.paragraph(f"3. Thời gian giải quyết hồ sơ theo quy định: {slip.time_limit}")
-    pdf.paragraph(f"4. Thời gian nhận hồ sơ: {format_datetime(slip.received_at)}")
-    pdf.paragraph(f"5. Thời gian trả kết quả giải quyết hồ sơ: {format_datetime(slip.appointment_at)}", bold=True)
-    pdf.paragraph(f"6. Đăng ký nhận kết quả tại: {slip.collect_at}")
-    pdf.paragraph(f"7. Phí, lệ phí: {slip.fee_status}")
-    if slip.tracking_book:
-        pdf.paragraph(f"Vào Sổ theo dõi hồ sơ: {slip.tracking_book}")
-    if slip.tracking_url:
-        pdf.paragraph(f"Tra cứu tình trạng hồ sơ: {slip.tracking_url}")
-
-    pdf.ensure_room(_SIGN_BOX_H + 15)
-    top = pdf.get_y() + 2
-    half = _TEXT_WIDTH / 2
-    signing = [("NGƯỜI NỘP HỒ SƠ", 10, True), ("(Ký và ghi rõ họ tên)", 9, False)]
-    y = pdf.lines_at(pdf.l_margin, top, half, signing)
-    pdf.lines_at(pdf.l_margin, y + 2 + _SIGN_BOX_H, half, [(slip.applicant_name, 10, True)])
-    receiving = [("NGƯỜI TIẾP NHẬN HỒ SƠ", 10, True), ("(Ký và ghi rõ họ tên)", 9, False)]
-    y = pdf.lines_at(pdf.l_margin + half, top, half, receiving)
-    box = pdf.box_in_points(pdf.l_margin + half, y + 1, half, _SIGN_BOX_H)
-    pdf.lines_at(pdf.l_margin + half, y + 2 + _SIGN_BOX_H, half, [(slip.officer_name, 10, True)])
-    return RenderedForm(pdf=pdf.output_bytes(), title=title, signature_box=box)
-
-
-def render_signature_stamp(signer_name: str, signed_at: datetime, width_pt: float, height_pt: float) -> bytes:
-    """A one-page PDF the size of a signature field, with the visible mark of an electronic signature in
-    Vietnamese. pyHanko's own text stamps use a standard PDF font without Vietnamese letters (its TrueType
-    path needs uharfbuzz, not installed), so ``signing`` imports this page as the field's appearance."""
-    if width_pt <= 0 or height_pt <= 0:
-        raise ValueError("signature box must have a positive size")
-    signer = _nfc(signer_name)
-    text = f"Ký bởi: {signer}\nNgày ký: {format_datetime(signed_at)}"
-    pdf = FPDF(unit="pt", format=(width_pt, height_pt))
-    for style, path in FONT_FILES.items():
-        pdf.add_font(FONT_FAMILY, style, str(path))
-    pdf.set_creation_date(signed_at)
-    pdf.set_producer(PRODUCER)
-    pdf.set_auto_page_break(auto=False)
-    pdf.set_margins(4, 4, 4)
-    pdf.add_page()
-    pdf.set_draw_color(200, 30, 30)
-    pdf.set_text_color(200, 30, 30)
-    pdf.set_line_width(1)
-    pdf.rect(1, 1, width_pt - 2, height_pt - 2)
-    inner_w, inner_h = width_pt - 8, height_pt - 8
-    size = 9.0
-    while True:  # shrink until the text fits the box (long agency names)
-        pdf.set_font(FONT_FAMILY, "", size)
-        lines = cast(list[str], pdf.multi_cell(inner_w, size * 1.25, text, dry_run=True, output="LINES"))
-        if len(lines) * size * 1.25 <= inner_h or size <= 4:
-            break
-        size -= 0.5
-    block_h = len(lines) * size * 1.25
-    pdf.set_xy(4, 4 + max(0.0, (inner_h - block_h) / 2))
-    pdf.multi_cell(inner_w, size * 1.25, text, align="C")
-    return bytes(pdf.output())

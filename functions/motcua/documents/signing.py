@@ -2,7 +2,7 @@
 
 - :func:`sign_pdf` adds one PAdES baseline signature (B-B; B-T when a time-stamping authority is passed):
   subfilter ``ETSI.CAdES.detached``, SHA-256, the agency as signer name, a visible field (with a Vietnamese
-  appearance rendered by ``forms.render_signature_stamp``) or an invisible one.
+  appearance rendered by ``pdf.render_signature_stamp``) or an invisible one.
 - :func:`verify` answers "is this exactly the file the agency signed, and is the agency's certificate one
   we trust?": any changed byte, any appended revision, an unknown CA make it fail (``.valid`` is False).
 - A local test CA (:func:`create_local_ca`, :func:`issue_agency_certificate`) for development and tests;
@@ -49,7 +49,8 @@ from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from motcua.documents.forms import SignatureBox, render_signature_stamp
+from motcua.documents.forms import SignatureBox
+from motcua.documents.pdf import render_signature_stamp
 
 DEFAULT_FIELD_NAME = "ChuKyCoQuan"  # "agency signature"
 DEFAULT_REASON = "Ký số kết quả giải quyết thủ tục hành chính"

@@ -24,8 +24,7 @@ from datetime import datetime
 from motcua.data import citizen_store as blobs
 from motcua.data.citizen_store import StoredDocumentRepository, StoredDocumentWrite
 from motcua.data.signing_keys import agency_signer, signing_configured, trust_roots
-from motcua.documents.results import ResultNotice, render_result_notice
-from motcua.documents.signing import sign_pdf, verify
+from motcua.documents.results import ResultNotice
 from motcua.domain.access import require_role
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
@@ -147,7 +146,9 @@ class CitizenStore:
         if data is None or not roots:
             problems += [] if roots else ["no trust roots configured: the signature cannot be checked"]
             return VerificationView(**base, valid=False, signed=True, signature_valid=False, problems=problems)
-        result = verify(data, roots, at=now)
+        from motcua.documents import signing  # pyHanko: only where a signature is checked (cold start)
+
+        result = signing.verify(data, roots, at=now)
         return VerificationView(
             **base, valid=integrity and result.valid, signed=result.signed, signature_valid=result.valid,
             signature_intact=result.intact, signer_trusted=result.trusted,
@@ -192,8 +193,11 @@ class ResultIssuer:
             result_files=tuple(k.rsplit("/", 1)[-1] for k in dossier.result.documents), document_id=document_id,
             signer_title=self.settings.signer_titles.get(kind, "Thủ trưởng cơ quan"),
             signer_name=self.settings.signer_names.get(code, UNSIGNED_NAME))
-        rendered = render_result_notice(notice)
-        signed = sign_pdf(rendered.pdf, signer, signed_at=now, visible_box=rendered.signature_box)
+        # PDF and signing libraries: only where a result is made (cold start, docs/benchmarks.md).
+        from motcua.documents import pdf, signing
+
+        rendered = pdf.render_result_notice(notice)
+        signed = signing.sign_pdf(rendered.pdf, signer, signed_at=now, visible_box=rendered.signature_box)
         key = blobs.result_key(dossier.id, document_id, signed)
         self.store(key, signed)  # first: a change that loses a race leaves an unlinked object behind
         record = StoredDocument(

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from motcua.data.documents import document_key, put_pdf
-from motcua.documents.forms import ApologyLetter, render_apology_letter
+from motcua.documents.forms import ApologyLetter
 from motcua.domain.dossier import Dossier
 from schemas.catalogue import Agency
 
@@ -71,7 +71,9 @@ class ApologyLetters:
     def attach(self, dossier: Dossier, agencies: Mapping[str, Agency]) -> Dossier:
         """Render the letter of the apology just issued on ``dossier``, store it, and return the dossier with
         ``apology.letter_key`` set (to be written by the caller in the same change)."""
-        rendered = render_apology_letter(self.letter_for(dossier, agencies))
+        from motcua.documents import pdf  # fpdf2: only where a letter is made (cold start, docs/benchmarks.md)
+
+        rendered = pdf.render_apology_letter(self.letter_for(dossier, agencies))
         key = document_key(dossier.id, "form04", rendered.pdf)
         self.store(key, rendered.pdf)
         assert dossier.apology is not None
