@@ -8,7 +8,7 @@
 #   make lint     ruff and mypy
 #   make package  the Lambda dependency layers (build/layer/<arch>) from requirements.lock's runtime packages
 #   make synth    cdk synth with the built layer (runs `make package` first; see README "Deploying")
-#   make bench    every benchmarks/*.py
+#   make bench    every benchmarks/*.py (cold_start.py times the handlers from `make package`'s layer)
 #   make openapi  regenerate schemas/openapi.json
 #   make clean    remove what the targets installed or built (keeps the local data; see clean-data)
 
@@ -100,7 +100,7 @@ $(LAYER_STAMP): requirements.lock pyproject.toml | $(PY_STAMP)
 synth: $(LAYER_STAMP) $(NODE_STAMP)
 	@$(RUN_ENV) $(CDK_ENV) npx cdk synth -q --no-notices
 
-bench: install
+bench: install $(LAYER_STAMP)
 	@shopt -s nullglob; files=(benchmarks/*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet"; exit 0; fi; \
 	for f in "$${files[@]}"; do \
