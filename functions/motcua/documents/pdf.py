@@ -120,16 +120,19 @@ class Page(FPDF):
         return bytes(self.output())
 
 
+def issuer_lines(parent_agency_name: str | None, agency_name: str) -> list[tuple[str, float, bool]]:
+    """The header's left column (Decree 30/2020 layout): the governing body, then the issuing agency in bold."""
+    lines = [(parent_agency_name.upper(), 10.0, False)] if parent_agency_name else []
+    return [*lines, (agency_name.upper(), 10.0, True)]
+
+
 def render_apology_letter(letter: ApologyLetter) -> RenderedForm:
     """Form 04 as PDF bytes, with the signature area of the head of the agency."""
     template = letter.template
     title = template.title
     pdf = Page(title=title, created_at=letter.issued_at, author=letter.agency_name)
 
-    left: list[tuple[str, float, bool]] = []
-    if letter.parent_agency_name:
-        left.append((letter.parent_agency_name.upper(), 10, False))
-    left.append((letter.agency_name.upper(), 10, True))
+    left = issuer_lines(letter.parent_agency_name, letter.agency_name)
     pdf.national_header(left, format_place_date(letter.place, letter.issued_at), letter.document_number)
     pdf.title_block([(title.upper(), 13)])
 
@@ -265,10 +268,7 @@ def render_signature_stamp(signer_name: str, signed_at: datetime, width_pt: floa
 
 def render_result_notice(notice: ResultNotice) -> RenderedForm:
     pdf = Page(title=TITLE, created_at=notice.decided_at, author=notice.agency_name)
-    left: list[tuple[str, float, bool]] = []
-    if notice.parent_agency_name:
-        left.append((notice.parent_agency_name.upper(), 10, False))
-    left.append((notice.agency_name.upper(), 10, True))
+    left = issuer_lines(notice.parent_agency_name, notice.agency_name)
     pdf.national_header(left, format_place_date(notice.place, notice.decided_at), notice.receipt_code)
     pdf.title_block([(TITLE.upper(), 13), (notice.result_name, 12)])
 
