@@ -69,6 +69,10 @@ def _number_kind(fragment: str) -> str:
     return "national_id" if len(digits) in (9, 12) else "number"
 
 
+
+def _constant(kind: str) -> Callable[[str], str]:
+    return lambda _: kind
+
 def redact(text: str, identity: Iterable[tuple[str, str]] = ()) -> tuple[str, list[Removed]]:
     """``text`` without the author's ``identity`` values (``(field, value)``: full_name, national_id, phone, email,
     address) and without any national-ID, phone or e-mail pattern; and what was removed, in order."""
@@ -87,7 +91,7 @@ def redact(text: str, identity: Iterable[tuple[str, str]] = ()) -> tuple[str, li
     for field in ("email", "national_id", "phone", "full_name", "address"):
         if given.get(field, "").strip():
             for pattern in _identity_patterns(field, given[field]):
-                take(re.compile(pattern), lambda _, f=field: f"author_{f}", folded)
+                take(re.compile(pattern), _constant(f"author_{field}"), folded)
         if field == "email":
             take(_EMAIL, lambda _: "email", folded)
     names = given.get("full_name", "").split()
