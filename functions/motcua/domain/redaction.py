@@ -69,9 +69,9 @@ def _number_kind(fragment: str) -> str:
     return "national_id" if len(digits) in (9, 12) else "number"
 
 
-
 def _constant(kind: str) -> Callable[[str], str]:
     return lambda _: kind
+
 
 def redact(text: str, identity: Iterable[tuple[str, str]] = ()) -> tuple[str, list[Removed]]:
     """``text`` without the author's ``identity`` values (``(field, value)``: full_name, national_id, phone, email,
