@@ -142,3 +142,8 @@ def synthesise(variant: str = "project", *, audit: bool = False) -> Synthesis:
         return Synthesis(outdir=outdir, template=None, error=error, app=app, stack=stack)
     template = assembly.get_stack_by_name(stack.stack_name).template
     return Synthesis(outdir=outdir, template=template, error=None, app=app, stack=stack)
+
+
+def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    """The template's resources of one CloudFormation type, by logical id."""
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}

@@ -20,7 +20,7 @@ from infra.constructs import packaging
 from infra.constructs.functions import BUCKET_ACTIONS, TABLE_ACTIONS
 from infra.stack import StackDeclaration
 from motcua.data import table as schema
-from tests.infra import EXTENDED, PLACEHOLDER, TIMEZONE, Synthesis, synthesise
+from tests.infra import EXTENDED, PLACEHOLDER, TIMEZONE, Synthesis, resources, synthesise
 
 PROJECT = StackDeclaration()
 VARIANTS = {"project": PROJECT, "extended": EXTENDED}
@@ -39,10 +39,6 @@ def project() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def extended() -> dict[str, Any]:
     return synthesise("extended").require()
-
-
-def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
 
 
 def function_by_handler(template: dict[str, Any], handler: str) -> tuple[str, dict[str, Any]]:

@@ -15,11 +15,7 @@ import pytest
 from infra import declaration as d
 from infra.constructs import stages
 from infra.constructs.functions import VISIBILITY_TIMEOUT_FACTOR
-from tests.infra import EXTENDED, PLACEHOLDER, synthesise
-
-
-def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
+from tests.infra import EXTENDED, PLACEHOLDER, resources, synthesise
 
 
 def functions_by_handler(template: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
