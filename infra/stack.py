@@ -148,21 +148,18 @@ class MotcuaStack(Stack):
 
     def _reserved_concurrency(self, declared: tuple[d.Function, ...]) -> dict[str, int]:
         """The declared reservations in stages that reserve, with `motcua:reservedConcurrency` on top."""
-        override = self.node.try_get_context(c.CTX_RESERVED_CONCURRENCY)
-        if override == "off":
+        if self.node.try_get_context(c.CTX_RESERVED_CONCURRENCY) == "off":
             return {}
         reserved = {
             f.name: f.reserved_concurrency
             for f in declared
             if f.reserved_concurrency is not None and self.stage.reserve_concurrency
         }
-        if override is not None:
-            values = json.loads(override) if isinstance(override, str) else override
-            unknown = set(values) - {f.name for f in declared}
-            if unknown:
-                raise ValueError(f"{c.CTX_RESERVED_CONCURRENCY}: no declared function {sorted(unknown)}")
-            reserved.update({str(k): int(v) for k, v in values.items()})
-        return reserved
+        overrides = self._context_map(c.CTX_RESERVED_CONCURRENCY)
+        unknown = set(overrides) - {f.name for f in declared}
+        if unknown:
+            raise ValueError(f"{c.CTX_RESERVED_CONCURRENCY}: no declared function {sorted(unknown)}")
+        return {**reserved, **{name: int(value) for name, value in overrides.items()}}
 
     # Context values come from cdk.json (JSON types) or from `-c key=value` (always strings).
     def _context_flag(self, key: str) -> bool:
