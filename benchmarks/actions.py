@@ -1,4 +1,4 @@
-"""Actions per second through the queue consumer, against the DynamoDB work they need (issue 5).
+"""Actions per second through the queue consumer, against the DynamoDB work they need.
 
 On the local stack: N dossiers are submitted, then N ``receive`` actions go through the real FIFO actions
 queue and the consumer (``motcua.handlers.actions_consumer``, invoked with the SQS event Lambda would build,

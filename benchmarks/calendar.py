@@ -1,7 +1,7 @@
 """due_at throughput: computations per second for 1..60 working days, against a plain date addition.
 
 Run: .venv/bin/python benchmarks/calendar.py  (one process, one core). The last line is key=value pairs.
-Goal (issue 4): >= 200,000 due_at computations per second for 15-working-day deadlines.
+Goal: >= 200,000 due_at computations per second for 15-working-day deadlines.
 """
 
 from __future__ import annotations

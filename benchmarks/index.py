@@ -2,7 +2,7 @@
 job's reads per unit.
 
 Run: .venv/bin/python benchmarks/index.py [--dossiers 1000000] [--workers 2] [--no-stack]
-The last line is key=value pairs. Goal (issue 8): the recompute of 1M dossiers in < 60 s and < 1 GiB on 2 cores.
+The last line is key=value pairs. Goal: the recompute of 1M dossiers in < 60 s and < 1 GiB on 2 cores.
 
 Recompute. A pool of distinct generated dossiers (``motcua.domain.demo_data``, received in September 2026, their
 histories running on into October) is generated once; the million dossiers are drawn from it lazily, each a

@@ -1,7 +1,7 @@
 """The SLA sweep reads only what is due: items read per due dossier and sweep time at two open totals.
 
 Run: ``make bench``, or ``PYTHONPATH=.:functions .venv/bin/python benchmarks/sla.py [--sizes 10000,100000]
-[--due 500]``. The last line is key=value pairs. Goal (issue 6): at 100,000 open dossiers a sweep reads
+[--due 500]``. The last line is key=value pairs. Goal: at 100,000 open dossiers a sweep reads
 <= 1.1 items per dossier actually due, and its time does not grow with the open total.
 
 One process, on the local stack (DynamoDB Local in memory with the full JIT, moto; ``benchmarks/_stack.py``):

@@ -1,7 +1,7 @@
 """POST /dossiers through the handler, against the bare DynamoDB calls a submission must make.
 
 Run: ``make bench``, or ``PYTHONPATH=.:functions .venv/bin/python benchmarks/submit.py [--n 300]``.
-The last line is key=value pairs. Goal (issue 3): handler / bare <= 1.3 (p50 and p99).
+The last line is key=value pairs. Goal: handler / bare <= 1.3 (p50 and p99).
 
 One process, on the local stack (DynamoDB Local in memory with the full JIT, moto; ``benchmarks/_stack.py``):
 
@@ -16,7 +16,7 @@ One process, on the local stack (DynamoDB Local in memory with the full JIT, mot
    consistent GetItem, the TransactWriteItems (counter conditional update on the value read, dossier with
    its version condition, receipt, history event, outbox envelope: each "does not exist"), Powertools'
    UpdateItem of the idempotency record. Requests are prepared before timing; a sample is the calls alone.
-3. **bare without idempotency**: the GetItem and the transaction only (what issue 3 names as "the bare
+3. **bare without idempotency**: the GetItem and the transaction only (what the goal names "the bare
    writes"), so that both ratios are on the table.
 
 When the p50 ratio misses the goal (or with ``--profile always``) it profiles handler calls with cProfile and

@@ -160,7 +160,7 @@ FUNCTIONS: tuple[Function, ...] = (
             # figure (/indexes/{month}/{unit}/{indicator}/dossiers) stay behind the authorised catch-all.
             HttpTrigger("/indexes/{month}", authorised=False, method="GET"),
             HttpTrigger("/indexes/{month}/{unit}", authorised=False, method="GET"),
-            # Issue 7: published feedback answers and document verification, public (no personal data).
+            # Published feedback answers and document verification, public (no personal data).
             HttpTrigger("/feedback/public", authorised=False, method="GET"),
             HttpTrigger("/documents/{document_id}/verify", authorised=False, method="GET"),
         ),
@@ -169,7 +169,7 @@ FUNCTIONS: tuple[Function, ...] = (
             Permission("bucket", "uploads", "read_write"),
             # Form 04 of an officer's apology; signed results written, read back to verify and download.
             Permission("bucket", "documents", "read_write"),
-            Permission("secret", "signing", "read"),  # agencies' signing keys (issue 7)
+            Permission("secret", "signing", "read"),  # agencies' signing keys (docs/documents.md §5)
             # PUT/DELETE /me/devices: the device's platform endpoint is created, updated, deleted.
             *(Permission("push", platform, "register") for platform in PUSH_PLATFORMS),
         ),
@@ -186,7 +186,7 @@ FUNCTIONS: tuple[Function, ...] = (
             Permission("table", "main", "read_write"),
             Permission("queue", "actions", "consume"),
             Permission("queue", "actions-dlq", "send"),
-            # A queued decision issues the signed electronic result too (issue 7).
+            # A queued decision issues the signed electronic result too.
             Permission("bucket", "documents", "write"),
             # A queued supplement's uploads are checked (uploader, size, type) and marked attached.
             Permission("bucket", "uploads", "read_write"),

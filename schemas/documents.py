@@ -1,4 +1,4 @@
-"""Response models of the citizen's document store and of signature verification (issue 7)."""
+"""Response models of the citizen's document store and of signature verification (docs/documents.md §5)."""
 
 from __future__ import annotations
 

@@ -77,7 +77,7 @@ class SlaTimerFired(BaseModel):
 
 
 class FeedbackChanged(BaseModel):
-    """A step on a citizen's feedback (issue 7): identifiers and statuses only, no content, no person."""
+    """A step on a citizen's feedback: identifiers and statuses only, no content, no person."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

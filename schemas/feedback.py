@@ -1,4 +1,4 @@
-"""Request and response models of citizens' feedback (*phản ánh, kiến nghị*, issue 7)."""
+"""Request and response models of citizens' feedback (*phản ánh, kiến nghị*, docs/feedback.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API shapes of the monthly index (issue 8): rankings, one unit's figures, the dossiers behind a figure.
+"""API shapes of the monthly index (docs/index.md): rankings, one unit's figures, the dossiers behind a figure.
 
 The figures themselves are the pure package's models (``UnitIndex``, ``RankedUnit``): the API returns what
 the job computed and stored, field for field.

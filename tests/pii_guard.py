@@ -2,7 +2,7 @@
 
 It reads what pytest captured for each test (stdout, stderr, log records) and fails the session if a
 national ID number, a Vietnamese phone number or an email address appears anywhere: the logs of a
-government system must never carry them (issue: personal data on every log line is masked).
+government system must never carry them (the logging layer masks personal data on every line).
 """
 
 from __future__ import annotations

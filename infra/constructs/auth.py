@@ -75,7 +75,7 @@ class Auth(Construct):
             "AwsSolutions-COG2",
             "MFA is optional (TOTP) because citizens of every age and device sign in; requiring it would "
             "lock out those without an authenticator app. Officials' MFA enrolment is an operational "
-            "policy (issue 5), enforced at onboarding.",
+            "policy, enforced at onboarding.",
         )
         # COG8 (cdk-nag 3) asks for the PLUS plan, which is what carries threat protection.
         acknowledge(self.user_pool, "AwsSolutions-COG8", PLUS_PLAN_REASON)

@@ -107,7 +107,7 @@ class Resources:
 
     @staticmethod
     def secret_prefix(name: str) -> str:
-        """A family of Secrets Manager secrets shares one name prefix, ``<service>/<name>/`` (issue 7: the
+        """A family of Secrets Manager secrets shares one name prefix, ``<service>/<name>/`` (e.g. the
         agencies' signing keys, ``motcua/signing/<agency code>``). Operators create the secrets, not the stack:
         key material never passes through a template."""
         return f"{d.SERVICE}/{name}/"

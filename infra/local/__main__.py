@@ -23,7 +23,7 @@ def _fire(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    # `motcua demo-data` against the engines of a running `make run` (issue 8), with the report under .local.
+    # `motcua demo-data` against the engines of a running `make run`, with the report under .local.
     from infra.local.env import local_environment
 
     runner.configure_logging()

@@ -130,7 +130,7 @@ def resolve(ref: Ref | str, endpoints: Endpoints, table: str | None = None) -> s
     if ref.kind == "push_app":
         return push_application_arn(ref.name)
     if ref.kind == "secret":
-        # Locally no secret is read: signing keys come from the local test CA (MOTCUA_PKI_DIR, issue 7).
+        # Locally no secret is read: signing keys come from the local test CA (MOTCUA_PKI_DIR, docs/documents.md §5).
         return ""
     raise ValueError(f"unknown reference kind {ref.kind!r}")
 

@@ -36,7 +36,7 @@ LOCAL_DIR = Path(os.environ.get("MOTCUA_LOCAL_DIR") or REPO_ROOT / ".local")
 DEMO_SUBJECT = "citizen-demo"
 
 # The generated province `make run` loads in the background so the monthly report has something to show
-# (issue 8). MOTCUA_DEMO_DOSSIERS=0 starts with the catalogue only. Re-runs load nothing twice.
+# (docs/index.md). MOTCUA_DEMO_DOSSIERS=0 starts with the catalogue only. Re-runs load nothing twice.
 DEMO_DOSSIERS = 1500
 DEMO_MONTHS = 12
 DEMO_END_MONTH = "2026-10"
@@ -223,7 +223,7 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
         endpoints = Endpoints(dynamodb=engines.dynamodb_endpoint, moto=engines.moto_endpoint)
         # Before any handler module is imported: they read their configuration at import, as on a cold start.
         os.environ.update(local_environment(endpoints))
-        # Issue 7: electronic results are signed with the local test CA's certificates, one per agency,
+        # Electronic results are signed with the local test CA's certificates, one per agency,
         # created on first use under .local/pki (git-ignored; no legal value). Tests use a temporary one.
         os.environ.setdefault("MOTCUA_PKI_DIR", str(LOCAL_DIR / "pki"))
         resources = create_all(endpoints)

@@ -1,6 +1,6 @@
 """schemathesis against the running local API, every operation, with a valid token of each role.
 
-Goal (issue: hostile input): zero 5xx, every response conforming to ``schemas/openapi.json`` (status code,
+Goal (hostile input): zero 5xx, every response conforming to ``schemas/openapi.json`` (status code,
 content type, body schema). ``MOTCUA_FUZZ_EXAMPLES`` sets examples per operation and role: the default
 profile in ``make test`` runs at least 10,000 cases; ``make fuzz`` runs the long one.
 """

@@ -3,7 +3,7 @@
 cdk-nag runs inside synthesis (``infra/app.py`` registers it): an unacknowledged finding fails the
 synth, so a template existing at all means zero open findings. On top of that, these tests check that
 every acknowledgment carries a written reason and still matches a real finding, for the project's
-declaration and for the extended one (what later issues will declare).
+declaration and for the extended one (what the project will declare later).
 """
 
 from __future__ import annotations

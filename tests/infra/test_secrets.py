@@ -1,4 +1,4 @@
-"""The ``secret`` reference and permission kinds (issue 7: the agencies' signing keys in Secrets Manager).
+"""The ``secret`` reference and permission kinds (the agencies' signing keys in Secrets Manager).
 
 Given the real declaration (the API and the actions consumer sign electronic results), when the stack is
 synthesised, then exactly those functions may read the secrets under ``motcua/signing/`` and nothing else of

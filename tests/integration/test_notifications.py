@@ -1,7 +1,7 @@
 """Notifications end to end on the local engines: a status change -> outbox -> relay -> notifications queue
 -> notifier -> e-mail in moto SES, SMS and app push in moto SNS, with delivery records; overlapping relays;
 failed deliveries retried, parked and redriven; the citizen's chosen channels; a dead push endpoint; SLA
-notices to the processing officer and the agency's leaders (issue 6); the apology e-mail with Form 04;
+notices to the processing officer and the agency's leaders (docs/domain.md §4.8); the apology e-mail with Form 04;
 `motcua outbox` and `motcua dlq redrive`.
 
 What moto received is read from its own API (``/moto-api/data.json``: SES ``Message`` and ``RawMessage``,
@@ -469,7 +469,7 @@ def test_an_officials_own_devices_never_get_citizens_notices(api_client, local_s
     assert sent.push(code) == [] and len(sent.mail(code)) == 1 and len(sent.sms(code)) == 1
 
 
-# --- SLA notices to officials (issue 6), the apology's letter --------------------------------------------
+# --- SLA notices to officials, the apology's letter -----------------------------------------------------
 
 OTHER_AGENCY = "000.20.02.H36"
 PROCESSOR = ("officer-minh", "processing_officer", COMMUNE)

@@ -1,8 +1,8 @@
 """The working-day calendar: every announced day off and swap for 2024-2026, the data-over-package rule,
 per-agency closed days, and missing years.
 
-Expected days are written by hand from DOMAIN.md §5 (and, for New Year 2026, from Công văn
-12729/VPCP-KGVX, which DOMAIN.md's table predates); they are never read back from the data file.
+Expected days are written by hand from docs/domain.md §5.6 (and, for New Year 2026, from Công văn
+12729/VPCP-KGVX, which the first published table predates); they are never read back from the data file.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from motcua.domain.errors import CalendarError, CalendarYearMissing
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 D = date
 
-# Weekdays off announced for state agencies (DOMAIN.md §5; weekends around them omitted).
+# Weekdays off announced for state agencies (docs/domain.md §5.6; weekends around them omitted).
 ANNOUNCED_DAYS_OFF = {
     2024: [
         D(2024, 1, 1),  # Mon, New Year
@@ -39,7 +39,7 @@ ANNOUNCED_DAYS_OFF = {
     ],
     2026: [
         D(2026, 1, 1),  # Thu, New Year
-        D(2026, 1, 2),  # Fri, swapped (12729/VPCP-KGVX): not in DOMAIN.md's table, not in the holidays package
+        D(2026, 1, 2),  # Fri, swapped (12729/VPCP-KGVX): not in the first published table, not in the holidays package
         D(2026, 2, 16), D(2026, 2, 17), D(2026, 2, 18), D(2026, 2, 19), D(2026, 2, 20),  # Tết Mon 16 - Fri 20
         D(2026, 4, 27),  # Mon, nghỉ bù for Hùng Kings on Sun 26 Apr
         D(2026, 4, 30), D(2026, 5, 1),  # Thu 30 Apr - Fri 1 May

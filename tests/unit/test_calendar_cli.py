@@ -85,7 +85,7 @@ def test_calendar_year(capsys: pytest.CaptureFixture[str]) -> None:
     body = json.loads(out)
     assert body["year"] == 2025
     days_off = {e["date"]: e for e in body["days_off"]}
-    # Tết Mon 27 - Fri 31 Jan, 30/4 - 2/5, 1-2 Sep, New Year, Hùng Kings (DOMAIN.md §5): 12 weekdays.
+    # Tết Mon 27 - Fri 31 Jan, 30/4 - 2/5, 1-2 Sep, New Year, Hùng Kings (docs/domain.md §5.6): 12 weekdays.
     assert len(days_off) == 12
     assert {"2025-01-27", "2025-01-31", "2025-04-07", "2025-05-02", "2025-09-02"} <= set(days_off)
     assert all(e["source"]["document"] for e in body["days_off"])

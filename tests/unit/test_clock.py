@@ -1,4 +1,4 @@
-"""The deadline clock (motcua.domain.clock). Expected dates are worked by hand from DOMAIN.md §5.
+"""The deadline clock (motcua.domain.clock). Expected dates are worked by hand from docs/domain.md §5.
 
 Convention under test: the reception day does not count; N working days end at 17:00 (close of office
 hours) on the N-th working day after the reception day.

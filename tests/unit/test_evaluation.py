@@ -1,4 +1,4 @@
-"""The citizen's evaluation of a returned dossier (DOMAIN §6): 9 criteria, 0/1/2 each, maximum 18.
+"""The citizen's evaluation of a returned dossier (docs/domain.md §6): 9 criteria, 0/1/2 each, maximum 18.
 
 Dossiers here are received on Mon 2 Mar 2026 at 09:00 with a limit of 5 working days: due Mon 9 Mar 17:00
 (the reception day does not count: Mar 3, 4, 5, 6, 9). Record criteria by default (UNSURE, configurable):
@@ -102,7 +102,8 @@ def test_on_time_dossier_with_one_supplement() -> None:
 
 
 def test_late_dossier_and_second_supplement() -> None:
-    # Two supplement requests make the dossier late whatever the dates (DOMAIN §4): 0, 0; two requests -> 0; 2, 2.
+    # Two supplement requests make the dossier late whatever the dates (docs/domain.md §4.2):
+    # 0, 0; two requests -> 0; 2, 2.
     # Citizen 0 + 0 + 1 + 1 = 2. Total 4 + 2 = 6 -> average (6-8).
     dossier, history = returned(at(6, 15), supplements=2)
     e = evaluate(dossier, history, answer(0, 0, 1, 1, "dissatisfied"), now=at(10))

@@ -129,7 +129,7 @@ def test_folding_events_gives_the_facts_of_the_history(province: list[tuple[Doss
 
 # ---- random histories across month boundaries --------------------------------------------------------------
 
-# Moves the workflow may make from each status (DOMAIN §2), with status-neutral actions mixed in.
+# Moves the workflow may make from each status (docs/domain.md §2.3), with status-neutral actions mixed in.
 MOVES: dict[S, list[tuple[str, S | None, dict]]] = {
     S.SUBMITTED: [(events.RECEIVE, S.RECEIVED, {"digitised": True}), (events.REFUSE, S.REFUSED, {}),
                   (events.REQUEST_WITHDRAWAL, S.WITHDRAWAL_REQUESTED, {})],

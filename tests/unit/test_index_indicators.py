@@ -1,4 +1,4 @@
-"""Each indicator of the monthly index (DOMAIN §7) on a small month whose figures are worked out by hand.
+"""Each indicator of the monthly index (docs/domain.md §7) on a small month whose figures are worked out by hand.
 
 The month is March 2026 (no holiday in March; office hours 07:30-11:30, 13:30-17:00). Unless said
 otherwise a dossier has a limit of 5 working days and is received on Mon 2 Mar at 09:00: the reception day

@@ -1,4 +1,4 @@
-"""Indicator 5.2 and the publication of a public answer (DOMAIN §7: publish <= 2 working days after the
+"""Indicator 5.2 and the publication of a public answer (docs/domain.md §7.4: publish <= 2 working days after the
 handling). A step still due at the period's end is judged as of the period's last instant, like an open
 dossier: an answer marked public and not published when its deadline passed inside the month is late.
 

@@ -117,7 +117,7 @@ def test_recipients_are_masked_in_records() -> None:
     assert mask_address("sms", "+84912345678") == "+8491*****78"
 
 
-# --- officials (issue 6), push, channel choice --------------------------------------------------------
+# --- officials, push, channel choice ----------------------------------------------------------------
 
 DUE = "2026-03-09T10:00:00+00:00"  # Mon 9 Mar 17:00 in Vietnam
 

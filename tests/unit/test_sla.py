@@ -1,6 +1,6 @@
 """SLA timer points (motcua.domain.sla), with every expected instant worked by hand.
 
-Calendar facts used (DOMAIN §5, 2026 schedule): March 2026 has no day off besides weekends (Sun 1, Sat 7,
+Calendar facts used (docs/domain.md §5.6, 2026 schedule): March 2026 has no day off besides weekends (Sun 1, Sat 7,
 Sun 8, Sat 14, Sun 15 ...); Mon 27 Apr (nghỉ bù), Thu 30 Apr and Fri 1 May 2026 are days off. Office hours
 07:30–11:30 and 13:30–17:00: a working day is 7 h 30 of office time. The clock does not count the reception
 day and ends a limit of N working days at 17:00 on the N-th working day after it.

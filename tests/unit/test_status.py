@@ -1,4 +1,4 @@
-"""The transition table against DOMAIN.md §2, every pair, plus properties."""
+"""The transition table against docs/domain.md §2.3, every pair, plus properties."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from motcua.domain.status import (
     ensure_transition,
 )
 
-# DOMAIN.md §2, written out again by hand (not imported) so a typo in the table fails here:
+# docs/domain.md §2.3, written out again by hand (not imported) so a typo in the table fails here:
 # 1→2,3,7; 2→4,5,7; 4→4,5,6,8,9,7; 5→4,8,7; 6→4,9,8; 7→8; 9→10; 3,8,10 terminal.
 ALLOWED = {
     (1, 2), (1, 3), (1, 7),
@@ -31,7 +31,7 @@ ALLOWED = {
 
 @pytest.mark.parametrize(("current", "new"), list(itertools.product(range(1, 11), repeat=2)))
 def test_every_pair_of_statuses_follows_the_domain_table(current: int, new: int) -> None:
-    # Given two statuses, When asked whether the move is allowed, Then it is exactly when DOMAIN.md says so
+    # Given two statuses, When asked whether the move is allowed, Then it is exactly when docs/domain.md says so
     assert can_transition(DossierStatus(current), DossierStatus(new)) is ((current, new) in ALLOWED)
 
 

@@ -1,4 +1,4 @@
-"""The officials' workflow as pure functions: every action, the rules of DOMAIN.md §2–§4, the roles."""
+"""The officials' workflow as pure functions: every action, the rules of docs/domain.md §2–§4, the roles."""
 
 from __future__ import annotations
 
@@ -154,7 +154,7 @@ def test_transfer_hands_the_dossier_over_and_logs_the_control_slip() -> None:
 
 
 def test_the_processing_officer_is_who_processes_it_at_the_handling_agency() -> None:
-    # Issue 6: SLA notices go to the dossier's processing officer; the desk and the leader acting do not make
+    # SLA notices go to the dossier's processing officer; the desk and the leader acting do not make
     # them one, a processing officer does, and a transfer leaves the new agency without one until theirs acts.
     dossier = run(submitted(), (a.ActionName.RECEIVE, DESK, at(3), {}))
     assert dossier.processing_officer is None

@@ -1,4 +1,4 @@
-"""The citizen's document store (issue 7): metadata items in the one table, bytes in S3.
+"""The citizen's document store (docs/documents.md §5): metadata items in the one table, bytes in S3.
 
 ==========================  ==========================  ==============================================
 item                        pk                          sk

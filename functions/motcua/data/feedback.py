@@ -1,4 +1,4 @@
-"""Citizens' feedback in the one table (issue 7): the only module that reads and writes its items.
+"""Citizens' feedback in the one table (docs/feedback.md): the only module that reads and writes its items.
 
 =========================  ==========================  ==================================================
 item                       pk                          sk

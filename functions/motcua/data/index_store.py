@@ -1,4 +1,4 @@
-"""Storage of the monthly index (issue 8): the only module of the index path that touches DynamoDB.
+"""Storage of the monthly index (docs/index.md §9): the only module of the index path that touches DynamoDB.
 
 Items (single table, see ``motcua.data.table``; ``<month>`` is ``yyyy-mm`` in Asia/Ho_Chi_Minh):
 

@@ -15,7 +15,7 @@ delivery record        ``DOSSIER#<id>``                ``NOTIFY#<occurred_at>#<e
 =====================  ==============================  =================================================
 
 One record per (event, recipient, channel, device): an event may reach the citizen and, for SLA notices,
-officials (issue 6). ``recipient ref`` is a hash of the recipient's subject, not the subject itself.
+officials (docs/domain.md §4.8). ``recipient ref`` is a hash of the recipient's subject, not the subject itself.
 
 A delivery record is listed across dossiers in ``gsi1`` under ``NOTIFY#<yyyy-mm-dd>`` (the event's day in
 Asia/Ho_Chi_Minh), sorted like its sort key, so ``motcua outbox`` reads a day's deliveries with one query

@@ -1,4 +1,4 @@
-"""The ``reports`` bucket: the monthly index's HTML report and open data (issue 8). Keys per month::
+"""The ``reports`` bucket: the monthly index's HTML report and open data (docs/index.md §9). Keys per month::
 
     index/<yyyy-mm>/report.html      the report (self-contained: inline CSS and SVG)
     index/<yyyy-mm>/index.json       open data: every unit's indicators, groups, total, rank

@@ -34,14 +34,14 @@ from motcua.domain.sla import index_keys as sla_index_keys
 from schemas.catalogue import Agency, Procedure
 from schemas.events import EventEnvelope
 
-if TYPE_CHECKING:  # the index's writes (issue 8) join the dossier's transactions
+if TYPE_CHECKING:  # the index's writes join the dossier's transactions
     from motcua.data.index_store import IndexWrite
 
 T = TypeVar("T")
 
 
 class TransactionPart(Protocol):
-    """More items a change writes in its own transaction (issue 7: records of the citizen's document store)."""
+    """More items a change writes in its own transaction (records of the citizen's document store)."""
 
     def add_to(self, transaction: TransactWrite) -> None: ...
 
@@ -246,7 +246,7 @@ class DossierRepository:
         event, its receipt-code item and the counter in ONE transaction. The counter update is
         conditional on the value read, so two concurrent submissions can never share a sequence, and a
         failed write leaves no gap. ``build(sequence)`` returns the dossier for that sequence; ``index(dossier,
-        event)`` the index's writes for it (issue 8), in the same transaction."""
+        event)`` the index's writes for it, in the same transaction."""
         counter_key = f"SEQ#{agency_code}#{sequence_day(now)}"
         for attempt in range(self.max_sequence_attempts):
             try:
@@ -289,7 +289,7 @@ class DossierRepository:
                     applied: AppliedKey | None = None, extra: Sequence[TransactionPart] = ()) -> Dossier:
         """Write a changed dossier (guarded by the version it was read at), its history events and the
         events it announces (plus ``extra_envelopes``: SLA timers), in one transaction: all of it or nothing.
-        ``index``: the monthly index's writes for these events (issue 8), in the same transaction. A
+        ``index``: the monthly index's writes for these events, in the same transaction. A
         transaction cancelled by a conflicting one (not by a condition) is retried a few times. ``applied``: the
         caller's idempotency key, written with the change, only if no change carries it yet."""
         for attempt in range(self.max_conflict_attempts):

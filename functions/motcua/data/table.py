@@ -13,9 +13,9 @@ action applied         ``DOSSIER#<id>``                ``APPLIED#<caller>#<key>`
 receipt code           ``RECEIPT#<code>``              ``RECEIPT`` (points at the dossier)
 receipt sequence       ``SEQ#<agency>#<yyMMdd>``       ``SEQ``
 idempotency record     ``IDEMPOTENCY#<function>``      ``<hash>`` (Powertools)
-feedback               ``FEEDBACK#<id>``               ``FEEDBACK`` (``motcua.data.feedback``; issue 7)
+feedback               ``FEEDBACK#<id>``               ``FEEDBACK`` (``motcua.data.feedback``)
 feedback trail event   ``FEEDBACK#<id>``               ``EVENT#<occurred_at>#<position>#<event id>``
-stored document        ``CDOC#<id>``                   ``CDOC`` (``motcua.data.citizen_store``; issue 7)
+stored document        ``CDOC#<id>``                   ``CDOC`` (``motcua.data.citizen_store``)
 notification settings  ``CONTACT#<subject>``           ``SETTINGS`` (``motcua.data.contacts``)
 push device            ``CONTACT#<subject>``           ``DEVICE#<installation id>``
 push token holder      ``PUSHTOKEN#<sha-256>``         ``HOLDER`` (the token's last registrant)
@@ -30,7 +30,7 @@ Global secondary indexes (overloaded; each item sets only the keys it needs, so 
 - ``gsi4``: SLA timers (sparse: only dossiers with a timer to fire): ``TIMER#<shard>`` sorted by
   ``<next timer instant, UTC>#<dossier id>`` (``motcua.domain.sla.index_keys``, set on every dossier write).
 
-Issue 7 items reuse these indexes: feedback sets ``gsi1`` (``FEEDBACK#PUBLIC`` once published), ``gsi2``
+Feedback and stored documents reuse these indexes: feedback sets ``gsi1`` (``FEEDBACK#PUBLIC`` once published), ``gsi2``
 (``FBAGENCY#<code>``), ``gsi3`` (``FBOWNER#<subject>``) and ``gsi4`` (its step timers); stored documents set
 ``gsi3`` (``CDOCOWNER#<subject>``). Officials' notification settings set ``gsi2`` (``STAFF#<agency>#<role>``,
 sorted by subject): an agency's leaders in one query.

@@ -6,7 +6,7 @@ a time: it reads only what is due, never the open dossiers that are not. The ind
 an entry carries the dossier and its version: firing writes guarded by that version, and a stale entry (the
 dossier changed since the index was updated) fails the guard and is re-read consistently by the caller.
 
-Issue 7: citizens' feedback is the second kind of item in the same index (``FEEDBACK#`` items, keys from
+Citizens' feedback is the second kind of item in the same index (``FEEDBACK#`` items, keys from
 ``motcua.domain.feedback.index_keys``); a page returns both kinds, the sweep fires each with its own rules.
 """
 
@@ -39,7 +39,7 @@ class DueEntry:
 
 @dataclass(frozen=True)
 class FeedbackDueEntry:
-    """A citizen's feedback whose step timer is due (issue 7: the second kind of item in the index)."""
+    """A citizen's feedback whose step timer is due (the second kind of item in the index)."""
 
     feedback: Feedback
     index_sk: str
@@ -88,7 +88,7 @@ class TimerIndex:
         return self.reindex_item(f"DOSSIER#{dossier.id}", "DOSSIER", dossier.version, index_keys(dossier))
 
     def reindex_feedback(self, fb: Feedback) -> bool:
-        """The same for a feedback item (issue 7)."""
+        """The same for a feedback item."""
         return self.reindex_item(f"{FEEDBACK_PREFIX}{fb.id}", "FEEDBACK", fb.version, feedback_index_keys(fb))
 
     def reindex_item(self, pk: str, sk: str, version: int, keys: tuple[str, str] | None) -> bool:

@@ -1,5 +1,5 @@
 """The one-stop-shop forms, what they say: Form 01, the receipt and appointment slip, and Form 04, the apology
-letter (DOMAIN.md §3, §4). ``motcua.documents.pdf`` draws them as PDF bytes (fpdf2, bundled DejaVu Sans); this
+letter (docs/domain.md §3.2, §4.7). ``motcua.documents.pdf`` draws them as PDF bytes (fpdf2, bundled DejaVu Sans); this
 module imports no PDF library, so building a letter's data costs no cold start.
 
 Contents and wording follow the forms of Circular 01/2018/TT-VPCP and Circular 03/2025/TT-VPCP as far as we
@@ -104,7 +104,7 @@ def describe_time_limit(value: str | Decimal, unit: str) -> str:
         "working_days": f"{number} ngày làm việc",
         "calendar_days": f"{number} ngày",
         "working_hours": f"{number} giờ làm việc",
-        # DOMAIN §4: same-day procedures, received after 15:00 -> returned next working day (LIKELY).
+        # docs/domain.md §5.5: same-day procedures, received after 15:00 -> returned next working day (LIKELY).
         "same_working_day_15h_cutoff": "Trong ngày làm việc (hồ sơ nhận sau 15 giờ trả vào ngày làm việc tiếp theo)",
     }
     if unit not in texts:
@@ -113,7 +113,7 @@ def describe_time_limit(value: str | Decimal, unit: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------------------
-# Form 04 wording, effective-dated (DOMAIN §1, §3). The title is LIKELY; the sentences are UNSURE: they
+# Form 04 wording, effective-dated (docs/domain.md §1.1, §3.2). The title is LIKELY; the sentences are UNSURE: they
 # follow the old form's published text and adapt it to the 2025 title (an extension *request*).
 
 
@@ -154,7 +154,7 @@ APOLOGY_TEMPLATES: tuple[ApologyTemplate, ...] = (
 def apology_template_for(rule_version: str | None, received_at: datetime) -> ApologyTemplate:
     """The Form 04 in force for a dossier.
 
-    A dossier is judged by the rules in force on the day it was received (DOMAIN §1), so the dossier's
+    A dossier is judged by the rules in force on the day it was received (docs/domain.md §1.1), so the dossier's
     stored ``rule_version`` decides; without one, the reception date does. Whether a letter issued after
     2025-07-01 for a dossier received before should use the new form is UNSURE (transitional provisions).
     A rule version newer than every template (e.g. the reported 2026 amendment) keeps the latest form.
@@ -181,7 +181,7 @@ class _Form(BaseModel):
 
 
 class ApologyLetter(_Form):
-    """Form 04: the agency apologises for a late dossier and sets a new appointment (DOMAIN §3, §4)."""
+    """Form 04: the agency apologises for a late dossier and sets a new appointment (docs/domain.md §4.7)."""
 
     agency_name: VnText = Field(min_length=1, description="The agency that is late, e.g. 'Sở Tư pháp'")
     parent_agency_name: VnText | None = Field(default=None, description="Governing body printed above it")
@@ -258,7 +258,7 @@ class SlipDocument(_Form):
 
 
 class ReceiptSlip(_Form):
-    """Form 01: receipt of a complete dossier and the appointment to return the result (DOMAIN §3)."""
+    """Form 01: receipt of a complete dossier and the appointment to return the result (docs/domain.md §3.2)."""
 
     agency_name: VnText = Field(min_length=1)
     unit_name: VnText = Field(default="Bộ phận Tiếp nhận và Trả kết quả", description="The desk that received it")

@@ -1,4 +1,5 @@
-"""The electronic result of a dossier as a PDF (issue 7), ready for the agency's signature (``signing.sign_pdf``).
+"""The electronic result of a dossier as a PDF, ready for the agency's signature (``signing.sign_pdf``);
+docs/documents.md §5.
 
 Motcua does not hold the result's own layout (a birth certificate, a licence: each has its official form);
 what it issues is the agency's notice of the result, naming the procedure, the dossier, the applicant, the

@@ -60,7 +60,7 @@ CA_KEY_FILE = "ca.key.pem"
 CA_CERT_FILE = "ca.cert.pem"
 AGENCY_DIR = "agencies"
 
-# Agency electronic identifiers (DOMAIN §3), e.g. 000.00.11.H36. Also guards the file names we build.
+# Agency electronic identifiers (docs/domain.md §3.3), e.g. 000.00.11.H36. Also guards the file names we build.
 _AGENCY_CODE = re.compile(r"[0-9A-Z][0-9A-Z.\-]{2,39}")
 
 

@@ -7,7 +7,7 @@ A day is decided in this order (first rule that applies wins):
    or an announced working day (a swapped Saturday, or a statutory holiday the announcement overrides);
 3. the statutory base from the ``holidays`` package (``holidays.Vietnam``: Labor Code holidays, *nghỉ bù*,
    the swaps it knows);
-4. the weekly days off (Saturday, Sunday: DOMAIN §5, LIKELY).
+4. the weekly days off (Saturday, Sunday: docs/domain.md §5.1, LIKELY).
 
 The official schedule is authoritative (rule 2 beats rule 3). A year the official schedule does not cover
 raises :class:`~motcua.domain.errors.CalendarYearMissing` naming the year: we never fall back silently to
@@ -36,9 +36,9 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SCHEDULE_FILE = "vietnam_state_agencies.json"
 AGENCY_FILE = "agency_calendars.json"
 
-# Defaults used when the agency file gives none (DOMAIN §4: 07:30–11:30, 13:30–17:00; varies by locality).
+# Defaults used when the agency file gives none (docs/domain.md §5.4: 07:30–11:30, 13:30–17:00; varies by locality).
 DEFAULT_SESSIONS: tuple[tuple[time, time], ...] = ((time(7, 30), time(11, 30)), (time(13, 30), time(17, 0)))
-# Same-day procedures: received after this time -> returned the next working day (DOMAIN §4, LIKELY).
+# Same-day procedures: received after this time -> returned the next working day (docs/domain.md §5.5, LIKELY).
 DEFAULT_SAME_DAY_CUTOFF = time(15, 0)
 
 _PACKAGE_SOURCE = {"id": "holidays-package", "document": "holidays.Vietnam (statutory base)"}

@@ -1,6 +1,6 @@
 """The ONE deadline clock: every appointment, due date, SLA warning and timeliness verdict comes from here.
 
-Conventions (DOMAIN.md §4; the exact counting convention is UNSURE there, so it is stated once here and in
+Conventions (docs/domain.md §4.5; the exact counting convention is UNSURE there, so it is stated once here and in
 ``docs/calendar.md``, and applied by every function of this module):
 
 * **Time zone.** Every input datetime must be timezone-aware (a naive one raises ``CalendarError``); every
@@ -28,7 +28,7 @@ Conventions (DOMAIN.md §4; the exact counting convention is UNSURE there, so it
   before the pause starts. To preview "due if the citizen completed the supplement now", close the pause at
   that instant.
 * **Online submissions** outside office hours or on a day off count from the next opening
-  (:func:`effective_reception`, DOMAIN §4 UNSURE: configurable, default on). A lunch-break submission
+  (:func:`effective_reception`, docs/domain.md §4.3 UNSURE: configurable, default on). A lunch-break submission
   counts from the afternoon opening of the same day.
 * Years the official schedule does not cover raise ``CalendarYearMissing`` naming the year.
 """
@@ -370,7 +370,7 @@ def effective_reception(submitted_at: datetime, *, online: bool, agency: str | N
 
     Paper dossiers are received when the desk receives them (returned unchanged). An online submission
     outside office hours or on a day off counts from the next opening (the next working day's 07:30; the
-    afternoon opening for a lunch-break submission). DOMAIN §4 marks this UNSURE (Decree 45/2020):
+    afternoon opening for a lunch-break submission). docs/domain.md §4.3 marks this UNSURE (Decree 45/2020):
     ``count_off_hours_as_next_day=False`` turns it off.
     """
     t = _local(submitted_at, "submitted_at")
@@ -469,7 +469,7 @@ def _calendar_due(run: DayIndex, r: datetime, days: int, paused: timedelta) -> d
 
 def timeliness(finished_at: datetime | None, appointment_at: datetime, *, as_of: datetime | None = None,
                supplement_requests: int = 0, late_on_second_supplement: bool = True) -> Timeliness:
-    """Early / on time / late, decided here and nowhere else (DOMAIN §4, index rule LIKELY).
+    """Early / on time / late, decided here and nowhere else (docs/domain.md §4.6, index rule LIKELY).
 
     * finished before the appointment's (local) day: EARLY (*trước hạn*);
     * finished on that day, at or before the appointment: ON_TIME (*đúng hạn*);

@@ -58,7 +58,7 @@ class Attachment(BaseModel):
 
     key: str
     document_name: str
-    # Issue 7: where the paper came from: uploaded by the citizen, scanned at the desk, or reused from the
+    # Where the paper came from: uploaded by the citizen, scanned at the desk, or reused from the
     # citizen's document store (``document_id``, checked: theirs and still valid). The index counts these.
     source: AttachmentSource = "uploaded"
     document_id: str | None = None
@@ -139,7 +139,7 @@ class Result(BaseModel):
     electronic: bool
     decided_at: datetime
     return_method: Literal["counter", "post", "electronic"] | None = None
-    document_id: str | None = None  # the signed electronic result in the citizen's store (issue 7)
+    document_id: str | None = None  # the signed electronic result in the citizen's store
 
 
 class Apology(BaseModel):
@@ -196,12 +196,12 @@ class Dossier(BaseModel):
     rule_version: str
     version: int = 0
     updated_at: datetime
-    # Processing (issue: officials' workflow). The receiving agency stays ``agency_code``; the dossier
+    # Processing (docs/domain.md §3.1). The receiving agency stays ``agency_code``; the dossier
     # moves between handling agencies on transfers (liên thông), each of which may then see it.
     handling_agency_code: str | None = None
     involved_agencies: tuple[str, ...] = ()
     # The processing officer of the agency now handling the dossier (their subject): set by the workflow when
-    # one acts on it, cleared on a transfer. Issue 6: SLA notices go to them and to the agency's leaders.
+    # one acts on it, cleared on a transfer. SLA notices go to them and to the agency's leaders.
     processing_officer: str | None = None
     control_slip: tuple[ControlSlipRow, ...] = ()
     supplement_requests: int = 0
@@ -269,7 +269,7 @@ def open_dossier(
 ) -> tuple[Dossier, HistoryEvent]:
     """A new dossier. At the counter it is received on the spot (status 2, clock starts now); online or by
     post it is *submitted* (status 1) and its appointment is provisional: computed as if received at the
-    next working moment (DOMAIN.md §4: an online dossier outside office hours counts from the next working
+    next working moment (docs/domain.md §4.3: an online dossier outside office hours counts from the next working
     day), and recomputed on reception."""
     if not procedure.accepts(channel):
         error = ProcedureOnlineNotAccepted if channel is Channel.ONLINE else ProcedureChannelNotAccepted

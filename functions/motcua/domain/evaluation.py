@@ -1,4 +1,4 @@
-"""The citizen's evaluation of one dossier (DOMAIN §6): 9 criteria scored 0/1/2, the app's satisfaction
+"""The citizen's evaluation of one dossier (docs/domain.md §6): 9 criteria scored 0/1/2, the app's satisfaction
 question, a rating band. Pure: no I/O.
 
 Interfaces for the wiring (``POST /dossiers/{id}/evaluation`` and the counter kiosk):
@@ -119,7 +119,7 @@ class EvaluationBand(BaseModel):
 
 
 class EvaluationConfig(BaseModel):
-    """How the record scores criteria 1-5, and the bands on the total. Every value is UNSURE (DOMAIN §6)."""
+    """How the record scores criteria 1-5, and the bands on the total. Every value is UNSURE (docs/domain.md §6.2)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -7,7 +7,7 @@ index's :class:`~motcua.domain.index.events.FeedbackKind`) and assigned to the r
 refuses it, asks for more information (once), answers it, and publishes the answer when it marked it public;
 the citizen supplies the information asked for and rates the answer (satisfied or not).
 
-Legal limits (DOMAIN §7, LIKELY; the numbers are the index's configuration, effective-dated:
+Legal limits (docs/domain.md §7.4, LIKELY; the numbers are the index's configuration, effective-dated:
 ``IndexConfig.feedback_deadlines``, so the index and the handling can never disagree): refuse within 2
 working days of reception, request more information within 5, handle (answer) within 15, publish the answer
 within 2 working days of the answer. Every limit is ``clock.due_at(start, N)`` with the agency's calendar:
@@ -360,7 +360,7 @@ def due_for(fb: Feedback, step: FeedbackStep, *, calendar: WorkingCalendar | Non
 
 def on_time(fb: Feedback, as_of: datetime, *, calendar: WorkingCalendar | None = None) -> bool:
     """Every step taken by ``as_of`` met its limit, and a step still owed then (the handling, or publishing
-    an answer marked public) is still inside its deadline (DOMAIN §7, indicator 5.2). The index judges the
+    an answer marked public) is still inside its deadline (docs/domain.md §7.4, indicator 5.2). The index judges the
     same from the dossier's trail."""
     taken = [s for s in fb.steps if s.at <= as_of]
     if any(s.timeliness is clock.Timeliness.LATE for s in taken):

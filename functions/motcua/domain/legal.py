@@ -1,4 +1,4 @@
-"""Effective-dated legal basis (DOMAIN.md §1): a dossier is judged by the rules in force on the day it was
+"""Effective-dated legal basis (docs/domain.md §1): a dossier is judged by the rules in force on the day it was
 received, and stores which version that was."""
 
 from __future__ import annotations

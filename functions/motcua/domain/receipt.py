@@ -1,4 +1,4 @@
-"""Dossier receipt codes: ``<agency electronic identifier>-<yyMMdd>-<sequence>`` (DOMAIN.md §3, LIKELY).
+"""Dossier receipt codes: ``<agency electronic identifier>-<yyMMdd>-<sequence>`` (docs/domain.md §3.3, LIKELY).
 
 The sequence restarts per agency per day and is allocated by the data layer from an atomic counter; the
 date is the submission's local date in Asia/Ho_Chi_Minh. Codes are unique forever because

@@ -9,7 +9,7 @@ Interface for the wiring (which writes the string to S3 as ``text/html; charset=
   the 12-month trends; missing months show as gaps, never as zeros;
 * ``late``: :func:`~motcua.domain.index.contribution.late_dossiers` of the month: receipt codes and reasons
   only (no names, IDs or phone numbers ever reach this page);
-* ``targets``: the provinces' targets (DOMAIN §9), drawn as reference lines.
+* ``targets``: the provinces' targets (docs/domain.md §9), drawn as reference lines.
 
 Readable on a phone: ``<meta name=viewport>``, fluid SVG (``viewBox``, ``width=100%``), tables that scroll
 sideways inside their box, collapsible per-unit tables (``<details>``: no JavaScript needed).
@@ -39,18 +39,18 @@ class Target(BaseModel):
 
 
 class Targets(BaseModel):
-    """The seeds' provinces' targets (DOMAIN §9), as reference lines on the charts."""
+    """The seeds' provinces' targets (docs/domain.md §9), as reference lines on the charts."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    on_time: Target = Target(label_vi="100% hồ sơ đúng hạn", value=Decimal(100), source="DOMAIN §9")
+    on_time: Target = Target(label_vi="100% hồ sơ đúng hạn", value=Decimal(100), source="docs/domain.md §9")
     satisfaction: Target = Target(label_vi="Hài lòng ≥ 90%", value=Decimal(90),
                                   source="Lâm Đồng, Nghị quyết 14-NQ/TU")
-    electronic_results: Target = Target(label_vi="100% kết quả số hóa", value=Decimal(100), source="DOMAIN §9")
+    electronic_results: Target = Target(label_vi="100% kết quả số hóa", value=Decimal(100), source="docs/domain.md §9")
     reuse: Target = Target(label_vi="≥ 80% không phải nộp lại giấy tờ đã cung cấp", value=Decimal(80),
-                           source="DOMAIN §9")
+                           source="docs/domain.md §9")
     index_total: Target = Target(label_vi="Chỉ số ≥ 85 (mục tiêu đến 2030)", value=Decimal(85),
-                                 source="DOMAIN §9 (PAR Index ≥ 85%)")
+                                 source="docs/domain.md §9 (PAR Index ≥ 85%)")
 
 
 DEFAULT_TARGETS = Targets()

@@ -4,7 +4,7 @@ Pure: every instant comes from the one clock (``motcua.domain.clock``: the dossi
 clock's, recomputed by the workflow on every status change) and the working-day calendar; nothing here
 reads a table or a queue.
 
-Timer points (per procedure and per agency, :class:`SlaConfig`; defaults from the issue):
+Timer points (per procedure and per agency, :class:`SlaConfig`; defaults: docs/sla.md):
 
 * ``warn_2wd``: 2 working days before ``due_at``; ``warn_1wd``: 1 working day before. "N working days
   before" is N working days of the agency's office time: the same office-clock time on the N-th working day
@@ -102,7 +102,7 @@ NEW_APPOINTMENT_WARN = "new_appointment_1wd"
 NEW_APPOINTMENT_MISSED = "new_appointment_missed"
 NEW_APPOINTMENT_KINDS = frozenset({NEW_APPOINTMENT_WARN, NEW_APPOINTMENT_MISSED})
 
-# History actions on the dossier's trail (status-neutral; the index ignores them, DOMAIN §7 counts late
+# History actions on the dossier's trail (status-neutral; the index ignores them, docs/domain.md §4.6 counts late
 # dossiers from their dates, so a breach needs no index change).
 SLA_WARNING_ACTION = "sla_warning"
 SLA_BREACH_ACTION = "sla_breach"
@@ -148,7 +148,7 @@ DEFAULT_POINTS: tuple[TimerPoint, ...] = (
 
 @dataclass(frozen=True)
 class ExtensionRule:
-    """The new appointment the system drafts on a breach with no apology (DOMAIN §4).
+    """The new appointment the system drafts on a breach with no apology (docs/domain.md §4.7).
 
     UNSURE: the law asks for "a new appointment date" and grants it once, but names no length for an
     automatic one. Configurable per procedure/agency; the default gives another period as long as the

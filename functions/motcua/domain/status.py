@@ -1,6 +1,6 @@
 """Dossier status codes (national portal *TrangThaiHoSo*) and the one transition table.
 
-DOMAIN.md §2 (LIKELY). Anything not listed in ``TRANSITIONS`` is forbidden. Internal sub-states may
+docs/domain.md §2 (LIKELY). Anything not listed in ``TRANSITIONS`` is forbidden. Internal sub-states may
 exist elsewhere but always map onto exactly one of these codes.
 """
 
@@ -62,7 +62,7 @@ TRANSITIONS: dict[DossierStatus, frozenset[DossierStatus]] = {
     _S.RETURNED: frozenset(),
 }
 
-# Statuses in which the legal clock does not run (DOMAIN.md §4: supplement always; financial obligation
+# Statuses in which the legal clock does not run (docs/domain.md §4.4: supplement always; financial obligation
 # by procedure, default paused, UNSURE).
 PAUSING_STATUSES = frozenset({_S.SUPPLEMENT_REQUESTED, _S.AWAITING_PAYMENT})
 

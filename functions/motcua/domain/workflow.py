@@ -54,11 +54,11 @@ ROLES: dict[a.ActionName, frozenset[Role]] = {
     a.ActionName.RETURN_RESULT: DESK,
     a.ActionName.REQUEST_WITHDRAWAL: frozenset({R.CITIZEN}),
     a.ActionName.STOP: PROCESSING,
-    # The system drafts the apology itself when a deadline passes with none (DOMAIN §4).
+    # The system drafts the apology itself when a deadline passes with none (docs/domain.md §4.7).
     a.ActionName.APOLOGISE: PROCESSING | {R.SYSTEM},
 }
 
-# DOMAIN §4 / Decree 63/2010 art. 20(4): once; a second only on a stated legal ground; never a third.
+# Decree 63/2010 art. 20(4), docs/domain.md §4.2: once; a second only on a stated legal ground; never a third.
 MAX_SUPPLEMENT_REQUESTS = 2
 
 
@@ -186,7 +186,7 @@ def _receive(c: _Change, body: a.Receive) -> None:
     due = _legal_due(c)
     c.set(due_at=due, appointment_at=due)
     # Reused documents are reported once, by the event that brought them in (submit, receive_supplement),
-    # from the dossier's records; the client's ``reused_documents`` number is not trusted (issue 7).
+    # from the dossier's records; the client's ``reused_documents`` number is not trusted.
     c.event(ev.RECEIVE, S.RECEIVED, body.note, appointment_at=due.isoformat(), digitised=body.digitised,
             population_db=body.population_db)
 
@@ -244,7 +244,7 @@ def _receive_supplement(c: _Change, body: a.ReceiveSupplement) -> None:
 def _request_payment(c: _Change, body: a.RequestPayment) -> None:
     c.set(payment=Payment(amount_vnd=body.amount_vnd, description=body.description, requested_at=c.now))
     c.event(ev.REQUEST_PAYMENT, S.AWAITING_PAYMENT, body.note, amount_vnd=body.amount_vnd)
-    c.pause("financial_obligation")  # per procedure in law, default paused (DOMAIN §4, UNSURE)
+    c.pause("financial_obligation")  # per procedure in law, default paused (docs/domain.md §4.4, UNSURE)
 
 
 def _record_payment(c: _Change, body: a.RecordPayment) -> None:
@@ -293,7 +293,7 @@ def _withdraw(c: _Change, body: a.RequestWithdrawal) -> None:
     c.resume()
     c.event(ev.REQUEST_WITHDRAWAL, S.WITHDRAWAL_REQUESTED, body.note, reason=body.reason)
     if before_reception:
-        # DOMAIN §2: withdrawn before reception, it ends at once and without a stop notice.
+        # docs/domain.md §2.4: withdrawn before reception, it ends at once and without a stop notice.
         c.set(finished_at=c.now, stop_reason=body.reason or "withdrawn before reception")
         c.event(ev.STOP, S.STOPPED, None, stop_notice=False, reason="withdrawn before reception")
 

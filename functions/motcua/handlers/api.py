@@ -218,9 +218,9 @@ def _action_route(action: ActionName, body_model: type[ActionBody]) -> None:
 for _action, _model in PAYLOADS.items():
     _action_route(_action, _model)
 
-# The monthly index and the citizen's evaluation (issue 8): routes in their own module.
+# The monthly index and the citizen's evaluation: routes in their own module.
 app.include_router(index_router)
-# Citizens' feedback, the citizen's document store and document verification (issue 7).
+# Citizens' feedback, the citizen's document store and document verification.
 app.include_router(feedback_router)
 
 
@@ -238,7 +238,7 @@ def get_my_dossiers(
          responses=_errors(401, 403))
 def get_my_export() -> PersonalDataExport:
     actor = current_actor()
-    # Issue 7: the citizen's document store and their feedback are part of what is held about them.
+    # The citizen's document store and their feedback are part of what is held about them.
     return service.export(actor).model_copy(update={"documents": feedback_routes.store.export(actor),
                                                     "feedback": feedback_routes.feedback.export(actor),
                                                     **contact_settings.export(actor)})
@@ -291,7 +291,7 @@ def get_health() -> HealthView:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not in traces
 def handler(event: dict, context: LambdaContext) -> dict:
-    # In-progress records expire with this invocation (issue 7: feedback filing and steps too).
+    # In-progress records expire with this invocation (feedback filing and steps too).
     for config in (IDEMPOTENCY, API_IDEMPOTENCY, FILE_IDEMPOTENCY, STEP_IDEMPOTENCY):
         config.register_lambda_context(context)
     rejected = check_raw_request(event)

@@ -1,5 +1,5 @@
-"""Routes of citizens' feedback and of the citizen's document store (issue 7), included by
-``motcua.handlers.api``.
+"""Routes of citizens' feedback and of the citizen's document store (docs/feedback.md, docs/documents.md §5),
+included by ``motcua.handlers.api``.
 
 * ``POST /feedback``: a citizen files feedback (Idempotency-Key: a retry returns the same feedback).
 * ``GET /feedback``: citizens their own; officials their agency's (a complaint about an official only for the

@@ -1,4 +1,4 @@
-"""Routes of the monthly index and the citizen's evaluation (issue 8), included by ``motcua.handlers.api``.
+"""Routes of the monthly index and the citizen's evaluation (docs/index.md), included by ``motcua.handlers.api``.
 
 * ``POST /dossiers/{id}/evaluation``: the citizen owner (app) or a reception officer of the dossier's agency
   (counter kiosk) answers the survey of a returned dossier, once.

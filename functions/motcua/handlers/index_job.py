@@ -1,4 +1,4 @@
-"""The monthly index job (issue 8): EventBridge Scheduler ``cron(5 0 1 * ? *)`` in Asia/Ho_Chi_Minh.
+"""The monthly index job (docs/index.md §9): EventBridge Scheduler ``cron(5 0 1 * ? *)`` in Asia/Ho_Chi_Minh.
 
 Computes the month that just ended (the month before the schedule's ``time``, in Vietnam's time), or the
 month the event names (``{"month": "2026-09"}``: a backfill or a re-run). It reads the month's counter

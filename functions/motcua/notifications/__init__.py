@@ -1,4 +1,4 @@
-"""Telling citizens what happened to their dossier, and officials when its deadline comes (issue 6).
+"""Telling citizens what happened to their dossier, and officials when its deadline comes (docs/sla.md).
 
 The path: a dossier change writes its events to the outbox in the same transaction (``repositories``);
 ``relay`` moves them to the notifications queue (scheduled, ``handlers.outbox_relay``); ``delivery``

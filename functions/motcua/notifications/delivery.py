@@ -7,7 +7,7 @@ Who and how (``recipients``):
   on the dossier (e-mail when given, SMS to the phone), plus app push to the devices the citizen registered.
   If they saved notification settings, only the channels they chose; otherwise every channel they have.
   An apology's e-mail carries the Form 04 PDF (``letter_key``) as an attachment.
-* **officials** (issue 6), for ``dossier.sla_warning`` (every kind) and ``dossier.sla_breached``: the
+* **officials**, for ``dossier.sla_warning`` (every kind) and ``dossier.sla_breached``: the
   dossier's processing officer and the leaders of the agency handling it (``Dossier.current_agency``), at
   the work e-mail, phone and devices of their saved settings, by the channels they chose.
 

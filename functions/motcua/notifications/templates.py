@@ -1,5 +1,5 @@
 """Vietnamese texts: to citizens one template per status code (1–10), the apology, the SLA warning and the
-SLA breach; to officials (issue 6) the SLA warning of every kind and the breach. Pure: no I/O, no clock.
+SLA breach; to officials the SLA warning of every kind and the breach. Pure: no I/O, no clock.
 
 Each template has a subject (e-mail, push title) and one short text, sent as the SMS, the push body and the
 e-mail's lead paragraph. Texts name the dossier by its receipt code and procedure only: no personal data
@@ -42,7 +42,8 @@ SLA_BREACHED = "sla_breached"
 # would tell the citizen the same thing three times.
 CITIZEN_SLA_WARNING_KINDS = frozenset({"last_day"})
 
-# Officials (issue 6): every warning kind and the breach, to the processing officer and the agency's leaders.
+# Officials (docs/domain.md §4.8): every warning kind and the breach, to the processing officer and the
+# agency's leaders.
 OFFICIAL_SLA_WARNING = "official.sla_warning"
 OFFICIAL_SLA_BREACHED = "official.sla_breached"
 OFFICIAL_NEW_APPOINTMENT = "official.new_appointment"
@@ -224,7 +225,7 @@ def compose(event_type: str, data: Mapping[str, Any], facts: DossierFacts) -> Re
 
 
 def compose_for_official(event_type: str, data: Mapping[str, Any], facts: DossierFacts, role: str) -> Rendered | None:
-    """An official's notice (issue 6): every SLA warning kind and the breach, to the dossier's processing
+    """An official's notice: every SLA warning kind and the breach, to the dossier's processing
     officer and the handling agency's leaders; ``None`` for anything else."""
     if role not in OFFICIAL_ROLES_TOLD or event_type not in ("dossier.sla_warning", "dossier.sla_breached"):
         return None

@@ -1,6 +1,6 @@
 """Adapt the shared catalogue seed (``shared/data/procedures.json``) to Motcua's ``Procedure`` shape.
 
-Run once when the shared seed changes (``python -m motcua.seed.convert ../shared/data/procedures.json``);
+Run once when the shared seed changes (``python -m motcua.seed.convert <path of the seed's procedures.json>``);
 the result is committed as ``procedures.json`` beside this file so the Lambda asset and ``make run``
 never depend on a path outside the repo. A test checks the committed file against a fresh conversion.
 

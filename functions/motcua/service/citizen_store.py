@@ -1,5 +1,5 @@
-"""The citizen's document store (issue 7): what a submission reuses and records, the signed electronic result
-issued on a decision, ``GET /me/documents`` and ``GET /documents/{id}/verify``.
+"""The citizen's document store (docs/documents.md §5): what a submission reuses and records, the signed
+electronic result issued on a decision, ``GET /me/documents`` and ``GET /documents/{id}/verify``.
 
 * **Submission** (``DossierService.submit``): an attachment with ``document_id`` is resolved to the stored
   document (the citizen's own, still valid: ``check_reusable``) and recorded on the dossier as

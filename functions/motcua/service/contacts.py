@@ -2,7 +2,7 @@
 
 Citizens choose channels; their addresses are the ones on each dossier. Officials also give a work e-mail
 and phone, and their role and agency are copied from their token (the notifier finds an agency's leaders
-by them, issue 6). A device is an app installation: ``PUT`` registers its push token as an SNS platform
+by them, docs/domain.md §4.8). A device is an app installation: ``PUT`` registers its push token as an SNS platform
 endpoint (the same token again changes nothing; a new token updates the endpoint), ``DELETE`` removes both.
 """
 

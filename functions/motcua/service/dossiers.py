@@ -86,10 +86,10 @@ class DossierService:
     dossiers: DossierRepository = field(default_factory=DossierRepository)
     clock: Callable[[], datetime] = now_vn
     stale_retries: int = 2
-    letters: ApologyLetters = field(default_factory=ApologyLetters)  # Form 04 (issue 6)
-    index: IndexTracker = field(default_factory=IndexTracker)  # the monthly index's writes (issue 8)
-    store: CitizenStore = field(default_factory=CitizenStore)  # the citizen's document store (issue 7)
-    results: ResultIssuer = field(default_factory=ResultIssuer)  # signed electronic results (issue 7)
+    letters: ApologyLetters = field(default_factory=ApologyLetters)  # Form 04 (docs/domain.md §4.7)
+    index: IndexTracker = field(default_factory=IndexTracker)  # the monthly index's writes
+    store: CitizenStore = field(default_factory=CitizenStore)  # the citizen's document store
+    results: ResultIssuer = field(default_factory=ResultIssuer)  # signed electronic results
     rate_counters: RateCounters = field(default_factory=RateCounters)
 
     def competent_agency(self, procedure: Procedure, requested: str | None) -> str:
@@ -117,7 +117,7 @@ class DossierService:
         dossier_id = uuid.uuid5(SUBMISSION_NAMESPACE, f"{actor.subject}\n{idempotency_key}").hex if idempotency_key \
             else uuid.uuid4().hex
         applicant = Applicant(**submission.applicant.model_dump())
-        # Issue 7: stored documents reused (the citizen's own, still valid), uploads recorded in their store.
+        # Stored documents reused (the citizen's own, still valid), uploads recorded in their store.
         at_desk = actor.role is Role.RECEPTION_OFFICER and submission.channel is Channel.COUNTER
         resolved = self.store.resolve(submission.attachments, actor.subject, now,
                                       "digitised_at_desk" if at_desk else "uploaded")
@@ -177,14 +177,14 @@ class DossierService:
         dossier = self.dossiers.get(dossier_id)
         now = self.clock()
         if isinstance(body, ReceiveSupplement) and any(x.document_id for x in body.attachments):
-            body = self._with_stored_documents(body, dossier, now)  # issue 7: reused from the store, checked
+            body = self._with_stored_documents(body, dossier, now)  # reused from the store, checked
         changed, events = apply_action(dossier, action, body, actor, now, request_id)
         if isinstance(body, ReceiveSupplement):  # uploads: the caller's own, as declared
             self.store.verify_uploads([x.key for x in body.attachments if x.key and not x.document_id], actor.subject)
         extra: list[StoredDocumentWrite] = []
         if action is ActionName.APOLOGISE:  # the letter is rendered and stored first; this change links it
             changed = self.letters.attach(changed, self.catalogue.agencies())
-        elif action is ActionName.DECIDE:  # issue 7: the signed electronic result, stored first, linked here
+        elif action is ActionName.DECIDE:  # the signed electronic result, stored first, linked here
             changed, added, extra = self.results.issue(
                 changed, events, self.catalogue.procedure(dossier.procedure_code), self.catalogue.agencies(),
                 self._owner_is_citizen(dossier), now)

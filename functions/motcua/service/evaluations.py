@@ -1,4 +1,4 @@
-"""The citizen's evaluation of a returned dossier (DOMAIN §6, issue 8): ``POST /dossiers/{id}/evaluation``.
+"""The citizen's evaluation of a returned dossier (docs/domain.md §6): ``POST /dossiers/{id}/evaluation``.
 
 Who answers: the citizen who owns the dossier (in the app), or a reception officer of the dossier's agency
 entering the answer at the counter kiosk on the citizen's behalf (recorded as ``source="kiosk"``, the

@@ -1,4 +1,4 @@
-"""Citizens' feedback use cases (issue 7): filing, the agency's steps, the citizen's reply and rating, reads,
+"""Citizens' feedback use cases (docs/feedback.md): filing, the agency's steps, the citizen's reply and rating, reads,
 the public answers, and firing the step timers for the SLA sweep. Rules are the pure
 ``motcua.domain.feedback``; storage is ``motcua.data.feedback``.
 

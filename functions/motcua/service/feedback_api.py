@@ -1,4 +1,4 @@
-"""Citizens' feedback from the API, exactly once (issue 7): one Powertools persistence store per idempotent
+"""Citizens' feedback from the API, exactly once: one Powertools persistence store per idempotent
 function, on a business key (the citizen and their Idempotency-Key; the caller and theirs for a step).
 
 The service shares the API's ``DossierService`` repositories and clock (``motcua.service.actions.service``): a

@@ -1,4 +1,4 @@
-"""The monthly index, wired (issue 8): what each dossier change writes, the monthly job, the full recompute,
+"""The monthly index, wired (docs/index.md §9): what each dossier change writes, the monthly job, the full recompute,
 the API's reads and the demo province's loading. The formulas are the pure package's
 (``motcua.domain.index``); storage is ``motcua.data.index_store`` and ``motcua.data.reports``.
 

@@ -20,7 +20,7 @@ from motcua.documents.forms import ApologyLetter
 from motcua.domain.dossier import Dossier
 from schemas.catalogue import Agency
 
-# Heads of agency by kind (Form 04 is signed by the head of the agency, DOMAIN §3). LIKELY titles.
+# Heads of agency by kind (Form 04 is signed by the head of the agency, docs/domain.md §4.7). LIKELY titles.
 DEFAULT_SIGNER_TITLES: Mapping[str, str] = {
     "commune": "Chủ tịch",  # Chairman of the commune People's Committee
     "province": "Chủ tịch",

@@ -11,7 +11,7 @@ entries whose next timer is due (``motcua.data.timers``), page by page, and for 
    (``dossier.sla_warning`` / ``dossier.sla_breached``, ``dossier.apology_issued``) in ONE transaction guarded
    by the version it read (``DossierRepository.save_change``).
 
-Issue 7: the index also holds citizens' feedback (``FEEDBACK#`` items): each step still owed runs the same
+The index also holds citizens' feedback (``FEEDBACK#`` items): each step still owed runs the same
 timer points before its legal limit; a due one is fired by ``FeedbackService.fire_one`` (fired key, trail
 event, ``feedback.sla_warning`` / ``feedback.sla_breached`` envelope, one version-guarded transaction).
 
@@ -91,11 +91,11 @@ class SlaSweeper:
     dossiers: DossierRepository = field(default_factory=DossierRepository)
     catalogue: CatalogueRepository = field(default_factory=CatalogueRepository)
     timers: TimerIndex = field(default_factory=TimerIndex)
-    # The monthly index's writes (issue 8) for firings that carry an event it reads (the automatic apology);
+    # The monthly index's writes for firings that carry an event it reads (the automatic apology);
     # warnings and the breach event are ignored by the index, and it catches up on lagging facts itself.
     index_tracker: IndexTracker = field(default_factory=IndexTracker)
     letters: ApologyLetters = field(default_factory=ApologyLetters)
-    feedback: FeedbackService = field(default_factory=FeedbackService)  # issue 7: feedback step timers
+    feedback: FeedbackService = field(default_factory=FeedbackService)  # feedback step timers
     clock: Callable[[], datetime] = now_vn
     page_size: int = 100
     max_attempts: int = 3
@@ -121,7 +121,7 @@ class SlaSweeper:
                 for entry in page.entries:
                     self._fire_guarded(entry.dossier, entry.index_sk, now, report, correlation_id)
                 report.entries += len(page.feedback)
-                for fb_entry in page.feedback:  # issue 7: citizens' feedback, the index's second kind of item
+                for fb_entry in page.feedback:  # citizens' feedback, the index's second kind of item
                     self._fire_feedback(fb_entry.feedback, fb_entry.index_sk, now, report, correlation_id)
                 if page.next_key is None:
                     break

@@ -1,4 +1,4 @@
-"""The monthly index (Decision 766/QĐ-TTg, DOMAIN §7): pure functions, no database.
+"""The monthly index (Decision 766/QĐ-TTg, docs/domain.md §7): pure functions, no database.
 
 How the wiring uses it (see each module's docstring for details):
 

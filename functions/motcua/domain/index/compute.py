@@ -8,7 +8,7 @@ Interfaces (pure):
 * :func:`rank` ``(results, level)`` -> ``list[RankedUnit]``: standard competition ranking (1, 2, 2, 4) on
   the rounded total within one level; units that received no dossier that month are listed unranked.
 
-Formulas (DOMAIN §7, LIKELY): a plain ratio scores ``max x ratio``; a thresholded one
+Formulas (docs/domain.md §7.2, LIKELY): a plain ratio scores ``max x ratio``; a thresholded one
 ``min(max, max x ratio / threshold)``; 5.4 scores ``sat = 1 - (late + complaints or dislikes) / received``
 thresholded at 90 %. Points are exact fractions until the end: the total, group totals and displayed points
 are each rounded to 2 decimals (half up) from exact values, never from rounded ones.

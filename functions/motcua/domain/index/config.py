@@ -1,6 +1,6 @@
 """Configuration of the monthly index: indicator maxima and thresholds, counting rules, rating bands.
 
-Everything DOMAIN §7 marks LIKELY or UNSURE is data here, not a constant in the scoring code. The default
+Everything docs/domain.md §7 marks LIKELY or UNSURE is data here, not a constant in the scoring code. The default
 (:data:`DEFAULT_INDEX_CONFIG`) is Decision 766/QĐ-TTg as the national portal shows it (LIKELY); the rating
 bands are UNSURE. Configurations are effective-dated: :func:`config_for` picks the one in force on the
 first day of a month, so a re-run of an old month uses that month's rules.
@@ -58,7 +58,7 @@ class Band(BaseModel):
 
 
 class FeedbackDeadlines(BaseModel):
-    """Working days allowed for each feedback step (DOMAIN §7, for indicator 5.2; LIKELY)."""
+    """Working days allowed for each feedback step (docs/domain.md §7.4, for indicator 5.2; LIKELY)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -77,17 +77,17 @@ class IndexConfig(BaseModel):
     effective_from: date
     groups: tuple[GroupSpec, ...]
     indicators: tuple[IndicatorSpec, ...]
-    # UNSURE (DOMAIN §7: "configurable, none hard-coded"): an assumption, to be replaced by the official bands.
+    # UNSURE (docs/domain.md §7.7: configurable, none hard-coded): an assumption, to be replaced by the official bands.
     bands: tuple[Band, ...]
     band_basis: Literal["total", "normalised"] = "total"
-    # DOMAIN §7: a zero denominator is "not applicable"; at commune level the unit keeps full marks for it.
+    # docs/domain.md §7.6: a zero denominator is "not applicable"; at commune level the unit keeps full marks for it.
     not_applicable_full_marks_levels: frozenset[Level] = frozenset({"commune"})
     # Data sources Motcua does not record: indicators reading them say "no data", never full marks.
     unavailable_sources: frozenset[str] = frozenset()
     # ---- counting rules (used by facts and contributions; change them only with a new version) ----
-    # DOMAIN §4 (LIKELY): a second supplement request makes the dossier late.
+    # docs/domain.md §4.2 (LIKELY): a second supplement request makes the dossier late.
     late_on_second_supplement: bool = True
-    # DOMAIN §4 (UNSURE): time waiting for a financial obligation pauses the clock (default on).
+    # docs/domain.md §4.4 (UNSURE): time waiting for a financial obligation pauses the clock (default on).
     pause_for_financial_obligation: bool = True
     # Which date decides early/on time/late: the legal due date from the clock (reception + limit + pauses,
     # which equals the appointment slip unless the clock was paused) or the recorded appointment. UNSURE.
@@ -115,7 +115,7 @@ def _d(text: str) -> Decimal:
     return Decimal(text)
 
 
-# Decision 766/QĐ-TTg (2022) as the national portal shows it (DOMAIN §7, LIKELY). Sum of maxima: 100.
+# Decision 766/QĐ-TTg (2022) as the national portal shows it (docs/domain.md §7.1, LIKELY). Sum of maxima: 100.
 _DEFAULT = {
     "version": "qd766-2022-motcua-1",
     "effective_from": "2022-01-01",
@@ -203,7 +203,7 @@ _DEFAULT = {
         {"code": "average", "label_vi": "Trung bình", "min_total": "50"},
         {"code": "weak", "label_vi": "Yếu", "min_total": "0"},
     ],
-    # Motcua records none of these (DOMAIN §7): publication timeliness (1.1, 1.2), certified electronic copies
+    # Motcua records none of these (docs/domain.md §7.6): publication timeliness (1.1, 1.2), certified electronic copies
     # (4.2b), population-database look-ups (4.5), the payment platform's integration list (3b.1, 3b.2; a
     # deployment that knows it passes the list to catalogue_counters and removes the source from here).
     "unavailable_sources": ["publication_timeliness", "certified_copies", "population_db"],

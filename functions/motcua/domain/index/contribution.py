@@ -30,8 +30,8 @@ portal's rule is not published). Feedback about a dossier is counted through the
 
 **Inter-agency dossiers** (*liên thông*: ``Dossier.agency_code`` is the receiving agency, ``involved_agencies``
 the others it passed through) count for the **receiving agency** only (``facts.units`` is its ancestry), and
-so does their feedback. UNSURE: DOMAIN is silent (§3 says each step of a liên thông flow has its own time
-budget, but not that the index splits a dossier between agencies); counting a dossier once, where the
+so does their feedback. UNSURE: the sources are silent (docs/domain.md §3.4: each step of a liên thông flow
+has its own time budget, but not that the index splits a dossier between agencies); counting a dossier once, where the
 citizen filed it, keeps every province total equal to the number of dossiers received.
 
 **Incremental equals recompute.** ``contribution(facts, m)`` depends only on the facts and ``m`` (never on
@@ -128,7 +128,7 @@ def months_of(facts: DossierFacts | None) -> set[Month]:
 
 
 def feedback_on_time(fb: FeedbackFacts, as_of: datetime, agency: str, deadlines: FeedbackDeadlines) -> bool:
-    """Every step of the handling met its deadline (DOMAIN §7, 5.2), and a step still owed at ``as_of`` (the
+    """Every step of the handling met its deadline (docs/domain.md §7.4), and a step still owed at ``as_of`` (the
     handling, or the publication of an answer marked public) is still inside its deadline then: a step due
     at the period's end is judged as of its last instant, like an open dossier. Working days through the one
     clock (reception day not counted)."""

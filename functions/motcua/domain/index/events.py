@@ -23,7 +23,7 @@ action                          details read (all optional unless marked)
 ``refuse``                      none (1 -> 3)
 ``start_processing``            none (2 -> 4)
 ``transfer``                    ``from_unit``, ``to_unit`` (4 -> 4; informational)
-``request_supplement``          none (-> 5; the second one makes the dossier late, DOMAIN §4)
+``request_supplement``          none (-> 5; the second one makes the dossier late, docs/domain.md §4.2)
 ``receive_supplement``          ``appointment_at`` (re-issued appointment), ``reused_documents`` (5 -> 4)
 ``request_payment``             none (-> 6)
 ``resume_processing``           none (6 -> 4 once the fees are paid)
@@ -117,7 +117,7 @@ RETURN_METHOD_ELECTRONIC: Final = "electronic"
 
 
 class Satisfaction(StrEnum):
-    """The app's satisfaction question (DOMAIN §6), one answer per dossier."""
+    """The app's satisfaction question (docs/domain.md §6.3), one answer per dossier."""
 
     VERY_SATISFIED = "very_satisfied"  # Rất hài lòng
     SATISFIED = "satisfied"  # Hài lòng
@@ -145,7 +145,7 @@ class FeedbackKind(StrEnum):
 
 
 class FeedbackOutcome(StrEnum):
-    """Steps of handling feedback, each with its own deadline (DOMAIN §7 for 5.2)."""
+    """Steps of handling feedback, each with its own deadline (docs/domain.md §7.4)."""
 
     REFUSED = "refused"  # ends the handling
     REQUEST_INFO = "request_info"

@@ -16,7 +16,7 @@ Which events and ``details`` are read: see :mod:`motcua.domain.index.events`. St
 
 ``context`` carries the agency tree (for the units a dossier counts in) and the procedures' traits
 (offers online, has a fee); by default the packaged seed. ``config`` defaults to the index configuration in
-force on the day the dossier was submitted (DOMAIN: a dossier is judged by the rules of its day).
+force on the day the dossier was submitted (docs/domain.md §1.1: a dossier is judged by the rules of its day).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from schemas.catalogue import Channel
 
 S = DossierStatus
 E = TypeVar("E", bound=StrEnum)
-# Statuses only a received dossier can be in (DOMAIN §2): reception is the first event reaching one of them
+# Statuses only a received dossier can be in (docs/domain.md §2.3): reception is the first event reaching one of them
 # (normally the move to 2; robust to a workflow that records reception on another action).
 _RECEIVED_STATUSES = frozenset({S.RECEIVED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.AWAITING_PAYMENT, S.DECIDED,
                                 S.RETURNED})
@@ -165,7 +165,7 @@ class DossierFacts(BaseModel):
 
     @property
     def finished_at(self) -> datetime | None:
-        """End of processing: the first of decided > returned > stopped/refused (DOMAIN §4)."""
+        """End of processing: the first of decided > returned > stopped/refused (docs/domain.md §4.6)."""
         for at in (self.decided_at, self.returned_at, self.stopped_at, self.refused_at):
             if at is not None:
                 return at

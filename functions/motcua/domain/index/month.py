@@ -59,7 +59,7 @@ class Month:
     @property
     def end(self) -> datetime:
         """The last instant of the month (one microsecond before the next month starts): open dossiers and
-        feedback are measured as of this instant (DOMAIN §4)."""
+        feedback are measured as of this instant (docs/domain.md §4.6)."""
         return _bounds(self.year, self.month)[2]
 
     def contains(self, at: datetime | None) -> bool:

@@ -3,7 +3,7 @@
 Levels: ``province`` (the province's People's Committee: the aggregate of every dossier), ``agency``
 (departments and the provincial public administration service centre) and ``commune``. A dossier counts
 for its agency and every ancestor of it on the day it was received (old dossiers keep their historical
-units, DOMAIN §8); the province root is always among them.
+units, docs/domain.md §8.2); the province root is always among them.
 
 Pure: trees and catalogues are built from models or parsed JSON. :func:`load_default_tree` and
 :func:`load_default_procedures` read the packaged seed files once (like the calendar's data files).
