@@ -118,3 +118,36 @@ def test_the_issue_pattern_catches_each_form(line: str) -> None:
                                   "the apology was issued"])
 def test_the_patterns_leave_ordinary_text_alone(line: str) -> None:
     assert not OUTSIDE.search(line) and not ISSUE.search(line)
+
+
+LINK = re.compile(r"\]\(([^)\s]+?\.md)?(?:#([^)\s]+))?\)")
+MD_HEADING = re.compile(r"^#{1,6} (.+?)\s*$", re.MULTILINE)
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped (letters of any script kept), spaces to
+    hyphens, repeats numbered."""
+    text = re.sub(r"```.*?```", "", markdown, flags=re.DOTALL)  # "# comment" lines inside code blocks
+    seen: dict[str, int] = {}
+    out: set[str] = set()
+    for m in MD_HEADING.finditer(text):
+        slug = re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-")
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        out.add(slug if n == 0 else f"{slug}-{n}")
+    return out
+
+
+def test_links_between_the_docs_reach_a_file_and_a_heading() -> None:
+    broken = []
+    for name, text in FILES.items():
+        if not name.endswith(".md"):
+            continue
+        for m in LINK.finditer(text):
+            target, anchor = m.group(1), m.group(2)
+            if (target is None and anchor is None) or (target and "://" in target):
+                continue
+            path = (ROOT / name).parent / target if target else ROOT / name
+            if not path.is_file() or (anchor and anchor not in _anchors(path.read_text(encoding="utf-8"))):
+                broken.append(f"{name}: {m.group(0)}")
+    assert broken == []
