@@ -46,6 +46,14 @@ class Conflict(MotcuaError):
     http_status = 409
 
 
+class IdempotencyKeyRequired(InvalidInput):
+    """Every write a client retries (a submission, an action, a feedback) names itself with a key of its own."""
+
+    code = "IDEMPOTENCY_KEY_REQUIRED"
+    message_vi = "Thiếu tiêu đề Idempotency-Key (mỗi lần nộp hồ sơ cần một khoá duy nhất)."
+    message_en = "The Idempotency-Key header is required (one unique key per submission)."
+
+
 class IdempotencyKeyReused(Conflict):
     """A key names one request for good: another body under it is refused, even once its record has expired."""
 

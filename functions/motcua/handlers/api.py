@@ -12,17 +12,13 @@ from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from motcua.data import uploads
-from motcua.data.idempotency import persistence_store
 from motcua.data.models import bind
-from motcua.domain.access import actor_from_claims, require_role
-from motcua.domain.actors import Actor, Role
-from motcua.domain.errors import InvalidInput
+from motcua.domain.access import actor_from_claims
+from motcua.domain.actors import Actor
 from motcua.handlers import feedback_api as feedback_routes
 from motcua.handlers import http_errors
 from motcua.handlers.feedback_api import router as feedback_router
@@ -30,11 +26,12 @@ from motcua.handlers.guards import check_raw_request
 from motcua.handlers.index_api import router as index_router
 from motcua.handlers.params import DossierId, ProcedureCode, ReceiptCode
 from motcua.observability import service_logger
-from motcua.service.actions import API_IDEMPOTENCY, ActionCommand, act_from_api, service
+from motcua.service.actions import API_IDEMPOTENCY, act_from_api, service
 from motcua.service.catalogue import list_agencies, search_procedures
 from motcua.service.contacts import ContactService
-from motcua.service.dossiers import audit_view, dossier_view, now_vn
+from motcua.service.dossiers import audit_view, now_vn
 from motcua.service.feedback_api import FILE_IDEMPOTENCY, STEP_IDEMPOTENCY
+from motcua.service.submission import SUBMIT_IDEMPOTENCY, submit_dossier
 from motcua.settings import settings
 from schemas.actions import PAYLOADS, ActionBody, ActionName
 from schemas.api import (
@@ -71,37 +68,6 @@ InstallationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{8,128}$",
 
 def current_actor() -> Actor:
     return actor_from_claims(app.current_event.request_context.authorizer.jwt_claim)
-
-
-class IdempotencyKeyRequired(InvalidInput):
-    code = "IDEMPOTENCY_KEY_REQUIRED"
-    message_vi = "Thiếu tiêu đề Idempotency-Key (mỗi lần nộp hồ sơ cần một khoá duy nhất)."
-    message_en = "The Idempotency-Key header is required (one unique key per submission)."
-
-
-class SubmitCommand(BaseModel):
-    """What makes a submission the same one: the citizen, their key, and the body (checked on retry)."""
-
-    owner: str
-    idempotency_key: str
-    actor: Actor
-    submission: DossierSubmission
-    request_id: str | None = None
-
-
-IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="[owner, idempotency_key]",
-    payload_validation_jmespath="submission",
-    expires_after_seconds=24 * 3600,
-    raise_on_no_idempotency_key=True,
-)
-
-
-@idempotent_function(data_keyword_argument="command", persistence_store=persistence_store("submit-dossier"),
-                     config=IDEMPOTENCY, output_serializer=PydanticSerializer(DossierView))
-def submit_once(command: SubmitCommand) -> DossierView:
-    return dossier_view(service.submit(command.submission, command.actor, command.request_id,
-                                       idempotency_key=command.idempotency_key))
 
 
 # --- catalogue (public) ------------------------------------------------------------------------------
@@ -163,14 +129,7 @@ def post_dossier(
                                                   description="One unique key per submission; a retry with the "
                                                   "same key returns the same dossier")] = None,
 ) -> Response[DossierView]:
-    actor = current_actor()
-    require_role(actor, Role.CITIZEN, Role.RECEPTION_OFFICER)
-    if not idempotency_key:
-        raise IdempotencyKeyRequired()
-    view = submit_once(command=SubmitCommand(
-        owner=actor.subject, idempotency_key=idempotency_key, actor=actor, submission=submission,
-        request_id=app.current_event.request_context.request_id,
-    ))
+    view = submit_dossier(submission, current_actor(), idempotency_key, _request_id())
     return Response(201, content_types.APPLICATION_JSON, view)
 
 
@@ -196,12 +155,7 @@ def _action_route(action: ActionName, body_model: type[ActionBody]) -> None:
     """``POST /dossiers/{id}/actions/<action>``: one route per action, so each documents its own body."""
 
     def take_action(dossier_id: str, body: ActionBody, idempotency_key: str | None = None) -> DossierView:
-        actor = current_actor()
-        if not idempotency_key:
-            raise IdempotencyKeyRequired()
-        return act_from_api(command=ActionCommand(
-            caller=f"api:{actor.subject}", key=idempotency_key, dossier_id=dossier_id, action=action, actor=actor,
-            body=body.model_dump(mode="json", exclude_unset=True), request_id=_request_id()))
+        return act_from_api(dossier_id, action, body, current_actor(), idempotency_key, _request_id())
 
     take_action.__name__ = f"post_{action.value}"
     take_action.__annotations__ = {
@@ -292,7 +246,7 @@ def get_health() -> HealthView:
 @tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not in traces
 def handler(event: dict, context: LambdaContext) -> dict:
     # In-progress records expire with this invocation (feedback filing and steps too).
-    for config in (IDEMPOTENCY, API_IDEMPOTENCY, FILE_IDEMPOTENCY, STEP_IDEMPOTENCY):
+    for config in (SUBMIT_IDEMPOTENCY, API_IDEMPOTENCY, FILE_IDEMPOTENCY, STEP_IDEMPOTENCY):
         config.register_lambda_context(context)
     rejected = check_raw_request(event)
     if rejected is not None:

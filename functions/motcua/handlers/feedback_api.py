@@ -25,7 +25,7 @@ from motcua.domain.feedback import FeedbackAction
 from motcua.handlers import http_errors
 from motcua.service.actions import service
 from motcua.service.citizen_store import CitizenStore
-from motcua.service.feedback_api import FileCommand, StepCommand, file_once, step_once
+from motcua.service.feedback_api import file_feedback, take_feedback_step
 from motcua.service.feedback_api import service as feedback
 from schemas.common import Page
 from schemas.documents import StoredDocumentView, VerificationView
@@ -44,12 +44,6 @@ IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", min_lengt
                                               description="One unique key per request; a retry returns the same")]
 
 
-def _key_required() -> Exception:
-    from motcua.handlers.api import IdempotencyKeyRequired  # the API's own error (that module includes this one)
-
-    return IdempotencyKeyRequired()
-
-
 def current_actor() -> Actor:
     return actor_from_claims(router.current_event.request_context.authorizer.jwt_claim)
 
@@ -62,11 +56,7 @@ def _request_id() -> str:
              summary="File feedback (phản ánh, kiến nghị) about a dossier, a procedure or an agency",
              responses=_errors(400, 401, 403, 404, 409, ok=201))
 def post_feedback(body: FeedbackIn, idempotency_key: IdempotencyKey = None) -> Response[FeedbackView]:
-    actor = current_actor()
-    if not idempotency_key:
-        raise _key_required()
-    view = file_once(command=FileCommand(owner=actor.subject, idempotency_key=idempotency_key, actor=actor,
-                                         feedback=body, request_id=_request_id()))
+    view = file_feedback(body, current_actor(), idempotency_key, _request_id())
     return Response(201, content_types.APPLICATION_JSON, view)
 
 
@@ -101,12 +91,7 @@ def _step_route(action: FeedbackAction, body_model: type[FeedbackStepBody]) -> N
     """``POST /feedback/{id}/actions/<action>``: one route per step, so each documents its own body."""
 
     def take_step(feedback_id: str, body: FeedbackStepBody, idempotency_key: str | None = None) -> FeedbackView:
-        actor = current_actor()
-        if not idempotency_key:
-            raise _key_required()
-        return step_once(command=StepCommand(
-            caller=f"api:{actor.subject}", key=idempotency_key, feedback_id=feedback_id, action=action, actor=actor,
-            body=body.model_dump(mode="json", exclude_unset=True), request_id=_request_id()))
+        return take_feedback_step(feedback_id, action, body, current_actor(), idempotency_key, _request_id())
 
     take_step.__name__ = f"post_feedback_{action.value}"
     take_step.__annotations__ = {"feedback_id": FeedbackId, "body": body_model, "idempotency_key": IdempotencyKey,

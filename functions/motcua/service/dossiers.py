@@ -76,6 +76,14 @@ READ_ACTION = "read_personal_data"
 SUBMISSION_NAMESPACE = uuid.UUID("6f1d2a7c-3b0e-5c8a-9d4f-2e6b8a1c0d3e")
 
 
+# Who may submit a dossier: the citizen (online), the reception desk (at the counter, for the citizen).
+SUBMITTERS = (Role.CITIZEN, Role.RECEPTION_OFFICER)
+
+
+def require_submitter(actor: Actor) -> None:
+    require_role(actor, *SUBMITTERS)
+
+
 def now_vn() -> datetime:
     return datetime.now(VN_TZ)
 
@@ -109,6 +117,7 @@ class DossierService:
 
     def submit(self, submission: DossierSubmission, actor: Actor, request_id: str | None = None,
                idempotency_key: str | None = None) -> Dossier:
+        require_submitter(actor)
         procedure = self.catalogue.procedure(submission.procedure_code)
         agency_code = self.competent_agency(procedure, submission.agency_code)
         now = self.clock()
