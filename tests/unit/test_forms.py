@@ -1,4 +1,4 @@
-"""Official forms as PDF (motcua.documents.forms): Form 04 apology letter, Form 01 receipt slip.
+"""Official forms as PDF (motcua.documents.forms): Form 04 apology letter.
 
 Checks read the PDF back with pypdf, so they prove the text survives font embedding (every diacritic maps
 back to its letter), not merely that our code passed the right strings to fpdf2. Expected dates are worked
@@ -22,13 +22,10 @@ import motcua
 from motcua.documents.forms import (
     FONT_FILES,
     ApologyLetter,
-    ReceiptSlip,
-    SlipDocument,
     apology_template_for,
-    describe_time_limit,
     format_place_date,
 )
-from motcua.documents.pdf import render_apology_letter, render_receipt_slip, render_signature_stamp
+from motcua.documents.pdf import render_apology_letter, render_signature_stamp
 from motcua.domain.dossier import Apology, Applicant, Attachment, Dossier
 from motcua.domain.status import DossierStatus
 from schemas.catalogue import Channel
@@ -70,32 +67,6 @@ def letter(**overrides: Any) -> ApologyLetter:
     }
     fields.update(overrides)
     return ApologyLetter(**fields)
-
-
-def slip(**overrides: Any) -> ReceiptSlip:
-    fields: dict[str, Any] = {
-        "agency_name": "Sở Tư pháp",
-        "place": "Đà Lạt",
-        "receipt_code": CODE,
-        "applicant_name": "Nguyễn Thị Hằng",
-        "applicant_address": "12 Trần Phú, phường Xuân Hương - Đà Lạt",
-        "applicant_phone": "0912345678",
-        "applicant_email": "hang@example.vn",
-        "procedure_name": "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam",
-        "documents": (
-            SlipDocument(name="Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp"),
-            SlipDocument(name="Căn cước công dân", form="Bản sao chứng thực", copies=2),
-        ),
-        "time_limit": "10 ngày làm việc",
-        "received_at": utc(2026, 11, 10, 2, 15),
-        "appointment_at": utc(2026, 11, 24, 10, 0),
-        "collect_at": "Trung tâm Phục vụ hành chính công tỉnh Lâm Đồng",
-        "fee_status": "Đã nộp 200.000 đồng",
-        "tracking_book": "Quyển số 01/2026, số thứ tự 0007",
-        "officer_name": "Lê Thị Mai",
-    }
-    fields.update(overrides)
-    return ReceiptSlip(**fields)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -237,52 +208,6 @@ def test_signature_box_sits_above_the_signers_name() -> None:
     assert name_y < box.y1 and box.y2 < title_y  # title, empty box, name: top to bottom
 
 
-# --------------------------------------------------------------------------------------------------------
-# Form 01
-
-
-def test_receipt_slip_lists_the_fields_of_form_01() -> None:
-    text = text_of(render_receipt_slip(slip()).pdf)
-    for expected in (
-        "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
-        CODE,
-        "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ",
-        "tiếp nhận hồ sơ của: Nguyễn Thị Hằng",
-        "Địa chỉ: 12 Trần Phú, phường Xuân Hương - Đà Lạt",
-        "Số điện thoại: 0912345678",
-        "hang@example.vn",
-        "Nội dung yêu cầu giải quyết: Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam",
-        "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp",
-        "Căn cước công dân",
-        "Bản sao chứng thực",
-        "Số lượng hồ sơ: 01 bộ",
-        "theo quy định: 10 ngày làm việc",
-        "Thời gian nhận hồ sơ: 09:15 ngày 10/11/2026",  # 02:15 UTC
-        "Thời gian trả kết quả giải quyết hồ sơ: 17:00 ngày 24/11/2026",  # 10:00 UTC
-        "Đăng ký nhận kết quả tại: Trung tâm Phục vụ hành chính công tỉnh Lâm Đồng",
-        "Phí, lệ phí: Đã nộp 200.000 đồng",
-        "Quyển số 01/2026, số thứ tự 0007",
-        "Đà Lạt, ngày 10 tháng 11 năm 2026",
-        "NGƯỜI TIẾP NHẬN HỒ SƠ",
-        "Lê Thị Mai",
-    ):
-        assert expected in text, expected
-
-
-def test_receipt_code_is_printed_large() -> None:
-    # No QR encoder without a new package: the code stands alone, in the largest type on the page.
-    page = PdfReader(io.BytesIO(render_receipt_slip(slip()).pdf)).pages[0]
-    sizes: dict[str, float] = {}
-
-    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
-        if text.strip():
-            sizes[text.strip()] = max(sizes.get(text.strip(), 0.0), float(size) * abs(tm[3]))
-
-    page.extract_text(visitor_text=visit)
-    assert sizes[CODE] >= 16
-    assert sizes[CODE] == max(sizes.values())
-
-
 def _dossier(**overrides: Any) -> Dossier:
     fields: dict[str, Any] = {
         "id": "d-1",
@@ -331,32 +256,6 @@ def test_forms_built_from_a_dossier() -> None:
     assert "17:00 ngày 18/07/2025" in text
     with pytest.raises(ValueError, match="no apology"):
         ApologyLetter.from_dossier(_dossier(), agency_name="x", place="x", signer_title="x", signer_name="x")
-
-    receipt = ReceiptSlip.from_dossier(dossier, agency_name="Sở Tư pháp", place="Đà Lạt",
-                                       collect_at="Tại Bộ phận Một cửa", fee_status="Miễn phí",
-                                       officer_name="Lê Thị Mai")
-    slip_text = text_of(render_receipt_slip(receipt).pdf)
-    assert "0,5 ngày làm việc" in slip_text
-    assert "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp" in slip_text and "Bản điện tử" in slip_text
-    assert "Email: —" in slip_text
-
-    with pytest.raises(ValueError, match="not been received"):
-        ReceiptSlip.from_dossier(_dossier(received_at=None, status=DossierStatus.SUBMITTED), agency_name="x",
-                                 place="x", collect_at="x", fee_status="x", officer_name="x")
-
-
-@pytest.mark.parametrize(
-    ("value", "unit", "expected"),
-    [
-        ("5", "working_days", "05 ngày làm việc"),
-        ("15", "working_days", "15 ngày làm việc"),
-        ("0.5", "working_days", "0,5 ngày làm việc"),
-        ("30", "calendar_days", "30 ngày"),
-        ("4", "working_hours", "04 giờ làm việc"),
-    ],
-)
-def test_time_limit_text(value: str, unit: str, expected: str) -> None:
-    assert describe_time_limit(value, unit) == expected
 
 
 # --------------------------------------------------------------------------------------------------------

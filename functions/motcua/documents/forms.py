@@ -1,6 +1,6 @@
-"""The one-stop-shop forms, what they say: Form 01, the receipt and appointment slip, and Form 04, the apology
-letter (docs/domain.md §3.2, §4.7). ``motcua.documents.pdf`` draws them as PDF bytes (fpdf2, bundled DejaVu Sans); this
-module imports no PDF library, so building a letter's data costs no cold start.
+"""The one-stop-shop forms, what they say: Form 04, the apology letter (docs/domain.md §3.2, §4.7).
+``motcua.documents.pdf`` draws them as PDF bytes (fpdf2, bundled DejaVu Sans); this module
+imports no PDF library, so building a letter's data costs no cold start.
 
 Contents and wording follow the forms of Circular 01/2018/TT-VPCP and Circular 03/2025/TT-VPCP as far as we
 know them: LIKELY for the list of fields, UNSURE for the exact sentences (see ``docs/documents.md``). The
@@ -16,7 +16,6 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -85,31 +84,6 @@ def format_place_date(place: str, at: datetime) -> str:
     day = f"{local.day:02d}"
     month = f"{local.month:02d}" if local.month <= 2 else str(local.month)
     return f"{_nfc(place)}, ngày {day} tháng {month} năm {local.year}"
-
-
-def describe_time_limit(value: str | Decimal, unit: str) -> str:
-    """The procedure's legal time limit as printed on the slip (``05 ngày làm việc``, ``0,5 ngày làm việc``).
-
-    ``unit`` takes the values of ``motcua.domain.clock.TimeUnit``.
-    """
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation as exc:
-        raise ValueError(f"bad time limit value {value!r}") from exc
-    if amount == amount.to_integral_value():
-        number = f"{int(amount):02d}"
-    else:
-        number = f"{amount.normalize():f}".replace(".", ",")  # Vietnamese decimal comma
-    texts = {
-        "working_days": f"{number} ngày làm việc",
-        "calendar_days": f"{number} ngày",
-        "working_hours": f"{number} giờ làm việc",
-        # docs/domain.md §5.5: same-day procedures, received after 15:00 -> returned next working day (LIKELY).
-        "same_working_day_15h_cutoff": "Trong ngày làm việc (hồ sơ nhận sau 15 giờ trả vào ngày làm việc tiếp theo)",
-    }
-    if unit not in texts:
-        raise ValueError(f"unknown time limit unit {unit!r}")
-    return texts[unit]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -246,86 +220,6 @@ class ApologyLetter(_Form):
             signer_title=signer_title,
             signer_name=signer_name,
             rule_version=dossier.rule_version,
-        )
-
-
-class SlipDocument(_Form):
-    """One line of the slip's document list."""
-
-    name: VnText = Field(min_length=1)
-    form: VnText = Field(default="Bản chính", description="Bản chính / Bản sao / Bản sao chứng thực / Bản điện tử")
-    copies: int = Field(default=1, ge=1)
-
-
-class ReceiptSlip(_Form):
-    """Form 01: receipt of a complete dossier and the appointment to return the result (docs/domain.md §3.2)."""
-
-    agency_name: VnText = Field(min_length=1)
-    unit_name: VnText = Field(default="Bộ phận Tiếp nhận và Trả kết quả", description="The desk that received it")
-    place: VnText = Field(min_length=1)
-    slip_number: VnText | None = None
-    receipt_code: VnText = Field(min_length=1)
-    applicant_name: VnText = Field(min_length=1)
-    applicant_address: VnText
-    applicant_phone: VnText
-    applicant_email: VnText | None = None
-    procedure_name: VnText = Field(min_length=1)
-    documents: tuple[SlipDocument, ...] = ()
-    dossier_sets: int = Field(default=1, ge=1, description="Number of sets (bộ) of the dossier")
-    time_limit: VnText = Field(min_length=1, description="As printed, see describe_time_limit()")
-    received_at: AwareDatetime
-    appointment_at: AwareDatetime
-    collect_at: VnText = Field(min_length=1, description="Where (or how) the result is returned")
-    fee_status: VnText = Field(min_length=1, description="e.g. 'Đã nộp 50.000 đồng', 'Miễn phí', 'Chưa nộp'")
-    tracking_book: VnText | None = Field(default=None, description="'Quyển số ..., số thứ tự ...' (Form 07)")
-    tracking_url: str | None = Field(default=None, description="Where the citizen follows the dossier")
-    officer_name: VnText = Field(min_length=1, description="The officer who received the dossier")
-
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> ReceiptSlip:
-        if self.appointment_at < self.received_at:
-            raise ValueError("appointment_at is before received_at")
-        return self
-
-    @classmethod
-    def from_dossier(
-        cls,
-        dossier: Dossier,
-        *,
-        agency_name: str,
-        place: str,
-        collect_at: str,
-        fee_status: str,
-        officer_name: str,
-        documents: tuple[SlipDocument, ...] | None = None,
-        tracking_book: str | None = None,
-        tracking_url: str | None = None,
-        slip_number: str | None = None,
-    ) -> ReceiptSlip:
-        if dossier.received_at is None:
-            raise ValueError("Form 01 is issued on reception: the dossier has not been received")
-        applicant = dossier.applicant
-        if documents is None:
-            documents = tuple(SlipDocument(name=a.document_name, form="Bản điện tử") for a in dossier.attachments)
-        return cls(
-            agency_name=agency_name,
-            place=place,
-            slip_number=slip_number,
-            receipt_code=dossier.receipt_code,
-            applicant_name=applicant.full_name,
-            applicant_address=applicant.address,
-            applicant_phone=applicant.phone,
-            applicant_email=applicant.email,
-            procedure_name=dossier.procedure_name_vi,
-            documents=documents,
-            time_limit=describe_time_limit(dossier.time_limit["value"], dossier.time_limit["unit"]),
-            received_at=dossier.received_at,
-            appointment_at=dossier.appointment_at,
-            collect_at=collect_at,
-            fee_status=fee_status,
-            tracking_book=tracking_book,
-            tracking_url=tracking_url,
-            officer_name=officer_name,
         )
 
 

@@ -1,5 +1,5 @@
-"""The official forms drawn as PDF (fpdf2): Form 04 (apology letter), Form 01 (receipt slip), the result notice
-and the visible mark of an electronic signature. What each document says is in ``forms`` and ``results``.
+"""The official forms drawn as PDF (fpdf2): Form 04 (apology letter), the result notice and the visible
+mark of an electronic signature. What each document says is in ``forms`` and ``results``.
 
 fpdf2 brings fontTools, lxml and pillow: only the code that makes a document imports this module, where it makes
 it, so the functions that never draw one start without them (cold start, docs/benchmarks.md).
@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import cast
 
 from fpdf import FPDF, XPos, YPos
-from fpdf.fonts import FontFace
 
 from motcua.documents.forms import (
     FONT_FAMILY,
@@ -21,7 +20,6 @@ from motcua.documents.forms import (
     MOTTO_SLOGAN,
     PRODUCER,
     ApologyLetter,
-    ReceiptSlip,
     RenderedForm,
     SignatureBox,
     _nfc,
@@ -170,65 +168,6 @@ def render_apology_letter(letter: ApologyLetter) -> RenderedForm:
     y = pdf.lines_at(sign_x, top, _SIGN_COL_W, [(letter.signer_title.upper(), 11, True)])
     box = pdf.box_in_points(sign_x, y + 1, _SIGN_COL_W, _SIGN_BOX_H)
     pdf.lines_at(sign_x, y + 2 + _SIGN_BOX_H, _SIGN_COL_W, [(letter.signer_name, 11, True)])
-    return RenderedForm(pdf=pdf.output_bytes(), title=title, signature_box=box)
-
-
-def render_receipt_slip(slip: ReceiptSlip) -> RenderedForm:
-    """Form 01 as PDF bytes. The dossier code is printed large (fpdf2 cannot draw a QR code without an
-    extra package; the code is short enough to type into the tracking page)."""
-    title = "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
-    pdf = Page(title=title, created_at=slip.received_at, author=slip.agency_name)
-
-    left = [(slip.agency_name.upper(), 10, False), (slip.unit_name.upper(), 10, True)]
-    pdf.national_header(left, format_place_date(slip.place, slip.received_at), slip.slip_number)
-    pdf.title_block([(title.upper(), 13)])
-    pdf.font(11)
-    pdf.cell(0, 6, "Mã hồ sơ:", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.font(18, bold=True)
-    pdf.cell(0, 10, slip.receipt_code, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(3)
-
-    pdf.paragraph(f"{slip.unit_name} - {slip.agency_name} tiếp nhận hồ sơ của: {slip.applicant_name}")
-    pdf.paragraph(f"Địa chỉ: {slip.applicant_address}")
-    pdf.paragraph(f"Số điện thoại: {slip.applicant_phone}    Email: {slip.applicant_email or '—'}")
-    pdf.paragraph(f"Nội dung yêu cầu giải quyết: {slip.procedure_name}")
-    pdf.paragraph("1. Thành phần hồ sơ nộp gồm:")
-    if slip.documents:
-        pdf.font(10)
-        with pdf.table(
-            col_widths=(12, 93, 40, 20),
-            width=_TEXT_WIDTH,
-            line_height=5.5,
-            text_align=("CENTER", "LEFT", "LEFT", "CENTER"),
-            headings_style=FontFace(family=FONT_FAMILY, emphasis="BOLD"),
-        ) as table:
-            table.row(("TT", "Tên giấy tờ", "Hình thức", "Số lượng"))
-            for number, document in enumerate(slip.documents, start=1):
-                table.row((str(number), document.name, document.form, str(document.copies)))
-        pdf.ln(2)
-    else:
-        pdf.paragraph("(không có giấy tờ kèm theo)")
-    pdf.paragraph(f"2. Số lượng hồ sơ: {slip.dossier_sets:02d} bộ")
-    pdf.paragraph(f"3. Thời gian giải quyết hồ sơ theo quy định: {slip.time_limit}")
-    pdf.paragraph(f"4. Thời gian nhận hồ sơ: {format_datetime(slip.received_at)}")
-    pdf.paragraph(f"5. Thời gian trả kết quả giải quyết hồ sơ: {format_datetime(slip.appointment_at)}", bold=True)
-    pdf.paragraph(f"6. Đăng ký nhận kết quả tại: {slip.collect_at}")
-    pdf.paragraph(f"7. Phí, lệ phí: {slip.fee_status}")
-    if slip.tracking_book:
-        pdf.paragraph(f"Vào Sổ theo dõi hồ sơ: {slip.tracking_book}")
-    if slip.tracking_url:
-        pdf.paragraph(f"Tra cứu tình trạng hồ sơ: {slip.tracking_url}")
-
-    pdf.ensure_room(_SIGN_BOX_H + 15)
-    top = pdf.get_y() + 2
-    half = _TEXT_WIDTH / 2
-    signing = [("NGƯỜI NỘP HỒ SƠ", 10, True), ("(Ký và ghi rõ họ tên)", 9, False)]
-    y = pdf.lines_at(pdf.l_margin, top, half, signing)
-    pdf.lines_at(pdf.l_margin, y + 2 + _SIGN_BOX_H, half, [(slip.applicant_name, 10, True)])
-    receiving = [("NGƯỜI TIẾP NHẬN HỒ SƠ", 10, True), ("(Ký và ghi rõ họ tên)", 9, False)]
-    y = pdf.lines_at(pdf.l_margin + half, top, half, receiving)
-    box = pdf.box_in_points(pdf.l_margin + half, y + 1, half, _SIGN_BOX_H)
-    pdf.lines_at(pdf.l_margin + half, y + 2 + _SIGN_BOX_H, half, [(slip.officer_name, 10, True)])
     return RenderedForm(pdf=pdf.output_bytes(), title=title, signature_box=box)
 
 
