@@ -235,6 +235,16 @@ def test_same_day_with_15h_cutoff() -> None:
     assert deadline_for(same_day, vn(2025, 4, 27, 10)) == close(2025, 4, 28)
 
 
+def test_same_day_cutoff_is_the_agencys_own() -> None:
+    # An agency whose office hours set the cut-off at 14:30: a dossier received at 14:45 is due the next
+    # working day there, the same day anywhere on the default 15:00.
+    same_day = TimeLimit(Decimal(0), TimeUnit.SAME_DAY_15H_CUTOFF)
+    cal = WorkingCalendar(None, {"agencies": {"UBND-X": {"office_hours": {"same_day_cutoff": "14:30"}}}})
+    assert deadline_for(same_day, vn(2025, 3, 3, 14, 45), agency="UBND-X", calendar=cal) == close(2025, 3, 4)
+    assert deadline_for(same_day, vn(2025, 3, 3, 14, 30), agency="UBND-X", calendar=cal) == close(2025, 3, 3)
+    assert deadline_for(same_day, vn(2025, 3, 3, 14, 45), calendar=cal) == close(2025, 3, 3)
+
+
 def test_calendar_days() -> None:
     cal_days = TimeUnit.CALENDAR_DAYS
     # 30 calendar days from Mon 3 Mar 2025 -> Wed 2 Apr 2025, close of office hours.

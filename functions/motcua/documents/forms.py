@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from motcua.domain.calendar import VN_TZ
-from motcua.domain.legal import RULE_VERSIONS, rule_version_at
+from motcua.domain.legal import RuleVersion, rule_version_at, rule_version_named
 
 if TYPE_CHECKING:  # only the from_dossier() helpers need it; keeps rendering free of the catalogue imports
     from motcua.domain.dossier import Dossier
@@ -93,18 +93,24 @@ def format_place_date(place: str, at: datetime) -> str:
 
 @dataclass(frozen=True)
 class ApologyTemplate:
-    effective_from: date
-    circular: str
+    rule_version: RuleVersion  # the legal basis the form belongs to: its circular and effective date
     form_number: str
     title: str
     # Placeholders: {agency}, {new_appointment}.
     extension_sentence: str
 
+    @property
+    def circular(self) -> str:
+        return self.rule_version.circular
+
+    @property
+    def effective_from(self) -> date:
+        return self.rule_version.effective_from
+
 
 APOLOGY_TEMPLATES: tuple[ApologyTemplate, ...] = (
     ApologyTemplate(
-        effective_from=date(2018, 4, 23),
-        circular="01/2018/TT-VPCP",
+        rule_version=rule_version_named("nd61-2018"),
         form_number="04",
         title="Phiếu xin lỗi và hẹn lại ngày trả kết quả",
         extension_sentence=(
@@ -113,8 +119,7 @@ APOLOGY_TEMPLATES: tuple[ApologyTemplate, ...] = (
         ),
     ),
     ApologyTemplate(
-        effective_from=date(2025, 7, 1),
-        circular="03/2025/TT-VPCP",
+        rule_version=rule_version_named("nd118-2025"),
         form_number="04",
         title="Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết",
         extension_sentence=(
@@ -133,16 +138,10 @@ def apology_template_for(rule_version: str | None, received_at: datetime) -> Apo
     2025-07-01 for a dossier received before should use the new form is UNSURE (transitional provisions).
     A rule version newer than every template (e.g. the reported 2026 amendment) keeps the latest form.
     """
-    if rule_version is None:
-        in_force_from = rule_version_at(received_at).effective_from
-    else:
-        known = {v.id: v.effective_from for v in RULE_VERSIONS}
-        if rule_version not in known:
-            raise ValueError(f"unknown rule version {rule_version!r}; known: {sorted(known)}")
-        in_force_from = known[rule_version]
-    candidates = [t for t in APOLOGY_TEMPLATES if t.effective_from <= in_force_from]
+    version = rule_version_at(received_at) if rule_version is None else rule_version_named(rule_version)
+    candidates = [t for t in APOLOGY_TEMPLATES if t.effective_from <= version.effective_from]
     if not candidates:
-        raise ValueError(f"no apology form in force on {in_force_from}")
+        raise ValueError(f"no apology form in force on {version.effective_from}")
     return max(candidates, key=lambda t: t.effective_from)
 
 

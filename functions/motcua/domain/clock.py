@@ -19,9 +19,10 @@ Conventions (docs/domain.md §4.5; the exact counting convention is UNSURE there
 * **Calendar days (N).** Civil Code 2015 art. 148 style (LIKELY): the period ends at the close of office
   hours on the N-th calendar day after the reception day; when that day is not a working day, at the close
   of the next working day. Pauses add the whole calendar days they cover (rounded up).
-* **Same working day with the 15:00 cut-off.** Received on a working day at or before the agency's cut-off
-  (default 15:00): due at that day's close. Received after the cut-off, after hours or on a day off: due at
-  the close of the next working day. The limit's value is ignored.
+* **Same working day with a cut-off.** Received on a working day at or before the agency's cut-off
+  (``OfficeHours.same_day_cutoff``; ``calendar.DEFAULT_SAME_DAY_CUTOFF`` unless configured): due at that
+  day's close. Received after the cut-off, after hours or on a day off: due at the close of the next
+  working day. The limit's value is ignored.
 * **Pauses** (supplement requested, financial obligation awaited) push the due date later by exactly the
   working time they cover after the clock started (overlapping pauses are counted once). A pause with no
   end (still paused) makes the due date unknowable: :data:`OPEN_ENDED` is returned unless the due date falls

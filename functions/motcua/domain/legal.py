@@ -30,3 +30,11 @@ def rule_version_at(at: datetime) -> RuleVersion:
     if not in_force:
         raise ValueError(f"no legal basis recorded for {day}")
     return in_force[-1]
+
+
+def rule_version_named(version_id: str) -> RuleVersion:
+    """The rule version a dossier stored (``Dossier.rule_version``)."""
+    for version in RULE_VERSIONS:
+        if version.id == version_id:
+            return version
+    raise ValueError(f"unknown rule version {version_id!r}; known: {sorted(v.id for v in RULE_VERSIONS)}")
