@@ -19,12 +19,8 @@ from pydantic import ValidationError
 from pypdf import PdfReader
 
 import motcua
-from motcua.documents.forms import (
-    FONT_FILES,
-    ApologyLetter,
-    apology_template_for,
-    format_place_date,
-)
+from motcua.documents.forms import ApologyLetter, apology_template_for
+from motcua.documents.layout import FONT_FILES, format_place_date
 from motcua.documents.pdf import render_apology_letter, render_signature_stamp
 from motcua.domain.dossier import Apology, Applicant, Attachment, Dossier
 from motcua.domain.status import DossierStatus

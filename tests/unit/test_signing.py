@@ -21,7 +21,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfReader
 
-from motcua.documents.forms import ApologyLetter, RenderedForm
+from motcua.documents.forms import ApologyLetter
+from motcua.documents.layout import RenderedForm
 from motcua.documents.pdf import render_apology_letter
 from motcua.documents.signing import (
     AgencySigner,

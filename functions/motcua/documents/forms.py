@@ -13,78 +13,17 @@ compare outputs. Every timestamp is printed in Asia/Ho_Chi_Minh whatever zone it
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
-from motcua.domain.calendar import VN_TZ
+from motcua.documents.layout import DocumentData, VnText
 from motcua.domain.legal import RuleVersion, rule_version_at, rule_version_named
 
 if TYPE_CHECKING:  # only the from_dossier() helpers need it; keeps rendering free of the catalogue imports
     from motcua.domain.dossier import Dossier
-
-# --------------------------------------------------------------------------------------------------------
-# Fonts: bundled with the package (never read from the build machine's /usr/share at run time).
-
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
-FONT_FAMILY = "DejaVuSans"
-FONT_FILES: dict[str, Path] = {"": ASSETS_DIR / "DejaVuSans.ttf", "B": ASSETS_DIR / "DejaVuSans-Bold.ttf"}
-
-MOTTO_NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-MOTTO_SLOGAN = "Độc lập - Tự do - Hạnh phúc"
-PRODUCER = "Motcua"
-
-
-def _nfc(value: str) -> str:
-    # Input may arrive decomposed (NFD: base letter + combining marks, common from macOS and some IMEs).
-    # The font maps precomposed letters to single glyphs, and text search/extraction expects NFC.
-    return unicodedata.normalize("NFC", value).strip()
-
-
-# Stripped before any min_length check, so "   " is refused where text is required.
-VnText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_nfc)]
-
-
-# --------------------------------------------------------------------------------------------------------
-# Dates in the Vietnamese administrative style
-
-
-def vn_local(at: datetime) -> datetime:
-    if at.tzinfo is None:
-        raise ValueError("naive datetime: documents print local time and need an aware datetime")
-    return at.astimezone(VN_TZ)
-
-
-def format_date(at: datetime) -> str:
-    """``27/11/2026`` (dd/mm/yyyy, in Asia/Ho_Chi_Minh)."""
-    return vn_local(at).strftime("%d/%m/%Y")
-
-
-def format_time(at: datetime) -> str:
-    """``16:30`` (24-hour HH:MM, in Asia/Ho_Chi_Minh)."""
-    return vn_local(at).strftime("%H:%M")
-
-
-def format_datetime(at: datetime) -> str:
-    """``16:30 ngày 27/11/2026``."""
-    return f"{format_time(at)} ngày {format_date(at)}"
-
-
-def format_place_date(place: str, at: datetime) -> str:
-    """``Đà Lạt, ngày 23 tháng 11 năm 2026``.
-
-    Decree 30/2020/NĐ-CP (document formatting, LIKELY): a day below 10 and the months 1 and 2 take a
-    leading zero (``ngày 05 tháng 02``; but ``tháng 3``), so a date cannot be altered by adding a digit.
-    """
-    local = vn_local(at)
-    day = f"{local.day:02d}"
-    month = f"{local.month:02d}" if local.month <= 2 else str(local.month)
-    return f"{_nfc(place)}, ngày {day} tháng {month} năm {local.year}"
-
 
 # --------------------------------------------------------------------------------------------------------
 # Form 04 wording, effective-dated (docs/domain.md §1.1, §3.2). The title is LIKELY; the sentences are UNSURE: they
@@ -149,11 +88,7 @@ def apology_template_for(rule_version: str | None, received_at: datetime) -> Apo
 # Inputs and outputs
 
 
-class _Form(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ApologyLetter(_Form):
+class ApologyLetter(DocumentData):
     """Form 04: the agency apologises for a late dossier and sets a new appointment (docs/domain.md §4.7)."""
 
     agency_name: VnText = Field(min_length=1, description="The agency that is late, e.g. 'Sở Tư pháp'")
@@ -220,25 +155,3 @@ class ApologyLetter(_Form):
             signer_name=signer_name,
             rule_version=dossier.rule_version,
         )
-
-
-class SignatureBox(_Form):
-    """Where a visible signature goes: page index (0-based) and a rectangle in PDF points, origin at the
-    bottom-left corner of the page (the convention pyHanko's field specs use)."""
-
-    page: int = Field(ge=0)
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-
-    def as_tuple(self) -> tuple[int, int, int, int]:
-        return round(self.x1), round(self.y1), round(self.x2), round(self.y2)
-
-
-@dataclass(frozen=True)
-class RenderedForm:
-    pdf: bytes
-    title: str
-    # The empty area above the signer's name, for signing.sign_pdf(visible_box=...).
-    signature_box: SignatureBox

@@ -13,19 +13,19 @@ from typing import cast
 
 from fpdf import FPDF, XPos, YPos
 
-from motcua.documents.forms import (
+from motcua.documents.forms import ApologyLetter
+from motcua.documents.layout import (
     FONT_FAMILY,
     FONT_FILES,
     MOTTO_NATION,
     MOTTO_SLOGAN,
     PRODUCER,
-    ApologyLetter,
     RenderedForm,
     SignatureBox,
-    _nfc,
     format_date,
     format_datetime,
     format_place_date,
+    nfc,
 )
 from motcua.documents.results import LEGAL_NOTE, TITLE, ResultNotice
 
@@ -177,7 +177,7 @@ def render_signature_stamp(signer_name: str, signed_at: datetime, width_pt: floa
     path needs uharfbuzz, not installed), so ``signing`` imports this page as the field's appearance."""
     if width_pt <= 0 or height_pt <= 0:
         raise ValueError("signature box must have a positive size")
-    signer = _nfc(signer_name)
+    signer = nfc(signer_name)
     text = f"Ký bởi: {signer}\nNgày ký: {format_datetime(signed_at)}"
     pdf = FPDF(unit="pt", format=(width_pt, height_pt))
     for style, path in FONT_FILES.items():

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, Field
 
-from motcua.documents.forms import VnText, _Form
+from motcua.documents.layout import DocumentData, VnText
 
 TITLE = "Kết quả giải quyết thủ tục hành chính"
 LEGAL_NOTE = (
@@ -22,7 +22,7 @@ LEGAL_NOTE = (
 )
 
 
-class ResultNotice(_Form):
+class ResultNotice(DocumentData):
     agency_name: VnText = Field(min_length=1)
     parent_agency_name: VnText | None = None
     place: VnText = Field(min_length=1)

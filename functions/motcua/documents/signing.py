@@ -49,7 +49,7 @@ from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from motcua.documents.forms import SignatureBox
+from motcua.documents.layout import SignatureBox
 from motcua.documents.pdf import render_signature_stamp
 
 DEFAULT_FIELD_NAME = "ChuKyCoQuan"  # "agency signature"
