@@ -101,6 +101,9 @@ BREACH = "breach"
 NEW_APPOINTMENT_WARN = "new_appointment_1wd"
 NEW_APPOINTMENT_MISSED = "new_appointment_missed"
 NEW_APPOINTMENT_KINDS = frozenset({NEW_APPOINTMENT_WARN, NEW_APPOINTMENT_MISSED})
+# The outbox events a fired timer writes (the notifier tells the citizen and the officials of them).
+WARNING_EVENT = "dossier.sla_warning"
+BREACH_EVENT = "dossier.sla_breached"
 
 # History actions on the dossier's trail (status-neutral; the index ignores them, docs/domain.md §4.6 counts late
 # dossiers from their dates, so a breach needs no index change).
@@ -505,7 +508,7 @@ def fire(dossier: Dossier, now: datetime, policy: SlaPolicy | None = None, *,
     )
     envelope = EventEnvelope[SlaTimerFired](
         id=_stable_id(dossier.id, timer, "envelope"),
-        type="dossier.sla_breached" if timer.is_breach else "dossier.sla_warning",
+        type=BREACH_EVENT if timer.is_breach else WARNING_EVENT,
         correlation_id=correlation_id, occurred_at=now,
         data=SlaTimerFired(dossier_id=dossier.id, receipt_code=dossier.receipt_code,
                            agency_code=dossier.current_agency, kind=timer.kind, due_at=timer.due_at),

@@ -7,7 +7,7 @@ Who and how (``recipients``):
   on the dossier (e-mail when given, SMS to the phone), plus app push to the devices the citizen registered.
   If they saved notification settings, only the channels they chose; otherwise every channel they have.
   An apology's e-mail carries the Form 04 PDF (``letter_key``) as an attachment.
-* **officials**, for ``dossier.sla_warning`` (every kind) and ``dossier.sla_breached``: the
+* **officials**, for SLA notices (``templates.OFFICIAL_EVENTS``, ``OFFICIAL_ADDRESSEES``): the
   dossier's processing officer and the leaders of the agency handling it (``Dossier.current_agency``), at
   the work e-mail, phone and devices of their saved settings, by the channels they chose.
 
@@ -39,9 +39,17 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from motcua.data import contacts, notifications
 from motcua.data.idempotency import persistence_store
 from motcua.data.repositories import DossierNotFound, DossierRepository
+from motcua.domain import sla
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.dossier import Applicant, Dossier
-from motcua.notifications.templates import DossierFacts, Rendered, compose, compose_for_official, push_message
+from motcua.notifications.templates import (
+    OFFICIAL_EVENTS,
+    DossierFacts,
+    Rendered,
+    compose,
+    compose_for_official,
+    push_message,
+)
 from schemas.events import ApologyIssued, EventEnvelope, SlaTimerFired, StatusChanged
 
 logger = Logger(child=True)
@@ -58,10 +66,9 @@ NOTIFIER_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[envelope_id, recip
 _DATA_MODELS: dict[str, type[BaseModel]] = {
     "dossier.status_changed": StatusChanged,
     "dossier.apology_issued": ApologyIssued,
-    "dossier.sla_warning": SlaTimerFired,
-    "dossier.sla_breached": SlaTimerFired,
+    sla.WARNING_EVENT: SlaTimerFired,
+    sla.BREACH_EVENT: SlaTimerFired,
 }
-OFFICIALS_TOLD_OF = frozenset({"dossier.sla_warning", "dossier.sla_breached"})
 
 
 class PermanentNotificationError(Exception):
@@ -303,7 +310,7 @@ def _notices(envelope: EventEnvelope[Any], data: dict[str, Any], dossier: Dossie
     rendered = compose(envelope.type, data, facts)
     if rendered is not None:
         notices.append((citizen_of(dossier), rendered))
-    if envelope.type in OFFICIALS_TOLD_OF:
+    if envelope.type in OFFICIAL_EVENTS:
         for official in officials_of(dossier):
             for_them = compose_for_official(envelope.type, data, facts, official.audience)
             if for_them is not None:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from motcua.domain import sla
+from motcua.domain.actors import Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.status import DossierStatus
 
@@ -40,29 +42,31 @@ SLA_BREACHED = "sla_breached"
 # Which SLA warnings reach the citizen (UNSURE, a policy choice): only the last day's. The earlier ones
 # (two and one working days before) are the agency's cue to decide on an apology; sending all three
 # would tell the citizen the same thing three times.
-CITIZEN_SLA_WARNING_KINDS = frozenset({"last_day"})
+CITIZEN_SLA_WARNING_KINDS = frozenset({sla.LAST_DAY})
 
-# Officials (docs/domain.md §4.8): every warning kind and the breach, to the processing officer and the
-# agency's leaders.
+# Who else is told, the one statement of it (docs/domain.md §4.8): of every SLA warning kind and of the
+# breach, the dossier's processing officer and the leaders of the agency handling it, each addressed by role.
+# The notifier finds these people (``delivery.officials_of``); ``compose_for_official`` words their notices.
+OFFICIAL_EVENTS = frozenset({sla.WARNING_EVENT, sla.BREACH_EVENT})
+OFFICIAL_ADDRESSEES: dict[str, str] = {Role.PROCESSING_OFFICER.value: "cán bộ xử lý hồ sơ",
+                                       Role.AGENCY_LEADER.value: "lãnh đạo cơ quan"}
 OFFICIAL_SLA_WARNING = "official.sla_warning"
 OFFICIAL_SLA_BREACHED = "official.sla_breached"
 OFFICIAL_NEW_APPOINTMENT = "official.new_appointment"
-OFFICIAL_ROLES_TOLD = frozenset({"processing_officer", "agency_leader"})
 # How much time is left, per warning kind (motcua.domain.sla); an unknown kind (a policy added later) says
 # only the due time.
 _TIME_LEFT: dict[str, str] = {
-    "warn_2wd": "còn 2 ngày làm việc",
-    "warn_1wd": "còn 1 ngày làm việc",
-    "last_day": "hôm nay là ngày cuối cùng của thời hạn",
+    sla.WARN_2WD: "còn 2 ngày làm việc",
+    sla.WARN_1WD: "còn 1 ngày làm việc",
+    sla.LAST_DAY: "hôm nay là ngày cuối cùng của thời hạn",
 }
 _NEW_APPOINTMENT: dict[str, dict[str, str]] = {
-    "new_appointment_1wd": {"headline": "còn 1 ngày làm việc đến ngày hẹn mới", "state": "còn 1 ngày làm việc đến",
+    sla.NEW_APPOINTMENT_WARN: {"headline": "còn 1 ngày làm việc đến ngày hẹn mới", "state": "còn 1 ngày làm việc đến",
                             "request": "Đề nghị hoàn thành để trả kết quả đúng ngày hẹn mới."},
-    "new_appointment_missed": {"headline": "đã quá ngày hẹn mới", "state": "chưa có kết quả khi đến",
+    sla.NEW_APPOINTMENT_MISSED: {"headline": "đã quá ngày hẹn mới", "state": "chưa có kết quả khi đến",
                                "request": "Đề nghị lãnh đạo cơ quan chỉ đạo giải quyết ngay và thông tin cho "
                                           "công dân."},
 }
-_ADDRESSEES: dict[str, str] = {"processing_officer": "cán bộ xử lý hồ sơ", "agency_leader": "lãnh đạo cơ quan"}
 
 _D = "Hồ sơ {receipt_code} ({procedure_name_vi})"
 
@@ -211,12 +215,12 @@ def compose(event_type: str, data: Mapping[str, Any], facts: DossierFacts) -> Re
         template_id = APOLOGY
         values |= {"original_appointment_at": _when(data["original_appointment_at"]),
                    "new_appointment_at": _when(data["new_appointment_at"]), "reason": str(data["reason"])}
-    elif event_type == "dossier.sla_warning":
+    elif event_type == sla.WARNING_EVENT:
         if data.get("kind") not in CITIZEN_SLA_WARNING_KINDS:
             return None
         template_id = SLA_WARNING
         values |= {"due_at": _when(data["due_at"])}
-    elif event_type == "dossier.sla_breached":
+    elif event_type == sla.BREACH_EVENT:
         template_id = SLA_BREACHED
         values |= {"due_at": _when(data["due_at"])}
     else:
@@ -227,18 +231,18 @@ def compose(event_type: str, data: Mapping[str, Any], facts: DossierFacts) -> Re
 def compose_for_official(event_type: str, data: Mapping[str, Any], facts: DossierFacts, role: str) -> Rendered | None:
     """An official's notice: every SLA warning kind and the breach, to the dossier's processing
     officer and the handling agency's leaders; ``None`` for anything else."""
-    if role not in OFFICIAL_ROLES_TOLD or event_type not in ("dossier.sla_warning", "dossier.sla_breached"):
+    if role not in OFFICIAL_ADDRESSEES or event_type not in OFFICIAL_EVENTS:
         return None
     values = {"receipt_code": facts.receipt_code, "procedure_name_vi": facts.procedure_name_vi,
               "due_at": _when(data["due_at"])}
-    if event_type == "dossier.sla_warning" and data.get("kind") in _NEW_APPOINTMENT:
+    if event_type == sla.WARNING_EVENT and data.get("kind") in _NEW_APPOINTMENT:
         values |= _NEW_APPOINTMENT[str(data["kind"])]
         template_id = OFFICIAL_NEW_APPOINTMENT
-    elif event_type == "dossier.sla_warning":
+    elif event_type == sla.WARNING_EVENT:
         left = _TIME_LEFT.get(str(data.get("kind")))
         values["time_left"] = f" ({left})" if left else ""
         template_id = OFFICIAL_SLA_WARNING
-    elif event_type == "dossier.sla_breached":
+    elif event_type == sla.BREACH_EVENT:
         new = facts.apology_new_appointment_at
         if new is not None and facts.apology_drafted_by_system:
             values["apology_clause"] = (f" Văn bản xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04) đã được dự thảo với "
@@ -250,7 +254,7 @@ def compose_for_official(event_type: str, data: Mapping[str, Any], facts: Dossie
         else:
             values["apology_clause"] = " Đề nghị ban hành ngay văn bản xin lỗi và hẹn lại ngày trả kết quả."
         template_id = OFFICIAL_SLA_BREACHED
-    return render(template_id, values, addressee=_ADDRESSEES[role])
+    return render(template_id, values, addressee=OFFICIAL_ADDRESSEES[role])
 
 
 def push_message(rendered: Rendered, data: Mapping[str, str]) -> str:

@@ -111,6 +111,22 @@ _EVALUATION_KEYS = {
 _VERDICT_KEYS = {Timeliness.EARLY: EARLY, Timeliness.ON_TIME: ON_TIME, Timeliness.LATE: LATE}
 
 
+def late_by_second_supplement(supplement_requests: int, cfg: IndexConfig) -> bool:
+    """2.1: a second supplement request makes a dossier late whatever its dates (``clock.timeliness``)."""
+    return cfg.late_on_second_supplement and supplement_requests >= 2
+
+
+def timeliness_counters(verdict: Timeliness | None, supplement_requests: int, cfg: IndexConfig) -> dict[str, int]:
+    """Indicator 2.1's counters for one dossier received in the month: its verdict (none while its deadline is
+    unknown), and whether a second supplement request is what made it late. Both folds count with this."""
+    if verdict is None:
+        return {}
+    counters = {_VERDICT_KEYS[verdict]: 1}
+    if verdict is Timeliness.LATE and late_by_second_supplement(supplement_requests, cfg):
+        counters[LATE_SECOND_SUPPLEMENT] = 1
+    return counters
+
+
 def _month(at: datetime | None) -> Month | None:
     return None if at is None else Month.of(at)
 
@@ -164,11 +180,9 @@ def contribution(facts: DossierFacts, month: Month, *, config: IndexConfig | Non
     c: dict[str, int] = defaultdict(int)
     if month.contains(facts.received_at):
         c[RECEIVED] += 1
-        verdict = dossier_timeliness(facts, end, cfg)
-        if verdict is not None:
-            c[_VERDICT_KEYS[verdict]] += 1
-        if verdict is Timeliness.LATE and cfg.late_on_second_supplement and facts.supplement_request_count >= 2:
-            c[LATE_SECOND_SUPPLEMENT] += 1
+        for key, n in timeliness_counters(dossier_timeliness(facts, end, cfg), facts.supplement_request_count,
+                                          cfg).items():
+            c[key] += n
         finished = facts.finished_at
         if finished is None or finished > end:
             c[OPEN] += 1
@@ -386,7 +400,7 @@ def late_dossiers(facts: Iterable[DossierFacts], month: Month, *, unit: str | No
         else:
             days = Decimal(0) if deadline is not None and not clock.is_open_ended(deadline) else None
             reason = "second_supplement"
-        if cfg.late_on_second_supplement and f.supplement_request_count >= 2:
+        if late_by_second_supplement(f.supplement_request_count, cfg):
             reason = "second_supplement"
         assert f.received_at is not None
         out.append(LateDossier(

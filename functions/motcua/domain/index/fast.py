@@ -24,7 +24,6 @@ from decimal import Decimal
 from typing import Any
 
 from motcua.domain import clock
-from motcua.domain.clock import Timeliness
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.index import events as ev
 from motcua.domain.index.config import INDEX_CONFIGS, IndexConfig, config_for
@@ -33,7 +32,6 @@ from motcua.domain.index.contribution import (
     COMPLAINT_OR_DISLIKE,
     DECIDED,
     DIGITISED,
-    EARLY,
     EVALUATION_DISSATISFIED,
     EVALUATION_POINTS,
     EVALUATION_SATISFIED,
@@ -45,9 +43,6 @@ from motcua.domain.index.contribution import (
     FEEDBACK_RECEIVED,
     FEEDBACK_SATISFIED,
     FINISHED,
-    LATE,
-    LATE_SECOND_SUPPLEMENT,
-    ON_TIME,
     ONLINE_CAPABLE,
     ONLINE_CAPABLE_ONLINE,
     OPEN,
@@ -69,6 +64,7 @@ from motcua.domain.index.contribution import (
     SYNCED_NATIONAL,
     contribution,
     feedback_on_time,
+    timeliness_counters,
 )
 from motcua.domain.index.facts import (
     _RECEIVED_STATUSES,
@@ -83,7 +79,6 @@ from motcua.domain.status import DossierStatus
 from schemas.catalogue import Channel
 
 S = DossierStatus
-_VERDICT_KEYS = {Timeliness.EARLY: EARLY, Timeliness.ON_TIME: ON_TIME, Timeliness.LATE: LATE}
 _EVALUATION_KEYS = {ev.Satisfaction.VERY_SATISFIED: EVALUATION_VERY_SATISFIED,
                     ev.Satisfaction.SATISFIED: EVALUATION_SATISFIED,
                     ev.Satisfaction.DISSATISFIED: EVALUATION_DISSATISFIED}
@@ -278,9 +273,7 @@ class MonthFolder:
             verdict = clock.timeliness(
                 finished if finished is not None and finished <= end else None, due,
                 as_of=end, supplement_requests=supplements, late_on_second_supplement=cfg.late_on_second_supplement)
-            c[_VERDICT_KEYS[verdict]] = 1
-            if verdict is Timeliness.LATE and cfg.late_on_second_supplement and supplements >= 2:
-                c[LATE_SECOND_SUPPLEMENT] = 1
+            c.update(timeliness_counters(verdict, supplements, cfg))
             if finished is None or finished > end:
                 c[OPEN] = 1
             else:
