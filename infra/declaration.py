@@ -113,7 +113,6 @@ COMMON_ENVIRONMENT: dict[str, Ref | str] = {
     "TABLE_NAME": Ref("table", "main"),
     "POWERTOOLS_SERVICE_NAME": SERVICE,
     "POWERTOOLS_METRICS_NAMESPACE": "Motcua",
-    "TZ_CALENDAR": TIMEZONE,
 }
 
 # App push (SNS mobile push): one platform application per platform the app ships on.

@@ -1,28 +1,170 @@
-"""Environment of a function, validated once at cold start (a missing table name fails loudly there)."""
+"""Each function's environment as one pydantic model, validated at cold start; the one module that reads
+``os.environ``.
+
+A function's model (``FUNCTION_SETTINGS``) has one field per variable ``infra/declaration.py`` declares for
+it, named after the variable in lower case (``TABLE_NAME`` -> ``table_name``); ``tests/unit/test_settings.py``
+holds the two to exactly the same names. The handler module loads its model when it is imported, so a
+missing or malformed variable fails the cold start with the variable's name, not the first request.
+
+Code below the handlers (the data layer, the CLI, tests) runs in several functions and outside any, so it
+reads what it needs through :func:`environment` at the moment it needs it: a CLI flag's default or a test's
+environment applies at once. ``AWS_*`` variables are not declared: the Lambda runtime (or the local runner)
+sets them, and boto3 reads most of them itself; the two this code passes on explicitly are here too.
+
+Plain pydantic rather than pydantic-settings: that package is not a runtime dependency, and importing it
+costs a cold start about 170 ms (its CLI and cloud sources) for what ``_read`` does in a few lines.
+"""
 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from collections.abc import Mapping
+from typing import TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+DEFAULT_REGION = "ap-southeast-1"
 
 
-class Settings(BaseModel):
+class SettingsError(RuntimeError):
+    """The environment does not hold what a function declares: raised at import, so the cold start fails."""
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Common(_Settings):
+    """What every function is given (``COMMON_ENVIRONMENT``)."""
+
     table_name: str = Field(min_length=3)
+    # Read by Powertools itself (logger, tracer, metrics); checked here so a function never logs as nobody.
+    powertools_service_name: str = Field(min_length=1)
+    powertools_metrics_namespace: str = Field(min_length=1)
+
+
+class _Documents(_Settings):
+    documents_bucket: str = Field(min_length=3)
+
+
+class _Uploads(_Settings):
+    uploads_bucket: str = Field(min_length=3)
+
+
+class _Signing(_Settings):
+    # The Secrets Manager name prefix of the agencies' signing keys; empty locally, where the keys come from
+    # the local test CA (MOTCUA_PKI_DIR, docs/documents.md).
+    signing_secret_prefix: str | None = None
+
+
+class _Push(_Settings):
+    # Operators create the platform applications (infra/declaration.py); until they do, push is refused with
+    # PUSH_NOT_CONFIGURED rather than the function failing to start.
+    push_fcm_application_arn: str | None = None
+    push_apns_application_arn: str | None = None
+
+
+class ApiSettings(_Common, _Uploads, _Documents, _Signing, _Push):
+    pass
+
+
+class ActionsSettings(_Common, _Uploads, _Documents, _Signing):
+    actions_dlq_url: str = Field(min_length=8)
+
+
+class SlaSettings(_Common, _Documents):
+    pass
+
+
+class IndexSettings(_Common):
+    reports_bucket: str = Field(min_length=3)
+
+
+class OutboxRelaySettings(_Common):
+    notifications_queue_url: str = Field(min_length=8)
+
+
+class NotifierSettings(_Common, _Documents, _Push):
+    notify_sender: str = Field(min_length=3)
+    notifications_dlq_url: str = Field(min_length=8)
+
+
+# Declared function name -> its model (the names of infra/declaration.py's FUNCTIONS).
+FUNCTION_SETTINGS: dict[str, type[_Settings]] = {
+    "api": ApiSettings,
+    "actions": ActionsSettings,
+    "sla": SlaSettings,
+    "index": IndexSettings,
+    "outbox-relay": OutboxRelaySettings,
+    "notifier": NotifierSettings,
+}
+
+
+class Environment(_Settings):
+    """What shared code looks up when it runs, in any function, the CLI or a test; all optional here (a
+    function's own model has already required what it declares)."""
+
+    table_name: str | None = None
     uploads_bucket: str | None = None
+    documents_bucket: str | None = None
+    reports_bucket: str | None = None
+    signing_secret_prefix: str | None = None
+    # Local only (make run, tests): the directory of the local test CA (motcua.data.signing_keys).
+    motcua_pki_dir: str | None = None
+    push_fcm_application_arn: str | None = None
+    push_apns_application_arn: str | None = None
+    # `motcua dlq redrive`: a queue's URL when it is not the local stack's.
     actions_queue_url: str | None = None
-    max_body_bytes: int = 256 * 1024
-    # Public tracking lookups per client address and hour (motcua.domain.limits).
+    notifications_queue_url: str | None = None
+    # Public tracking lookups per client address and hour (motcua.domain.limits); an operator's override.
     track_lookups_per_hour: int = Field(default=60, ge=1)
+    # Set by the Lambda runtime.
+    aws_region: str | None = None
+    aws_default_region: str | None = None
+
+    @property
+    def region(self) -> str:
+        return self.aws_region or self.aws_default_region or DEFAULT_REGION
+
+    def push_application_arn(self, platform: str) -> str | None:
+        """The SNS platform application of ``platform`` (``fcm``, ``apns``), if configured."""
+        value = getattr(self, f"push_{platform.lower()}_application_arn", None)
+        return str(value) if value else None
+
+    def queue_url(self, queue: str) -> str | None:
+        value = getattr(self, f"{queue.lower()}_queue_url", None)
+        return str(value) if value else None
 
 
-@lru_cache(maxsize=1)
-def settings() -> Settings:
-    env = os.environ
-    return Settings(
-        table_name=env.get("TABLE_NAME", ""),
-        uploads_bucket=env.get("UPLOADS_BUCKET"),
-        actions_queue_url=env.get("ACTIONS_QUEUE_URL"),
-        **({"track_lookups_per_hour": env["TRACK_LOOKUPS_PER_HOUR"]} if env.get("TRACK_LOOKUPS_PER_HOUR") else {}),
-    )
+M = TypeVar("M", bound=_Settings)
+
+
+def variable(field_name: str) -> str:
+    """The environment variable of a settings field."""
+    return field_name.upper()
+
+
+def _read(model: type[M], environ: Mapping[str, str]) -> M:
+    # An empty variable is an absent one (CloudFormation and the local runner write "" for "none").
+    values = {name: environ[variable(name)] for name in model.model_fields if environ.get(variable(name))}
+    return model.model_validate(values)
+
+
+def load(model: type[M], environ: Mapping[str, str] | None = None) -> M:
+    """``model`` from the environment, at cold start; :class:`SettingsError` names every bad variable."""
+    try:
+        return _read(model, os.environ if environ is None else environ)
+    except ValidationError as error:
+        problems = "; ".join(f"{variable(str(e['loc'][0])) if e['loc'] else '?'}: {e['msg']}" for e in error.errors())
+        raise SettingsError(f"{model.__name__}: the environment is not as declared ({problems})") from None
+
+
+def environment() -> Environment:
+    """The shared variables as they are now (read at every call: cheap, and never stale in a test)."""
+    return load(Environment)
+
+
+def aws_endpoint_url(service: str) -> str | None:
+    """``AWS_ENDPOINT_URL_<SERVICE>`` (the local engines). boto3 applies it itself; the data layer keys its
+    cached clients on it, so a process that moves to other engines gets new clients."""
+    return os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or None

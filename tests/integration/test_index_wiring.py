@@ -34,8 +34,6 @@ from motcua.domain.index import (
     standalone_contribution,
 )
 from motcua.domain.index.contribution import PROCEDURE_COUNTERS
-from motcua.handlers.index_job import handler as job_handler
-from motcua.handlers.index_job import month_for
 from motcua.service.index import ONLINE_PAYMENT_SETTING, IndexJob, load_feedback_histories, load_histories
 from tests.integration.helpers import bearer
 
@@ -170,6 +168,10 @@ def test_feedback_about_procedures_and_agencies_counts_incrementally_and_in_the_
 
 def test_the_job_stores_publishes_reruns_idempotently_and_the_api_serves_it(local_stack, live_province,
                                                                            api_client) -> None:
+    # Imported once the session's environment is set: the handler validates it at import (cold start).
+    from motcua.handlers.index_job import handler as job_handler
+    from motcua.handlers.index_job import month_for
+
     event = {"time": "2026-10-31T17:05:00Z", "detail": {}}  # 00:05 on 1 November, Vietnam time
     assert month_for(event) == OCTOBER
     first = job_handler(event, None)

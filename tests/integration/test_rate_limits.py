@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 import pytest
 
 from motcua.domain.calendar import VN_TZ
-from motcua.settings import settings
 from tests.integration.helpers import submission, submit_headers
 
 LIMIT = 3
@@ -21,9 +20,6 @@ LIMIT = 3
 @pytest.fixture
 def small_limit(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("TRACK_LOOKUPS_PER_HOUR", str(LIMIT))
-    settings.cache_clear()
-    yield
-    settings.cache_clear()
 
 
 @pytest.fixture

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+
+from motcua.settings import environment
 
 
 def add_table_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--table", default=os.environ.get("TABLE_NAME"), help="table name (default: $TABLE_NAME)")
+    parser.add_argument("--table", default=environment().table_name, help="table name (default: $TABLE_NAME)")
 
 
 def fail(code: str, message_en: str) -> int:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from typing import Any
 
 from motcua.cli.common import add_table_argument, fail
+from motcua.settings import environment
 
 CHUNK = 200
 DEFAULT_SEED = 2026
@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--transactional", action="store_true",
                         help="write through the live transaction path (one per instant) instead of batches")
     add_table_argument(parser)
-    parser.add_argument("--reports-bucket", default=os.environ.get("REPORTS_BUCKET"),
+    parser.add_argument("--reports-bucket", default=environment().reports_bucket,
                         help="bucket for the reports (default: $REPORTS_BUCKET; none: results stored only)")
     parser.set_defaults(func=run_demo)
 

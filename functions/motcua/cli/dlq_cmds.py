@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+
+from motcua.settings import environment
 
 # Declared queues an operator redrives (infra/declaration.py), with their local names (infra/local/env.py).
 QUEUES: dict[str, str] = {
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def queue_url(queue: str, explicit: str | None = None) -> str:
     from motcua.data import queues
 
-    return explicit or os.environ.get(f"{queue.upper()}_QUEUE_URL") or queues.queue_url_by_name(QUEUES[queue])
+    return explicit or environment().queue_url(queue) or queues.queue_url_by_name(QUEUES[queue])
 
 
 def run_redrive(args: argparse.Namespace) -> int:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any
 
 from motcua.cli.common import add_table_argument, fail
+from motcua.settings import environment
 
 
 def register(subparsers: Any) -> None:
@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--repair", action="store_true",
                         help="with --recompute: overwrite the month's counters when they differ (ended months)")
     add_table_argument(parser)
-    parser.add_argument("--reports-bucket", default=os.environ.get("REPORTS_BUCKET"),
+    parser.add_argument("--reports-bucket", default=environment().reports_bucket,
                         help="bucket for the report and open data (default: $REPORTS_BUCKET; none: not written)")
     parser.set_defaults(func=run_index)
 

@@ -16,7 +16,6 @@ object, never a linked one overwritten). The SHA-256 is computed here from the o
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -40,6 +39,7 @@ from motcua.domain.citizen_store import (
     StoredDocumentNotFound,
 )
 from motcua.domain.errors import MotcuaError
+from motcua.settings import aws_endpoint_url, environment
 
 PRESIGNED_GET_TTL_S = 15 * 60
 
@@ -117,13 +117,13 @@ def _s3(endpoint: str | None) -> Any:
 
 
 def _client() -> Any:
-    return _s3(os.environ.get("AWS_ENDPOINT_URL_S3"))
+    return _s3(aws_endpoint_url("s3"))
 
 
 def bucket_name(bucket: BucketName) -> str:
     if bucket == "documents":
         return documents_bucket()
-    name = os.environ.get("UPLOADS_BUCKET")
+    name = environment().uploads_bucket
     if not name:
         raise UploadsNotConfigured()
     return name

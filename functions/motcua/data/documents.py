@@ -8,7 +8,6 @@ a linked object overwritten by another version of the letter.
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import lru_cache
 from typing import Any
 
@@ -16,6 +15,7 @@ import boto3
 from botocore.config import Config
 
 from motcua.domain.errors import MotcuaError
+from motcua.settings import aws_endpoint_url, environment
 
 
 class DocumentsNotConfigured(MotcuaError):
@@ -32,11 +32,11 @@ def _s3(endpoint: str | None) -> Any:
 
 
 def _client() -> Any:
-    return _s3(os.environ.get("AWS_ENDPOINT_URL_S3"))
+    return _s3(aws_endpoint_url("s3"))
 
 
 def documents_bucket() -> str:
-    bucket = os.environ.get("DOCUMENTS_BUCKET")
+    bucket = environment().documents_bucket
     if not bucket:
         raise DocumentsNotConfigured()
     return bucket

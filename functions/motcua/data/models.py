@@ -7,7 +7,6 @@ it are the keys and the few fields conditions and indexes need. The table name i
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Any
 
@@ -17,17 +16,18 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from motcua.data import table
+from motcua.settings import aws_endpoint_url, environment
 
 
 class _Meta:
-    table_name = os.environ.get("TABLE_NAME", "motcua-main")
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "ap-southeast-1"
+    table_name = environment().table_name or "motcua-main"
+    region = environment().region
     max_retry_attempts = 3
 
 
 def shared_connection() -> Connection:
     """The process's one pynamodb ``Connection`` with no table (transactions), made on first use."""
-    return _connection_for(_Meta.region, _Meta.max_retry_attempts, os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"))
+    return _connection_for(_Meta.region, _Meta.max_retry_attempts, aws_endpoint_url("dynamodb"))
 
 
 @lru_cache(maxsize=8)

@@ -17,7 +17,6 @@ free of AWS clients; this module is the only one that fetches keys).
 from __future__ import annotations
 
 import json
-import os
 import threading
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -28,6 +27,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from motcua.domain.errors import MotcuaError
+from motcua.settings import aws_endpoint_url, environment
 
 if TYPE_CHECKING:
     from motcua.documents.signing import AgencySigner
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 # ``motcua.documents.signing`` (pyHanko, aiohttp, cryptography) is imported where a key is used, not here: the
 # functions importing this module start without it (cold start, docs/benchmarks.md).
 
-PKI_DIR_VARIABLE = "MOTCUA_PKI_DIR"
-SECRET_PREFIX_VARIABLE = "SIGNING_SECRET_PREFIX"  # noqa: S105 - a variable name, not a secret
 TRUST_ROOTS_SECRET = "trust-roots"  # noqa: S105 - a secret name, not its value
 LOCAL_BACKDATE = timedelta(days=2 * 365)
 LOCAL_AGENCY_VALID_DAYS = 5 * 365
@@ -52,12 +50,12 @@ class SigningKeyUnavailable(MotcuaError):
 
 
 def pki_directory() -> Path | None:
-    value = os.environ.get(PKI_DIR_VARIABLE)
+    value = environment().motcua_pki_dir
     return Path(value) if value else None
 
 
 def secret_prefix() -> str | None:
-    return os.environ.get(SECRET_PREFIX_VARIABLE) or None
+    return environment().signing_secret_prefix
 
 
 def signing_configured() -> bool:
@@ -91,7 +89,7 @@ def _secrets(endpoint: str | None) -> Any:
 
 def _secret_json(name: str) -> dict[str, Any]:
     try:
-        raw = _secrets(os.environ.get("AWS_ENDPOINT_URL_SECRETSMANAGER")).get_secret_value(SecretId=name)
+        raw = _secrets(aws_endpoint_url("secretsmanager")).get_secret_value(SecretId=name)
         value = json.loads(raw["SecretString"])
     except (ClientError, BotoCoreError, KeyError, ValueError) as error:
         raise SigningKeyUnavailable({"secret": name, "reason": type(error).__name__}) from error

@@ -9,7 +9,6 @@ the later ones of its dossier, to keep their order) returns to the queue.
 from __future__ import annotations
 
 import json
-import os
 
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -21,11 +20,12 @@ from motcua.data import queues
 from motcua.data.models import bind
 from motcua.observability import service_logger
 from motcua.service.actions import QUEUE_IDEMPOTENCY, PermanentMessageError, act_from_queue, command_from_message
-from motcua.settings import settings
+from motcua.settings import ActionsSettings, load
 from schemas.actions import PAYLOADS, ActionMessage
 
 logger = service_logger()
-bind(settings().table_name)
+config = load(ActionsSettings)
+bind(config.table_name)
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
@@ -44,7 +44,7 @@ def record_handler(record: SQSRecord) -> None:
 
 def _park(record: SQSRecord, code: str, reason: str) -> None:
     logger.warning("message parked in the DLQ", extra={"code": code, "message_id": record.message_id})
-    queues.dead_letter(os.environ["ACTIONS_DLQ_URL"], record.body, code=code, reason=reason,
+    queues.dead_letter(config.actions_dlq_url, record.body, code=code, reason=reason,
                        group_id=record.attributes.message_group_id)
 
 

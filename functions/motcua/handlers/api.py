@@ -32,7 +32,7 @@ from motcua.service.contacts import ContactService
 from motcua.service.dossiers import audit_view, now_vn
 from motcua.service.feedback_api import FILE_IDEMPOTENCY, STEP_IDEMPOTENCY
 from motcua.service.submission import SUBMIT_IDEMPOTENCY, submit_dossier
-from motcua.settings import settings
+from motcua.settings import ApiSettings, load
 from schemas.actions import PAYLOADS, ActionBody, ActionName
 from schemas.api import (
     AppointmentPreview,
@@ -55,7 +55,8 @@ tracer = Tracer()
 app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
 http_errors.register(app)
 
-bind(settings().table_name)
+config = load(ApiSettings)
+bind(config.table_name)
 
 BEARER = http_errors.BEARER
 
@@ -115,7 +116,7 @@ def get_calendar_preview(
 def post_upload(request: UploadRequest) -> Response[UploadTicket]:
     actor = current_actor()
     key = uploads.new_upload_key(request.file_name)
-    url, fields, expires_at = uploads.presign_post(settings().uploads_bucket or "", key, request.content_type,
+    url, fields, expires_at = uploads.presign_post(config.uploads_bucket, key, request.content_type,
                                                    request.size_bytes, actor.subject, now_vn())
     ticket = UploadTicket(key=key, url=url, fields=fields, expires_at=expires_at)
     return Response(201, content_types.APPLICATION_JSON, ticket)
@@ -246,8 +247,8 @@ def get_health() -> HealthView:
 @tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not in traces
 def handler(event: dict, context: LambdaContext) -> dict:
     # In-progress records expire with this invocation (feedback filing and steps too).
-    for config in (SUBMIT_IDEMPOTENCY, API_IDEMPOTENCY, FILE_IDEMPOTENCY, STEP_IDEMPOTENCY):
-        config.register_lambda_context(context)
+    for idempotency in (SUBMIT_IDEMPOTENCY, API_IDEMPOTENCY, FILE_IDEMPOTENCY, STEP_IDEMPOTENCY):
+        idempotency.register_lambda_context(context)
     rejected = check_raw_request(event)
     if rejected is not None:
         return {"statusCode": rejected.http_status, "headers": {"Content-Type": content_types.APPLICATION_JSON},

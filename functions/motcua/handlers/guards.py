@@ -14,9 +14,9 @@ import sys
 from typing import Any
 
 from motcua.domain.errors import InvalidInput, MotcuaError
-from motcua.settings import settings
 
 MAX_JSON_DEPTH = 32
+MAX_BODY_BYTES = 256 * 1024
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
@@ -58,7 +58,7 @@ def check_raw_request(event: dict[str, Any]) -> MotcuaError | None:
         except (binascii.Error, ValueError):
             return _reject(400, "REQUEST_BODY_INVALID_ENCODING", "Nội dung yêu cầu mã hoá sai.",
                            "The request body is not valid base64.")
-    limit = settings().max_body_bytes
+    limit = MAX_BODY_BYTES
     if len(raw) > limit:
         return _reject(413, "REQUEST_BODY_TOO_LARGE", "Nội dung yêu cầu quá lớn.",
                        "The request body is too large.", {"max_bytes": limit, "bytes": len(raw)})

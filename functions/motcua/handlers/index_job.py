@@ -9,12 +9,10 @@ re-run overwrites the same items and keys: idempotent.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
 from motcua.data.index_store import IndexRepository
 from motcua.data.models import bind
@@ -23,19 +21,11 @@ from motcua.domain.calendar import VN_TZ
 from motcua.domain.index import Month
 from motcua.observability import service_logger
 from motcua.service.index import IndexJob
+from motcua.settings import IndexSettings, load
 
 logger = service_logger()
-
-
-class JobSettings(BaseModel):
-    """The job's environment, validated at cold start."""
-
-    table_name: str = Field(min_length=3)
-    reports_bucket: str = Field(min_length=3)
-
-
-def settings() -> JobSettings:
-    return JobSettings(table_name=os.environ.get("TABLE_NAME", ""), reports_bucket=os.environ.get("REPORTS_BUCKET", ""))
+config = load(IndexSettings)
+bind(config.table_name)
 
 
 def month_for(event: dict[str, Any], now: datetime | None = None) -> Month:
@@ -49,8 +39,6 @@ def month_for(event: dict[str, Any], now: datetime | None = None) -> Month:
 
 
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
-    config = settings()
-    bind(config.table_name)
     month = month_for(event or {})
     job = IndexJob(store=IndexRepository(), reports=ReportStore(config.reports_bucket))
     report = job.run(month).as_dict()

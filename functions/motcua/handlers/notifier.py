@@ -8,30 +8,20 @@ to the DLQ after the queue's ``max_receive_count``.
 
 from __future__ import annotations
 
-import os
-
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
 from motcua.data import queues
 from motcua.data.models import bind
 from motcua.notifications.delivery import NOTIFIER_IDEMPOTENCY, PermanentNotificationError, notify
 from motcua.observability import service_logger
-from motcua.settings import settings
-
-
-class NotifierSettings(BaseModel):
-    sender: str = Field(min_length=3)
-    dlq_url: str = Field(min_length=8)
-
+from motcua.settings import NotifierSettings, load
 
 logger = service_logger()  # masked: national IDs, phones and e-mails never reach the logs
-bind(settings().table_name)
-config = NotifierSettings(sender=os.environ.get("NOTIFY_SENDER", ""),
-                          dlq_url=os.environ.get("NOTIFICATIONS_DLQ_URL", ""))
+config = load(NotifierSettings)
+bind(config.table_name)
 # A batch in which every delivery failed is still answered with its failures, not raised: a provider's
 # outage is not a bug in this function (no function-error alarm per retry); the DLQ alarm catches what
 # never gets through.
@@ -40,10 +30,11 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 def record_handler(record: SQSRecord) -> None:
     try:
-        result = notify(record.body, sender=config.sender)
+        result = notify(record.body, sender=config.notify_sender)
     except PermanentNotificationError as error:
         logger.warning("message parked in the DLQ", extra={"code": error.code, "message_id": record.message_id})
-        queues.dead_letter(config.dlq_url, record.body, code=error.code, reason=error.reason, group_id=None)
+        queues.dead_letter(config.notifications_dlq_url, record.body, code=error.code, reason=error.reason,
+                           group_id=None)
         return
     # Labels are audience/channel/installation id: no address, no subject.
     logger.info("notified", extra={"envelope_id": result.envelope_id, "template_id": result.template_id,

@@ -3,23 +3,21 @@ for why each event is claimed before it is sent)."""
 
 from __future__ import annotations
 
-import os
-
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from motcua.data.models import bind
 from motcua.notifications.relay import relay_pending
 from motcua.observability import service_logger
-from motcua.settings import settings
+from motcua.settings import OutboxRelaySettings, load
 
 logger = service_logger()  # masked: national IDs, phones and e-mails never reach the logs
-bind(settings().table_name)
-QUEUE_URL = os.environ["NOTIFICATIONS_QUEUE_URL"]  # a missing URL fails the cold start, loudly
+config = load(OutboxRelaySettings)
+bind(config.table_name)
 
 
 @logger.inject_lambda_context
 def handler(event: dict, context: LambdaContext) -> dict:
-    report = relay_pending(QUEUE_URL, time_left_ms=context.get_remaining_time_in_millis)
+    report = relay_pending(config.notifications_queue_url, time_left_ms=context.get_remaining_time_in_millis)
     if report.sent or report.failed:
         logger.info("outbox relayed", extra=report.as_dict())
     return report.as_dict()

@@ -11,10 +11,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from motcua.data.models import bind
 from motcua.observability import service_logger
 from motcua.service.sla import SlaSweeper
-from motcua.settings import settings
+from motcua.settings import SlaSettings, load
 
 logger = service_logger()
-bind(settings().table_name)
+bind(load(SlaSettings).table_name)
 sweeper = SlaSweeper()
 
 # Leave this much of the invocation unused: one page of firings (with PDF rendering) fits in it.

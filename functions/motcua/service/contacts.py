@@ -8,7 +8,6 @@ endpoint (the same token again changes nothing; a new token updates the endpoint
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +18,7 @@ from motcua.domain.access import require_role
 from motcua.domain.actors import OFFICIAL_ROLES, Actor, Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.errors import Conflict, InvalidInput, MotcuaError
+from motcua.settings import environment
 from schemas.contacts import DeviceRegistration, DeviceView, NotificationSettingsIn, NotificationSettingsView
 
 # Who has settings: citizens and the officials who work dossiers (inspectors and the system are told nothing).
@@ -60,7 +60,7 @@ def _now() -> datetime:
 
 def application_arn_from_env(platform: str) -> str | None:
     """The SNS platform application of ``platform`` (``PUSH_FCM_APPLICATION_ARN``, ``PUSH_APNS_...``)."""
-    return os.environ.get(f"PUSH_{platform.upper()}_APPLICATION_ARN") or None
+    return environment().push_application_arn(platform)
 
 
 def _device_view(device: contacts.Device) -> DeviceView:

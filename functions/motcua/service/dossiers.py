@@ -30,7 +30,7 @@ from motcua.domain.workflow import apply_action
 from motcua.service.citizen_store import CitizenStore, ResultIssuer
 from motcua.service.index import IndexTracker
 from motcua.service.letters import ApologyLetters
-from motcua.settings import settings
+from motcua.settings import environment
 from schemas.actions import ActionBody, ActionName, ReceiveSupplement, Transfer
 from schemas.api import (
     AppointmentPreview,
@@ -275,7 +275,7 @@ class DossierService:
     def track(self, code: str, client: str | None = None) -> TrackingView:
         """Public tracking; ``client`` (the caller's address) is held to the per-client lookup limit."""
         if client is not None:
-            policy = limits.tracking(settings().track_lookups_per_hour)
+            policy = limits.tracking(environment().track_lookups_per_hour)
             now = self.clock()
             start = policy.window_start(now)
             policy.check(self.rate_counters.hit(policy.name, client, start, policy.window), now)
