@@ -128,7 +128,8 @@ def incremental_reads(sizes: tuple[int, ...]) -> list[dict[str, Any]]:
     with local_stack() as stack:
         from motcua.data.index_store import IndexRepository
         from motcua.data.models import bind
-        from motcua.service.index import IndexJob, load_histories
+        from motcua.service.index.job import IndexJob
+        from motcua.service.index.loading import load_histories
         from tests.conftest import truncate_table
 
         bind(stack.table_name)

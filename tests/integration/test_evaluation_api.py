@@ -13,7 +13,7 @@ from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.data.index_store import IndexRepository
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.index import Month, load_default_tree
-from motcua.service.index import IndexJob
+from motcua.service.index.job import IndexJob
 from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
 
 DESK = ("officer-lan", "reception_officer", COMMUNE)

@@ -34,7 +34,9 @@ from motcua.domain.index import (
     standalone_contribution,
 )
 from motcua.domain.index.contribution import PROCEDURE_COUNTERS
-from motcua.service.index import ONLINE_PAYMENT_SETTING, IndexJob, load_feedback_histories, load_histories
+from motcua.service.index.job import IndexJob
+from motcua.service.index.loading import load_feedback_histories, load_histories
+from motcua.service.index.month import ONLINE_PAYMENT_SETTING
 from tests.integration.helpers import bearer
 
 PROVINCE = load_default_tree().root

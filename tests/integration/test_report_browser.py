@@ -17,7 +17,9 @@ from motcua.data.index_store import IndexRepository
 from motcua.data.reports import ReportStore
 from motcua.domain.demo_data import generate, online_payment_codes
 from motcua.domain.index import Month
-from motcua.service.index import ONLINE_PAYMENT_SETTING, IndexJob, load_histories
+from motcua.service.index.job import IndexJob
+from motcua.service.index.loading import load_histories
+from motcua.service.index.month import ONLINE_PAYMENT_SETTING
 
 CHROMIUM = Path("/usr/bin/chromium")
 DOCS = Path(__file__).resolve().parents[2] / "docs"

@@ -69,7 +69,7 @@ from motcua.domain.index import (
     standalone_delta,
 )
 from motcua.domain.status import DossierStatus as S
-from motcua.service.index import FeedbackRowDoc, plan_feedback_change
+from motcua.service.index.tracking import FeedbackRowDoc, plan_feedback_change
 from schemas.catalogue import Channel
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

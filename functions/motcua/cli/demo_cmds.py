@@ -48,7 +48,9 @@ def load_demo(table: str, *, months: int, dossiers: int, end_month: str, reports
     from motcua.data.reports import ReportStore
     from motcua.domain.demo_data import generate, generate_feedback, online_payment_codes
     from motcua.domain.index import Month
-    from motcua.service.index import ONLINE_PAYMENT_SETTING, IndexJob, load_feedback_histories, load_histories
+    from motcua.service.index.job import IndexJob
+    from motcua.service.index.loading import load_feedback_histories, load_histories
+    from motcua.service.index.month import ONLINE_PAYMENT_SETTING
 
     bind(table)
     last = Month.parse(end_month)

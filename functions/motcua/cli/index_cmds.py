@@ -37,7 +37,7 @@ def run_index(args: argparse.Namespace) -> int:
     from motcua.data.models import bind
     from motcua.data.reports import ReportStore
     from motcua.domain.index import InvalidMonth, Month
-    from motcua.service.index import IndexJob
+    from motcua.service.index.job import IndexJob
 
     if not args.table:
         return fail("TABLE_NAME_MISSING", "pass --table or set TABLE_NAME")

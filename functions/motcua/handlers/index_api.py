@@ -25,7 +25,7 @@ from motcua.handlers import http_errors
 from motcua.handlers.params import DossierId
 from motcua.service.actions import service
 from motcua.service.evaluations import EvaluationService
-from motcua.service.index import IndexQueries
+from motcua.service.index.queries import IndexQueries
 from schemas.index import IndexDossiers, IndexMonth, UnitIndexView
 
 router = APIGatewayHttpRouter()

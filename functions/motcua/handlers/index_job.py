@@ -20,7 +20,7 @@ from motcua.data.reports import ReportStore
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.index import Month
 from motcua.observability import service_logger
-from motcua.service.index import IndexJob
+from motcua.service.index.job import IndexJob
 from motcua.settings import IndexSettings, load
 
 logger = service_logger()

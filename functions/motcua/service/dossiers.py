@@ -28,7 +28,7 @@ from motcua.domain.receipt import receipt_code
 from motcua.domain.status import DossierStatus
 from motcua.domain.workflow import apply_action
 from motcua.service.citizen_store import CitizenStore, ResultIssuer
-from motcua.service.index import IndexTracker
+from motcua.service.index.tracking import IndexTracker
 from motcua.service.letters import ApologyLetters
 from motcua.settings import environment
 from schemas.actions import ActionBody, ActionName, ReceiveSupplement, Transfer

@@ -7,7 +7,7 @@ unchanged, version + 1) with the monthly index's writes, in the same transaction
 index's 5.1-5.3 read exactly these. If an officer's action lands on the dossier in between, the step re-reads
 the dossier and is written again (the feedback's own version still guards it). Feedback about a procedure or
 an agency has no dossier trail: the step's counter ADDs for the responsible agency and its index row
-(``motcua.service.index.plan_feedback_change``) go into the same transaction as the feedback, guarded by its
+(``motcua.service.index.tracking.plan_feedback_change``) go into the same transaction as the feedback, guarded by its
 version, so each feedback counts exactly once.
 
 Exactly once: filing derives the feedback's id from the citizen and their Idempotency-Key (a retry finds the
@@ -42,7 +42,7 @@ from motcua.domain.feedback import (
 from motcua.domain.redaction import redact
 from motcua.service.citizen_store import CitizenStore
 from motcua.service.dossiers import AgencyNotFound, DossierService, now_vn
-from motcua.service.index import IndexTracker, plan_feedback_change
+from motcua.service.index.tracking import IndexTracker, plan_feedback_change
 from schemas.feedback import (
     AnswerFeedback,
     DeadlinesView,

@@ -46,7 +46,7 @@ from motcua.domain.index import events as ev
 from motcua.domain.workflow import apply_action
 from motcua.service.dossiers import now_vn
 from motcua.service.feedback import FeedbackService
-from motcua.service.index import IndexTracker
+from motcua.service.index.tracking import IndexTracker
 from motcua.service.letters import ApologyLetters
 from schemas.actions import ActionName, Apologise
 
