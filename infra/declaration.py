@@ -29,15 +29,26 @@ class Ref:
     name: str = "main"
 
 
+# The longest SQS keeps a message: every queue's retention unless declared shorter, and always its DLQ's
+# (time for a human to look and redrive).
+SQS_MAX_RETENTION_DAYS = 14
+
+
 @dataclass(frozen=True)
 class Queue:
     name: str
     fifo: bool = False
     visibility_timeout_s: int = 60
     max_receive_count: int = 3  # deliveries before a message moves to its DLQ
-    retention_days: int = 14
+    retention_days: int = SQS_MAX_RETENTION_DAYS
     # The oldest message waiting longer than this raises an alarm: consumers are failing or falling behind.
     max_message_age_s: int = 900
+
+    def dead_letter(self) -> Queue:
+        """This queue's DLQ, as the stack and the local runner both create it: FIFO when the queue is, messages
+        kept as long as SQS allows, no redrive of its own."""
+        return Queue(dlq_name(self.name), fifo=self.fifo, visibility_timeout_s=self.visibility_timeout_s,
+                     max_receive_count=1, retention_days=SQS_MAX_RETENTION_DAYS)
 
 
 @dataclass(frozen=True)
@@ -282,13 +293,7 @@ def queue(name: str) -> Queue:
         if declared.name == name:
             return declared
         if dlq_name(declared.name) == name:
-            return Queue(
-                name,
-                fifo=declared.fifo,
-                visibility_timeout_s=declared.visibility_timeout_s,
-                max_receive_count=1,
-                retention_days=14,
-            )
+            return declared.dead_letter()
     raise KeyError(f"no queue named {name!r} in the declaration")
 
 

@@ -132,8 +132,8 @@ class MotcuaStack(Stack):
     def _dependencies_layer_dir(self) -> Path:
         if self._context_flag(c.CTX_PLACEHOLDER_LAYER):
             Annotations.of(self).add_warning_v2(
-                "motcua:placeholderLayer",
-                "Synthesised with an EMPTY placeholder dependency layer (motcua:placeholderLayer): for template "
+                c.CTX_PLACEHOLDER_LAYER,
+                f"Synthesised with an EMPTY placeholder dependency layer ({c.CTX_PLACEHOLDER_LAYER}): for template "
                 "tests only, the functions of this assembly cannot import their dependencies. Never deploy it.",
             )
             return packaging.placeholder_layer_dir()

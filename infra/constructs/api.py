@@ -26,8 +26,6 @@ from infra.constructs import constants as c
 from infra.constructs.nag import acknowledge
 from infra.constructs.naming import construct_name
 
-ALLOWED_HEADERS = ("authorization", "content-type", "idempotency-key", "x-request-id")
-
 # JSON access log; `sub` identifies the caller without logging the token or personal data. The route key
 # (`GET /track/{receipt_code}`), never the raw path or query: what citizens type into tracking and search
 # (national IDs, phones, names) is in them, and API Gateway has no way to mask a value in this format.
@@ -94,7 +92,7 @@ class Api(Construct):
             cors_preflight=apigwv2.CorsPreflightOptions(
                 allow_origins=list(allowed_origins),
                 allow_methods=[apigwv2.CorsHttpMethod.ANY],
-                allow_headers=list(ALLOWED_HEADERS),
+                allow_headers=list(c.CORS_ALLOWED_HEADERS),
                 max_age=Duration.seconds(c.CORS_MAX_AGE_S),
             ),
         )

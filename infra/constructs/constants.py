@@ -71,11 +71,12 @@ REQUIREMENTS_LOCK: Final = "requirements.lock"
 # --- API -------------------------------------------------------------------------------------------
 API_THROTTLE_RATE: Final = 200  # requests per second, steady state, whole stage
 API_THROTTLE_BURST: Final = 400
+# CORS, the same on the stack's HTTP API and the local adapter (a header the stack refuses fails locally too).
 CORS_MAX_AGE_S: Final = 3600
+CORS_ALLOWED_HEADERS: Final = ("authorization", "content-type", "idempotency-key", "x-request-id")
 DEFAULT_ALLOWED_ORIGINS: Final = ("http://localhost:3000",)
 
 # --- queues and schedules --------------------------------------------------------------------------
-DLQ_RETENTION_DAYS: Final = 14  # the SQS maximum: time for a human to redrive
 SCHEDULE_RETRY_ATTEMPTS: Final = 3
 SCHEDULE_MAX_EVENT_AGE_S: Final = 3600  # a sweep older than an hour is superseded by the next
 

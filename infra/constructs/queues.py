@@ -9,8 +9,19 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import declaration as d
-from infra.constructs import constants as c
 from infra.constructs.naming import construct_name
+
+
+def dead_letter_queue(scope: Construct, construct_id: str, spec: d.Queue) -> sqs.Queue:
+    """A DLQ as the declaration describes it (``Queue.dead_letter``): the queues' and the scheduler's."""
+    return sqs.Queue(
+        scope,
+        construct_id,
+        fifo=True if spec.fifo else None,  # CloudFormation rejects FifoQueue: false on some paths
+        retention_period=Duration.days(spec.retention_days),
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+    )
 
 
 class Queues(Construct):
@@ -22,24 +33,11 @@ class Queues(Construct):
         self.dlqs: dict[str, sqs.Queue] = {}
         for spec in declared:
             name = construct_name(spec.name)
-            fifo = True if spec.fifo else None  # CloudFormation rejects FifoQueue: false on some paths
-            # Producers normally pass a MessageDeduplicationId (their business key); the declaration may opt
-            # into content-based deduplication, as the local runner honours.
-            dedup = True if spec.fifo and getattr(spec, "content_based_deduplication", False) else None
-            dlq = sqs.Queue(
-                self,
-                f"{name}Dlq",
-                fifo=fifo,
-                content_based_deduplication=dedup,
-                retention_period=Duration.days(c.DLQ_RETENTION_DAYS),
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
-            )
+            dlq = dead_letter_queue(self, f"{name}Dlq", spec.dead_letter())
             queue = sqs.Queue(
                 self,
                 name,
-                fifo=fifo,
-                content_based_deduplication=dedup,
+                fifo=True if spec.fifo else None,
                 visibility_timeout=Duration.seconds(spec.visibility_timeout_s),
                 retention_period=Duration.days(spec.retention_days),
                 encryption=sqs.QueueEncryption.SQS_MANAGED,

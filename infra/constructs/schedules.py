@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import declaration as d
 from infra.constructs import constants as c
 from infra.constructs.nag import acknowledge
 from infra.constructs.naming import construct_name
+from infra.constructs.queues import dead_letter_queue
 
 
 class Schedules(Construct):
@@ -37,13 +37,7 @@ class Schedules(Construct):
         super().__init__(scope, construct_id)
         self.schedules: list[scheduler.CfnSchedule] = []
         self.group = scheduler.ScheduleGroup(self, "Group")
-        self.dlq = sqs.Queue(
-            self,
-            "Dlq",
-            retention_period=Duration.days(c.DLQ_RETENTION_DAYS),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-        )
+        self.dlq = dead_letter_queue(self, "Dlq", d.Queue("schedules").dead_letter())
         acknowledge(
             self.dlq,
             "AwsSolutions-SQS3",

@@ -16,17 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from infra import declaration
+from infra.constructs.constants import CTX_SENDERS, CTX_SETTINGS
 from infra.declaration import Function, Ref
 from infra.local import ACCOUNT_ID, REGION
 
 # Services served by moto server; each gets its own endpoint variable (boto3 reads them per service).
 MOTO_SERVICES = ("SQS", "S3", "SES", "SESV2", "SNS", "SCHEDULER", "EVENTBRIDGE", "STS")
 
-CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
-# The same context keys the stack reads (infra/constructs/constants.py), so sender addresses and settings
-# are one configuration for both sides.
-CTX_SENDERS = "motcua:senders"
-CTX_SETTINGS = "motcua:settings"
+CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"  # read with the stack's own context keys
 FALLBACK_SENDER_DOMAIN = "motcua.local"
 
 

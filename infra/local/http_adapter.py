@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from infra import declaration
+from infra.constructs.constants import CORS_ALLOWED_HEADERS, CORS_MAX_AGE_S
 from infra.local import ACCOUNT_ID, Invoker, invoker_for
 from motcua.observability import MASK, mask_text
 
@@ -38,7 +39,6 @@ DEFAULT_PORT = 3000
 STAGE = "$default"
 API_ID = "local"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's request payload quota for HTTP APIs
-CORS_MAX_AGE_S = 600
 
 # Bodies API Gateway passes as text; anything else (or bytes that are not UTF-8) arrives base64-encoded.
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
@@ -428,8 +428,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.server.allows(self.headers.get("origin", "")):
             headers = {
                 "access-control-allow-methods": "*",
-                # Locally the requested headers are allowed; the stack lists them (infra/constructs/api.py).
-                "access-control-allow-headers": self.headers.get("access-control-request-headers", "*"),
+                "access-control-allow-headers": ", ".join(CORS_ALLOWED_HEADERS),
                 "access-control-max-age": str(CORS_MAX_AGE_S),
             }
         return HttpResponse(204, headers)

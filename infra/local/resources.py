@@ -113,15 +113,10 @@ def _arn(sqs: Any, url: str) -> str:
 
 def create_queue(sqs: Any, queue: Queue) -> QueueUrls:
     """The queue and its DLQ, with the redrive policy that moves a message after ``max_receive_count``."""
-    retention = str(min(queue.retention_days, 14) * 86400)
     fifo: dict[str, str] = {"FifoQueue": "true"} if queue.fifo else {}
-    if queue.fifo and getattr(queue, "content_based_deduplication", False):
-        fifo["ContentBasedDeduplication"] = "true"
-    dlq_url = _ensure_queue(
-        sqs,
-        queue_name(declaration.dlq_name(queue.name), queue.fifo),
-        {**fifo, "MessageRetentionPeriod": str(14 * 86400)},  # a DLQ keeps messages as long as SQS allows
-    )
+    dlq = queue.dead_letter()
+    dlq_url = _ensure_queue(sqs, queue_name(dlq.name, dlq.fifo),
+                            {**fifo, "MessageRetentionPeriod": str(dlq.retention_days * 86400)})
     dlq_arn = _arn(sqs, dlq_url)
     url = _ensure_queue(
         sqs,
@@ -129,7 +124,7 @@ def create_queue(sqs: Any, queue: Queue) -> QueueUrls:
         {
             **fifo,
             "VisibilityTimeout": str(queue.visibility_timeout_s),
-            "MessageRetentionPeriod": retention,
+            "MessageRetentionPeriod": str(queue.retention_days * 86400),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count}),
         },
     )

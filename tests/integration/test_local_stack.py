@@ -378,6 +378,9 @@ def test_the_adapter_authorises_like_the_jwt_authoriser(local_stack):
     claims = json.loads(raw)["requestContext"]["authorizer"]["jwt"]["claims"]
     assert claims["sub"] == "officer-1" and isinstance(claims["exp"], str)
     assert preflight[0] == 204 and preflight[1]["access-control-allow-origin"] == "*"
+    # The stack's CORS answer, not one of the adapter's own (infra/constructs/api.py reads the same constants).
+    assert preflight[1]["access-control-max-age"] == "3600"
+    assert preflight[1]["access-control-allow-headers"] == "authorization, content-type, idempotency-key, x-request-id"
 
 
 # --- schedules -----------------------------------------------------------------------------------------
