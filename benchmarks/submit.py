@@ -5,7 +5,7 @@ The last line is key=value pairs. Goal: handler / bare <= 1.3 (p50 and p99).
 
 One process, on the local stack (DynamoDB Local in memory with the full JIT, moto; ``benchmarks/_stack.py``):
 
-1. **handler**: N sequential ``POST /dossiers`` through ``infra.local.http_adapter.ApiClient`` (the same
+1. **handler**: N sequential ``POST /dossiers`` through ``tests.api_client.ApiClient`` (the same
    routing and API Gateway HTTP API v2 event the local HTTP adapter builds, no socket), each with a fresh
    ``Idempotency-Key`` and a citizen's bearer token. As behind API Gateway's JWT authoriser, the token is
    not verified in the function (no verifier: the authoriser's work is not the function's).
@@ -143,7 +143,7 @@ class HandlerSubmission:
     """One ``POST /dossiers`` per call, in-process, each with a new idempotency key."""
 
     def __init__(self) -> None:
-        from infra.local.http_adapter import ApiClient
+        from tests.api_client import ApiClient
         from tests.integration.helpers import bearer, submission
 
         self.client = ApiClient()

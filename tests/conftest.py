@@ -17,8 +17,8 @@ import pytest
 from infra import declaration
 from infra.local.engines import Engines, start_engines
 from infra.local.env import Endpoints, local_environment
-from infra.local.http_adapter import ApiClient
 from infra.local.resources import LocalResources, client, create_all, create_queue
+from tests.api_client import ApiClient
 
 # Nothing in a test may reach a real AWS account, engines or not: dummy credentials and a fixed region
 # from the start, overriding whatever the developer's shell has.

@@ -4,8 +4,8 @@
 HttpTriggers (``<method> <path>``, most specific first) and applies the JWT authoriser on authorised ones;
 ``build_http_event`` builds the event Lambda would get; ``invoke_http`` calls the handler with it and reads
 the answer the way API Gateway does (including the 2.0 shortcut: a result without ``statusCode`` is a
-200 JSON body). The HTTP server (``HttpAdapter``) and the in-process client (``ApiClient``) both go through
-``dispatch``, so tests exercise exactly what ``make run`` serves.
+200 JSON body). The HTTP server (``HttpAdapter``) and the tests' in-process client (``tests/api_client.py``)
+both go through ``dispatch``, so tests exercise exactly what ``make run`` serves.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ def _is_text(content_type: str | None) -> bool:
     return media_type.startswith(_TEXT_TYPES) or media_type.endswith(_TEXT_SUFFIXES) or media_type == _FORM
 
 
-def _header_pairs(headers: HeadersIn | None) -> list[tuple[str, str]]:
+def header_pairs(headers: HeadersIn | None) -> list[tuple[str, str]]:
+    """Headers as (name, value) pairs, repeated names kept (a mapping or pairs, as a caller has them)."""
     if headers is None:
         return []
     if isinstance(headers, Mapping):
@@ -131,7 +132,7 @@ def build_http_event(
 
     merged: dict[str, str] = {}
     cookies: list[str] = []
-    for name, value in _header_pairs(headers):
+    for name, value in header_pairs(headers):
         key = name.lower()
         if key == "cookie":
             cookies += [c.strip() for c in value.split(";") if c.strip()]
@@ -526,68 +527,3 @@ class HttpAdapter:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
-
-
-class ApiClient:
-    """Calls the API in-process through the same routing, event builder and response reading as the
-    HTTP adapter, without a socket: what tests and in-process benchmarks use.
-
-    Without a ``verifier`` a bearer token's claims reach the handler unverified (see ``dispatch``); pass
-    one to exercise the authoriser as ``make run`` does.
-    """
-
-    def __init__(
-        self,
-        routes: list[Route] | Invoker | None = None,
-        host: str = f"{HOST}:{DEFAULT_PORT}",
-        *,
-        verifier: TokenVerifier | None = None,
-    ) -> None:
-        if routes is None:
-            routes = http_routes()
-        self.routes = [Route(routes)] if isinstance(routes, Invoker) else routes
-        self.host = host
-        self.verifier = verifier
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        body: bytes | str | None = None,
-        headers: HeadersIn | None = None,
-        query: QueryIn = None,
-        source_ip: str = HOST,
-    ) -> HttpResponse:
-        pairs = _header_pairs(headers)
-        names = {name.lower() for name, _ in pairs}
-        if json is not None:
-            body = _json_dumps(json, ensure_ascii=False)
-            if "content-type" not in names:
-                pairs.append(("content-type", "application/json"))
-        if "host" not in names:
-            pairs.append(("host", self.host))
-        if "user-agent" not in names:
-            pairs.append(("user-agent", "motcua-api-client"))
-        raw = body.encode("utf-8") if isinstance(body, str) else body
-        if raw:
-            pairs.append(("content-length", str(len(raw))))
-        args: dict[str, Any] = {"method": method, "path": path, "headers": pairs, "body": raw, "query": query,
-                                "source_ip": source_ip}
-        return dispatch(self.routes, args, self.verifier)
-
-    def get(self, path: str, **kwargs: Any) -> HttpResponse:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> HttpResponse:
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path: str, **kwargs: Any) -> HttpResponse:
-        return self.request("PUT", path, **kwargs)
-
-    def patch(self, path: str, **kwargs: Any) -> HttpResponse:
-        return self.request("PATCH", path, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> HttpResponse:
-        return self.request("DELETE", path, **kwargs)

@@ -38,8 +38,8 @@ def main() -> int:
         os.environ["AWS_MAX_ATTEMPTS"] = "2"
         os.environ["AWS_RETRY_MODE"] = "standard"
         create_all(endpoints)
-        from infra.local.http_adapter import ApiClient
         from motcua.cli.catalogue_cmds import seed_catalogue
+        from tests.api_client import ApiClient
         from tests.integration.helpers import submission, submit_headers
 
         seed_catalogue(os.environ["TABLE_NAME"])

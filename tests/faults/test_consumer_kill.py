@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from infra import declaration
-from infra.local.http_adapter import ApiClient
 from infra.local.resources import create_queue
 from motcua.cli.catalogue_cmds import seed_catalogue
+from tests.api_client import ApiClient
 from tests.conftest import LocalStack
 from tests.faults.consumer_kill_scenario import (
     BATCH_SIZE,

@@ -26,8 +26,9 @@ from botocore.endpoint import Endpoint
 
 from infra import declaration
 from infra.local import LambdaContext, function_arn
-from infra.local.http_adapter import ApiClient, HttpResponse
+from infra.local.http_adapter import HttpResponse
 from motcua.cli.catalogue_cmds import seed_catalogue
+from tests.api_client import ApiClient
 from tests.conftest import LocalStack
 from tests.faults.consumer_kill_scenario import scan_all
 from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers

@@ -22,13 +22,14 @@ from infra.declaration import Function, HttpTrigger, Queue, QueueTrigger, Schedu
 from infra.local import Invoker
 from infra.local.engines import free_port
 from infra.local.env import queue_url
-from infra.local.http_adapter import MAX_BODY_BYTES, ApiClient, HttpAdapter, Route
+from infra.local.http_adapter import MAX_BODY_BYTES, HttpAdapter, Route
 from infra.local.identity import LocalIdentity
 from infra.local.pollers import QueuePoller
 from infra.local.resources import create_all, create_queue, create_schedules
 from infra.local.scheduler import LocalScheduler, fire
 from motcua.data.table import GLOBAL_INDEXES
 from motcua.domain.actors import Role
+from tests.api_client import ApiClient
 
 # --- tiny handlers of our own: the harness must work for any handler, not for a configured mock ---------
 
