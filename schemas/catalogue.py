@@ -30,10 +30,6 @@ class Channel(StrEnum):
     ONLINE = "online"
     POST = "post"
 
-    @property
-    def portal_code(self) -> int:
-        return {Channel.COUNTER: 1, Channel.ONLINE: 2, Channel.POST: 3}[self]
-
 
 class TimeLimitView(ApiModel):
     value: Decimal = Field(description="Amount in `unit`; fractional for half days")

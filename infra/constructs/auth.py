@@ -14,7 +14,6 @@ from constructs import Construct
 
 from infra.constructs.nag import acknowledge
 from motcua.domain import access
-from motcua.domain.actors import PERSON_ROLES
 
 
 def _attribute(claim: str) -> str:
@@ -26,8 +25,6 @@ def _attribute(claim: str) -> str:
 # The claim names the handlers read, so the pool and the code cannot drift apart.
 ROLE_ATTRIBUTE = _attribute(access.ROLE_CLAIM)
 AGENCY_ATTRIBUTE = _attribute(access.AGENCY_CLAIM)
-# Roles a person holds; `system` is for timers and back-office integrations, which use IAM, not tokens.
-USER_ROLES: tuple[str, ...] = tuple(sorted(role.value for role in PERSON_ROLES))
 
 
 PLUS_PLAN_REASON = (

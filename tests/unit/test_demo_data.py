@@ -12,7 +12,7 @@ from motcua.domain.calendar import default_calendar
 from motcua.domain.demo_data import generate
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.index import Month, counters_for_month, events, facts_from_history, load_default_procedures
-from motcua.domain.receipt import is_receipt_code
+from motcua.domain.receipt import RECEIPT_CODE
 from motcua.domain.status import DossierStatus as S
 from motcua.domain.status import can_transition
 from schemas.catalogue import Channel
@@ -79,7 +79,7 @@ def test_events_happen_on_working_days_in_office_hours(province: list[tuple[Doss
 
 def test_dossiers_are_valid_for_their_procedures(province: list[tuple[Dossier, list[HistoryEvent]]]) -> None:
     codes = [d.receipt_code for d, _ in province]
-    assert len(set(codes)) == len(codes) and all(is_receipt_code(c) for c in codes)
+    assert len(set(codes)) == len(codes) and all(RECEIPT_CODE.fullmatch(c) for c in codes)
     for dossier, _ in province:
         procedure = PROCEDURES[dossier.procedure_code]
         assert procedure.accepts(dossier.channel)

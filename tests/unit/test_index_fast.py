@@ -5,6 +5,8 @@ straddle month ends."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,8 +14,24 @@ from motcua.domain.demo_data import generate
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.index import Month, contribution, counters_for_month, facts_from_history
 from motcua.domain.index.config import DEFAULT_INDEX_CONFIG
-from motcua.domain.index.fast import MonthFolder, month_counters
+from motcua.domain.index.fast import MonthFolder
 from tests.unit.test_index_incremental import histories, months_between
+
+
+def month_counters(folder: MonthFolder, province: Sequence[tuple[Dossier, Sequence[HistoryEvent]]]
+                   ) -> dict[str, dict[str, int]]:
+    """``counters_for_month`` of the histories, through the lighter fold."""
+    out: dict[str, dict[str, int]] = {}
+    for dossier, history in province:
+        found = folder.contribution(dossier, history)
+        if found is None or not found[1]:
+            continue
+        units, c = found
+        for unit in units:
+            row = out.setdefault(unit, {})
+            for key, value in c.items():
+                row[key] = row.get(key, 0) + value
+    return {u: {key: v for key, v in row.items() if v} for u, row in out.items() if any(row.values())}
 
 
 def reference(dossier: Dossier, history: list[HistoryEvent], month: Month):

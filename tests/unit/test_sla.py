@@ -247,10 +247,8 @@ def test_extension_rule() -> None:
 def test_policies_by_procedure_then_agency_then_default() -> None:
     three = sla.SlaPolicy(points=(sla.TimerPoint("warn_3wd", working_days_before=3),))
     quiet = sla.SlaPolicy(points=())
-    config = sla.SlaConfig.from_mapping({
-        "by_procedure": {"1.001193": {"points": [{"kind": "warn_3wd", "working_days_before": 3}]}},
-        "by_agency": {AGENCY: {"points": [], "auto_apology": False}},
-    })
+    config = sla.SlaConfig(by_procedure={"1.001193": three},
+                           by_agency={AGENCY: sla.SlaPolicy(points=(), auto_apology=False)})
     assert config.policy_for("1.001193", AGENCY) == three
     assert config.policy_for("9.999999", AGENCY) == sla.SlaPolicy(points=(), auto_apology=False)
     assert config.policy_for("9.999999", "elsewhere") == sla.SlaPolicy()

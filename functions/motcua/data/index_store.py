@@ -141,10 +141,6 @@ class IndexWrite:
     deltas: tuple[CounterDelta, ...] = ()
     rows: tuple[RowWrite, ...] = ()
 
-    @property
-    def item_count(self) -> int:
-        return 1 + len(self.deltas) + len(self.rows)
-
     def add_to(self, transaction: TransactWrite) -> None:
         add_to_transaction(transaction, self)
 
@@ -167,10 +163,6 @@ class FeedbackIndexWrite:
     feedback_id: str
     deltas: tuple[CounterDelta, ...] = ()
     rows: tuple[FeedbackRowWrite, ...] = ()
-
-    @property
-    def item_count(self) -> int:
-        return len(self.deltas) + len(self.rows)
 
     def add_to(self, transaction: TransactWrite) -> None:
         for delta in self.deltas:

@@ -33,15 +33,6 @@ def dead_letter(dlq_url: str, body: str, *, code: str, reason: str, group_id: st
     _sqs().send_message(**params)
 
 
-def send_json(queue_url: str, payload: dict[str, Any], *, group_id: str | None = None,
-              dedup_id: str | None = None) -> None:
-    params: dict[str, Any] = {"QueueUrl": queue_url, "MessageBody": json.dumps(payload, ensure_ascii=False)}
-    if queue_url.endswith(".fifo"):
-        params["MessageGroupId"] = group_id or "default"
-        params["MessageDeduplicationId"] = dedup_id or hashlib.sha256(params["MessageBody"].encode()).hexdigest()
-    _sqs().send_message(**params)
-
-
 # --- notifications and operators' tools (outbox relay, `motcua dlq redrive`) ---------------------------
 
 SQS_BATCH_MAX = 10

@@ -78,10 +78,6 @@ class LocalCA:
     def certificate_pem(self) -> bytes:
         return self.certificate.public_bytes(serialization.Encoding.PEM)
 
-    @property
-    def certificate_path(self) -> Path:
-        return self.directory / CA_CERT_FILE
-
 
 @dataclass(frozen=True)
 class AgencyCertificate:

@@ -138,11 +138,6 @@ class OfficeHours:
     def closing(self) -> int:
         return self.spans[-1][1]
 
-    @property
-    def cutoff_seconds(self) -> int:
-        c = self.same_day_cutoff
-        return c.hour * 3600 + c.minute * 60 + c.second
-
     def elapsed(self, second_of_day: int) -> int:
         """Office seconds elapsed on a working day at ``second_of_day`` (0 before opening)."""
         total = 0
@@ -165,16 +160,6 @@ class OfficeHours:
                 return s + remaining
             remaining -= length
         return self.closing
-
-    def next_opening(self, second_of_day: int) -> int | None:
-        """Start of the first session at or after ``second_of_day``, or the instant itself if inside one;
-        ``None`` when the day's office hours are over."""
-        for s, e in self.spans:
-            if second_of_day < s:
-                return s
-            if second_of_day < e:
-                return second_of_day
-        return None
 
     def to_json(self) -> dict[str, Any]:
         return {"sessions": [[s.strftime("%H:%M"), e.strftime("%H:%M")] for s, e in self.sessions],
@@ -438,9 +423,6 @@ class WorkingCalendar:
     @property
     def years(self) -> tuple[int, ...]:
         return tuple(sorted(self._years))
-
-    def has_year(self, year: int) -> bool:
-        return year in self._years
 
     def require_year(self, year: int) -> YearSchedule:
         ys = self._years.get(year)

@@ -42,9 +42,6 @@ Satisfaction = ev.Satisfaction  # one definition, shared with the index
 
 MIN_SCORE = 0
 MAX_SCORE = 2
-CITIZEN_CRITERIA = (6, 7, 8, 9)
-RECORD_CRITERIA = (1, 2, 3, 4, 5)
-MAX_TOTAL = MAX_SCORE * (len(CITIZEN_CRITERIA) + len(RECORD_CRITERIA))  # 18
 
 
 class Criterion(BaseModel):
@@ -76,6 +73,10 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion(number=9, name_vi="Tiến độ, chất lượng dịch vụ công trực tuyến", source="citizen",
               name_en="Progress and quality of the online service"),
 )
+# The nine criteria by who answers them: the citizen (6-9, the app's survey) or the record (1-5, the trail).
+CITIZEN_CRITERIA = tuple(c.number for c in CRITERIA if c.source == "citizen")
+RECORD_CRITERIA = tuple(c.number for c in CRITERIA if c.source == "record")
+MAX_TOTAL = MAX_SCORE * len(CRITERIA)  # 18
 
 
 # ---- errors ------------------------------------------------------------------------------------------------

@@ -120,9 +120,7 @@ class FeedbackAction(StrEnum):
     RATE = "rate"
 
 
-# The agency's actions, and the citizen's.
-AGENCY_ACTIONS = frozenset({FeedbackAction.REFUSE, FeedbackAction.REQUEST_INFO, FeedbackAction.ANSWER,
-                            FeedbackAction.PUBLISH})
+# The citizen's actions (the others are the agency's).
 CITIZEN_ACTIONS = frozenset({FeedbackAction.PROVIDE_INFO, FeedbackAction.RATE})
 
 # Where each action may be taken (anything else is a 409).

@@ -26,7 +26,3 @@ def receipt_code(agency_code: str, at: datetime, sequence: int) -> str:
     if sequence < 1:
         raise ValueError("receipt sequences start at 1")
     return f"{agency_code}-{sequence_day(at)}-{sequence:04d}"
-
-
-def is_receipt_code(value: str) -> bool:
-    return RECEIPT_CODE.fullmatch(value) is not None

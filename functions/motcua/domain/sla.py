@@ -224,26 +224,6 @@ class SlaConfig:
         found = self.by_procedure.get(procedure_code) or self.by_agency.get(agency_code)
         return found if found is not None else self.default
 
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any]) -> SlaConfig:
-        """From JSON-shaped data: ``{"default": {...}, "by_procedure": {code: {...}}, "by_agency": {...},
-        "shards": 8, "feedback": {...}}`` where a policy is ``{"points": [{"kind", "working_days_before" |
-        "start_of_last_day"}], "extension": {...}, "auto_apology": bool, "apology_reason": str}`` (missing keys
-        keep the defaults)."""
-
-        def policy(p: Mapping[str, Any]) -> SlaPolicy:
-            base = SlaPolicy()
-            points = tuple(TimerPoint(**x) for x in p["points"]) if "points" in p else base.points
-            extension = ExtensionRule(**p["extension"]) if "extension" in p else base.extension
-            return SlaPolicy(points=points, extension=extension,
-                             auto_apology=bool(p.get("auto_apology", base.auto_apology)),
-                             apology_reason=str(p.get("apology_reason", base.apology_reason)))
-
-        return cls(default=policy(raw.get("default", {})),
-                   by_procedure={k: policy(v) for k, v in raw.get("by_procedure", {}).items()},
-                   by_agency={k: policy(v) for k, v in raw.get("by_agency", {}).items()},
-                   shards=int(raw.get("shards", 8)), feedback=policy(raw.get("feedback", {})))
-
 
 DEFAULT_CONFIG = SlaConfig()
 _config: SlaConfig = DEFAULT_CONFIG

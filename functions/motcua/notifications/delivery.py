@@ -56,7 +56,6 @@ logger = Logger(child=True)
 
 ChannelName = Literal["email", "sms", "push"]
 Audience = Literal["citizen", "processing_officer", "agency_leader"]
-CHANNELS: tuple[ChannelName, ...] = ("email", "sms", "push")
 
 # Redriven messages may come back days later (DLQ retention is 14 days): remember deliveries that long.
 # ``device`` is empty except for push, where each of a recipient's devices is its own delivery.

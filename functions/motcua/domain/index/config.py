@@ -111,10 +111,6 @@ class IndexConfig(BaseModel):
         return None
 
 
-def _d(text: str) -> Decimal:
-    return Decimal(text)
-
-
 # Decision 766/QĐ-TTg (2022) as the national portal shows it (docs/domain.md §7.1, LIKELY). Sum of maxima: 100.
 _DEFAULT = {
     "version": "qd766-2022-motcua-1",

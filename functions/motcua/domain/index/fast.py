@@ -343,19 +343,3 @@ class MonthFolder:
                 if fb["satisfied"]:
                     c[FEEDBACK_SATISFIED] = c.get(FEEDBACK_SATISFIED, 0) + 1
         return self.units(dossier.agency_code), c
-
-
-def month_counters(folder: MonthFolder, histories: Sequence[tuple[Dossier, Sequence[HistoryEvent]]] | Any
-                   ) -> dict[str, dict[str, int]]:
-    """``counters_for_month`` of the histories, through the lighter fold."""
-    out: dict[str, dict[str, int]] = {}
-    for dossier, history in histories:
-        found = folder.contribution(dossier, history)
-        if found is None or not found[1]:
-            continue
-        units, c = found
-        for unit in units:
-            row = out.setdefault(unit, {})
-            for key, value in c.items():
-                row[key] = row.get(key, 0) + value
-    return {u: {key: v for key, v in row.items() if v} for u, row in out.items() if any(row.values())}
