@@ -45,9 +45,9 @@ GOAL_ITEMS_PER_DUE = 1.1
 
 def _dossier(received: datetime, days: int, seq: int) -> Any:
     from motcua.domain import clock
+    from motcua.domain.catalogue import Channel
     from motcua.domain.dossier import Applicant, Dossier
     from motcua.domain.status import DossierStatus
-    from schemas.catalogue import Channel
 
     due = clock.due_at(received, days, agency=AGENCY)
     return Dossier(

@@ -8,16 +8,18 @@ single error mapper can answer with it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from motcua.domain.applicant import normalise_email, normalise_national_id, normalise_phone
+from motcua.domain.catalogue import AgencyCode, Channel, ProcedureCode, TimeLimitView
+from motcua.domain.dossier import AttachmentIn
 from motcua.domain.errors import MotcuaError
-from schemas.catalogue import Channel, TimeLimitView
-from schemas.common import ApiModel, StatusView
+from motcua.domain.status import StatusView
+from schemas.common import ApiModel
 
 
 def _coded(normalise: Callable[[str], str]) -> Callable[[str], str]:
@@ -36,10 +38,6 @@ Phone = Annotated[str, Field(min_length=1, max_length=32, examples=["0912345678"
                   AfterValidator(_coded(normalise_phone))]
 Email = Annotated[str, Field(min_length=3, max_length=254, examples=["an.nguyen@example.vn"]),
                   AfterValidator(_coded(normalise_email))]
-ProcedureCode = Annotated[str, Field(pattern=r"^\d\.\d{6}$", examples=["1.001193"])]
-AgencyCode = Annotated[str, Field(pattern=r"^[0-9A-Z.]{3,40}$", examples=["000.20.01.H36"])]
-UploadKey = Annotated[str, Field(pattern=r"^uploads/[0-9a-f]{32}/[A-Za-z0-9._-]{1,120}$",
-                                 description="A key returned by POST /uploads")]
 
 
 class ApplicantIn(ApiModel):
@@ -48,31 +46,6 @@ class ApplicantIn(ApiModel):
     phone: Phone
     email: Email | None = None
     address: str = Field(min_length=1, max_length=500, examples=["12 Trần Phú, phường Xuân Hương - Đà Lạt"])
-
-
-StoredDocumentId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$",
-                                        description="A document of the citizen's store (GET /me/documents)")]
-
-
-def _one_source(value: Any) -> Any:
-    if isinstance(value, dict) and (value.get("key") is None) == (value.get("document_id") is None):
-        raise PydanticCustomError("ATTACHMENT_SOURCE_INVALID", "Give exactly one of key and document_id")
-    return value
-
-
-class AttachmentIn(ApiModel):
-    """An uploaded file (``key`` from POST /uploads) or a document already in the citizen's store
-    (``document_id``): exactly one of the two. A stored document must be the citizen's own and still valid."""
-
-    key: UploadKey | None = None
-    document_id: StoredDocumentId | None = None
-    document_name: str = Field(min_length=1, max_length=300, examples=["Giấy chứng sinh"])
-    # What the citizen may tell about an uploaded paper; kept with it in their document store.
-    issuer: str | None = Field(default=None, max_length=300, description="Who issued the paper (uploads only)")
-    issued_on: date | None = Field(default=None, description="When it was issued (uploads only)")
-    valid_until: date | None = Field(default=None, description="Last day it is valid (uploads only)")
-
-    _source = model_validator(mode="before")(_one_source)
 
 
 class AttachmentView(ApiModel):

@@ -1,34 +1,18 @@
-"""Shapes shared by every API model: errors, pages, status."""
+"""Shapes shared by every API model: errors, pages."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
-from motcua.domain.errors import DatetimeOutOfRange
+from motcua.domain.model import StrictModel
 
 T = TypeVar("T")
 
 
-class ApiModel(BaseModel):
+class ApiModel(StrictModel):
     """Strict about unknown fields: a typo in a request is an error, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-def _in_service_years(value: datetime) -> datetime:
-    # Checked on the year as written: comparing with an aware bound would itself overflow at year 1 or 9999.
-    if not 2000 <= value.year <= 2099:
-        raise PydanticCustomError(DatetimeOutOfRange.code, DatetimeOutOfRange.message_en)
-    return value
-
-
-# Every date and time a client sends (query or body): with its offset, and within the years served.
-ClientDatetime = Annotated[AwareDatetime, AfterValidator(_in_service_years),
-                           Field(description="ISO 8601 with offset, years 2000-2099")]
 
 
 class ErrorBody(ApiModel):
@@ -45,8 +29,3 @@ class Page(ApiModel, Generic[T]):
     next_token: str | None = Field(
         default=None, description="Pass as `next_token` to get the next page; absent on the last page."
     )
-
-
-class StatusView(ApiModel):
-    code: int = Field(ge=1, le=10, description="National portal status code (TrangThaiHoSo)")
-    name_vi: str

@@ -8,8 +8,9 @@ from typing import Any
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from motcua.domain.catalogue import AgencyCode, ProcedureCode
+from motcua.domain.dossier import UploadKey
 from motcua.domain.feedback import FeedbackAbout, FeedbackCategory, FeedbackStatus, FeedbackStep
-from schemas.api import AgencyCode, ProcedureCode, UploadKey
 from schemas.common import ApiModel
 
 Text = Field(min_length=3, max_length=2000)

@@ -347,8 +347,8 @@ def test_a_change_landing_between_the_read_and_the_write_is_never_overwritten(
 
     def colleague_requests_payment() -> None:
         from motcua.domain.actors import Actor
+        from motcua.domain.commands import ActionName, RequestPayment
         from motcua.service.actions import service
-        from schemas.actions import ActionName, RequestPayment
 
         colleague = Actor.model_validate({"subject": "officer-hoa", "role": "processing_officer",
                                           "agency_code": COMMUNE})

@@ -21,8 +21,8 @@ from infra.local.http_adapter import dispatch, http_routes
 from infra.local.identity import AUDIENCE, ISSUER, LocalIdentity
 from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.domain.actors import Role
+from motcua.domain.commands import ActionName
 from motcua.domain.workflow import ROLES
-from schemas.actions import ActionName
 from tests.integration.helpers import COMMUNE, IDENTITY, submission
 
 OTHER = "000.20.02.H36"

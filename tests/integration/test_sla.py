@@ -68,8 +68,8 @@ def quick_dossier(when: datetime = MON_2_MARCH) -> str:
     """The same as ``received_dossier`` through the service itself (no HTTP, no idempotency records): for
     tests that need many dossiers."""
     from motcua.domain.actors import Actor
+    from motcua.domain.commands import ActionName, Receive, StartProcessing
     from motcua.service.actions import service
-    from schemas.actions import ActionName, Receive, StartProcessing
     from schemas.api import DossierSubmission
 
     previous, service.clock = service.clock, lambda: when

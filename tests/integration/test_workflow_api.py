@@ -14,7 +14,7 @@ from infra.local import make_context
 from infra.local.pollers import build_sqs_event
 from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.domain.calendar import VN_TZ
-from schemas.actions import ActionName
+from motcua.domain.commands import ActionName
 from tests.integration.helpers import COMMUNE, bearer, outbox, submission, submit_headers
 
 DESK = ("officer-lan", "reception_officer", COMMUNE)
@@ -117,7 +117,7 @@ def test_forbidden_actions_get_their_code(api_client, name, who, status, code) -
 
 def test_every_action_from_every_status_is_allowed_exactly_by_the_table(api_client) -> None:
     # From "submitted" (1) only receive, refuse and withdrawal are moves; everything else is a 409.
-    from schemas.actions import PAYLOADS, ActionName
+    from motcua.domain.commands import PAYLOADS, ActionName
 
     minimal = {
         ActionName.REFUSE: {"reasons": ["Không thuộc thẩm quyền"]},
@@ -146,9 +146,9 @@ def test_two_officials_acting_at_once_one_wins_the_other_gets_409(api_client) ->
     # other meets the version guard (or, if it read after the write, the transition table): a 409. The two
     # run in threads against the service, as two Lambda containers would against the table.
     from motcua.domain.actors import Actor, Role
+    from motcua.domain.commands import Receive, Refuse
     from motcua.domain.errors import Conflict
     from motcua.service.actions import service
-    from schemas.actions import Receive, Refuse
 
     desk = Actor(subject=DESK[0], role=Role.RECEPTION_OFFICER, agency_code=COMMUNE)
     leader = Actor(subject=LEADER[0], role=Role.AGENCY_LEADER, agency_code=COMMUNE)
@@ -335,8 +335,8 @@ def test_a_write_landing_between_read_and_write_makes_the_action_decide_again(ap
     # colleague would) changes it right after our action read it, then our action is decided again on the new
     # record and lands: a benign race never loses a back-office action. With an expected version, it is a 409.
     from motcua.domain.actors import Actor, Role
+    from motcua.domain.commands import Apologise, StartProcessing
     from motcua.service.actions import service
-    from schemas.actions import Apologise, StartProcessing
 
     frozen(2)  # Monday 2 March 2026
     dossier = new_dossier(api_client)
@@ -368,7 +368,7 @@ def test_a_write_landing_between_read_and_write_makes_the_action_decide_again(ap
 
 
 def a_payload(name: str, **extra):
-    from schemas.actions import PAYLOADS
+    from motcua.domain.commands import PAYLOADS
 
     return PAYLOADS[ActionName(name)](amount_vnd=50000, description="Lệ phí", **extra)
 
@@ -398,9 +398,9 @@ def test_actions_sent_again_with_a_new_key_are_refused_and_change_nothing(api_cl
 
 def test_two_officials_starting_processing_at_once_one_wins(api_client) -> None:
     from motcua.domain.actors import Actor, Role
+    from motcua.domain.commands import StartProcessing
     from motcua.domain.errors import Conflict
     from motcua.service.actions import service
-    from schemas.actions import StartProcessing
 
     officers = [Actor(subject=s, role=Role(r), agency_code=a) for s, r, a in (PROCESSOR, LEADER)]
     for _ in range(5):

@@ -6,8 +6,8 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from motcua.domain.catalogue import Procedure
 from motcua.seed import convert
-from schemas.catalogue import Procedure
 
 
 @lru_cache(maxsize=1)

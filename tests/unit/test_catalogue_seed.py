@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from motcua.domain.catalogue import Channel, Level, Procedure
 from motcua.domain.clock import TimeUnit
 from motcua.seed import convert
-from schemas.catalogue import Channel, Level, Procedure
 
 SHARED_SEED = Path(__file__).resolve().parents[3] / "shared" / "data" / "procedures.json"
 COMMITTED = Path(convert.__file__).parent / "procedures.json"

@@ -8,14 +8,15 @@ from itertools import pairwise
 
 import pytest
 
+from motcua.domain import actions as events
 from motcua.domain.calendar import default_calendar
+from motcua.domain.catalogue import Channel
 from motcua.domain.demo_data import generate
 from motcua.domain.dossier import Dossier, HistoryEvent
-from motcua.domain.index import Month, counters_for_month, events, facts_from_history, load_default_procedures
+from motcua.domain.index import Month, counters_for_month, facts_from_history, load_default_procedures
 from motcua.domain.receipt import RECEIPT_CODE
 from motcua.domain.status import DossierStatus as S
 from motcua.domain.status import can_transition
-from schemas.catalogue import Channel
 
 END = Month(2026, 10)
 MONTHS = [Month(2026, 8), Month(2026, 9), END]

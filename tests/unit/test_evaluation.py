@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
+from motcua.domain import actions as events
 from motcua.domain.actors import Actor, Role
+from motcua.domain.catalogue import Channel
 from motcua.domain.dossier import Applicant, Dossier, HistoryEvent
 from motcua.domain.errors import Conflict, InvalidInput
 from motcua.domain.evaluation import (
@@ -32,9 +34,8 @@ from motcua.domain.evaluation import (
     evaluate,
     evaluation_event,
 )
-from motcua.domain.index import Month, contribution, events, facts_from_history
+from motcua.domain.index import Month, contribution, facts_from_history
 from motcua.domain.status import DossierStatus as S
-from schemas.catalogue import Channel
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 COMMUNE = "000.20.01.H36"

@@ -15,12 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from motcua.domain import actions as ev
 from motcua.domain import clock, sla
 from motcua.domain import feedback as f
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.dossier import Applicant, Dossier
-from motcua.domain.index import events as ev
 from motcua.domain.index.config import FeedbackDeadlines
 from motcua.domain.index.contribution import feedback_on_time
 from motcua.domain.index.facts import FeedbackFacts, FeedbackStep

@@ -22,9 +22,9 @@ import motcua
 from motcua.documents.forms import ApologyLetter, apology_template_for
 from motcua.documents.layout import FONT_FILES, format_place_date
 from motcua.documents.pdf import render_apology_letter, render_signature_stamp
+from motcua.domain.catalogue import Channel
 from motcua.domain.dossier import Apology, Applicant, Attachment, Dossier
 from motcua.domain.status import DossierStatus
-from schemas.catalogue import Channel
 
 NEW_TITLE = "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT"
 OLD_TITLE = "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"

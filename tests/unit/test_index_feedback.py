@@ -40,7 +40,9 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from motcua.domain import actions as events
 from motcua.domain.actors import Actor, Role
+from motcua.domain.catalogue import Channel
 from motcua.domain.dossier import Applicant, Dossier, HistoryEvent
 from motcua.domain.feedback import (
     Feedback,
@@ -62,7 +64,6 @@ from motcua.domain.index import (
     config_for,
     contribution_delta,
     counters_for_month,
-    events,
     facts_from_history,
     load_default_procedures,
     load_default_tree,
@@ -70,7 +71,6 @@ from motcua.domain.index import (
 )
 from motcua.domain.status import DossierStatus as S
 from motcua.service.index.tracking import FeedbackRowDoc, plan_feedback_change
-from schemas.catalogue import Channel
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 C, S_DEPT, P = "000.20.03.H36", "000.00.11.H36", "000.00.00.H36"

@@ -21,7 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from motcua.domain import actions as events
 from motcua.domain.actors import Actor, Role
+from motcua.domain.catalogue import Channel
 from motcua.domain.demo_data import FeedbackHistory, generate, generate_feedback
 from motcua.domain.dossier import Applicant, Dossier, HistoryEvent
 from motcua.domain.feedback import index_facts
@@ -33,12 +35,10 @@ from motcua.domain.index import (
     contribution,
     contribution_delta,
     counters_for_month,
-    events,
     facts_from_history,
     standalone_delta,
 )
 from motcua.domain.status import DossierStatus as S
-from schemas.catalogue import Channel
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 COMMUNE = "000.20.03.H36"  # a commune of the seed tree

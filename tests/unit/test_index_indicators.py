@@ -37,7 +37,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from motcua.domain import actions as events
 from motcua.domain.actors import Actor, Role
+from motcua.domain.catalogue import Agency, Channel, Level
 from motcua.domain.dossier import Applicant, Dossier, HistoryEvent
 from motcua.domain.index import (
     DEFAULT_INDEX_CONFIG,
@@ -52,7 +54,6 @@ from motcua.domain.index import (
     compute_index,
     config_for,
     counters_for_month,
-    events,
     facts_from_history,
     late_dossiers,
     rank,
@@ -60,7 +61,6 @@ from motcua.domain.index import (
 )
 from motcua.domain.index.units import Unit
 from motcua.domain.status import DossierStatus as S
-from schemas.catalogue import Agency, Channel, Level
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 P, A, C1, C2, C3 = "000.00.00.H99", "000.00.11.H99", "000.20.01.H99", "000.20.02.H99", "000.20.03.H99"

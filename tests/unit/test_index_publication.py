@@ -22,13 +22,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from motcua.domain import actions as events
 from motcua.domain import feedback as f
 from motcua.domain.actors import Actor, Role
+from motcua.domain.catalogue import Channel
 from motcua.domain.dossier import Applicant, Dossier, HistoryEvent
-from motcua.domain.index import Month, counters_for_month, events, facts_from_history
+from motcua.domain.index import Month, counters_for_month, facts_from_history
 from motcua.domain.index.fast import MonthFolder
 from motcua.domain.status import DossierStatus as S
-from schemas.catalogue import Channel
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 C = "000.20.03.H36"

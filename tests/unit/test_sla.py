@@ -14,9 +14,9 @@ import pytest
 
 from motcua.domain import clock, sla
 from motcua.domain.calendar import VN_TZ
+from motcua.domain.catalogue import Channel
 from motcua.domain.dossier import Apology, Applicant, Dossier, PauseRecord
 from motcua.domain.status import DossierStatus
-from schemas.catalogue import Channel
 
 AGENCY = "000.20.01.H36"
 

@@ -6,8 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from motcua.domain import commands as a
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
+from motcua.domain.catalogue import Channel, Procedure
 from motcua.domain.dossier import Applicant, Dossier, StaleDossier, open_dossier
 from motcua.domain.errors import MotcuaError
 from motcua.domain.status import DossierStatus as S
@@ -22,8 +24,6 @@ from motcua.domain.workflow import (
     SupplementLimitReached,
     apply_action,
 )
-from schemas import actions as a
-from schemas.catalogue import Channel, Procedure
 from tests.unit.catalogue_fixtures import procedure
 
 COMMUNE = "000.20.01.H36"

@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def seed_catalogue(table_name: str) -> dict[str, int]:
     from motcua.data.models import bind
     from motcua.data.repositories import CatalogueRepository
-    from schemas.catalogue import Agency, Procedure
+    from motcua.domain.catalogue import Agency, Procedure
 
     bind(table_name)
     tree = json.loads((SEED_DIR / "agencies.json").read_text(encoding="utf-8"))

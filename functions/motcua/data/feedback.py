@@ -46,8 +46,8 @@ from motcua.data.repositories import (
 )
 from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
 from motcua.domain.errors import MotcuaError, NotFound
+from motcua.domain.events import EventEnvelope
 from motcua.domain.feedback import Feedback, FeedbackEvent, FeedbackStatus, StaleFeedback, index_keys
-from schemas.events import EventEnvelope
 
 if TYPE_CHECKING:
     from motcua.data.index_store import FeedbackIndexWrite, IndexWrite

@@ -26,13 +26,13 @@ from motcua.data.models import (
     SequenceItem,
     shared_connection,
 )
+from motcua.domain.catalogue import Agency, Procedure
 from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
 from motcua.domain.errors import IdempotencyKeyReused, MotcuaError, NotFound
+from motcua.domain.events import EventEnvelope
 from motcua.domain.outbox import envelopes_for
 from motcua.domain.receipt import sequence_day
 from motcua.domain.sla import index_keys as sla_index_keys
-from schemas.catalogue import Agency, Procedure
-from schemas.events import EventEnvelope
 
 if TYPE_CHECKING:  # the index's writes join the dossier's transactions
     from motcua.data.index_store import IndexWrite

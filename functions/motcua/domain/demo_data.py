@@ -36,9 +36,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from motcua.domain import actions as ev
 from motcua.domain import clock
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ, default_calendar
+from motcua.domain.catalogue import Channel, Procedure
 from motcua.domain.clock import TimeLimit, TimeUnit
 from motcua.domain.dossier import Applicant, Dossier, HistoryEvent, PauseRecord, open_dossier
 from motcua.domain.errors import CalendarYearMissing
@@ -53,7 +55,6 @@ from motcua.domain.feedback import (
     apply_feedback_action,
     file_feedback,
 )
-from motcua.domain.index import events as ev
 from motcua.domain.index.facts import FactsContext
 from motcua.domain.index.month import Month
 from motcua.domain.index.units import (
@@ -65,7 +66,6 @@ from motcua.domain.index.units import (
 )
 from motcua.domain.receipt import receipt_code
 from motcua.domain.status import DossierStatus
-from schemas.catalogue import Channel, Procedure
 
 S = DossierStatus
 DEFAULT_END_MONTH = Month(2026, 10)  # the official calendar data covers 2024-2026

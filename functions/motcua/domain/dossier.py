@@ -7,18 +7,20 @@ layer writes both in one transaction, guarded by the stored version (optimistic 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from motcua.domain import clock
 from motcua.domain.actors import Actor
+from motcua.domain.catalogue import Channel, Procedure
 from motcua.domain.errors import Conflict, InvalidInput
 from motcua.domain.legal import rule_version_at
+from motcua.domain.model import StrictModel
 from motcua.domain.status import DossierStatus
-from schemas.catalogue import Channel, Procedure
 
 
 class ProcedureChannelNotAccepted(InvalidInput):
@@ -64,8 +66,36 @@ class Attachment(BaseModel):
     document_id: str | None = None
 
 
+UploadKey = Annotated[str, Field(pattern=r"^uploads/[0-9a-f]{32}/[A-Za-z0-9._-]{1,120}$",
+                                 description="A key returned by POST /uploads")]
+
+StoredDocumentId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$",
+                                        description="A document of the citizen's store (GET /me/documents)")]
+
+
+def _one_source(value: Any) -> Any:
+    if isinstance(value, dict) and (value.get("key") is None) == (value.get("document_id") is None):
+        raise PydanticCustomError("ATTACHMENT_SOURCE_INVALID", "Give exactly one of key and document_id")
+    return value
+
+
+class AttachmentIn(StrictModel):
+    """An uploaded file (``key`` from POST /uploads) or a document already in the citizen's store
+    (``document_id``): exactly one of the two. A stored document must be the citizen's own and still valid."""
+
+    key: UploadKey | None = None
+    document_id: StoredDocumentId | None = None
+    document_name: str = Field(min_length=1, max_length=300, examples=["Giấy chứng sinh"])
+    # What the citizen may tell about an uploaded paper; kept with it in their document store.
+    issuer: str | None = Field(default=None, max_length=300, description="Who issued the paper (uploads only)")
+    issued_on: date | None = Field(default=None, description="When it was issued (uploads only)")
+    valid_until: date | None = Field(default=None, description="Last day it is valid (uploads only)")
+
+    _source = model_validator(mode="before")(_one_source)
+
+
 class AttachmentInput(Protocol):
-    """What an API attachment carries (``schemas.api.AttachmentIn``), once the service resolved a reused
+    """What an attachment carries (:class:`AttachmentIn`), once the service resolved a reused
     document to its stored object's key."""
 
     @property

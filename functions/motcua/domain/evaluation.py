@@ -28,11 +28,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from motcua.domain import actions as ev
 from motcua.domain.actors import Actor
 from motcua.domain.clock import Timeliness
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.errors import Conflict, InvalidInput
-from motcua.domain.index import events as ev
 from motcua.domain.index.config import IndexConfig, config_for
 from motcua.domain.index.facts import FactsContext, dossier_timeliness, facts_from_history
 from motcua.domain.index.month import Month

@@ -3,7 +3,7 @@ limits on the ONE clock, and their timers through the SLA mechanism. No I/O here
 
 A citizen files feedback about one of their dossiers, a procedure or an agency; it is classified (a
 complaint about an official, a complaint about a procedure, a suggestion, a question: mapped to the
-index's :class:`~motcua.domain.index.events.FeedbackKind`) and assigned to the responsible agency. The agency
+index's :class:`~motcua.domain.actions.FeedbackKind`) and assigned to the responsible agency. The agency
 refuses it, asks for more information (once), answers it, and publishes the answer when it marked it public;
 the citizen supplies the information asked for and rates the answer (satisfied or not).
 
@@ -39,19 +39,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from motcua.domain import actions as ev
 from motcua.domain import clock, sla
 from motcua.domain.access import AccessDenied
 from motcua.domain.actors import OFFICIAL_ROLES, Actor, Role
 from motcua.domain.calendar import WorkingCalendar
 from motcua.domain.errors import Conflict, InvalidInput
-from motcua.domain.index import events as ev
+from motcua.domain.events import EventEnvelope, FeedbackChanged, FeedbackTimerFired
 from motcua.domain.index.config import FeedbackDeadlines, config_for
 from motcua.domain.index.facts import FeedbackFacts, StandaloneFeedbackFacts
 from motcua.domain.index.facts import FeedbackStep as IndexStep
 from motcua.domain.index.month import Month
 from motcua.domain.index.units import UnitTree, load_default_tree
 from motcua.domain.redaction import Removed, redact
-from schemas.events import EventEnvelope, FeedbackChanged, FeedbackTimerFired
 
 # --------------------------------------------------------------------------------------------------------
 # Vocabulary

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from motcua.domain import actions as ev
 from motcua.domain.dossier import Dossier, HistoryEvent
-from motcua.domain.index import events as ev
-from motcua.domain.status import DossierStatus
-from schemas.common import StatusView
-from schemas.events import (
+from motcua.domain.events import (
     ApologyIssued,
     ApologyIssuedEnvelope,
     EventEnvelope,
     StatusChanged,
     StatusChangedEnvelope,
 )
+from motcua.domain.status import DossierStatus, StatusView
 
 
 def _status(code: int | None) -> StatusView | None:

@@ -50,8 +50,8 @@ from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ, WorkingCalendar, default_calendar
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.errors import CalendarError, CalendarYearMissing
+from motcua.domain.events import EventEnvelope, SlaTimerFired
 from motcua.domain.status import DossierStatus
-from schemas.events import EventEnvelope, SlaTimerFired
 
 __all__ = [
     "ACTIVE_STATUSES",

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from pydantic import Field
+
 from motcua.domain.errors import Conflict
+from motcua.domain.model import StrictModel
 
 
 class DossierStatus(IntEnum):
@@ -84,3 +87,10 @@ def ensure_transition(current: DossierStatus, new: DossierStatus) -> None:
             "to": int(new), "to_name_vi": new.name_vi,
             "allowed": sorted(int(s) for s in TRANSITIONS[current]),
         })
+
+
+# A status as events and the API show it: the portal's code and its Vietnamese name. (No docstring: it
+# would become the API schema's description.)
+class StatusView(StrictModel):
+    code: int = Field(ge=1, le=10, description="National portal status code (TrangThaiHoSo)")
+    name_vi: str

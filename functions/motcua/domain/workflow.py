@@ -13,7 +13,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from motcua.domain import actions as ev
 from motcua.domain import clock
+from motcua.domain import commands as a
 from motcua.domain.access import AccessDenied
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ, default_calendar
@@ -29,9 +31,7 @@ from motcua.domain.dossier import (
     attachment_from,
 )
 from motcua.domain.errors import Conflict, InvalidInput
-from motcua.domain.index import events as ev
 from motcua.domain.status import DossierStatus, ForbiddenTransition, ensure_transition
-from schemas import actions as a
 
 S = DossierStatus
 R = Role

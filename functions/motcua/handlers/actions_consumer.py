@@ -18,10 +18,11 @@ from pydantic import ValidationError
 
 from motcua.data import queues
 from motcua.data.models import bind
+from motcua.domain.commands import PAYLOADS
 from motcua.observability import service_logger
 from motcua.service.actions import QUEUE_IDEMPOTENCY, PermanentMessageError, act_from_queue, command_from_message
 from motcua.settings import ActionsSettings, load
-from schemas.actions import PAYLOADS, ActionMessage
+from schemas.actions import ActionMessage
 
 logger = service_logger()
 config = load(ActionsSettings)

@@ -19,6 +19,9 @@ from motcua.data import uploads
 from motcua.data.models import bind
 from motcua.domain.access import actor_from_claims
 from motcua.domain.actors import Actor
+from motcua.domain.catalogue import Agency, Channel, Level, Procedure
+from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
+from motcua.domain.model import ClientDatetime
 from motcua.handlers import feedback_api as feedback_routes
 from motcua.handlers import http_errors
 from motcua.handlers.feedback_api import router as feedback_router
@@ -33,7 +36,6 @@ from motcua.service.dossiers import audit_view, now_vn
 from motcua.service.feedback_api import FILE_IDEMPOTENCY, STEP_IDEMPOTENCY
 from motcua.service.submission import SUBMIT_IDEMPOTENCY, submit_dossier
 from motcua.settings import ApiSettings, load
-from schemas.actions import PAYLOADS, ActionBody, ActionName
 from schemas.api import (
     AppointmentPreview,
     AuditEventView,
@@ -45,8 +47,7 @@ from schemas.api import (
     UploadRequest,
     UploadTicket,
 )
-from schemas.catalogue import Agency, Channel, Level, Procedure
-from schemas.common import ClientDatetime, ErrorBody, Page
+from schemas.common import ErrorBody, Page
 from schemas.contacts import DeviceRegistration, DeviceView, NotificationSettingsIn, NotificationSettingsView
 
 logger = service_logger()

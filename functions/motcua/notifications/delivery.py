@@ -42,6 +42,7 @@ from motcua.data.repositories import DossierNotFound, DossierRepository
 from motcua.domain import sla
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.dossier import Applicant, Dossier
+from motcua.domain.events import ApologyIssued, EventEnvelope, SlaTimerFired, StatusChanged
 from motcua.notifications.templates import (
     OFFICIAL_EVENTS,
     DossierFacts,
@@ -50,7 +51,6 @@ from motcua.notifications.templates import (
     compose_for_official,
     push_message,
 )
-from schemas.events import ApologyIssued, EventEnvelope, SlaTimerFired, StatusChanged
 
 logger = Logger(child=True)
 

@@ -22,8 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from motcua.domain.clock import TimeUnit
-from schemas.catalogue import (
+from motcua.domain.catalogue import (
     Channel,
     CompetentAgency,
     Fee,
@@ -33,6 +32,7 @@ from schemas.catalogue import (
     Provenance,
     TimeLimitView,
 )
+from motcua.domain.clock import TimeUnit
 
 HERE = Path(__file__).parent
 REFORM_DATE = date(2025, 7, 1)  # the seed is the post-reform (two-tier) catalogue

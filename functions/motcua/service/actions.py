@@ -19,9 +19,10 @@ from pydantic import BaseModel
 from motcua.data.idempotency import persistence_store
 from motcua.data.repositories import AppliedKey, DossierNotFound
 from motcua.domain.actors import Actor
+from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
 from motcua.domain.errors import IdempotencyKeyRequired, MotcuaError, NotFound
 from motcua.service.dossiers import DossierService, dossier_view
-from schemas.actions import PAYLOADS, ActionBody, ActionMessage, ActionName
+from schemas.actions import ActionMessage
 from schemas.api import DossierView
 from schemas.common import ErrorBody
 

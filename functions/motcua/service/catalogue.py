@@ -5,8 +5,8 @@ from __future__ import annotations
 import unicodedata
 
 from motcua.data.repositories import CatalogueRepository
+from motcua.domain.catalogue import Agency, Level, Procedure
 from motcua.domain.errors import InvalidInput
-from schemas.catalogue import Agency, Level, Procedure
 
 
 class InvalidPageToken(InvalidInput):

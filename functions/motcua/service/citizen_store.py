@@ -25,9 +25,11 @@ from motcua.data import citizen_store as blobs
 from motcua.data.citizen_store import StoredDocumentRepository, StoredDocumentWrite
 from motcua.data.signing_keys import agency_signer, signing_configured, trust_roots
 from motcua.documents.results import ResultNotice
+from motcua.domain import actions as ev
 from motcua.domain.access import require_role
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
+from motcua.domain.catalogue import Agency, Procedure
 from motcua.domain.citizen_store import (
     StoredDocument,
     check_reusable,
@@ -35,11 +37,8 @@ from motcua.domain.citizen_store import (
     result_document_id,
     submitted_document_id,
 )
-from motcua.domain.dossier import Attachment, AttachmentSource, Dossier, HistoryEvent
-from motcua.domain.index import events as ev
+from motcua.domain.dossier import Attachment, AttachmentIn, AttachmentSource, Dossier, HistoryEvent
 from motcua.service.letters import UNSIGNED_NAME, LetterSettings
-from schemas.api import AttachmentIn
-from schemas.catalogue import Agency, Procedure
 from schemas.documents import StoredDocumentView, VerificationView
 
 log = logging.getLogger("motcua.documents")

@@ -15,8 +15,11 @@ from motcua.domain import limits
 from motcua.domain.access import ensure_can_read, require_role
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
+from motcua.domain.catalogue import Channel, Procedure
+from motcua.domain.commands import ActionBody, ActionName, ReceiveSupplement, Transfer
 from motcua.domain.dossier import (
     Applicant,
+    AttachmentIn,
     Dossier,
     HistoryEvent,
     StaleDossier,
@@ -25,16 +28,14 @@ from motcua.domain.dossier import (
 )
 from motcua.domain.errors import IdempotencyKeyReused, InvalidInput, MotcuaError
 from motcua.domain.receipt import receipt_code
-from motcua.domain.status import DossierStatus
+from motcua.domain.status import DossierStatus, StatusView
 from motcua.domain.workflow import apply_action
 from motcua.service.citizen_store import CitizenStore, ResultIssuer
 from motcua.service.index.tracking import IndexTracker
 from motcua.service.letters import ApologyLetters
 from motcua.settings import environment
-from schemas.actions import ActionBody, ActionName, ReceiveSupplement, Transfer
 from schemas.api import (
     AppointmentPreview,
-    AttachmentIn,
     AuditEventView,
     DossierSubmission,
     DossierSummary,
@@ -43,8 +44,6 @@ from schemas.api import (
     PersonalDataExport,
     TrackingView,
 )
-from schemas.catalogue import Channel, Procedure
-from schemas.common import StatusView
 
 
 class AgencyRequired(InvalidInput):

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from motcua.data.documents import document_key, put_pdf
 from motcua.documents.forms import ApologyLetter
+from motcua.domain.catalogue import Agency
 from motcua.domain.dossier import Dossier
-from schemas.catalogue import Agency
 
 # Heads of agency by kind (Form 04 is signed by the head of the agency, docs/domain.md §4.7). LIKELY titles.
 DEFAULT_SIGNER_TITLES: Mapping[str, str] = {

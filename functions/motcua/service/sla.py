@@ -37,18 +37,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from motcua.data.repositories import CatalogueRepository, DossierNotFound, DossierRepository
 from motcua.data.timers import TimerIndex
+from motcua.domain import actions as ev
 from motcua.domain import sla
+from motcua.domain.commands import ActionName, Apologise
 from motcua.domain.dossier import Dossier, StaleDossier
 from motcua.domain.errors import MotcuaError
 from motcua.domain.feedback import Feedback
 from motcua.domain.feedback import index_keys as feedback_index_keys
-from motcua.domain.index import events as ev
 from motcua.domain.workflow import apply_action
 from motcua.service.dossiers import now_vn
 from motcua.service.feedback import FeedbackService
 from motcua.service.index.tracking import IndexTracker
 from motcua.service.letters import ApologyLetters
-from schemas.actions import ActionName, Apologise
 
 log = logging.getLogger("motcua.sla")
 

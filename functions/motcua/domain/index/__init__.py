@@ -27,10 +27,10 @@ How the wiring uses it (see each module's docstring for details):
                                config_for(month), month=month)
        rank(results, "commune")
 
-The HistoryEvent vocabulary (action names, ``details`` keys) is :mod:`motcua.domain.index.events`.
+The HistoryEvent vocabulary (action names, ``details`` keys) is :mod:`motcua.domain.actions`.
 """
 
-from motcua.domain.index import events
+from motcua.domain.actions import FeedbackKind, FeedbackOutcome, Satisfaction
 from motcua.domain.index.compute import (
     GroupResult,
     IndicatorResult,
@@ -68,7 +68,6 @@ from motcua.domain.index.contribution import (
     standalone_delta,
     standalone_months,
 )
-from motcua.domain.index.events import FeedbackKind, FeedbackOutcome, Satisfaction
 from motcua.domain.index.facts import (
     DossierFacts,
     FactsContext,
@@ -129,7 +128,6 @@ __all__ = [
     "counters_for_month",
     "default_context",
     "dossier_timeliness",
-    "events",
     "facts_from_history",
     "feedback_counters",
     "late_dossiers",

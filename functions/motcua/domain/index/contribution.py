@@ -52,14 +52,14 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from motcua.domain import actions as ev
 from motcua.domain import clock
+from motcua.domain.catalogue import Channel
 from motcua.domain.clock import Timeliness
-from motcua.domain.index import events as ev
 from motcua.domain.index.config import FeedbackDeadlines, IndexConfig, config_for
 from motcua.domain.index.facts import DossierFacts, FeedbackFacts, StandaloneFeedbackFacts, dossier_timeliness
 from motcua.domain.index.month import Month
 from motcua.domain.index.units import CatalogueCounters
-from schemas.catalogue import Channel
 
 # ---- counter names (the wiring stores them as atomic counters per unit and month) ----
 RECEIVED = "received"

@@ -11,7 +11,7 @@ Interfaces (pure):
   contributions). Folding the events one by one gives exactly what :func:`facts_from_history` gives.
 * :func:`dossier_timeliness` ``(facts, as_of, config)``: early / on time / late, through the one clock.
 
-Which events and ``details`` are read: see :mod:`motcua.domain.index.events`. Status facts come from
+Which events and ``details`` are read: see :mod:`motcua.domain.actions`. Status facts come from
 ``to_status`` / ``from_status``; the rest from the action name.
 
 ``context`` carries the agency tree (for the units a dossier counts in) and the procedures' traits
@@ -31,15 +31,15 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from motcua.domain import actions as ev
 from motcua.domain import clock
+from motcua.domain.catalogue import Channel
 from motcua.domain.clock import Timeliness
 from motcua.domain.dossier import Dossier, HistoryEvent
-from motcua.domain.index import events as ev
 from motcua.domain.index.config import IndexConfig, config_for
 from motcua.domain.index.month import Month
 from motcua.domain.index.units import ProcedureTraits, UnitTree, load_default_procedures, load_default_tree
 from motcua.domain.status import DossierStatus
-from schemas.catalogue import Channel
 
 S = DossierStatus
 E = TypeVar("E", bound=StrEnum)

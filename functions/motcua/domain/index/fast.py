@@ -23,9 +23,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from motcua.domain import actions as ev
 from motcua.domain import clock
+from motcua.domain.catalogue import Channel
 from motcua.domain.dossier import Dossier, HistoryEvent
-from motcua.domain.index import events as ev
 from motcua.domain.index.config import INDEX_CONFIGS, IndexConfig, config_for
 from motcua.domain.index.contribution import (
     APOLOGISED,
@@ -76,7 +77,6 @@ from motcua.domain.index.facts import (
 )
 from motcua.domain.index.month import Month
 from motcua.domain.status import DossierStatus
-from schemas.catalogue import Channel
 
 S = DossierStatus
 _EVALUATION_KEYS = {ev.Satisfaction.VERY_SATISFIED: EVALUATION_VERY_SATISFIED,

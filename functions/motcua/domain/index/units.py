@@ -20,10 +20,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from motcua.domain.catalogue import Agency, Procedure
+from motcua.domain.catalogue import Level as CatalogueLevel
 from motcua.domain.index.config import Level
 from motcua.domain.index.month import Month
-from schemas.catalogue import Agency, Procedure
-from schemas.catalogue import Level as CatalogueLevel
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 

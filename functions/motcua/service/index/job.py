@@ -13,6 +13,7 @@ from motcua.data.feedback import FeedbackRepository
 from motcua.data.index_store import IndexRepository
 from motcua.data.reports import CSV, HTML, JSON, ReportStore, month_prefix
 from motcua.domain.calendar import VN_TZ
+from motcua.domain.catalogue import Procedure
 from motcua.domain.dossier import Dossier
 from motcua.domain.feedback import index_facts
 from motcua.domain.index import (
@@ -39,7 +40,6 @@ from motcua.domain.report import render_report
 from motcua.service.index.month import Computation, StoredSummary, StoredUnit, month_catalogue
 from motcua.service.index.open_data import open_data_csv, open_data_json
 from motcua.service.index.tracking import RowDoc, add_counts
-from schemas.catalogue import Procedure
 
 LEVELS: tuple[Literal["province", "agency", "commune"], ...] = ("province", "agency", "commune")
 TREND_MONTHS = 12

@@ -12,8 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from motcua.data.index_store import IndexRepository
+from motcua.domain.catalogue import Procedure
 from motcua.domain.index import CatalogueCounters, LateDossier, Month, RankedUnit, Unit, UnitIndex, catalogue_counters
-from schemas.catalogue import Procedure
 
 ONLINE_PAYMENT_SETTING = "ONLINE_PAYMENT"
 

@@ -10,12 +10,12 @@ from typing import Literal
 from motcua.data.index_store import FEEDBACK_ROW_PREFIX, IndexRepository
 from motcua.domain.access import AccessDenied
 from motcua.domain.actors import Actor, Role
+from motcua.domain.catalogue import Procedure
 from motcua.domain.errors import InvalidInput, NotFound
 from motcua.domain.index import Month, UnitTree, load_default_procedures, load_default_tree, role_of
 from motcua.service.index.month import StoredSummary, StoredUnit, month_catalogue
 from motcua.service.index.open_data import text
 from motcua.service.index.tracking import FeedbackRowDoc, RowDoc
-from schemas.catalogue import Procedure
 from schemas.index import IndexDossier, IndexDossiers, IndexFeedback, IndexMonth, ReportLinks, UnitIndexView
 
 

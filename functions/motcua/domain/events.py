@@ -12,7 +12,7 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.common import StatusView
+from motcua.domain.status import StatusView
 
 T = TypeVar("T", bound=BaseModel)
 

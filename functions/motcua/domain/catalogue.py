@@ -9,12 +9,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from motcua.domain.clock import TimeLimit, TimeUnit
-from schemas.common import ApiModel
+from motcua.domain.model import StrictModel
+
+ProcedureCode = Annotated[str, Field(pattern=r"^\d\.\d{6}$", examples=["1.001193"])]
+AgencyCode = Annotated[str, Field(pattern=r"^[0-9A-Z.]{3,40}$", examples=["000.20.01.H36"])]
 
 
 class Level(StrEnum):
@@ -31,7 +34,7 @@ class Channel(StrEnum):
     POST = "post"
 
 
-class TimeLimitView(ApiModel):
+class TimeLimitView(StrictModel):
     value: Decimal = Field(description="Amount in `unit`; fractional for half days")
     unit: TimeUnit
     text: str | None = None
@@ -41,7 +44,7 @@ class TimeLimitView(ApiModel):
         return TimeLimit(value=self.value, unit=self.unit)
 
 
-class Fee(ApiModel):
+class Fee(StrictModel):
     amounts_vnd: dict[str, int] | None = Field(
         default=None, description="Named amounts in VND; null when set by the province (HĐND tỉnh)"
     )
@@ -49,14 +52,14 @@ class Fee(ApiModel):
     text: str | None = None
 
 
-class OnlineService(ApiModel):
+class OnlineService(StrictModel):
     allowed: bool = Field(description="The procedure accepts online submission")
     level: Literal["full", "partial"] | None = Field(
         default=None, description="Decree 42/2022: toàn trình (full) or một phần (partial); null when unknown"
     )
 
 
-class CompetentAgency(ApiModel):
+class CompetentAgency(StrictModel):
     kind: Literal["commune", "department"]
     agency_code: str | None = Field(
         default=None, description="The department's code; null for commune-level procedures (the citizen picks)"
@@ -64,14 +67,14 @@ class CompetentAgency(ApiModel):
     as_listed: str | None = Field(default=None, description="'Cơ quan thực hiện' as the catalogue lists it")
 
 
-class Provenance(ApiModel):
+class Provenance(StrictModel):
     marks: dict[str, str] = Field(default_factory=dict, description="CONFIRMED / LIKELY / UNSURE per field")
     sources: list[dict[str, str]] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     confidence: str | None = None
 
 
-class Procedure(ApiModel):
+class Procedure(StrictModel):
     code: str = Field(pattern=r"^\d\.\d{6}$", examples=["1.001193"], description="National TTHC code")
     name_vi: str
     sector: str
@@ -93,7 +96,7 @@ class Procedure(ApiModel):
         return channel in self.channels
 
 
-class Agency(ApiModel):
+class Agency(StrictModel):
     code: str
     name_vi: str
     level: Level

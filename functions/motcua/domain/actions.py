@@ -1,7 +1,8 @@
-"""The HistoryEvent vocabulary the index reads: action names and ``details`` keys (shared with the workflow).
+"""The HistoryEvent vocabulary: action names and ``details`` keys, the language of a dossier's history.
 
-The workflow emits these names; the index (``facts.py``) and the evaluation read them. Import the
-constants instead of spelling the strings, so both sides stay in step.
+The workflow (``motcua.domain.workflow``, with the action bodies of ``motcua.domain.commands``) writes these
+names; the index (``motcua.domain.index.facts``) and the evaluation read them. Import the constants instead
+of spelling the strings, so both sides stay in step.
 
 How the index reads an event (``motcua.domain.index.facts``):
 

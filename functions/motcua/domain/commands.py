@@ -1,0 +1,132 @@
+"""Officials' and citizens' actions on a dossier, as the workflow takes them: the name and the body of each.
+
+The API takes them as the body of ``POST /dossiers/{id}/actions/{action}``, the actions queue as the
+``payload`` of a message (``schemas.actions.ActionMessage``). Action names are the history vocabulary
+(``motcua.domain.actions``), so what the workflow writes is what the index reads.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from motcua.domain import actions as ev
+from motcua.domain.catalogue import AgencyCode
+from motcua.domain.dossier import AttachmentIn
+from motcua.domain.model import ClientDatetime, StrictModel
+
+Reason = Annotated[str, Field(min_length=3, max_length=2000)]
+ResultKey = Annotated[str, Field(pattern=r"^(uploads|results)/[0-9a-f]{32}/[A-Za-z0-9._-]{1,120}$")]
+
+
+class ActionName(StrEnum):
+    RECEIVE = ev.RECEIVE
+    REFUSE = ev.REFUSE
+    START_PROCESSING = ev.START_PROCESSING
+    TRANSFER = ev.TRANSFER
+    REQUEST_SUPPLEMENT = ev.REQUEST_SUPPLEMENT
+    RECEIVE_SUPPLEMENT = ev.RECEIVE_SUPPLEMENT
+    REQUEST_PAYMENT = ev.REQUEST_PAYMENT
+    RECORD_PAYMENT = ev.RECORD_PAYMENT
+    RESUME_PROCESSING = ev.RESUME_PROCESSING
+    DECIDE = ev.DECIDE
+    RETURN_RESULT = ev.RETURN_RESULT
+    REQUEST_WITHDRAWAL = ev.REQUEST_WITHDRAWAL
+    STOP = ev.STOP
+    APOLOGISE = ev.APOLOGISE
+
+
+class ActionBody(StrictModel):
+    note: str | None = Field(default=None, max_length=2000)
+    expected_version: int | None = Field(
+        default=None, ge=1, description="The version the client saw; a different stored version gives 409")
+
+
+class Receive(ActionBody):
+    digitised: bool = Field(default=True, description="The desk digitised the paper documents")
+    reused_documents: int = Field(default=0, ge=0, le=100, deprecated=True,
+                                  description="Ignored: reused documents are counted from the dossier's records "
+                                  "(attachments with document_id)")
+    population_db: bool = Field(default=False, description="Identity checked against the population database")
+
+
+class Refuse(ActionBody):
+    reasons: list[Reason] = Field(min_length=1, max_length=20, description="Form 03: why it is refused")
+
+
+class StartProcessing(ActionBody):
+    pass
+
+
+class Transfer(ActionBody):
+    to_agency_code: AgencyCode
+
+
+class RequestSupplement(ActionBody):
+    documents: list[Reason] = Field(min_length=1, max_length=50, description="Form 02: what to add or correct")
+    reason: Reason
+    legal_exception: Reason | None = Field(
+        default=None, description="A second request is allowed only with the legal ground named here")
+
+
+class ReceiveSupplement(ActionBody):
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=50)
+    reused_documents: int = Field(default=0, ge=0, le=100, deprecated=True,
+                                  description="Ignored: counted from the attachments that name a stored document")
+
+
+class RequestPayment(ActionBody):
+    amount_vnd: int = Field(gt=0, le=10_000_000_000)
+    description: Reason
+
+
+class RecordPayment(ActionBody):
+    amount_vnd: int = Field(gt=0, le=10_000_000_000)
+    online: bool
+    reference: str | None = Field(default=None, max_length=200)
+
+
+class ResumeProcessing(ActionBody):
+    pass
+
+
+class Decide(ActionBody):
+    result_documents: list[ResultKey] = Field(default_factory=list, max_length=50)
+    electronic: bool = Field(default=False, description="The result is also issued as an electronic document")
+
+
+class ReturnResult(ActionBody):
+    method: Literal["counter", "post", "electronic"]
+
+
+class RequestWithdrawal(ActionBody):
+    reason: Reason | None = None
+
+
+class Stop(ActionBody):
+    reason: Reason
+
+
+class Apologise(ActionBody):
+    reason: Reason
+    new_appointment_at: ClientDatetime
+
+
+PAYLOADS: dict[ActionName, type[ActionBody]] = {
+    ActionName.RECEIVE: Receive,
+    ActionName.REFUSE: Refuse,
+    ActionName.START_PROCESSING: StartProcessing,
+    ActionName.TRANSFER: Transfer,
+    ActionName.REQUEST_SUPPLEMENT: RequestSupplement,
+    ActionName.RECEIVE_SUPPLEMENT: ReceiveSupplement,
+    ActionName.REQUEST_PAYMENT: RequestPayment,
+    ActionName.RECORD_PAYMENT: RecordPayment,
+    ActionName.RESUME_PROCESSING: ResumeProcessing,
+    ActionName.DECIDE: Decide,
+    ActionName.RETURN_RESULT: ReturnResult,
+    ActionName.REQUEST_WITHDRAWAL: RequestWithdrawal,
+    ActionName.STOP: Stop,
+    ActionName.APOLOGISE: Apologise,
+}
