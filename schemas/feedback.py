@@ -10,7 +10,14 @@ from pydantic_core import PydanticCustomError
 
 from motcua.domain.catalogue import AgencyCode, ProcedureCode
 from motcua.domain.dossier import UploadKey
-from motcua.domain.feedback import FeedbackAbout, FeedbackCategory, FeedbackStatus, FeedbackStep
+from motcua.domain.feedback import (
+    FeedbackAbout,
+    FeedbackCategory,
+    FeedbackOfficialMissing,
+    FeedbackStatus,
+    FeedbackStep,
+    FeedbackSubjectMissing,
+)
 from schemas.common import ApiModel
 
 Text = Field(min_length=3, max_length=2000)
@@ -39,9 +46,9 @@ class FeedbackIn(ApiModel):
         needed = {FeedbackAbout.DOSSIER: self.dossier_id, FeedbackAbout.PROCEDURE: self.procedure_code,
                   FeedbackAbout.AGENCY: self.agency_code}[self.about]
         if needed is None:
-            raise PydanticCustomError("FEEDBACK_SUBJECT_MISSING", "The field naming what it is about is missing")
+            raise PydanticCustomError(FeedbackSubjectMissing.code, "The field naming what it is about is missing")
         if self.category is FeedbackCategory.OFFICIAL_CONDUCT and not (self.official_name or self.official_subject):
-            raise PydanticCustomError("FEEDBACK_OFFICIAL_MISSING", "A complaint about an official names them")
+            raise PydanticCustomError(FeedbackOfficialMissing.code, "A complaint about an official names them")
         return self
 
 

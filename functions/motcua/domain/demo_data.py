@@ -65,7 +65,7 @@ from motcua.domain.index.units import (
     traits_by_code,
 )
 from motcua.domain.receipt import receipt_code
-from motcua.domain.status import DossierStatus
+from motcua.domain.status import PAUSE_REASONS, DossierStatus
 
 S = DossierStatus
 DEFAULT_END_MONTH = Month(2026, 10)  # the official calendar data covers 2024-2026
@@ -360,8 +360,8 @@ def _state(dossier: Dossier, events: Sequence[HistoryEvent]) -> Dossier:
         raw = e.details.get(ev.D_APPOINTMENT_AT)
         if isinstance(raw, str):
             appointment = datetime.fromisoformat(raw)
-        if e.from_status in (S.SUPPLEMENT_REQUESTED, S.AWAITING_PAYMENT) and e.to_status is not e.from_status:
-            reason = "supplement" if e.from_status is S.SUPPLEMENT_REQUESTED else "financial_obligation"
+        reason = PAUSE_REASONS.get(e.from_status) if e.from_status is not None else None
+        if reason is not None and e.to_status is not e.from_status:
             pauses = [p.model_copy(update={"end": e.occurred_at}) if p.end is None and p.reason == reason else p
                       for p in pauses]
         if e.to_status is not e.from_status and e.to_status is S.SUPPLEMENT_REQUESTED:

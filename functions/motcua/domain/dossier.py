@@ -17,10 +17,11 @@ from pydantic_core import PydanticCustomError
 from motcua.domain import clock
 from motcua.domain.actors import Actor
 from motcua.domain.catalogue import Channel, Procedure
+from motcua.domain.citizen_store import AttachmentSourceInvalid
 from motcua.domain.errors import Conflict, InvalidInput
 from motcua.domain.legal import rule_version_at
 from motcua.domain.model import StrictModel
-from motcua.domain.status import DossierStatus
+from motcua.domain.status import DossierStatus, PauseReason
 
 
 class ProcedureChannelNotAccepted(InvalidInput):
@@ -75,7 +76,7 @@ StoredDocumentId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$",
 
 def _one_source(value: Any) -> Any:
     if isinstance(value, dict) and (value.get("key") is None) == (value.get("document_id") is None):
-        raise PydanticCustomError("ATTACHMENT_SOURCE_INVALID", "Give exactly one of key and document_id")
+        raise PydanticCustomError(AttachmentSourceInvalid.code, "Give exactly one of key and document_id")
     return value
 
 
@@ -132,7 +133,7 @@ class PauseRecord(BaseModel):
 
     start: datetime
     end: datetime | None = None
-    reason: Literal["supplement", "financial_obligation"]
+    reason: PauseReason
 
     def to_clock(self) -> clock.Pause:
         return clock.Pause(start=self.start, end=self.end)

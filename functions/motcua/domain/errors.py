@@ -54,6 +54,13 @@ class IdempotencyKeyRequired(InvalidInput):
     message_en = "The Idempotency-Key header is required (one unique key per submission)."
 
 
+def idempotency_key_given(key: str | None) -> str:
+    """The caller's key, or :class:`IdempotencyKeyRequired` when there is none."""
+    if not key:
+        raise IdempotencyKeyRequired()
+    return key
+
+
 class IdempotencyKeyReused(Conflict):
     """A key names one request for good: another body under it is refused, even once its record has expired."""
 

@@ -7,6 +7,7 @@ exist elsewhere but always map onto exactly one of these codes.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Literal
 
 from pydantic import Field
 
@@ -65,9 +66,11 @@ TRANSITIONS: dict[DossierStatus, frozenset[DossierStatus]] = {
     _S.RETURNED: frozenset(),
 }
 
-# Statuses in which the legal clock does not run (docs/domain.md §4.4: supplement always; financial obligation
-# by procedure, default paused, UNSURE).
-PAUSING_STATUSES = frozenset({_S.SUPPLEMENT_REQUESTED, _S.AWAITING_PAYMENT})
+# The statuses in which the legal clock stands still, and the pause each one is (docs/domain.md §4.4: supplement
+# always; financial obligation by procedure, default paused, UNSURE). Leaving the status ends its pause.
+PauseReason = Literal["supplement", "financial_obligation"]
+PAUSE_REASONS: dict[DossierStatus, PauseReason] = {_S.SUPPLEMENT_REQUESTED: "supplement",
+                                                   _S.AWAITING_PAYMENT: "financial_obligation"}
 
 
 def can_transition(current: DossierStatus, new: DossierStatus) -> bool:

@@ -20,7 +20,7 @@ from motcua.data.idempotency import persistence_store
 from motcua.data.repositories import AppliedKey, DossierNotFound
 from motcua.domain.actors import Actor
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
-from motcua.domain.errors import IdempotencyKeyRequired, MotcuaError, NotFound
+from motcua.domain.errors import MotcuaError, NotFound, idempotency_key_given
 from motcua.service.dossiers import DossierService, dossier_view
 from schemas.actions import ActionMessage
 from schemas.api import DossierView
@@ -79,11 +79,9 @@ def _apply(command: ActionCommand, config: IdempotencyConfig) -> DossierView:
 def act_from_api(dossier_id: str, action: ActionName, body: ActionBody, actor: Actor, idempotency_key: str | None,
                  request_id: str | None = None) -> DossierView:
     """An action a person takes through the API: once per their key (a retry answers the same)."""
-    if not idempotency_key:
-        raise IdempotencyKeyRequired()
     return _act_once_from_api(command=ActionCommand(
-        caller=f"api:{actor.subject}", key=idempotency_key, dossier_id=dossier_id, action=action, actor=actor,
-        body=body.model_dump(mode="json", exclude_unset=True), request_id=request_id))
+        caller=f"api:{actor.subject}", key=idempotency_key_given(idempotency_key), dossier_id=dossier_id,
+        action=action, actor=actor, body=body.model_dump(mode="json", exclude_unset=True), request_id=request_id))
 
 
 @idempotent_function(data_keyword_argument="command", persistence_store=persistence_store("api-action"),

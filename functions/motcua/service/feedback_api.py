@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from motcua.data.idempotency import persistence_store
 from motcua.domain.actors import Actor
-from motcua.domain.errors import IdempotencyKeyRequired
+from motcua.domain.errors import idempotency_key_given
 from motcua.domain.feedback import FeedbackAction
 from motcua.service.actions import service as _dossier_service
 from motcua.service.feedback import STEP_BODIES, FeedbackService, feedback_view
@@ -53,20 +53,16 @@ service = FeedbackService(dossiers=_dossier_service.dossiers, catalogue=_dossier
 def file_feedback(feedback: FeedbackIn, actor: Actor, idempotency_key: str | None,
                   request_id: str | None = None) -> FeedbackView:
     """Filing feedback: once per the citizen's key (a retry answers the same)."""
-    if not idempotency_key:
-        raise IdempotencyKeyRequired()
-    return _file_once(command=FileCommand(owner=actor.subject, idempotency_key=idempotency_key, actor=actor,
-                                          feedback=feedback, request_id=request_id))
+    return _file_once(command=FileCommand(owner=actor.subject, idempotency_key=idempotency_key_given(idempotency_key),
+                                          actor=actor, feedback=feedback, request_id=request_id))
 
 
 def take_feedback_step(feedback_id: str, action: FeedbackAction, body: FeedbackStepBody, actor: Actor,
               idempotency_key: str | None, request_id: str | None = None) -> FeedbackView:
     """A step an official (or the citizen) takes on a feedback: once per their key."""
-    if not idempotency_key:
-        raise IdempotencyKeyRequired()
     return _step_once(command=StepCommand(
-        caller=f"api:{actor.subject}", key=idempotency_key, feedback_id=feedback_id, action=action, actor=actor,
-        body=body.model_dump(mode="json", exclude_unset=True), request_id=request_id))
+        caller=f"api:{actor.subject}", key=idempotency_key_given(idempotency_key), feedback_id=feedback_id,
+        action=action, actor=actor, body=body.model_dump(mode="json", exclude_unset=True), request_id=request_id))
 
 
 @idempotent_function(data_keyword_argument="command", persistence_store=persistence_store("file-feedback"),

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from motcua.data.idempotency import persistence_store
 from motcua.domain.actors import Actor
-from motcua.domain.errors import IdempotencyKeyRequired
+from motcua.domain.errors import idempotency_key_given
 from motcua.service.actions import service
 from motcua.service.dossiers import dossier_view, require_submitter
 from schemas.api import DossierSubmission, DossierView
@@ -41,9 +41,8 @@ def submit_dossier(submission: DossierSubmission, actor: Actor, idempotency_key:
                    request_id: str | None = None) -> DossierView:
     """The submission use case: its receipt code and appointment, the same dossier for a retry under the key."""
     require_submitter(actor)
-    if not idempotency_key:
-        raise IdempotencyKeyRequired()
-    return _submit_once(command=SubmitCommand(owner=actor.subject, idempotency_key=idempotency_key, actor=actor,
+    key = idempotency_key_given(idempotency_key)
+    return _submit_once(command=SubmitCommand(owner=actor.subject, idempotency_key=key, actor=actor,
                                               submission=submission, request_id=request_id))
 
 

@@ -39,7 +39,7 @@ from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.index.config import IndexConfig, config_for
 from motcua.domain.index.month import Month
 from motcua.domain.index.units import ProcedureTraits, UnitTree, load_default_procedures, load_default_tree
-from motcua.domain.status import DossierStatus
+from motcua.domain.status import PAUSE_REASONS, DossierStatus, PauseReason
 
 S = DossierStatus
 E = TypeVar("E", bound=StrEnum)
@@ -76,7 +76,7 @@ class FactPause(BaseModel):
 
     start: datetime
     end: datetime | None = None
-    reason: Literal["supplement", "financial_obligation"]
+    reason: PauseReason
 
 
 class FeedbackStep(BaseModel):
@@ -277,10 +277,9 @@ class _Builder:
         to, frm = e.to_status, e.from_status
         f["status"] = to
         # -- status facts (whatever the action is called) --
-        if frm is S.SUPPLEMENT_REQUESTED and to is not S.SUPPLEMENT_REQUESTED:
-            self._close_pause(t, "supplement")
-        if frm is S.AWAITING_PAYMENT and to is not S.AWAITING_PAYMENT:
-            self._close_pause(t, "financial_obligation")
+        ended = PAUSE_REASONS.get(frm) if frm is not None and to is not frm else None
+        if ended is not None:
+            self._close_pause(t, ended)
         if to in _RECEIVED_STATUSES:  # past the desk: the clock started at the first such event
             self._set_first("received_at", t)
         if to is not frm:

@@ -76,7 +76,7 @@ from motcua.domain.index.facts import (
     facts_from_history,
 )
 from motcua.domain.index.month import Month
-from motcua.domain.status import DossierStatus
+from motcua.domain.status import PAUSE_REASONS, DossierStatus
 
 S = DossierStatus
 _EVALUATION_KEYS = {ev.Satisfaction.VERY_SATISFIED: EVALUATION_VERY_SATISFIED,
@@ -181,8 +181,7 @@ class MonthFolder:
         feedback: list[dict[str, Any]] = []
         for e in ordered:
             t, d, to, frm = e.occurred_at, e.details, e.to_status, e.from_status
-            if frm is not to and (frm is S.SUPPLEMENT_REQUESTED or frm is S.AWAITING_PAYMENT):
-                reason = "supplement" if frm is S.SUPPLEMENT_REQUESTED else "financial_obligation"
+            if frm is not to and frm is not None and (reason := PAUSE_REASONS.get(frm)) is not None:
                 for p in pauses:
                     if p[1] is None and p[2] == reason:
                         p[1] = t if t > p[0] else p[0]
