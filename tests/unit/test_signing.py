@@ -23,17 +23,10 @@ from pypdf import PdfReader
 
 from motcua.documents.forms import ApologyLetter
 from motcua.documents.layout import RenderedForm
+from motcua.documents.local_ca import LocalCA, LocalFileAgencySigner, create_local_ca, issue_agency_certificate
 from motcua.documents.pdf import render_apology_letter
-from motcua.documents.signing import (
-    AgencySigner,
-    LocalCA,
-    LocalFileAgencySigner,
-    PemAgencySigner,
-    create_local_ca,
-    issue_agency_certificate,
-    sign_pdf,
-    verify,
-)
+from motcua.documents.signing import AgencySigner, PemAgencySigner, sign_pdf
+from motcua.documents.verification import verify
 
 T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)  # certificates issued
 SIGNED_AT = datetime(2026, 11, 23, 3, 5, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Where an agency's signing key and the verifiers' trust roots come from (``motcua.documents.signing`` stays
+"""Where an agency's signing key and the verifiers' trust roots come from (``motcua.documents`` stays
 free of AWS clients; this module is the only one that fetches keys).
 
 * **Cloud**: ``SIGNING_SECRET_PREFIX`` (the declaration's ``Ref("secret", "signing")``, e.g.
@@ -7,7 +7,7 @@ free of AWS clients; this module is the only one that fetches keys).
   ``{"certificates_pem"}`` (the CA roots ``GET /documents/{id}/verify`` trusts). Read once per execution
   environment. A KMS-held key (the key never leaves KMS) is the better next step: docs/documents.md.
 * **Local** (``make run``, tests): ``MOTCUA_PKI_DIR`` (``.local/pki`` for ``make run``, a temporary directory in
-  tests): the local test CA of ``signing.create_local_ca``, one certificate per agency issued on first use.
+  tests): the local test CA of ``local_ca.create_local_ca``, one certificate per agency issued on first use.
   Local certificates are backdated (``LOCAL_BACKDATE``) so that tests driving the clock into the past still
   sign and verify. They have no legal value.
 * Neither set: signing is not configured, and electronic results are decided without a signed document (a
@@ -32,8 +32,8 @@ from motcua.settings import aws_endpoint_url, environment
 if TYPE_CHECKING:
     from motcua.documents.signing import AgencySigner
 
-# ``motcua.documents.signing`` (pyHanko, aiohttp, cryptography) is imported where a key is used, not here: the
-# functions importing this module start without it (cold start, docs/benchmarks.md).
+# ``motcua.documents.signing`` and ``local_ca`` (pyHanko, aiohttp, cryptography) are imported where a key is
+# used, not here: the functions importing this module start without them (cold start, docs/benchmarks.md).
 
 TRUST_ROOTS_SECRET = "trust-roots"  # noqa: S105 - a secret name, not its value
 LOCAL_BACKDATE = timedelta(days=2 * 365)
@@ -64,7 +64,7 @@ def signing_configured() -> bool:
 
 def ensure_local_pki(directory: Path, agencies: dict[str, str] | None = None) -> None:
     """The local CA in ``directory`` and a certificate for each ``{code: name}`` that has none yet."""
-    from motcua.documents.signing import create_local_ca, issue_agency_certificate
+    from motcua.documents.local_ca import create_local_ca, issue_agency_certificate
 
     with _local_lock:
         backdated = datetime.now(UTC) - LOCAL_BACKDATE
@@ -76,7 +76,7 @@ def ensure_local_pki(directory: Path, agencies: dict[str, str] | None = None) ->
 
 @lru_cache(maxsize=256)
 def _local_signer(directory: str, agency_code: str, agency_name: str) -> AgencySigner:
-    from motcua.documents.signing import LocalFileAgencySigner
+    from motcua.documents.local_ca import LocalFileAgencySigner
 
     ensure_local_pki(Path(directory), {agency_code: agency_name})
     return LocalFileAgencySigner(directory, agency_code)
@@ -130,7 +130,7 @@ def trust_roots() -> tuple[bytes, ...]:
     """The CA certificates (PEM) a signature must chain to; empty when signing is not configured."""
     directory = pki_directory()
     if directory is not None:
-        from motcua.documents.signing import CA_CERT_FILE
+        from motcua.documents.local_ca import CA_CERT_FILE
 
         ensure_local_pki(directory)
         return ((directory / CA_CERT_FILE).read_bytes(),)

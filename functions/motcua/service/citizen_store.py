@@ -10,7 +10,7 @@ electronic result issued on a decision, ``GET /me/documents`` and ``GET /documen
   in the citizen's store and linked from the dossier (``Result.document_id``), and ``sync_citizen_data_store``
   is on the dossier's trail (indicator 4.4), all in the decision's own transaction (the object first).
 * **Verification**: the stored bytes against the recorded SHA-256, and for a signed result the PAdES
-  signature against the configured trust roots (``signing.verify``): any changed byte fails it.
+  signature against the configured trust roots (``verification.verify``): any changed byte fails it.
 """
 
 from __future__ import annotations
@@ -145,9 +145,9 @@ class CitizenStore:
         if data is None or not roots:
             problems += [] if roots else ["no trust roots configured: the signature cannot be checked"]
             return VerificationView(**base, valid=False, signed=True, signature_valid=False, problems=problems)
-        from motcua.documents import signing  # pyHanko: only where a signature is checked (cold start)
+        from motcua.documents import verification  # pyHanko: only where a signature is checked (cold start)
 
-        result = signing.verify(data, roots, at=now)
+        result = verification.verify(data, roots, at=now)
         return VerificationView(
             **base, valid=integrity and result.valid, signed=result.signed, signature_valid=result.valid,
             signature_intact=result.intact, signer_trusted=result.trusted,
