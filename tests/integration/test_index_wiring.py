@@ -19,7 +19,7 @@ from motcua.data.index_store import IndexRepository
 from motcua.data.reports import ReportStore
 from motcua.domain.demo_data import generate, generate_feedback, online_payment_codes
 from motcua.domain.dossier import Dossier, HistoryEvent
-from motcua.domain.feedback import index_facts
+from motcua.domain.feedback.steps import index_facts
 from motcua.domain.index import (
     INDICATOR_COUNTERS,
     Month,

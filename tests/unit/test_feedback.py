@@ -21,6 +21,8 @@ from motcua.domain import feedback as f
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.dossier import Applicant, Dossier
+from motcua.domain.feedback import steps as fs
+from motcua.domain.feedback import timers as ft
 from motcua.domain.index.config import FeedbackDeadlines
 from motcua.domain.index.contribution import feedback_on_time
 from motcua.domain.index.facts import FeedbackFacts, FeedbackStep
@@ -41,7 +43,7 @@ def vn(month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
 
 def filed(category: f.FeedbackCategory = f.FeedbackCategory.PROCEDURE, at: datetime | None = None,
           official_subject: str | None = None) -> f.Feedback:
-    fb, _ = f.file_feedback(feedback_id="f" * 32, owner=CITIZEN, category=category, about=f.FeedbackAbout.AGENCY,
+    fb, _ = fs.file_feedback(feedback_id="f" * 32, owner=CITIZEN, category=category, about=f.FeedbackAbout.AGENCY,
                             agency_code=AGENCY, title="Trễ hẹn", content="Hồ sơ trễ hẹn nhiều ngày.",
                             now=at or vn(3, 2), official_name="Ông Minh" if official_subject else None,
                             official_subject=official_subject)
@@ -49,16 +51,16 @@ def filed(category: f.FeedbackCategory = f.FeedbackCategory.PROCEDURE, at: datet
 
 
 def step(fb: f.Feedback, action: f.FeedbackAction, who: Actor, at: datetime, **kwargs: object) -> f.Feedback:
-    changed, _ = f.apply_feedback_action(fb, action, f.StepInput(**kwargs), who, at)  # type: ignore[arg-type]
+    changed, _ = fs.apply_feedback_action(fb, action, fs.StepInput(**kwargs), who, at)  # type: ignore[arg-type]
     return changed
 
 
 def test_deadlines_by_hand() -> None:
-    d = f.deadlines(filed())
+    d = fs.deadlines(filed())
     assert (d.refuse_by, d.request_info_by, d.handle_by, d.publish_by) == (vn(3, 4, 17), vn(3, 9, 17),
                                                                            vn(3, 23, 17), None)
     answered = step(filed(), f.FeedbackAction.ANSWER, DESK, vn(3, 20, 10), text="Đã xử lý xong.", public=True)
-    assert f.deadlines(answered).publish_by == vn(3, 24, 17)  # Mon 23 = 1, Tue 24 = 2
+    assert fs.deadlines(answered).publish_by == vn(3, 24, 17)  # Mon 23 = 1, Tue 24 = 2
 
 
 def test_classification_maps_to_the_index_kinds() -> None:
@@ -72,19 +74,19 @@ def test_classification_maps_to_the_index_kinds() -> None:
 def test_a_complaint_about_an_official_is_for_leaders_and_inspectors_never_the_official() -> None:
     about_minh = filed(f.FeedbackCategory.OFFICIAL_CONDUCT, official_subject=PROCESSOR.subject)
     everyone = (CITIZEN, DESK, PROCESSOR, LEADER, OTHER_LEADER, INSPECTOR)
-    readers = {a.subject for a in everyone if f.can_read(about_minh, a)}
+    readers = {a.subject for a in everyone if fs.can_read(about_minh, a)}
     assert readers == {CITIZEN.subject, LEADER.subject, INSPECTOR.subject}
     about_leader = filed(f.FeedbackCategory.OFFICIAL_CONDUCT, official_subject=LEADER.subject)
-    assert not f.can_read(about_leader, LEADER) and f.can_read(about_leader, INSPECTOR)
+    assert not fs.can_read(about_leader, LEADER) and fs.can_read(about_leader, INSPECTOR)
     with pytest.raises(f.FeedbackActionNotAllowed):
         step(about_leader, f.FeedbackAction.ANSWER, LEADER, vn(3, 3), text="Tôi không sai.")
     assert step(about_leader, f.FeedbackAction.ANSWER, INSPECTOR, vn(3, 3), text="Thanh tra đã xác minh.").status \
         is f.FeedbackStatus.ANSWERED
     # Ordinary feedback: every official of the agency, read-only inspectors, not another agency.
     plain = filed()
-    assert all(f.can_read(plain, a) for a in (CITIZEN, DESK, PROCESSOR, LEADER, INSPECTOR))
-    assert not f.can_read(plain, OTHER_LEADER)
-    assert not f.can_read(plain, Actor(subject="someone-else", role=Role.CITIZEN))
+    assert all(fs.can_read(plain, a) for a in (CITIZEN, DESK, PROCESSOR, LEADER, INSPECTOR))
+    assert not fs.can_read(plain, OTHER_LEADER)
+    assert not fs.can_read(plain, Actor(subject="someone-else", role=Role.CITIZEN))
     with pytest.raises(f.FeedbackActionNotAllowed):
         step(plain, f.FeedbackAction.ANSWER, INSPECTOR, vn(3, 3), text="Không phải việc của thanh tra.")
 
@@ -110,46 +112,46 @@ def test_steps_move_the_status_and_are_judged_by_their_limits() -> None:
         step(rated, f.FeedbackAction.RATE, CITIZEN, vn(3, 26), satisfied=True)
     with pytest.raises(f.FeedbackStepNotAllowed):
         step(rated, f.FeedbackAction.REFUSE, DESK, vn(3, 26), text="Muộn rồi")
-    assert not f.on_time(rated, vn(3, 30))
+    assert not fs.on_time(rated, vn(3, 30))
 
 
 def test_index_events_for_the_dossier_trail() -> None:
-    fb, event = f.file_feedback(feedback_id="a" * 32, owner=CITIZEN, category=f.FeedbackCategory.QUESTION,
+    fb, event = fs.file_feedback(feedback_id="a" * 32, owner=CITIZEN, category=f.FeedbackCategory.QUESTION,
                                 about=f.FeedbackAbout.DOSSIER, agency_code=AGENCY, title="Hỏi", content="Bao giờ xong?",
                                 now=vn(3, 2), dossier_id="d" * 32)
-    assert f.index_event_details(fb, event) == (ev.FEEDBACK_RECEIVE, {"feedback_id": fb.id, "kind": "question"})
-    refused, refusal = f.apply_feedback_action(fb, f.FeedbackAction.REFUSE, f.StepInput(text="Không thuộc thẩm quyền"),
-                                               DESK, vn(3, 3))
-    assert f.index_event_details(refused, refusal) == (ev.FEEDBACK_RESPOND,
+    assert fs.index_event_details(fb, event) == (ev.FEEDBACK_RECEIVE, {"feedback_id": fb.id, "kind": "question"})
+    refused, refusal = fs.apply_feedback_action(fb, f.FeedbackAction.REFUSE,
+                                                fs.StepInput(text="Không thuộc thẩm quyền"), DESK, vn(3, 3))
+    assert fs.index_event_details(refused, refusal) == (ev.FEEDBACK_RESPOND,
                                                        {"feedback_id": fb.id, "outcome": "refused"})
 
 
 def test_timers_of_each_owed_step() -> None:
     fb = filed()
-    timers = [(t.step.value, t.timer.kind, t.at) for t in f.pending_timers(fb)]
+    timers = [(t.step.value, t.timer.kind, t.at) for t in ft.pending_timers(fb)]
     assert timers == [
         ("refuse", "warn_2wd", vn(3, 2, 17)), ("refuse", "warn_1wd", vn(3, 3, 17)),
         ("refuse", "last_day", vn(3, 4, 7, 30)), ("refuse", "breach", vn(3, 4, 17)),
         ("handle", "warn_2wd", vn(3, 19, 17)), ("handle", "warn_1wd", vn(3, 20, 17)),
         ("handle", "last_day", vn(3, 23, 7, 30)), ("handle", "breach", vn(3, 23, 17))]
     # A sweep that ran late fires the latest due one and supersedes the earlier, once.
-    firing = f.fire(fb, vn(3, 4, 8))
+    firing = ft.fire(fb, vn(3, 4, 8))
     assert firing is not None and firing.timer.key.startswith("refuse.last_day@")
     assert [t.timer.kind for t in firing.superseded] == ["warn_2wd", "warn_1wd"]
     assert firing.envelope.type == "feedback.sla_warning" and firing.envelope.data.step == "refuse"
-    assert f.fire(firing.feedback, vn(3, 4, 16, 59)) is None
-    breach = f.fire(firing.feedback, vn(3, 4, 17))
+    assert ft.fire(firing.feedback, vn(3, 4, 16, 59)) is None
+    breach = ft.fire(firing.feedback, vn(3, 4, 17))
     assert breach is not None and breach.timer.is_breach and breach.envelope.type == "feedback.sla_breached"
     # Once information was asked for, only the handling deadline runs; after a public answer, publication.
     asked = step(breach.feedback, f.FeedbackAction.REQUEST_INFO, DESK, vn(3, 5), text="Thêm thông tin")
-    assert {t.step for t in f.pending_timers(asked)} == {f.FeedbackStep.HANDLE}
+    assert {t.step for t in ft.pending_timers(asked)} == {f.FeedbackStep.HANDLE}
     answered = step(asked, f.FeedbackAction.ANSWER, DESK, vn(3, 20, 10), text="Trả lời", public=True)
-    assert [(t.timer.kind, t.at) for t in f.pending_timers(answered)] == [
+    assert [(t.timer.kind, t.at) for t in ft.pending_timers(answered)] == [
         ("warn_2wd", vn(3, 20, 17)), ("warn_1wd", vn(3, 23, 17)), ("last_day", vn(3, 24, 7, 30)),
         ("breach", vn(3, 24, 17))]
     published = step(answered, f.FeedbackAction.PUBLISH, DESK, vn(3, 23, 9), question_summary="Hỏi về thời hạn")
-    assert f.pending_timers(published) == [] and f.index_keys(published) is None
-    pk, sk = f.index_keys(answered)  # type: ignore[misc]
+    assert ft.pending_timers(published) == [] and ft.index_keys(published) is None
+    pk, sk = ft.index_keys(answered)  # type: ignore[misc]
     assert pk.startswith("TIMER#") and sk.startswith("2026-03-20T10:00:00.000000Z#")
 
 
@@ -175,8 +177,8 @@ def dossier_received(at: datetime, working_days: int) -> Dossier:
 def test_feedback_deadlines_are_the_dossier_clocks_deadlines(received: datetime) -> None:
     """Each step's limit is what the dossier clock gives a dossier of that many working days received then."""
     fb = filed(at=received)
-    d = f.deadlines(fb)
-    limits = f.legal_limits(received)
+    d = fs.deadlines(fb)
+    limits = fs.legal_limits(received)
     for due, days in ((d.refuse_by, limits.refuse), (d.request_info_by, limits.request_info),
                       (d.handle_by, limits.handle)):
         dossier = dossier_received(received, days)
@@ -189,9 +191,9 @@ def test_feedback_deadlines_are_the_dossier_clocks_deadlines(received: datetime)
 def test_the_handling_timers_are_a_dossiers_timers(received: datetime) -> None:
     """The same mechanism: a feedback's handling step fires at the instants a dossier due then would."""
     fb = filed(at=received)
-    handle_by = f.deadlines(fb).handle_by
+    handle_by = fs.deadlines(fb).handle_by
     dossier = dossier_received(received, 15).model_copy(update={"due_at": handle_by})
-    ours = [(t.timer.kind, t.at) for t in f.timers_for(fb) if t.step is f.FeedbackStep.HANDLE]
+    ours = [(t.timer.kind, t.at) for t in ft.timers_for(fb) if t.step is f.FeedbackStep.HANDLE]
     assert ours == [(t.kind, t.at) for t in sla.timers_for(dossier, sla.sla_config().feedback)]
 
 
@@ -232,12 +234,12 @@ def test_the_handlings_verdict_is_the_indexs(case: tuple[f.Feedback, datetime]) 
     facts = FeedbackFacts(feedback_id=fb.id, kind=fb.index_kind, received_at=fb.received_at,
                           steps=tuple(FeedbackStep(outcome=_OUTCOMES[s.step], at=s.at) for s in fb.steps),
                           answer_public=fb.answer is not None and fb.answer.public and fb.answer.answered_at <= as_of)
-    deadlines = f.legal_limits(fb.received_at)
+    deadlines = fs.legal_limits(fb.received_at)
     assert isinstance(deadlines, FeedbackDeadlines)
-    assert f.on_time(fb, as_of) == feedback_on_time(facts, as_of, AGENCY, deadlines)
+    assert fs.on_time(fb, as_of) == feedback_on_time(facts, as_of, AGENCY, deadlines)
 
 
 def test_timers_are_aware_and_in_utc_order() -> None:
     fb = filed(at=datetime(2026, 3, 2, 2, tzinfo=UTC))  # 09:00 in Vietnam
-    keys = [t.key for t in f.pending_timers(fb)]
+    keys = [t.key for t in ft.pending_timers(fb)]
     assert keys[0] == "refuse.warn_2wd@2026-03-04T10:00:00.000000Z" and len(set(keys)) == len(keys)

@@ -44,17 +44,8 @@ from motcua.domain import actions as events
 from motcua.domain.actors import Actor, Role
 from motcua.domain.catalogue import Channel
 from motcua.domain.dossier import Applicant, Dossier, HistoryEvent
-from motcua.domain.feedback import (
-    Feedback,
-    FeedbackAbout,
-    FeedbackAction,
-    FeedbackCategory,
-    FeedbackEvent,
-    StepInput,
-    apply_feedback_action,
-    file_feedback,
-    index_facts,
-)
+from motcua.domain.feedback import Feedback, FeedbackAbout, FeedbackAction, FeedbackCategory, FeedbackEvent
+from motcua.domain.feedback.steps import StepInput, apply_feedback_action, file_feedback, index_facts
 from motcua.domain.index import (
     Month,
     add_into,

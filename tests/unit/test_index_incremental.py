@@ -26,7 +26,7 @@ from motcua.domain.actors import Actor, Role
 from motcua.domain.catalogue import Channel
 from motcua.domain.demo_data import FeedbackHistory, generate, generate_feedback
 from motcua.domain.dossier import Applicant, Dossier, HistoryEvent
-from motcua.domain.feedback import index_facts
+from motcua.domain.feedback.steps import index_facts
 from motcua.domain.index import (
     DossierFacts,
     Month,

@@ -27,6 +27,7 @@ from motcua.domain import feedback as f
 from motcua.domain.actors import Actor, Role
 from motcua.domain.catalogue import Channel
 from motcua.domain.dossier import Applicant, Dossier, HistoryEvent
+from motcua.domain.feedback import steps as fs
 from motcua.domain.index import Month, counters_for_month, facts_from_history
 from motcua.domain.index.fast import MonthFolder
 from motcua.domain.status import DossierStatus as S
@@ -53,13 +54,13 @@ def vn(month: int, day: int, hour: int = 9) -> datetime:
 def record(fid: str, about: f.FeedbackAbout = f.FeedbackAbout.AGENCY) -> list[tuple[f.Feedback, f.FeedbackEvent]]:
     filed, answered, public, published, _ = CASES[fid]
     extra = {"dossier_id": "d", "receipt_code": f"{C}-260302-0001"} if about is f.FeedbackAbout.DOSSIER else {}
-    steps = [f.file_feedback(feedback_id=fid, owner=CITIZEN, category=f.FeedbackCategory.QUESTION, about=about,
+    steps = [fs.file_feedback(feedback_id=fid, owner=CITIZEN, category=f.FeedbackCategory.QUESTION, about=about,
                              agency_code=C, title="t", content="c", now=vn(*filed), **extra)]
-    steps.append(f.apply_feedback_action(steps[-1][0], f.FeedbackAction.ANSWER, f.StepInput(text="a", public=public),
+    steps.append(fs.apply_feedback_action(steps[-1][0], f.FeedbackAction.ANSWER, fs.StepInput(text="a", public=public),
                                          LEADER, vn(*answered)))
     if published is not None:
-        steps.append(f.apply_feedback_action(steps[-1][0], f.FeedbackAction.PUBLISH,
-                                             f.StepInput(question_summary="q"), LEADER, vn(*published)))
+        steps.append(fs.apply_feedback_action(steps[-1][0], f.FeedbackAction.PUBLISH,
+                                             fs.StepInput(question_summary="q"), LEADER, vn(*published)))
     return steps
 
 
@@ -68,7 +69,7 @@ def dossier_with(fid: str) -> tuple[Dossier, list[HistoryEvent]]:
     trail = [HistoryEvent(event_id="d-0", dossier_id="d", occurred_at=vn(3, 2, 8), action=events.RECEIVE_AT_COUNTER,
                           from_status=None, to_status=S.RECEIVED, actor=LEADER)]
     for fb, event in record(fid, f.FeedbackAbout.DOSSIER):
-        spec = f.index_event_details(fb, event)
+        spec = fs.index_event_details(fb, event)
         assert spec is not None
         action, details = spec
         trail.append(HistoryEvent(event_id=f"d-{len(trail)}", dossier_id="d", occurred_at=event.occurred_at,
@@ -86,12 +87,12 @@ def dossier_with(fid: str) -> tuple[Dossier, list[HistoryEvent]]:
 
 @pytest.mark.parametrize("fid", sorted(CASES))
 def test_the_records_own_verdict(fid: str) -> None:
-    assert f.on_time(record(fid)[-1][0], MARCH.end) is CASES[fid][4]
+    assert fs.on_time(record(fid)[-1][0], MARCH.end) is CASES[fid][4]
 
 
 @pytest.mark.parametrize("fid", sorted(CASES))
 def test_feedback_about_an_agency_counts_as_the_record_says(fid: str) -> None:
-    facts = f.index_facts(record(fid)[-1][0], as_of=MARCH.end)
+    facts = fs.index_facts(record(fid)[-1][0], as_of=MARCH.end)
     assert facts is not None
     counters = counters_for_month([], MARCH, feedback=[facts])[C]
     assert counters.get("feedback_on_time", 0) == int(CASES[fid][4])
@@ -112,4 +113,4 @@ def test_publication_due_after_the_month_is_judged_as_of_its_last_instant() -> N
     """'due': on time in March (its deadline, 1 April, was not yet passed); unpublished by 2 April it is
     late as of then, but March is frozen (feedback counts in its reception month only)."""
     fb = record("due")[-1][0]
-    assert f.on_time(fb, MARCH.end) and not f.on_time(fb, vn(4, 2))
+    assert fs.on_time(fb, MARCH.end) and not fs.on_time(fb, vn(4, 2))

@@ -13,7 +13,7 @@ Index keys the feedback item sets (the table's overloaded GSIs, no new index):
 - ``gsi2``: the agency's work list, ``FBAGENCY#<code>`` / ``<received_at>#<id>``;
 - ``gsi3``: the author's feedback, ``FBOWNER#<subject>`` / ``<received_at>#<id>``;
 - ``gsi4``: the SLA timers index shared with dossiers, ``TIMER#<shard>`` / ``<next timer UTC>#<id>``, recomputed
-  on every write (``motcua.domain.feedback.index_keys``), absent when no step is owed.
+  on every write (``motcua.domain.feedback.timers.index_keys``), absent when no step is owed.
 
 A step writes, in ONE transaction: the feedback (guarded by the version read), its trail event, its
 ``feedback.status_changed`` envelope in the outbox and, when the feedback is about a dossier, the dossier
@@ -47,7 +47,8 @@ from motcua.data.repositories import (
 from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
 from motcua.domain.errors import MotcuaError, NotFound
 from motcua.domain.events import EventEnvelope
-from motcua.domain.feedback import Feedback, FeedbackEvent, FeedbackStatus, StaleFeedback, index_keys
+from motcua.domain.feedback import Feedback, FeedbackEvent, FeedbackStatus, StaleFeedback
+from motcua.domain.feedback.timers import index_keys
 
 if TYPE_CHECKING:
     from motcua.data.index_store import FeedbackIndexWrite, IndexWrite

@@ -7,7 +7,7 @@ an entry carries the dossier and its version: firing writes guarded by that vers
 dossier changed since the index was updated) fails the guard and is re-read consistently by the caller.
 
 Citizens' feedback is the second kind of item in the same index (``FEEDBACK#`` items, keys from
-``motcua.domain.feedback.index_keys``); a page returns both kinds, the sweep fires each with its own rules.
+``motcua.domain.feedback.timers.index_keys``); a page returns both kinds, the sweep fires each with its own rules.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from motcua.data.models import DossierItem, dynamodb_client
 from motcua.domain.dossier import Dossier
 from motcua.domain.feedback import Feedback
-from motcua.domain.feedback import index_keys as feedback_index_keys
+from motcua.domain.feedback.timers import index_keys as feedback_index_keys
 from motcua.domain.sla import index_keys, sweep_upper_bound
 
 INDEX = "gsi4"

@@ -45,16 +45,8 @@ from motcua.domain.clock import TimeLimit, TimeUnit
 from motcua.domain.dossier import Applicant, Dossier, HistoryEvent, PauseRecord, open_dossier
 from motcua.domain.errors import CalendarYearMissing
 from motcua.domain.evaluation import EvaluationInput, evaluate, evaluation_event
-from motcua.domain.feedback import (
-    Feedback,
-    FeedbackAbout,
-    FeedbackAction,
-    FeedbackCategory,
-    FeedbackEvent,
-    StepInput,
-    apply_feedback_action,
-    file_feedback,
-)
+from motcua.domain.feedback import Feedback, FeedbackAbout, FeedbackAction, FeedbackCategory, FeedbackEvent
+from motcua.domain.feedback.steps import StepInput, apply_feedback_action, file_feedback
 from motcua.domain.index.facts import FactsContext
 from motcua.domain.index.month import Month
 from motcua.domain.index.units import (

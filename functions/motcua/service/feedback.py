@@ -25,7 +25,6 @@ from typing import Any
 
 from motcua.data.feedback import DossierTrail, FeedbackAlreadyExists, FeedbackRepository
 from motcua.data.repositories import CatalogueRepository, DossierRepository
-from motcua.domain import feedback as fbd
 from motcua.domain.access import DossierAccessDenied, require_role
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
@@ -37,8 +36,10 @@ from motcua.domain.feedback import (
     FeedbackAgencyRequired,
     FeedbackEvent,
     StaleFeedback,
-    StepInput,
 )
+from motcua.domain.feedback import steps as feedback_steps
+from motcua.domain.feedback import timers as feedback_timers
+from motcua.domain.feedback.steps import StepInput
 from motcua.domain.redaction import redact
 from motcua.service.citizen_store import CitizenStore
 from motcua.service.dossiers import AgencyNotFound, DossierService, now_vn
@@ -125,8 +126,9 @@ class FeedbackService:
             if body.agency_code not in self.catalogue.agencies():
                 raise AgencyNotFound({"agency_code": body.agency_code})
             agency = body.agency_code
-        fb, event = fbd.file_feedback(
-            feedback_id=fbd.feedback_id_for(actor.subject, idempotency_key), owner=actor, category=body.category,
+        fb, event = feedback_steps.file_feedback(
+            feedback_id=feedback_steps.feedback_id_for(actor.subject, idempotency_key), owner=actor,
+            category=body.category,
             about=body.about, agency_code=agency, title=body.title, content=body.content, now=now,
             dossier_id=dossier_id, receipt_code=receipt, procedure_code=procedure_code,
             official_name=body.official_name, official_subject=body.official_subject,
@@ -144,7 +146,7 @@ class FeedbackService:
         self.uploads.verify_uploads(given.attachments, actor.subject)
         if action is FeedbackAction.PUBLISH:
             given = replace(given, identity=self.author_identity(fb.owner))
-        changed, event = fbd.apply_feedback_action(fb, action, given, actor, self.clock(), request_id)
+        changed, event = feedback_steps.apply_feedback_action(fb, action, given, actor, self.clock(), request_id)
         return self._save(fb, changed, event, request_id)
 
     def author_identity(self, owner: str) -> tuple[tuple[str, str], ...]:
@@ -155,8 +157,8 @@ class FeedbackService:
 
     def _save(self, before: Feedback | None, fb: Feedback, event: FeedbackEvent, request_id: str | None) -> Feedback:
         """``before``: the record as read (None when filing); ``fb``: as it will be written."""
-        envelopes = [fbd.status_envelope(fb, event, request_id)]
-        spec = fbd.index_event_details(fb, event)
+        envelopes = [feedback_steps.status_envelope(fb, event, request_id)]
+        spec = feedback_steps.index_event_details(fb, event)
         if fb.dossier_id is None:  # about a procedure or an agency: the index's writes ride on the feedback's
             planned = plan_feedback_change(before, fb, event.occurred_at, context=self.index.context)
             return self.feedback.save(fb, [event], envelopes, index=planned)
@@ -180,9 +182,9 @@ class FeedbackService:
     # -- reads --------------------------------------------------------------------------------------------
     def readable(self, feedback_id: str, actor: Actor, request_id: str | None = None) -> Feedback:
         fb = self.feedback.get(feedback_id)
-        fbd.ensure_can_read(fb, actor)
+        feedback_steps.ensure_can_read(fb, actor)
         if actor.role is not Role.CITIZEN:  # officials' and inspectors' reads are on the trail
-            self.feedback.append_event(fbd.read_event(fb, actor, self.clock(), request_id))
+            self.feedback.append_event(feedback_steps.read_event(fb, actor, self.clock(), request_id))
         return fb
 
     def view(self, feedback_id: str, actor: Actor, request_id: str | None = None) -> FeedbackView:
@@ -204,7 +206,7 @@ class FeedbackService:
             if actor.agency_code is None:
                 raise FeedbackAgencyRequired()
             found, token = self.feedback.of_agency(actor.agency_code, limit=limit, after=after)
-        return [summary(fb) for fb in found if fbd.can_read(fb, actor)], token
+        return [summary(fb) for fb in found if feedback_steps.can_read(fb, actor)], token
 
     def public(self, limit: int, after: str | None) -> tuple[list[PublicFeedbackView], str | None]:
         found, token = self.feedback.published(limit=limit, after=after)
@@ -219,12 +221,12 @@ class FeedbackService:
 
     # -- the SLA sweep ------------------------------------------------------------------------------------
     def fire_one(self, fb: Feedback, now: datetime, correlation_id: str | None = None,
-                 attempts: int = 3) -> tuple[fbd.FeedbackFiring | None, int]:
+                 attempts: int = 3) -> tuple[feedback_timers.FeedbackFiring | None, int]:
         """Fire the feedback's due step timer (if any) on the stored record. Returns the firing and the number
         of version conflicts met (each re-read consistently)."""
         conflicts = 0
         for _ in range(attempts):
-            firing = fbd.fire(fb, now, correlation_id=correlation_id)
+            firing = feedback_timers.fire(fb, now, correlation_id=correlation_id)
             if firing is None:
                 return None, conflicts
             try:
@@ -241,7 +243,7 @@ class FeedbackService:
 
 
 def feedback_view(fb: Feedback, history: list[FeedbackEvent], now: datetime) -> FeedbackView:
-    d = fbd.deadlines(fb)
+    d = feedback_steps.deadlines(fb)
     answer = fb.answer
     return FeedbackView(
         id=fb.id, version=fb.version, status=fb.status, category=fb.category, index_kind=fb.index_kind.value,
@@ -250,7 +252,7 @@ def feedback_view(fb: Feedback, history: list[FeedbackEvent], now: datetime) -> 
         attachments=list(fb.attachments), received_at=fb.received_at,
         deadlines=DeadlinesView(refuse_by=d.refuse_by, request_info_by=d.request_info_by, handle_by=d.handle_by,
                                 publish_by=d.publish_by),
-        on_time=fbd.on_time(fb, now), info_request=fb.info_request, info_reply=fb.info_reply,
+        on_time=feedback_steps.on_time(fb, now), info_request=fb.info_request, info_reply=fb.info_reply,
         refusal_reason=fb.refusal_reason, answer=answer.text if answer else None,
         answered_at=answer.answered_at if answer else None, answer_public=bool(answer and answer.public),
         published_at=answer.published_at if answer else None,
@@ -268,7 +270,7 @@ def feedback_view(fb: Feedback, history: list[FeedbackEvent], now: datetime) -> 
 def summary(fb: Feedback) -> FeedbackSummary:
     return FeedbackSummary(id=fb.id, status=fb.status, category=fb.category, about=fb.about,
                            agency_code=fb.agency_code, title=fb.title, received_at=fb.received_at,
-                           handle_by=fbd.deadlines(fb).handle_by)
+                           handle_by=feedback_steps.deadlines(fb).handle_by)
 
 
 def public_view(fb: Feedback, agency_name: str | None) -> PublicFeedbackView:

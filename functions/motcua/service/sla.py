@@ -43,7 +43,7 @@ from motcua.domain.commands import ActionName, Apologise
 from motcua.domain.dossier import Dossier, StaleDossier
 from motcua.domain.errors import MotcuaError
 from motcua.domain.feedback import Feedback
-from motcua.domain.feedback import index_keys as feedback_index_keys
+from motcua.domain.feedback.timers import index_keys as feedback_index_keys
 from motcua.domain.workflow import apply_action
 from motcua.service.dossiers import now_vn
 from motcua.service.feedback import FeedbackService
@@ -190,7 +190,7 @@ class SlaSweeper:
     def _fire_feedback(self, fb: Feedback, index_sk: str, now: datetime, report: SweepReport,
                        correlation_id: str | None) -> None:
         """A feedback's due step timer: the same selection and exactly-once keys as a dossier's
-        (``motcua.domain.feedback.fire``), written guarded by the version read (re-read on conflict)."""
+        (``motcua.domain.feedback.timers.fire``), written guarded by the version read (re-read on conflict)."""
         try:
             firing, conflicts = self.feedback.fire_one(fb, now, correlation_id)
         except (MotcuaError, ClientError, BotoCoreError):

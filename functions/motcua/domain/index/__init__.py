@@ -18,7 +18,7 @@ How the wiring uses it (see each module's docstring for details):
 
    Feedback about a procedure or an agency has no dossier trail: each of its steps ADDs
    ``standalone_delta(old, new, at=step instant)`` in the transaction that writes the feedback
-   (``motcua.domain.feedback.index_facts`` gives its facts).
+   (``motcua.domain.feedback.steps.index_facts`` gives its facts).
 
 3. **Scoring** (the monthly job reads O(units) aggregates)::
 

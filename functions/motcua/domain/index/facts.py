@@ -101,7 +101,7 @@ class FeedbackFacts(BaseModel):
 
 class StandaloneFeedbackFacts(BaseModel):
     """Feedback about a procedure or an agency (no dossier carries it) as of an instant: what 5.1-5.3 need,
-    no text, no person. Built from the stored feedback record (``motcua.domain.feedback.index_facts``), not
+    no text, no person. Built from the stored feedback record (``motcua.domain.feedback.steps.index_facts``), not
     from a trail: the record holds every step with its instant and the rating with its own."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

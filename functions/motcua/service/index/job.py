@@ -15,7 +15,7 @@ from motcua.data.reports import CSV, HTML, JSON, ReportStore, month_prefix
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.catalogue import Procedure
 from motcua.domain.dossier import Dossier
-from motcua.domain.feedback import index_facts
+from motcua.domain.feedback.steps import index_facts
 from motcua.domain.index import (
     FactsContext,
     LateDossier,

@@ -21,7 +21,8 @@ from motcua.data.index_store import (
 )
 from motcua.data.repositories import DossierRepository
 from motcua.domain.dossier import Dossier, HistoryEvent
-from motcua.domain.feedback import Feedback, index_facts
+from motcua.domain.feedback import Feedback
+from motcua.domain.feedback.steps import index_facts
 from motcua.domain.index import (
     DossierFacts,
     FactsContext,
