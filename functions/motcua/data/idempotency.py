@@ -17,6 +17,11 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from motcua.data import table
 from motcua.data.models import Item, dynamodb_client
 
+# How long a key is remembered. A client retries within the day (API requests); a queued message can come back
+# from its DLQ as late as SQS keeps it there, 14 days (infra/declaration.py SQS_MAX_RETENTION_DAYS, tested).
+CLIENT_RETRY_WINDOW_S = 24 * 3600
+REDRIVE_WINDOW_S = 14 * 24 * 3600
+
 _STORES: dict[str, DynamoDBPersistenceLayer] = {}
 
 

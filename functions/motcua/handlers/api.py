@@ -10,7 +10,7 @@ from typing import Annotated
 
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
@@ -27,7 +27,7 @@ from motcua.handlers import http_errors
 from motcua.handlers.feedback_api import router as feedback_router
 from motcua.handlers.guards import check_raw_request
 from motcua.handlers.index_api import router as index_router
-from motcua.handlers.params import DossierId, ProcedureCode, ReceiptCode
+from motcua.handlers.params import ActionKey, DossierId, ProcedureCode, ReceiptCode, SubmissionKey
 from motcua.observability import service_logger
 from motcua.service.actions import API_IDEMPOTENCY, act_from_api, service
 from motcua.service.catalogue import list_agencies, search_procedures
@@ -127,9 +127,7 @@ def post_upload(request: UploadRequest) -> Response[UploadTicket]:
           status_code=201, security=BEARER, responses=_errors(400, 401, 403, 404, 409, 413, 415, 422, 503, ok=201))
 def post_dossier(
     submission: DossierSubmission,
-    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", min_length=8, max_length=128,
-                                                  description="One unique key per submission; a retry with the "
-                                                  "same key returns the same dossier")] = None,
+    idempotency_key: SubmissionKey = None,
 ) -> Response[DossierView]:
     view = submit_dossier(submission, current_actor(), idempotency_key, _request_id())
     return Response(201, content_types.APPLICATION_JSON, view)
@@ -163,8 +161,7 @@ def _action_route(action: ActionName, body_model: type[ActionBody]) -> None:
     take_action.__annotations__ = {
         "dossier_id": DossierId,
         "body": body_model,
-        "idempotency_key": Annotated[str | None, Header(alias="idempotency-key", min_length=8, max_length=128,
-                                                        description="One unique key per action request")],
+        "idempotency_key": ActionKey,
         "return": DossierView,
     }
     app.post(f"/dossiers/<dossier_id>/actions/{action.value}", tags=["actions"], security=BEARER,

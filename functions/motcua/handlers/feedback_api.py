@@ -16,13 +16,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from motcua.domain.access import actor_from_claims
 from motcua.domain.actors import Actor
 from motcua.domain.feedback import FeedbackAction
 from motcua.handlers import http_errors
+from motcua.handlers.params import RequestKey
 from motcua.service.actions import service
 from motcua.service.citizen_store import CitizenStore
 from motcua.service.feedback_api import file_feedback, take_feedback_step
@@ -40,8 +41,6 @@ store = CitizenStore(documents=service.store.documents, clock=lambda: service.cl
 
 FeedbackId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The feedback's id")]
 DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A stored document's id")]
-IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", min_length=8, max_length=128,
-                                              description="One unique key per request; a retry returns the same")]
 
 
 def current_actor() -> Actor:
@@ -55,7 +54,7 @@ def _request_id() -> str:
 @router.post("/feedback", tags=["feedback"], status_code=201, security=BEARER,
              summary="File feedback (phản ánh, kiến nghị) about a dossier, a procedure or an agency",
              responses=_errors(400, 401, 403, 404, 409, ok=201))
-def post_feedback(body: FeedbackIn, idempotency_key: IdempotencyKey = None) -> Response[FeedbackView]:
+def post_feedback(body: FeedbackIn, idempotency_key: RequestKey = None) -> Response[FeedbackView]:
     view = file_feedback(body, current_actor(), idempotency_key, _request_id())
     return Response(201, content_types.APPLICATION_JSON, view)
 
@@ -94,7 +93,7 @@ def _step_route(action: FeedbackAction, body_model: type[FeedbackStepBody]) -> N
         return take_feedback_step(feedback_id, action, body, current_actor(), idempotency_key, _request_id())
 
     take_step.__name__ = f"post_feedback_{action.value}"
-    take_step.__annotations__ = {"feedback_id": FeedbackId, "body": body_model, "idempotency_key": IdempotencyKey,
+    take_step.__annotations__ = {"feedback_id": FeedbackId, "body": body_model, "idempotency_key": RequestKey,
                                  "return": FeedbackView}
     router.post(f"/feedback/<feedback_id>/actions/{action.value}", tags=["feedback"], security=BEARER,
                 summary=f"Feedback step: {action.value}", responses=_errors(400, 401, 403, 404, 409))(take_step)

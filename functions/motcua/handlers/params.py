@@ -1,4 +1,5 @@
-"""Path parameters shared by the routers, each bounded to the ids the service issues.
+"""Parameters shared by the routers: path ids, each bounded to the ids the service issues, and the
+Idempotency-Key header.
 
 An id is a DynamoDB key, and a key over its size limit (2048 bytes) is refused by the table as a storage
 error: bounding the parameter answers a malformed id with a 422 before it reaches a key.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 
 from motcua.domain.receipt import RECEIPT_CODE
 
@@ -17,3 +18,14 @@ DossierId = Annotated[str, Path(pattern=r"^[0-9A-Za-z_-]{8,64}$", description="T
 ReceiptCode = Annotated[str, Path(pattern=f"^{RECEIPT_CODE.pattern}$", max_length=64,
                                   description="The receipt code on Form 01", examples=["000.20.01.H36-260302-0001"])]
 ProcedureCode = Annotated[str, Path(pattern=r"^\d\.\d{6}$", description="Procedure code", examples=["1.001193"])]
+
+
+def _idempotency_key(description: str) -> Header:
+    """The Idempotency-Key header, the same bounds on every route that takes one (the use case requires it)."""
+    return Header(alias="idempotency-key", min_length=8, max_length=128, description=description)
+
+
+SubmissionKey = Annotated[str | None, _idempotency_key("One unique key per submission; a retry with the same key "
+                                                       "returns the same dossier")]
+ActionKey = Annotated[str | None, _idempotency_key("One unique key per action request")]
+RequestKey = Annotated[str | None, _idempotency_key("One unique key per request; a retry returns the same")]

@@ -37,7 +37,7 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from motcua.data import contacts, notifications
-from motcua.data.idempotency import persistence_store
+from motcua.data.idempotency import REDRIVE_WINDOW_S, persistence_store
 from motcua.data.repositories import DossierNotFound, DossierRepository
 from motcua.domain import sla
 from motcua.domain.calendar import VN_TZ
@@ -57,10 +57,10 @@ logger = Logger(child=True)
 ChannelName = Literal["email", "sms", "push"]
 Audience = Literal["citizen", "processing_officer", "agency_leader"]
 
-# Redriven messages may come back days later (DLQ retention is 14 days): remember deliveries that long.
+# Redriven messages may come back days later: deliveries are remembered as long as a DLQ keeps them.
 # ``device`` is empty except for push, where each of a recipient's devices is its own delivery.
 NOTIFIER_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[envelope_id, recipient, channel, device]",
-                                         expires_after_seconds=14 * 24 * 3600, raise_on_no_idempotency_key=True)
+                                         expires_after_seconds=REDRIVE_WINDOW_S, raise_on_no_idempotency_key=True)
 
 _DATA_MODELS: dict[str, type[BaseModel]] = {
     "dossier.status_changed": StatusChanged,

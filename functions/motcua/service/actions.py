@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from pydantic import BaseModel
 
-from motcua.data.idempotency import persistence_store
+from motcua.data.idempotency import CLIENT_RETRY_WINDOW_S, REDRIVE_WINDOW_S, persistence_store
 from motcua.data.repositories import AppliedKey, DossierNotFound
 from motcua.domain.actors import Actor
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
@@ -47,11 +47,11 @@ class ActionOutcome(BaseModel):
 
 API_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[caller, key]",
                                     payload_validation_jmespath="[dossier_id, action, body]",
-                                    expires_after_seconds=24 * 3600, raise_on_no_idempotency_key=True)
-# Queued actions may be redriven from the DLQ days later: remember them for two weeks (SQS retention).
+                                    expires_after_seconds=CLIENT_RETRY_WINDOW_S, raise_on_no_idempotency_key=True)
+# Queued actions may be redriven from the DLQ days later: remembered as long as a DLQ keeps them.
 QUEUE_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[caller, key]",
                                       payload_validation_jmespath="[dossier_id, action, body]",
-                                      expires_after_seconds=14 * 24 * 3600, raise_on_no_idempotency_key=True)
+                                      expires_after_seconds=REDRIVE_WINDOW_S, raise_on_no_idempotency_key=True)
 
 service = DossierService()
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from pydantic import BaseModel
 
-from motcua.data.idempotency import persistence_store
+from motcua.data.idempotency import CLIENT_RETRY_WINDOW_S, persistence_store
 from motcua.domain.actors import Actor
 from motcua.domain.errors import idempotency_key_given
 from motcua.domain.feedback import FeedbackAction
@@ -39,11 +39,11 @@ class StepCommand(BaseModel):
 
 
 FILE_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[owner, idempotency_key]",
-                                     payload_validation_jmespath="feedback", expires_after_seconds=24 * 3600,
-                                     raise_on_no_idempotency_key=True)
+                                     payload_validation_jmespath="feedback",
+                                     expires_after_seconds=CLIENT_RETRY_WINDOW_S, raise_on_no_idempotency_key=True)
 STEP_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[caller, key]",
                                      payload_validation_jmespath="[feedback_id, action, body]",
-                                     expires_after_seconds=24 * 3600, raise_on_no_idempotency_key=True)
+                                     expires_after_seconds=CLIENT_RETRY_WINDOW_S, raise_on_no_idempotency_key=True)
 
 # The API's DossierService's repositories and clock: a test freezing that clock freezes this one too.
 service = FeedbackService(dossiers=_dossier_service.dossiers, catalogue=_dossier_service.catalogue,

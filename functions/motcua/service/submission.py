@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from pydantic import BaseModel
 
-from motcua.data.idempotency import persistence_store
+from motcua.data.idempotency import CLIENT_RETRY_WINDOW_S, persistence_store
 from motcua.domain.actors import Actor
 from motcua.domain.errors import idempotency_key_given
 from motcua.service.actions import service
@@ -32,7 +32,7 @@ class SubmitCommand(BaseModel):
 SUBMIT_IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath="[owner, idempotency_key]",
     payload_validation_jmespath="submission",
-    expires_after_seconds=24 * 3600,
+    expires_after_seconds=CLIENT_RETRY_WINDOW_S,
     raise_on_no_idempotency_key=True,
 )
 
