@@ -73,9 +73,8 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion(number=9, name_vi="Tiến độ, chất lượng dịch vụ công trực tuyến", source="citizen",
               name_en="Progress and quality of the online service"),
 )
-# The nine criteria by who answers them: the citizen (6-9, the app's survey) or the record (1-5, the trail).
+# The criteria the citizen answers (6-9, the app's survey); the record answers the others (1-5, the trail).
 CITIZEN_CRITERIA = tuple(c.number for c in CRITERIA if c.source == "citizen")
-RECORD_CRITERIA = tuple(c.number for c in CRITERIA if c.source == "record")
 MAX_TOTAL = MAX_SCORE * len(CRITERIA)  # 18
 
 
