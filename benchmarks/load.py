@@ -320,9 +320,17 @@ def main() -> int:
         started = time.monotonic()
         process, info = start_server(Path(workdir), max_seconds=args.seconds + SERVER_START_TIMEOUT_S + 600)
         try:
+            from infra import declaration
+            from infra.local.cognito import pre_token_trigger
+            from infra.local.env import Endpoints, local_environment
             from infra.local.identity import LocalIdentity
 
-            identity = LocalIdentity.load_or_create(Path(info["identity_dir"]))
+            # Tokens are issued here through the declared pre token trigger, which registers each subject in
+            # the server's table (the API serves known subjects only); it touches DynamoDB alone.
+            sign_in = [f for f in declaration.FUNCTIONS if f.name == "sign-in"]
+            os.environ.update(local_environment(Endpoints(dynamodb=info["dynamodb"], moto="http://127.0.0.1:9"),
+                                                sign_in, table=info["table"]))
+            identity = LocalIdentity.load_or_create(Path(info["identity_dir"]), pre_token_trigger())
             warm_up(info, identity)
             print(f"load: {args.users} users for {args.seconds:.0f} s (at most {args.max_requests} requests) against "
                   f"{info['url']} (loopback); server ready and warm in {time.monotonic() - started:.1f} s")

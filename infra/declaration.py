@@ -95,6 +95,20 @@ class ScheduleTrigger:
 
 
 @dataclass(frozen=True)
+class CognitoTrigger:
+    """A Cognito user pool trigger; the local identity provider (``infra.local.identity``) invokes it too.
+
+    ``pre_token_generation`` (event version 1): before the pool issues tokens, at every sign-in and refresh.
+    Cognito waits 5 s for a trigger, then refuses the sign-in, so the function's timeout stays within that.
+    """
+
+    operation: Literal["pre_token_generation"]
+
+
+COGNITO_TRIGGER_TIMEOUT_S = 5
+
+
+@dataclass(frozen=True)
 class Permission:
     """Least privilege, declared per function: (resource kind, resource name, access)."""
 
@@ -110,7 +124,7 @@ class Function:
     name: str
     handler: str  # "module.attribute" inside the functions/ asset
     description: str
-    triggers: tuple[HttpTrigger | QueueTrigger | ScheduleTrigger, ...]
+    triggers: tuple[HttpTrigger | QueueTrigger | ScheduleTrigger | CognitoTrigger, ...]
     permissions: tuple[Permission, ...]
     environment: dict[str, Ref | str] = field(default_factory=dict)
     memory_mb: int = 512
@@ -279,6 +293,18 @@ FUNCTIONS: tuple[Function, ...] = (
         memory_mb=256,
         timeout_s=30,
         reserved_concurrency=20,  # keeps the sending rate within SES's and SNS's account quotas
+    ),
+    # --- sign-in (motcua.service.sign_in): the user pool's role attribute kept to the person roles ---
+    Function(
+        name="sign-in",
+        handler="motcua.handlers.sign_in.handler",
+        description="Cognito pre token generation: the role claim (person roles only), the subject registered",
+        triggers=(CognitoTrigger("pre_token_generation"),),
+        permissions=(Permission("table", "main", "write"),),  # one UpdateItem: the known subject
+        memory_mb=256,
+        timeout_s=COGNITO_TRIGGER_TIMEOUT_S,
+        # A throttled trigger fails the sign-in: room for the morning's sign-ins, one short UpdateItem each.
+        reserved_concurrency=20,
     ),
 )
 

@@ -90,6 +90,7 @@ class MotcuaStack(Stack):
             layer_dir=self._dependencies_layer_dir(),
             reserved_concurrency=self._reserved_concurrency(spec.functions),
         )
+        auth.wire_triggers(spec.functions, functions.functions)
         api = None
         if any(isinstance(t, d.HttpTrigger) for f in spec.functions for t in f.triggers):
             api = Api(

@@ -89,6 +89,10 @@ class NotifierSettings(_Common, _Documents, _Push):
     notifications_dlq_url: str = Field(min_length=8)
 
 
+class SignInSettings(_Common):
+    pass
+
+
 # Declared function name -> its model (the names of infra/declaration.py's FUNCTIONS).
 FUNCTION_SETTINGS: dict[str, type[_Settings]] = {
     "api": ApiSettings,
@@ -97,6 +101,7 @@ FUNCTION_SETTINGS: dict[str, type[_Settings]] = {
     "index": IndexSettings,
     "outbox-relay": OutboxRelaySettings,
     "notifier": NotifierSettings,
+    "sign-in": SignInSettings,
 }
 
 

@@ -3,15 +3,21 @@
 The API's JWT authoriser (``api.py``) verifies every token against this pool; the handler then builds the
 actor from the ID token's claims, named in ``motcua.domain.access`` (``custom:role``, ``custom:agency_code``).
 Only administrators set them: the app client may read but not write either, so a citizen who signs up
-(no role claim: the handler treats them as a citizen) cannot promote themselves or join an agency.
+(no role attribute: a citizen) cannot promote themselves or join an agency. The declared Cognito triggers
+(``infra.declaration.CognitoTrigger``) are wired here: the pre token generation trigger refuses a sign-in
+whose role attribute no person holds and registers the subject the API will serve.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from infra import declaration as d
 from infra.constructs.nag import acknowledge
 from motcua.domain import access
 
@@ -25,6 +31,9 @@ def _attribute(claim: str) -> str:
 # The claim names the handlers read, so the pool and the code cannot drift apart.
 ROLE_ATTRIBUTE = _attribute(access.ROLE_CLAIM)
 AGENCY_ATTRIBUTE = _attribute(access.AGENCY_CLAIM)
+# The declared trigger kinds, as Cognito names them. Custom attributes take any string: the pre token
+# generation trigger is what keeps the role claim to the person roles (motcua.domain.access.token_claims).
+TRIGGER_OPERATIONS = {"pre_token_generation": cognito.UserPoolOperation.PRE_TOKEN_GENERATION}
 
 
 PLUS_PLAN_REASON = (
@@ -94,3 +103,13 @@ class Auth(Construct):
             refresh_token_validity=Duration.days(30),
             enable_token_revocation=True,
         )
+
+    def wire_triggers(self, declared: Sequence[d.Function], functions: Mapping[str, lambda_.IFunction]) -> None:
+        """Each declared Cognito trigger on this pool (CDK lets only this pool's ARN invoke the function)."""
+        for spec in declared:
+            for trigger in spec.triggers:
+                if isinstance(trigger, d.CognitoTrigger):
+                    if spec.timeout_s > d.COGNITO_TRIGGER_TIMEOUT_S:
+                        raise ValueError(f"function {spec.name!r}: a Cognito trigger must answer within "
+                                         f"{d.COGNITO_TRIGGER_TIMEOUT_S} s, its timeout is {spec.timeout_s} s")
+                    self.user_pool.add_trigger(TRIGGER_OPERATIONS[trigger.operation], functions[spec.name])

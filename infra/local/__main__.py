@@ -36,6 +36,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
+    # The token's subject is registered by the pre token trigger, in the running `make run`'s table.
+    from infra.local.env import local_environment
+
+    os.environ.update(local_environment(runner.fixed_endpoints()))
     print(runner.local_identity().issue(args.subject, args.role, args.agency, ttl_s=args.ttl_minutes * 60))
     return 0
 

@@ -4,7 +4,8 @@ It keeps one RSA signing key (``.local/identity/signing-key.json`` for ``make ru
 tests), issues tokens with the claims a Cognito user pool issues for Motcua's users (``sub``,
 ``custom:role``, ``custom:agency_code``), and verifies every bearer token the HTTP adapter receives
 (signature, issuer, audience, expiry) with joserfc before a handler sees its claims, exactly where the
-cloud's authoriser sits.
+cloud's authoriser sits. Given the declared pre token generation trigger (``infra.local.cognito``), it
+invokes it before signing, as the user pool does: the trigger registers the subject the API then serves.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,13 +41,16 @@ class IdentityKeyUnreadable(Exception):
 @dataclass
 class LocalIdentity:
     key: RSAKey
+    # The declared Cognito pre token generation trigger (``infra.local.cognito.pre_token_trigger``).
+    pre_token: Callable[[dict[str, Any]], Any] | None = None
 
     @classmethod
-    def generate(cls) -> LocalIdentity:
-        return cls(RSAKey.generate_key(2048, parameters={"kid": uuid.uuid4().hex[:16]}))
+    def generate(cls, pre_token: Callable[[dict[str, Any]], Any] | None = None) -> LocalIdentity:
+        return cls(RSAKey.generate_key(2048, parameters={"kid": uuid.uuid4().hex[:16]}), pre_token)
 
     @classmethod
-    def load_or_create(cls, directory: Path) -> LocalIdentity:
+    def load_or_create(cls, directory: Path,
+                       pre_token: Callable[[dict[str, Any]], Any] | None = None) -> LocalIdentity:
         """The key survives restarts of ``make run``, so tokens printed yesterday still work."""
         path = directory / "signing-key.json"
         if path.exists():
@@ -55,8 +60,8 @@ class LocalIdentity:
                 raise IdentityKeyUnreadable(f"{path}: not an RSA key ({type(error).__name__})") from None
             if not key.is_private:
                 raise IdentityKeyUnreadable(f"{path}: a public key cannot sign tokens")
-            return cls(key)
-        identity = cls.generate()
+            return cls(key, pre_token)
+        identity = cls.generate(pre_token)
         directory.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(identity.key.as_dict(private=True)), encoding="utf-8")
         path.chmod(0o600)
@@ -73,6 +78,11 @@ class LocalIdentity:
                                   "exp": issued + ttl_s, ROLE_CLAIM: str(Role(role))}
         if agency_code:
             claims[AGENCY_CLAIM] = agency_code
+        if self.pre_token is not None:
+            from infra.local.cognito import claims_after
+
+            attributes = {ROLE_CLAIM: str(Role(role)), **({AGENCY_CLAIM: agency_code} if agency_code else {})}
+            claims = claims_after(self.pre_token, subject, claims, attributes)
         header = {"alg": ALGORITHM, "kid": self.key.kid}
         return jwt.encode(header, claims, self.key)
 

@@ -68,10 +68,13 @@ def configure_logging() -> None:
 
 
 def local_identity() -> Any:
-    """The local stand-in for Cognito + the JWT authoriser; its key persists under .local/identity."""
+    """The local stand-in for Cognito + the JWT authoriser; its key persists under .local/identity. It issues
+    every token through the declared pre token trigger, in this process: the environment must point at the
+    stack's engines."""
+    from infra.local.cognito import pre_token_trigger
     from infra.local.identity import LocalIdentity
 
-    return LocalIdentity.load_or_create(LOCAL_DIR / "identity")
+    return LocalIdentity.load_or_create(LOCAL_DIR / "identity", pre_token_trigger())
 
 
 def verifier_and_demo_token() -> tuple[TokenVerifier, str]:

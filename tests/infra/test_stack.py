@@ -20,6 +20,7 @@ from infra.constructs import packaging
 from infra.constructs.functions import BUCKET_ACTIONS, TABLE_ACTIONS
 from infra.stack import StackDeclaration
 from motcua.data import table as schema
+from motcua.domain.access import ROLE_CLAIM
 from tests.infra import EXTENDED, PLACEHOLDER, TIMEZONE, Synthesis, resources, synthesise
 
 PROJECT = StackDeclaration()
@@ -602,3 +603,19 @@ def test_uploads_no_dossier_took_expire(project: dict[str, Any]) -> None:
              if rule.get("TagFilters")]
     assert [(r["TagFilters"], r["ExpirationInDays"], r["Status"]) for r in rules] == [
         ([{"Key": tag, "Value": value}], days, "Enabled")]
+
+
+def test_the_user_pool_issues_every_token_through_the_declared_pre_token_trigger(project: dict[str, Any]) -> None:
+    # Custom attributes have no list of values: the trigger is what keeps `custom:role` to the person roles.
+    (spec,) = [f for f in d.FUNCTIONS for t in f.triggers if isinstance(t, d.CognitoTrigger)]
+    function_id, function = function_by_handler(project, spec.handler)
+    assert function["Properties"]["Timeout"] <= 5  # Cognito waits 5 s for a trigger, then fails the sign-in
+    (pool,) = resources(project, "AWS::Cognito::UserPool").values()
+    assert pool["Properties"]["LambdaConfig"] == {"PreTokenGeneration": {"Fn::GetAtt": [function_id, "Arn"]}}
+    (pool_id,) = resources(project, "AWS::Cognito::UserPool")
+    invokers = [p["Properties"] for p in resources(project, "AWS::Lambda::Permission").values()
+                if p["Properties"]["Principal"] == "cognito-idp.amazonaws.com"]
+    assert [p["FunctionName"] for p in invokers] == [{"Fn::GetAtt": [function_id, "Arn"]}]
+    assert pool_id in json.dumps(invokers[0]["SourceArn"])  # this pool only, not any pool of any account
+    (client,) = resources(project, "AWS::Cognito::UserPoolClient").values()
+    assert ROLE_CLAIM not in client["Properties"]["WriteAttributes"]

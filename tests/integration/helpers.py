@@ -9,11 +9,13 @@ from typing import Any
 import boto3
 import requests
 
+from infra.local.cognito import pre_token_trigger
 from infra.local.examples import example_submission
 from infra.local.identity import LocalIdentity
 from motcua.domain.actors import Role
 
-IDENTITY = LocalIdentity.generate()
+# As the user pool: every token is issued through the declared pre token trigger, which registers its subject.
+IDENTITY = LocalIdentity.generate(pre_token_trigger())
 COMMUNE = "000.20.01.H36"  # Ủy ban nhân dân phường Xuân Hương - Đà Lạt (seed)
 
 

@@ -143,6 +143,24 @@ def test_a_validly_signed_token_claiming_the_system_role_reads_nothing(dossier_i
         assert b"079203001234" not in response.body
 
 
+def test_a_validly_signed_token_for_a_subject_never_issued_one_is_refused(dossier_id: str) -> None:
+    # Signed with the issuer's own key but never issued by it (the pool's trigger never saw the subject): as a
+    # leaked key or a token minted outside the pool would be.
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "never-signed-in", "iat": now, "exp": now + 600,
+              "custom:role": "citizen"}
+    minted = jwt.encode({"alg": "RS256", "kid": IDENTITY.key.kid}, claims, IDENTITY.key)
+    for method, path, body in (("GET", "/me/dossiers", None), ("GET", "/me/notification-settings", None),
+                               ("POST", "/dossiers", submission())):
+        response = call(method, path, minted, body)
+        assert response.status == 401, (path, response.body)
+        assert json.loads(response.body)["code"] == "SUBJECT_UNKNOWN"
+        _matches_documented(method, path, 401, response.body)
+    # Once the subject signs in (a token issued through the trigger), the same kind of token is served.
+    assert call("GET", "/me/dossiers", IDENTITY.issue("never-signed-in", Role.CITIZEN)).status == 200
+    assert call("GET", "/me/dossiers", minted).status == 200
+
+
 def test_public_routes_need_no_token(dossier_id: str) -> None:
     assert call("GET", "/procedures").status == 200
     assert call("GET", "/procedures/1.001193").status == 200

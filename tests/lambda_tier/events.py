@@ -4,7 +4,8 @@ what this tier checks against reality):
 - API Gateway HTTP API, payload format 2.0, with a JWT authoriser's context ("Working with AWS Lambda proxy
   integrations for HTTP APIs"; claims arrive as strings, arrays as ``"[a b]"``);
 - SQS, as the event source mapping delivers ReceiveMessage results ("Using Lambda with Amazon SQS");
-- EventBridge Scheduler's default notification, for a target without ``Input`` (the stack sets none).
+- EventBridge Scheduler's default notification, for a target without ``Input`` (the stack sets none);
+- Cognito's pre token generation trigger, event version 1 ("Pre token generation Lambda trigger").
 """
 
 from __future__ import annotations
@@ -39,6 +40,30 @@ def jwt_claims(subject: str, role: str, agency_code: str | None = None) -> dict[
     if agency_code:
         claims["custom:agency_code"] = agency_code
     return claims
+
+
+def pre_token_event(subject: str, role: str | None, agency_code: str | None = None,
+                    source: str = "TokenGeneration_HostedAuth") -> dict[str, Any]:
+    """What the user pool sends before it issues a user's tokens: their attributes, all strings."""
+    attributes = {"sub": subject, "cognito:user_status": "CONFIRMED", "email_verified": "true",
+                  "email": "someone@example.vn"}
+    if role is not None:
+        attributes["custom:role"] = role
+    if agency_code:
+        attributes["custom:agency_code"] = agency_code
+    return {
+        "version": "1",
+        "triggerSource": source,
+        "region": REGION,
+        "userPoolId": USER_POOL.rsplit("/", 1)[1],
+        "userName": subject,
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": CLIENT_ID},
+        "request": {
+            "userAttributes": attributes,
+            "groupConfiguration": {"groupsToOverride": [], "iamRolesToOverride": [], "preferredRole": None},
+        },
+        "response": {"claimsOverrideDetails": None},
+    }
 
 
 def http_event(

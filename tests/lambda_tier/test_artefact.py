@@ -22,7 +22,7 @@ from motcua.data.repositories import DossierRepository
 from tests.integration.helpers import COMMUNE, submission
 from tests.integration.test_sla import MON_2_MARCH, quick_dossier
 from tests.lambda_tier.conftest import Artefact, LambdaProcess
-from tests.lambda_tier.events import http_event, jwt_claims, scheduler_event, sqs_event
+from tests.lambda_tier.events import http_event, jwt_claims, pre_token_event, scheduler_event, sqs_event
 
 CITIZEN = jwt_claims("citizen-hang", "citizen")
 DESK = ("officer-lan", "reception_officer", COMMUNE)
@@ -34,6 +34,17 @@ def _stack(clean_table: str, clean_queues: None) -> None:
     from motcua.cli.catalogue_cmds import seed_catalogue
 
     seed_catalogue(clean_table)
+
+
+@pytest.fixture(autouse=True)
+def _signed_in(_stack: None, lambdas: dict[str, LambdaProcess]) -> None:
+    """The people below signed in through the user pool: its trigger registered them (the API serves no
+    subject it does not know)."""
+    for claims in (CITIZEN, LEADER):
+        answer = lambdas["sign-in"].invoke(pre_token_event(claims["sub"], claims["custom:role"],
+                                                           claims.get("custom:agency_code")))
+        assert answer["response"]["claimsOverrideDetails"]["claimsToAddOrOverride"] == {
+            "custom:role": claims["custom:role"]}
 
 
 def body(response: dict[str, Any]) -> Any:
@@ -90,6 +101,15 @@ def test_the_api_creates_a_dossier_its_owner_reads_back_and_anyone_tracks(lambda
     # Without the authoriser's context (a misconfigured route), the catch-all refuses rather than guesses.
     anonymous = api.invoke(http_event("GET", f"/dossiers/{created['id']}"))
     assert anonymous["statusCode"] == 401, anonymous
+
+
+def test_the_sign_in_trigger_refuses_the_system_role_and_the_api_a_subject_never_signed_in(
+    lambdas: dict[str, LambdaProcess],
+) -> None:
+    with pytest.raises(AssertionError, match="SignInRefused"):
+        lambdas["sign-in"].invoke(pre_token_event("intruder", "system", source="TokenGeneration_RefreshTokens"))
+    refused = lambdas["api"].invoke(http_event("GET", "/me/dossiers", claims=jwt_claims("intruder", "citizen")))
+    assert refused["statusCode"] == 401 and body(refused)["code"] == "SUBJECT_UNKNOWN", refused
 
 
 def test_an_action_from_the_fifo_queue_is_applied(lambdas: dict[str, LambdaProcess], local_stack: Any) -> None:

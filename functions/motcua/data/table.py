@@ -19,6 +19,7 @@ stored document        ``CDOC#<id>``                   ``CDOC`` (``motcua.data.c
 notification settings  ``CONTACT#<subject>``           ``SETTINGS`` (``motcua.data.contacts``)
 push device            ``CONTACT#<subject>``           ``DEVICE#<installation id>``
 push token holder      ``PUSHTOKEN#<sha-256>``         ``HOLDER`` (the token's last registrant)
+known subject          ``SUBJECT#<subject>``           ``SUBJECT`` (``motcua.data.subjects``: tokens issued)
 =====================  ==============================  ==============================
 
 Global secondary indexes (overloaded; each item sets only the keys it needs, so they stay sparse):

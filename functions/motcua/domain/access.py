@@ -47,6 +47,37 @@ def actor_from_claims(claims: Mapping[str, Any] | None) -> Actor:
         raise AccessDenied({"reason": "unknown role"}) from None
 
 
+class SignInRefused(MotcuaError):
+    """Raised from Cognito's pre token generation trigger: Cognito then refuses the sign-in, no token is issued."""
+
+    code = "SIGN_IN_REFUSED"
+    http_status = 403
+    message_vi = "Tài khoản này không được đăng nhập: vai trò không hợp lệ."
+    message_en = "This account may not sign in: its role is not valid."
+
+
+def token_claims(user_attributes: Mapping[str, str]) -> dict[str, str]:
+    """The role claim a token issued to this user carries (Cognito's pre token generation trigger).
+
+    Cognito's custom attributes take any string, so the pool cannot restrict ``custom:role`` to the person
+    roles itself: this is where it is. No role is a citizen who signed up, said explicitly; a person role is
+    issued as it is; anything else (``system``, a typo) refuses the sign-in rather than issue a token the API
+    would misread or refuse on every request.
+    """
+    if not user_attributes.get("sub"):
+        raise SignInRefused({"reason": "no subject"})
+    value = user_attributes.get(ROLE_CLAIM)
+    if value is None:
+        return {ROLE_CLAIM: Role.CITIZEN.value}
+    try:
+        role = Role(value)
+    except ValueError:
+        raise SignInRefused({"reason": "unknown role"}) from None
+    if role not in PERSON_ROLES:
+        raise SignInRefused({"reason": "unknown role"})
+    return {ROLE_CLAIM: role.value}
+
+
 def require_role(actor: Actor, *roles: Role) -> None:
     if actor.role not in roles:
         raise AccessDenied({"role": actor.role.value, "allowed_roles": [r.value for r in roles]})

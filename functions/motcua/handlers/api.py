@@ -17,7 +17,6 @@ from pydantic import BaseModel, Field
 
 from motcua.data import uploads
 from motcua.data.models import bind
-from motcua.domain.access import actor_from_claims
 from motcua.domain.actors import Actor
 from motcua.domain.catalogue import Agency, Channel, Level, Procedure
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
@@ -34,6 +33,7 @@ from motcua.service.catalogue import list_agencies, search_procedures
 from motcua.service.contacts import ContactService
 from motcua.service.dossiers import audit_view, now_vn
 from motcua.service.feedback_api import FILE_IDEMPOTENCY, STEP_IDEMPOTENCY
+from motcua.service.sign_in import known_actor
 from motcua.service.submission import SUBMIT_IDEMPOTENCY, submit_dossier
 from motcua.settings import ApiSettings, load
 from schemas.api import (
@@ -69,7 +69,7 @@ InstallationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{8,128}$",
 
 
 def current_actor() -> Actor:
-    return actor_from_claims(app.current_event.request_context.authorizer.jwt_claim)
+    return known_actor(app.current_event.request_context.authorizer.jwt_claim)
 
 
 # --- catalogue (public) ------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from motcua.domain.access import actor_from_claims
 from motcua.domain.actors import Actor
 from motcua.domain.feedback import FeedbackAction
 from motcua.handlers import http_errors
@@ -28,6 +27,7 @@ from motcua.service.actions import service
 from motcua.service.citizen_store import CitizenStore
 from motcua.service.feedback_api import file_feedback, take_feedback_step
 from motcua.service.feedback_api import service as feedback
+from motcua.service.sign_in import known_actor
 from schemas.common import Page
 from schemas.documents import StoredDocumentView, VerificationView
 from schemas.feedback import FeedbackIn, FeedbackStepBody, FeedbackSummary, FeedbackView, PublicFeedbackView
@@ -44,7 +44,7 @@ DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A store
 
 
 def current_actor() -> Actor:
-    return actor_from_claims(router.current_event.request_context.authorizer.jwt_claim)
+    return known_actor(router.current_event.request_context.authorizer.jwt_claim)
 
 
 def _request_id() -> str:

@@ -17,7 +17,6 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from motcua.domain.access import actor_from_claims
 from motcua.domain.actors import Actor
 from motcua.domain.evaluation import Evaluation, EvaluationInput
 from motcua.domain.index import Month
@@ -26,6 +25,7 @@ from motcua.handlers.params import DossierId
 from motcua.service.actions import service
 from motcua.service.evaluations import EvaluationService
 from motcua.service.index.queries import IndexQueries
+from motcua.service.sign_in import known_actor
 from schemas.index import IndexDossiers, IndexMonth, UnitIndexView
 
 router = APIGatewayHttpRouter()
@@ -42,7 +42,7 @@ UnitParam = Annotated[str, Path(max_length=40, description="Unit code (agency, c
 
 
 def current_actor() -> Actor:
-    return actor_from_claims(router.current_event.request_context.authorizer.jwt_claim)
+    return known_actor(router.current_event.request_context.authorizer.jwt_claim)
 
 
 @router.post("/dossiers/<dossier_id>/evaluation", tags=["evaluation"], status_code=201, security=BEARER,
