@@ -320,3 +320,19 @@ def test_without_signing_keys_the_decision_still_stands(api_client, at, monkeypa
     dossier = DossierRepository().get(dossier_id)
     assert dossier.result is not None and dossier.result.document_id is None
     assert "sync_citizen_data_store" not in [e.action for e in DossierRepository().history(dossier_id)]
+
+
+def test_public_verification_answers_only_for_results_an_agency_signed(api_client, at) -> None:
+    """The verification code printed on a signed result is public: a bank or a school checks the paper with it.
+    A citizen's own papers are not public: their id answers exactly as an id that does not exist (no hint of
+    what she submitted, nor that it exists)."""
+    document_id, _ = stored_paper(api_client, at)
+    never = uuid.uuid4().hex
+    unknown = api_client.get(f"/documents/{never}/verify")
+    submitted = api_client.get(f"/documents/{document_id}/verify")
+    assert unknown.status == 404 and submitted.status == 404, submitted.text
+    assert submitted.json() == {**unknown.json(), "details": {"document_id": document_id}}
+    assert unknown.json()["details"] == {"document_id": never}
+    assert "Giấy chứng sinh" not in submitted.text
+    # Its owner still sees it in her store.
+    assert [d["id"] for d in my_documents(api_client, HANG)] == [document_id]

@@ -100,6 +100,12 @@ class StoredDocument(BaseModel):
     receipt_code: str | None = None
     stored_at: datetime
 
+    @property
+    def publicly_verifiable(self) -> bool:
+        """A result an agency issued and signed: its id is the verification code printed on it, which its holder
+        shows a bank or a school. A citizen's own papers are hers alone: never answered publicly."""
+        return self.kind == "result" and self.signed
+
     def expired_on(self, day: date) -> bool:
         """Valid through its ``valid_until`` day (Vietnam's date), expired from the next day."""
         return self.valid_until is not None and day > self.valid_until

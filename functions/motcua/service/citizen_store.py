@@ -32,6 +32,7 @@ from motcua.domain.calendar import VN_TZ
 from motcua.domain.catalogue import Agency, Procedure
 from motcua.domain.citizen_store import (
     StoredDocument,
+    StoredDocumentNotFound,
     check_reusable,
     check_upload,
     result_document_id,
@@ -131,7 +132,12 @@ class CitizenStore:
                 for d in self.documents.all_of(actor.subject)]
 
     def verify(self, document_id: str) -> VerificationView:
+        """Public. Only a signed result is answered; any other id, stored or not, gets the same 404 (no hint that
+        a citizen's paper exists). A result's id is one-way derived from its dossier's (itself unguessable), so
+        it is known only from the paper or to those who may read the dossier."""
         document = self.documents.get(document_id)
+        if not document.publicly_verifiable:
+            raise StoredDocumentNotFound({"document_id": document_id})
         now = self.clock()
         data = blobs.get_bytes(document.bucket, document.key)
         integrity = data is not None and hashlib.sha256(data).hexdigest() == document.sha256
