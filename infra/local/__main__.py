@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     fire = commands.add_parser("fire", help="invoke a scheduled function now, against a running `make run`")
     fire.add_argument("function", help="declared function name")
     fire.add_argument("--index", type=int, default=0, help="which of its schedules (default: the first)")
-    token = commands.add_parser("token", help="print a bearer token the local API accepts")
+    token = commands.add_parser("token", help="print a bearer token the local API accepts, against a running "
+                                "`make run` (issuing registers the subject there, as the user pool's trigger does)")
     token.add_argument("--subject", default=runner.DEMO_SUBJECT)
     token.add_argument("--role", default="citizen", help="citizen, reception_officer, processing_officer, ...")
     token.add_argument("--agency", default=None, help="agency code (officials)")
