@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from motcua.domain.applicant import normalise_email, normalise_national_id, normalise_phone
 from motcua.domain.catalogue import AgencyCode, Channel, ProcedureCode, TimeLimitView
+from motcua.domain.citizen_store import MAX_UPLOAD_BYTES
 from motcua.domain.dossier import AttachmentIn
 from motcua.domain.errors import MotcuaError
 from motcua.domain.status import StatusView
@@ -143,7 +144,7 @@ class UploadRequest(ApiModel):
     file_name: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9._ -]+$",
                            examples=["giay-chung-sinh.pdf"])
     content_type: str = Field(pattern=r"^(application/pdf|image/jpeg|image/png)$")
-    size_bytes: int = Field(gt=0, le=20 * 1024 * 1024, description="At most 20 MiB per file")
+    size_bytes: int = Field(gt=0, le=MAX_UPLOAD_BYTES, description=f"At most {MAX_UPLOAD_BYTES // 2**20} MiB per file")
 
 
 class UploadTicket(ApiModel):

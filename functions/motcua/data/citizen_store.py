@@ -150,7 +150,7 @@ def upload_facts(key: str) -> ObjectFacts:
     for chunk in response["Body"].iter_chunks(1024 * 1024):
         size += len(chunk)
         if size > MAX_UPLOAD_BYTES:
-            raise AttachmentNotUploaded({"key": key, "reason": "larger than 20 MiB"})
+            raise AttachmentNotUploaded({"key": key, "reason": f"larger than {MAX_UPLOAD_BYTES // 2**20} MiB"})
         head = head or chunk[:16]
         digest.update(chunk)
     return ObjectFacts(digest.hexdigest(), size, str(response.get("ContentType") or "application/octet-stream"),
