@@ -82,12 +82,6 @@ FEEDBACK_RECEIVE: Final = "feedback_receive"
 FEEDBACK_RESPOND: Final = "feedback_respond"
 FEEDBACK_RATE: Final = "feedback_rate"
 
-# Status-neutral actions: they never change the dossier's status (from_status == to_status).
-STATUS_NEUTRAL_ACTIONS: Final = frozenset({
-    RECORD_PAYMENT, DIGITISE, ISSUE_ELECTRONIC_RESULT, APOLOGISE, SYNC_NATIONAL_PORTAL,
-    SYNC_CITIZEN_DATA_STORE, EVALUATE, FEEDBACK_RECEIVE, FEEDBACK_RESPOND, FEEDBACK_RATE,
-})
-
 # details keys
 D_APPOINTMENT_AT: Final = "appointment_at"
 D_DIGITISED: Final = "digitised"
