@@ -83,7 +83,7 @@ def format_place_date(place: str, at: datetime) -> str:
 class DocumentData(BaseModel):
     """The data a document is drawn from: frozen, and an unknown field is refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class SignatureBox(DocumentData):

@@ -23,7 +23,7 @@ PERSON_ROLES = frozenset(Role) - {Role.SYSTEM}
 
 
 class Actor(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     subject: str  # the token's `sub`; for citizens, their VNeID/portal account
     role: Role

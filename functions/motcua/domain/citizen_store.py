@@ -79,7 +79,7 @@ class AttachmentSourceInvalid(InvalidInput):
 
 
 class StoredDocument(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     id: str
     owner: str  # the citizen's subject

@@ -44,7 +44,7 @@ class StaleDossier(Conflict):
 
 
 class Applicant(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     full_name: str
     national_id: str
@@ -57,7 +57,7 @@ AttachmentSource = Literal["uploaded", "digitised_at_desk", "reused"]
 
 
 class Attachment(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     key: str
     document_name: str
@@ -129,7 +129,7 @@ def attachment_from(x: AttachmentInput, source: AttachmentSource = "uploaded") -
 class PauseRecord(BaseModel):
     """A stretch when the legal clock stood still (supplement awaited, financial obligation)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     start: datetime
     end: datetime | None = None
@@ -142,7 +142,7 @@ class PauseRecord(BaseModel):
 class ControlSlipRow(BaseModel):
     """One hand-over on the processing control slip (Form 06)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     from_unit: str
     to_unit: str
@@ -153,7 +153,7 @@ class ControlSlipRow(BaseModel):
 
 
 class Payment(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     amount_vnd: int
     description: str
@@ -164,7 +164,7 @@ class Payment(BaseModel):
 
 
 class Result(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     documents: tuple[str, ...]
     electronic: bool
@@ -176,7 +176,7 @@ class Result(BaseModel):
 class Apology(BaseModel):
     """Form 04: the apology with the reason and the new appointment (granted once)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     issued_at: datetime
     reason: str
@@ -189,7 +189,7 @@ class Apology(BaseModel):
 class HistoryEvent(BaseModel):
     """One append-only row of the dossier's trail: who did what, when, from which status to which."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     event_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     dossier_id: str
@@ -204,7 +204,7 @@ class HistoryEvent(BaseModel):
 
 
 class Dossier(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     id: str
     receipt_code: str

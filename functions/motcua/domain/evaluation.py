@@ -45,7 +45,7 @@ MAX_SCORE = 2
 
 
 class Criterion(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     number: int
     name_vi: str
@@ -111,7 +111,7 @@ class EvaluationDuplicate(Conflict):
 
 
 class EvaluationBand(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     code: str
     label_vi: str
@@ -121,7 +121,7 @@ class EvaluationBand(BaseModel):
 class EvaluationConfig(BaseModel):
     """How the record scores criteria 1-5, and the bands on the total. Every value is UNSURE (docs/domain.md §6.2)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     version: str = "tt01-2018-motcua-1"
     # Criteria 1 and 2: early 2, on time 1, late 0. Motcua does not budget time per agency, so criterion 2
@@ -162,7 +162,7 @@ EvaluationSource = Literal["app", "kiosk"]
 class EvaluationInput(BaseModel):
     """What the citizen answers, in the app or at the kiosk."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     scores: dict[int, StrictInt] = Field(description="Criteria 6-9, each 0, 1 or 2 (keys '6'..'9')",
                                          examples=[{"6": 2, "7": 2, "8": 1, "9": 2}])
@@ -172,7 +172,7 @@ class EvaluationInput(BaseModel):
 
 
 class CriterionScore(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     criterion: int
     score: int
@@ -183,7 +183,7 @@ class CriterionScore(BaseModel):
 class Evaluation(BaseModel):
     """The stored evaluation of one dossier (one per dossier)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     dossier_id: str
     receipt_code: str

@@ -28,7 +28,7 @@ EventType = Literal[
 
 
 class EventEnvelope(BaseModel, Generic[T]):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     type: EventType
@@ -40,7 +40,7 @@ class EventEnvelope(BaseModel, Generic[T]):
 
 
 class StatusChanged(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     dossier_id: str
     receipt_code: str
@@ -55,7 +55,7 @@ class StatusChanged(BaseModel):
 
 
 class ApologyIssued(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     dossier_id: str
     receipt_code: str
@@ -67,7 +67,7 @@ class ApologyIssued(BaseModel):
 
 
 class SlaTimerFired(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     dossier_id: str
     receipt_code: str
@@ -79,7 +79,7 @@ class SlaTimerFired(BaseModel):
 class FeedbackChanged(BaseModel):
     """A step on a citizen's feedback: identifiers and statuses only, no content, no person."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     feedback_id: str
     agency_code: str
@@ -93,7 +93,7 @@ class FeedbackChanged(BaseModel):
 
 
 class FeedbackTimerFired(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     feedback_id: str
     agency_code: str

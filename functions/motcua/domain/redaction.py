@@ -20,7 +20,7 @@ _WORD_SEP = r"[\W_]+"
 
 
 class Removed(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     kind: str  # author_name, author_national_id, ..., national_id, phone, email
     text: str

@@ -31,7 +31,7 @@ from motcua.domain.index.month import Month
 
 
 class Target(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     label_vi: str
     value: Decimal  # a percentage (0-100) or, for the index total, points out of 100
@@ -41,7 +41,7 @@ class Target(BaseModel):
 class Targets(BaseModel):
     """The seeds' provinces' targets (docs/domain.md §9), as reference lines on the charts."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     on_time: Target = Target(label_vi="100% hồ sơ đúng hạn", value=Decimal(100), source="docs/domain.md §9")
     satisfaction: Target = Target(label_vi="Hài lòng ≥ 90%", value=Decimal(90),

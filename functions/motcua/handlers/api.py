@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from motcua.data import uploads
 from motcua.data.models import bind
@@ -233,6 +233,8 @@ def get_tracking(receipt_code: ReceiptCode) -> TrackingView:
 
 
 class HealthView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     status: str = Field(examples=["ok"])
 
 

@@ -89,6 +89,8 @@ class DeliveryIncomplete(Exception):
 class DeliveryTask(BaseModel):
     """One notice to one recipient on one channel (and device): the idempotency payload."""
 
+    model_config = ConfigDict(defer_build=True)
+
     envelope_id: str
     recipient: str  # the subject told (hashed into the key and the record, never stored as is)
     audience: Audience
@@ -110,6 +112,8 @@ class DeliveryTask(BaseModel):
 
 class DeliveryOutcome(BaseModel):
     """Stored by idempotency (no personal data): what a repeated delivery answers without sending."""
+
+    model_config = ConfigDict(defer_build=True)
 
     channel: ChannelName
     provider_message_id: str
@@ -217,7 +221,7 @@ def officials_of(dossier: Dossier) -> list[Recipient]:
 
 
 class _OtherData(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
 
 def parse_envelope(body: str) -> EventEnvelope[Any]:

@@ -14,7 +14,7 @@ from typing import Literal
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from motcua.data.idempotency import CLIENT_RETRY_WINDOW_S, REDRIVE_WINDOW_S, persistence_store
 from motcua.data.repositories import AppliedKey, DossierNotFound
@@ -28,6 +28,8 @@ from schemas.common import ErrorBody
 
 
 class ActionCommand(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     caller: str  # "api:<subject>" or "queue:<source system>"
     key: str  # the Idempotency-Key header, or the message's action_id
     dossier_id: str
@@ -39,6 +41,8 @@ class ActionCommand(BaseModel):
 
 class ActionOutcome(BaseModel):
     """What a queued action came to; stored by idempotency so a redelivery answers the same."""
+
+    model_config = ConfigDict(defer_build=True)
 
     result: Literal["applied", "rejected"]
     dossier: DossierView | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from motcua.data.idempotency import CLIENT_RETRY_WINDOW_S, persistence_store
 from motcua.domain.actors import Actor
@@ -21,6 +21,8 @@ from schemas.feedback import FeedbackIn, FeedbackStepBody, FeedbackView
 
 
 class FileCommand(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     owner: str
     idempotency_key: str
     actor: Actor
@@ -29,6 +31,8 @@ class FileCommand(BaseModel):
 
 
 class StepCommand(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     caller: str
     key: str
     feedback_id: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from motcua.data.idempotency import CLIENT_RETRY_WINDOW_S, persistence_store
 from motcua.domain.actors import Actor
@@ -21,6 +21,8 @@ from schemas.api import DossierSubmission, DossierView
 
 class SubmitCommand(BaseModel):
     """What makes a submission the same one: the citizen, their key, and the body (checked on retry)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     owner: str
     idempotency_key: str

@@ -195,7 +195,7 @@ class StaleFeedback(Conflict):
 class FeedbackEvent(BaseModel):
     """One append-only row of the feedback's own trail (who did what, when, from which status to which)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     event_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     feedback_id: str
@@ -212,7 +212,7 @@ class FeedbackEvent(BaseModel):
 class StepRecord(BaseModel):
     """A step taken, judged against its legal limit by the one clock."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     step: FeedbackStep
     at: datetime
@@ -221,7 +221,7 @@ class StepRecord(BaseModel):
 
 
 class Answer(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     text: str
     answered_at: datetime
@@ -236,7 +236,7 @@ class Answer(BaseModel):
 
 
 class Rating(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     satisfied: bool
     comment: str | None = None
@@ -244,7 +244,7 @@ class Rating(BaseModel):
 
 
 class Feedback(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     id: str
     owner: str  # the citizen's subject

@@ -38,7 +38,7 @@ FullMarksReason = Literal["no_feedback", "not_applicable_at_level"]
 
 
 class IndicatorResult(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     id: str
     group: str
@@ -59,7 +59,7 @@ class IndicatorResult(BaseModel):
 
 
 class GroupResult(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     id: str
     name_vi: str
@@ -71,7 +71,7 @@ class GroupResult(BaseModel):
 class UnitIndex(BaseModel):
     """One unit's index for one month: what ``GET /indexes/{month}/{unit}`` returns."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     month: str
     unit_code: str
@@ -100,7 +100,7 @@ class UnitIndex(BaseModel):
 
 
 class RankedUnit(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     rank: int | None
     unit_code: str

@@ -23,7 +23,7 @@ Level = Literal["province", "agency", "commune"]
 class IndicatorSpec(BaseModel):
     """One indicator: how many points, scored how, from which data."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     id: str
     group: str
@@ -38,7 +38,7 @@ class IndicatorSpec(BaseModel):
 
 
 class GroupSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     id: str
     name_vi: str
@@ -50,7 +50,7 @@ class GroupSpec(BaseModel):
 class Band(BaseModel):
     """A rating band: a total at or above ``min_total`` (and below the next band) gets this label."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     code: str
     label_vi: str
@@ -60,7 +60,7 @@ class Band(BaseModel):
 class FeedbackDeadlines(BaseModel):
     """Working days allowed for each feedback step (docs/domain.md §7.4, for indicator 5.2; LIKELY)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     refuse: int = 2  # from reception of the feedback
     request_info: int = 5  # from reception
@@ -71,7 +71,7 @@ class FeedbackDeadlines(BaseModel):
 class IndexConfig(BaseModel):
     """The index's scoring and counting rules in force from ``effective_from``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     version: str
     effective_from: date

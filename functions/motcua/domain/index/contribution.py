@@ -349,7 +349,7 @@ def counters_for_month(facts: Iterable[DossierFacts], month: Month, *, config: I
 class LateDossier(BaseModel):
     """A late dossier on the report: receipt code and reason, never personal data."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     receipt_code: str
     dossier_id: str

@@ -72,7 +72,7 @@ def default_context() -> FactsContext:
 
 
 class FactPause(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     start: datetime
     end: datetime | None = None
@@ -80,7 +80,7 @@ class FactPause(BaseModel):
 
 
 class FeedbackStep(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     outcome: ev.FeedbackOutcome
     at: datetime
@@ -89,7 +89,7 @@ class FeedbackStep(BaseModel):
 class FeedbackFacts(BaseModel):
     """One feedback (*phản ánh, kiến nghị*) about the dossier."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     feedback_id: str
     kind: ev.FeedbackKind
@@ -104,7 +104,7 @@ class StandaloneFeedbackFacts(BaseModel):
     no text, no person. Built from the stored feedback record (``motcua.domain.feedback.steps.index_facts``), not
     from a trail: the record holds every step with its instant and the rating with its own."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     about: Literal["procedure", "agency"]
     agency_code: str  # the responsible agency: the feedback counts for it and its ancestors
@@ -121,7 +121,7 @@ class DossierFacts(BaseModel):
     """What the index knows about one dossier as of an instant. No applicant data; the one free text (the
     apology's reason, written by an official) is scrubbed before anything is published."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     dossier_id: str
     receipt_code: str

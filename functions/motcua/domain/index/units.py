@@ -34,7 +34,7 @@ _LEVEL_OF_KIND: dict[str, Level] = {"province": "province", "department": "agenc
 class Unit(BaseModel):
     """One unit of one month's index."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     code: str
     name_vi: str
@@ -120,7 +120,7 @@ def procedure_is_complete(procedure: Procedure) -> bool:
 class CatalogueCounters(BaseModel):
     """Catalogue figures of one unit for one month. ``None`` means Motcua has no data for that figure."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     procedures: int = 0
     procedures_complete: int = 0

@@ -30,7 +30,7 @@ def month_catalogue(store: IndexRepository, procedures: Sequence[Procedure], uni
 class StoredUnit(BaseModel):
     """One unit's stored result (``INDEX#<month>`` / ``UNIT#<code>``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     rank: int | None
     ranked_units: int
@@ -40,7 +40,7 @@ class StoredUnit(BaseModel):
 
 
 class StoredSummary(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     month: str
     computed_at: datetime

@@ -44,7 +44,7 @@ from motcua.domain.index.contribution import LATE
 class RowDoc(BaseModel):
     """What a dossier contributes to one month, stored per dossier and month (for "which dossiers")."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     dossier_id: str
     receipt_code: str
@@ -108,7 +108,7 @@ class FeedbackRowDoc(BaseModel):
     """What feedback about a procedure or an agency contributes to its month (``F#<id>`` rows): ids and
     counters only, no text, no person."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     feedback_id: str
     about: Literal["procedure", "agency"]
