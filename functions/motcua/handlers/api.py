@@ -51,7 +51,9 @@ from schemas.common import ErrorBody, Page
 from schemas.contacts import DeviceRegistration, DeviceView, NotificationSettingsIn, NotificationSettingsView
 
 logger = service_logger()
-tracer = Tracer()
+# Only botocore is patched: every AWS call (pynamodb's included, which go through botocore) is a subsegment,
+# without importing and wrapping every other library X-Ray knows (httplib, sqlite3, ...) at each cold start.
+tracer = Tracer(patch_modules=("botocore",))
 # A response that fails its own model is our bug: a 500, never a client-facing 422.
 app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
 http_errors.register(app)
