@@ -31,7 +31,9 @@ class SettingsError(RuntimeError):
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a model's validator is built when it is first used, so a cold start builds the one model
+    # its handler loads (and ``Environment``), not all of them.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class _Common(_Settings):
