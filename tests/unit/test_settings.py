@@ -54,4 +54,5 @@ def import_handler(function: declaration.Function, environ: dict[str, str]) -> s
 def test_a_handler_without_its_environment_fails_its_cold_start_naming_the_variables(function) -> None:
     done = import_handler(function, {"AWS_DEFAULT_REGION": "ap-southeast-1"})
     assert done.returncode != 0
-    assert "SettingsError" in done.stderr and "TABLE_NAME" in done.stderr, done.stderr[-2000:]
+    model = settings.FUNCTION_SETTINGS[function.name].__name__  # its own model, not another function's
+    assert f"SettingsError: {model}:" in done.stderr and "TABLE_NAME" in done.stderr, done.stderr[-2000:]
