@@ -11,8 +11,9 @@ reads what it needs through :func:`environment` at the moment it needs it: a CLI
 environment applies at once. ``AWS_*`` variables are not declared: the Lambda runtime (or the local runner)
 sets them, and boto3 reads most of them itself; the two this code passes on explicitly are here too.
 
-Plain pydantic rather than pydantic-settings: that package is not a runtime dependency, and importing it
-costs a cold start about 170 ms (its CLI and cloud sources) for what ``_read`` does in a few lines.
+Plain pydantic rather than pydantic-settings: that package is in the lock only for dev tools, not a runtime
+dependency, and importing it added about 170 ms to the api handler's import (``-X importtime``, a busy 2-core
+machine: its CLI and cloud sources) for what ``_read`` does in a few lines.
 """
 
 from __future__ import annotations
