@@ -18,6 +18,7 @@ from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.expressions.update import Action
 
 from motcua.data.models import Item
 from motcua.data.repositories import StorageUnavailable
@@ -42,7 +43,7 @@ class _SubjectItem(Item):
 def register(subject: str, role: str, agency_code: str | None, at: datetime) -> None:
     """One UpdateItem: the subject exists from now on; its first issue time is kept."""
     item = _SubjectItem(_pk(subject), SUBJECT_SK)
-    actions = [
+    actions: list[Action] = [
         _SubjectItem.role.set(role),
         _SubjectItem.last_issued_at.set(at.isoformat()),
         _SubjectItem.first_issued_at.set(_SubjectItem.first_issued_at | at.isoformat()),
