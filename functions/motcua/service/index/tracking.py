@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -21,8 +21,6 @@ from motcua.data.index_store import (
 )
 from motcua.data.repositories import DossierRepository
 from motcua.domain.dossier import Dossier, HistoryEvent
-from motcua.domain.feedback import Feedback
-from motcua.domain.feedback.steps import index_facts
 from motcua.domain.index import (
     DossierFacts,
     FactsContext,
@@ -39,6 +37,9 @@ from motcua.domain.index import (
     standalone_months,
 )
 from motcua.domain.index.contribution import LATE
+
+if TYPE_CHECKING:
+    from motcua.domain.feedback import Feedback
 
 
 class RowDoc(BaseModel):
@@ -125,6 +126,10 @@ def plan_feedback_change(before: Feedback | None, after: Feedback, at: datetime,
 
     Counter deltas for the responsible agency only (ancestors are summed when the month is scored); the row of
     each month the step can still change, as of that month's end."""
+    # Imported here: only feedback's own writers call this (they import the feedback domain themselves); the
+    # dossier paths (API, actions queue) record a dossier's index without loading it at cold start.
+    from motcua.domain.feedback.steps import index_facts
+
     tree = (context or default_context()).tree
     old = index_facts(before, tree=tree) if before is not None else None
     new = index_facts(after, tree=tree)
