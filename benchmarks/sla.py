@@ -7,7 +7,7 @@ Run: ``make bench``, or ``PYTHONPATH=.:functions .venv/bin/python benchmarks/sla
 One process, on the local stack (DynamoDB Local in memory with the full JIT, moto; ``benchmarks/_stack.py``):
 
 1. Open dossiers are generated as items and written straight to the table with ``BatchWriteItem`` (the item
-   a dossier write would store, timers-index keys included: ``repositories._dossier_item``), not through the
+   a dossier write would store, timers-index keys included: ``transactions.dossier_item``), not through the
    API: loading 100k dossiers through the service would take an hour here. Receptions are spread over the
    five weeks before the sweep instant T = Thu 5 Mar 2026 17:00 with limits of 5 to 20 working days; every
    timer of theirs already due before T is marked fired (what earlier sweeps did), and a dossier whose next
@@ -93,12 +93,12 @@ def due_now(t: datetime, rng: random.Random, seq: int) -> Any:
 
 def load(stack: BenchStack, dossiers: list[Any]) -> float:
     """BatchWriteItem the dossiers' items (25 per request, 2 threads); returns items per second."""
-    from motcua.data.repositories import _dossier_item
+    from motcua.data.transactions import dossier_item
 
     client = stack.client("dynamodb")
     table = stack.table_name
     def item(d: Any) -> dict[str, Any]:
-        stored = _dossier_item(d)
+        stored = dossier_item(d)
         stored.version = d.version  # as stored after the write (a save bumps it; serialize() does not)
         return stored.serialize()
 

@@ -29,3 +29,18 @@ def test_every_model_caches_its_own_connection() -> None:
     models = _all_models()
     assert len(models) > 15  # every module's models were found
     assert [m.__qualname__ for m in models if "_connection" not in vars(m)] == []
+
+
+def test_the_idempotency_stores_follow_the_models_binding() -> None:
+    """A store made before ``bind`` (the decorators make theirs at import) writes where the models now do."""
+    from motcua.data.idempotency import persistence_store
+    from motcua.data.models import bind
+
+    before = Item.Meta.table_name
+    store = persistence_store("test-binding")
+    try:
+        bind("motcua-elsewhere")
+        assert store.table_name == "motcua-elsewhere"
+    finally:
+        bind(before)
+    assert store.table_name == before

@@ -44,7 +44,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, QueryError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from motcua.data.models import Item
-from motcua.data.repositories import StorageUnavailable
+from motcua.data.transactions import StorageUnavailable
 from motcua.domain.errors import MotcuaError
 
 SETTINGS_SK = "SETTINGS"

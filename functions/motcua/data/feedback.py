@@ -34,15 +34,14 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
-from motcua.data.models import Item, ListingIndex, OutboxItem, OwnerIndex
-from motcua.data.repositories import (
+from motcua.data.models import Item, ListingIndex, OutboxItem, OwnerIndex, shared_connection
+from motcua.data.transactions import (
     StorageUnavailable,
-    _append,
-    _cancellation_codes,
-    _connection,
-    _dossier_item,
-    _failed_keys,
-    _outbox_item,
+    append,
+    cancellation_codes,
+    dossier_item,
+    failed_keys,
+    outbox_item,
 )
 from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
 from motcua.domain.errors import MotcuaError, NotFound
@@ -151,26 +150,26 @@ class FeedbackRepository:
         ``FeedbackAlreadyExists`` for a new one whose id is taken,
         ``StaleFeedback`` when the feedback moved on, ``StaleDossier`` when only the dossier did (re-read it)."""
         for attempt in range(ATTEMPTS):
-            transaction = TransactWrite(connection=_connection())
+            transaction = TransactWrite(connection=shared_connection())
             try:
                 with transaction:
                     transaction.save(_feedback_item(fb, timers=timers))
                     for position, event in enumerate(events):
                         transaction.save(_event_item(event, position), condition=FeedbackEventItem.pk.does_not_exist())
                     for envelope in envelopes:
-                        transaction.save(_outbox_item(envelope), condition=OutboxItem.pk.does_not_exist())
+                        transaction.save(outbox_item(envelope), condition=OutboxItem.pk.does_not_exist())
                     if trail is not None:
-                        transaction.save(_dossier_item(trail.dossier))
-                        _append(transaction, trail.events, [])
+                        transaction.save(dossier_item(trail.dossier))
+                        append(transaction, trail.events, [])
                         if trail.index is not None:
                             trail.index.add_to(transaction)
                     if index is not None:
                         index.add_to(transaction)
                 return fb
             except TransactWriteError as error:
-                codes = _cancellation_codes(error)
+                codes = cancellation_codes(error)
                 if "ConditionalCheckFailed" in codes:
-                    if (feedback_pk(fb.id), "FEEDBACK") in _failed_keys(transaction, error):
+                    if (feedback_pk(fb.id), "FEEDBACK") in failed_keys(transaction, error):
                         if fb.version == 1:
                             raise FeedbackAlreadyExists({"feedback_id": fb.id}) from error
                         raise StaleFeedback({"expected_version": fb.version - 1}) from error

@@ -45,6 +45,15 @@ class _TableStore(DynamoDBPersistenceLayer):
     def client(self, _value: Any) -> None:
         """Powertools' ``__init__`` assigns the client it was given; the shared one is always used instead."""
 
+    @property  # type: ignore[override]
+    def table_name(self) -> str:
+        """The models' table, read on every call: ``models.bind`` moves the stores with the models."""
+        return Item.Meta.table_name
+
+    @table_name.setter
+    def table_name(self, _value: str) -> None:
+        """Powertools' ``__init__`` assigns the name it was given; the models' binding is always used instead."""
+
 
 def persistence_store(function: str) -> DynamoDBPersistenceLayer:
     if function not in _STORES:
@@ -56,9 +65,3 @@ def persistence_store(function: str) -> DynamoDBPersistenceLayer:
             expiry_attr=table.TTL_ATTRIBUTE,
         )
     return _STORES[function]
-
-
-def rebind(table_name: str) -> None:
-    """Follow ``models.bind``: each store keeps its own table name (the client follows the endpoint itself)."""
-    for store in _STORES.values():
-        store.table_name = table_name

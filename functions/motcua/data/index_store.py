@@ -40,15 +40,8 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.operand import Path
 from pynamodb.transactions import TransactWrite
 
-from motcua.data.models import Item, ReceiptItem, dynamodb_client
-from motcua.data.repositories import (
-    StorageUnavailable,
-    _append,
-    _cancellation_codes,
-    _connection,
-    _dossier_item,
-    _event_item,
-)
+from motcua.data.models import Item, ReceiptItem, dynamodb_client, shared_connection
+from motcua.data.transactions import StorageUnavailable, append, cancellation_codes, dossier_item, event_item
 from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
 from motcua.domain.outbox import envelopes_for
 
@@ -363,15 +356,15 @@ class IndexRepository:
         ``StaleDossier`` when the dossier or the evaluation changed meanwhile."""
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
-                with TransactWrite(connection=_connection()) as transaction:
-                    transaction.save(_dossier_item(dossier))
+                with TransactWrite(connection=shared_connection()) as transaction:
+                    transaction.save(dossier_item(dossier))
                     transaction.save(DocItem(f"DOSSIER#{dossier.id}", EVALUATION_SK, doc=evaluation_json),
                                      condition=DocItem.pk.does_not_exist())
-                    _append(transaction, [event], envelopes_for(dossier, [event], correlation_id))
+                    append(transaction, [event], envelopes_for(dossier, [event], correlation_id))
                     add_to_transaction(transaction, index)
                 return
             except TransactWriteError as error:
-                codes = _cancellation_codes(error)
+                codes = cancellation_codes(error)
                 if "ConditionalCheckFailed" in codes:
                     raise StaleDossier({"expected_version": dossier.version - 1}) from error
                 if "TransactionConflict" in codes and attempt + 1 < TRANSACTION_ATTEMPTS:
@@ -439,12 +432,12 @@ class BulkLoader:
             timers: bool = False) -> None:
         if len(events) >= 100:  # the history sort key holds the position in two digits
             raise ValueError(f"{dossier.id}: {len(events)} events is more than one batch put can order")
-        item = _dossier_item(dossier)
+        item = dossier_item(dossier)
         item.version = dossier.version  # a batch put writes the item as is: store the version itself
         if not timers:  # historical data stays out of the SLA timers index
             item.gsi4pk = item.gsi4sk = None
         for model in (item, ReceiptItem(f"RECEIPT#{dossier.receipt_code}", "RECEIPT", dossier_id=dossier.id),
-                      *(_event_item(e, position=i) for i, e in enumerate(events)),
+                      *(event_item(e, position=i) for i, e in enumerate(events)),
                       FactsItem(f"DOSSIER#{write.dossier_id}", FACTS_SK, doc=write.facts_json,
                                 dossier_version=write.dossier_version, last_event_id=write.last_event_id)):
             self._batch.save(model)

@@ -177,6 +177,3 @@ def bind(table_name: str) -> None:
     for model in ALL_MODELS:
         model.Meta.table_name = table_name
         model._connection = None
-    from motcua.data import idempotency  # late: idempotency imports this module
-
-    idempotency.rebind(table_name)

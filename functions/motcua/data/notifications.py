@@ -42,7 +42,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from motcua.data import documents
 from motcua.data.models import Item, ListingIndex
-from motcua.data.repositories import OUTBOX_PENDING, StorageUnavailable
+from motcua.data.transactions import OUTBOX_PENDING, StorageUnavailable
 
 Channel = Literal["email", "sms", "push"]
 # endpoint_removed: SNS reported the device's endpoint disabled or gone; the registration was removed and the

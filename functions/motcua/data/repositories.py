@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -20,11 +19,18 @@ from motcua.data.models import (
     DossierItem,
     HistoryItem,
     Item,
-    OutboxItem,
     ProcedureItem,
     ReceiptItem,
     SequenceItem,
     shared_connection,
+)
+from motcua.data.transactions import (
+    StorageUnavailable,
+    append,
+    cancellation_codes,
+    dossier_item,
+    event_item,
+    failed_keys,
 )
 from motcua.domain.catalogue import Agency, Procedure
 from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
@@ -32,7 +38,6 @@ from motcua.domain.errors import IdempotencyKeyReused, MotcuaError, NotFound
 from motcua.domain.events import EventEnvelope
 from motcua.domain.outbox import envelopes_for
 from motcua.domain.receipt import sequence_day
-from motcua.domain.sla import index_keys as sla_index_keys
 
 if TYPE_CHECKING:  # the index's writes join the dossier's transactions
     from motcua.data.index_store import IndexWrite
@@ -58,15 +63,6 @@ class DossierNotFound(NotFound):
     message_en = "Dossier not found."
 
 
-class StorageUnavailable(MotcuaError):
-    """The database did not answer: nothing was written; the client may retry with the same key."""
-
-    code = "STORAGE_UNAVAILABLE"
-    http_status = 503
-    message_vi = "Hệ thống tạm thời không lưu được dữ liệu. Vui lòng thử lại sau."
-    message_en = "Storage is temporarily unavailable. Please retry later."
-
-
 class DossierAlreadyExists(MotcuaError):
     code = "DOSSIER_ALREADY_EXISTS"
     http_status = 409
@@ -74,30 +70,6 @@ class DossierAlreadyExists(MotcuaError):
 
 class ReceiptSequenceContention(StorageUnavailable):
     code = "RECEIPT_SEQUENCE_BUSY"
-
-
-def _connection() -> Connection:
-    # One for the process (models.shared_connection): a new Connection would build a new botocore client
-    # (~0.1 s, seconds on a loaded machine) on every transaction.
-    return shared_connection()
-
-
-def _failed_keys(transaction: TransactWrite, error: TransactWriteError) -> set[tuple[str, str]]:
-    """The (pk, sk) of every item whose condition failed. DynamoDB answers with one reason per item in
-    request order, and pynamodb sends condition checks, deletes, puts, then updates (not call order)."""
-    requests = [*transaction._condition_check_items, *transaction._delete_items,
-                *transaction._put_items, *transaction._update_items]
-    failed = set()
-    for request, code in zip(requests, _cancellation_codes(error), strict=False):
-        if code == "ConditionalCheckFailed":
-            key = request.get("Key") or request.get("Item") or {}
-            failed.add((key.get(table.PARTITION_KEY, {}).get("S", ""), key.get(table.SORT_KEY, {}).get("S", "")))
-    return failed
-
-
-def _cancellation_codes(error: TransactWriteError) -> list[str | None]:
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    return [r.code if r is not None else None for r in reasons]
 
 
 # --- catalogue ---------------------------------------------------------------------------------------
@@ -155,53 +127,6 @@ class CatalogueRepository:
 
 # --- dossiers ----------------------------------------------------------------------------------------
 
-def _dossier_item(dossier: Dossier) -> DossierItem:
-    submitted = dossier.submitted_at.isoformat()
-    item = DossierItem(
-        f"DOSSIER#{dossier.id}", "DOSSIER",
-        # The work list of the agency holding the dossier now: a transfer (liên thông) moves it there.
-        gsi2pk=f"AGENCY#{dossier.current_agency}",
-        gsi2sk=f"{int(dossier.status):02d}#{submitted}",
-        gsi3pk=f"OWNER#{dossier.owner}",
-        gsi3sk=submitted,
-        status=int(dossier.status),
-        doc=dossier.model_dump_json(),
-    )
-    # SLA timers index (sparse gsi4): the next timer, recomputed on EVERY write, so a pause moves it, a resume
-    # re-creates it and finishing removes it (absent keys keep the item out of the index).
-    timer_keys = sla_index_keys(dossier)
-    if timer_keys is not None:
-        item.gsi4pk, item.gsi4sk = timer_keys
-    # pynamodb's VersionAttribute adds `version = <stored>` (or "does not exist") and bumps it on write.
-    if dossier.version > 1:
-        item.version = dossier.version - 1
-    return item
-
-
-def _event_item(event: HistoryEvent, position: int = 0) -> HistoryItem:
-    # The position keeps the order of events one action produced at the same instant (decide, then issue).
-    return HistoryItem(f"DOSSIER#{event.dossier_id}",
-                       f"EVENT#{event.occurred_at.isoformat()}#{position:02d}#{event.event_id}",
-                       doc=event.model_dump_json())
-
-
-OUTBOX_PENDING = "OUTBOX#PENDING"
-
-
-def _outbox_item(envelope: EventEnvelope) -> OutboxItem:
-    return OutboxItem(f"OUTBOX#{envelope.id}", "OUTBOX", gsi1pk=OUTBOX_PENDING,
-                      gsi1sk=f"{envelope.occurred_at.isoformat()}#{envelope.id}", type=envelope.type,
-                      doc=envelope.model_dump_json())
-
-
-def _append(transaction: TransactWrite, events: list[HistoryEvent], envelopes: list[EventEnvelope]) -> None:
-    """History is append-only: each event is a new item, written only if no item has its key."""
-    for position, event in enumerate(events):
-        transaction.save(_event_item(event, position), condition=HistoryItem.pk.does_not_exist())
-    for envelope in envelopes:
-        transaction.save(_outbox_item(envelope), condition=OutboxItem.pk.does_not_exist())
-
-
 # --- actions applied under an idempotency key ------------------------------------------------------------
 
 class _AppliedItem(Item):
@@ -257,28 +182,28 @@ class DossierRepository:
             index_write = index(dossier, event) if index is not None else None
             counter = SequenceItem(counter_key, "SEQ")
             condition = (SequenceItem.value == current) if current else SequenceItem.pk.does_not_exist()
-            transaction = TransactWrite(connection=_connection())
+            transaction = TransactWrite(connection=shared_connection())
             try:
                 with transaction:
                     transaction.update(counter, actions=[SequenceItem.value.set(current + 1)],
                                        condition=condition)
-                    transaction.save(_dossier_item(dossier))
+                    transaction.save(dossier_item(dossier))
                     transaction.save(ReceiptItem(f"RECEIPT#{dossier.receipt_code}", "RECEIPT",
                                                  dossier_id=dossier.id),
                                      condition=ReceiptItem.pk.does_not_exist())
-                    _append(transaction, [event], envelopes_for(dossier, [event], correlation_id))
+                    append(transaction, [event], envelopes_for(dossier, [event], correlation_id))
                     if index_write is not None:
                         index_write.add_to(transaction)
                     for part in extra:
                         part.add_to(transaction)
                 return dossier
             except TransactWriteError as error:
-                failed = _failed_keys(transaction, error)
+                failed = failed_keys(transaction, error)
                 if (f"DOSSIER#{dossier.id}", "DOSSIER") in failed:
                     # This very dossier was written before (its id derives from the caller's idempotency
                     # key): a retry whose first attempt committed but never answered. Nothing new to write.
                     raise DossierAlreadyExists({"dossier_id": dossier.id}) from error
-                if (counter_key, "SEQ") in failed or "TransactionConflict" in _cancellation_codes(error):
+                if (counter_key, "SEQ") in failed or "TransactionConflict" in cancellation_codes(error):
                     time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # another submission took the number
                     continue
                 raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
@@ -294,9 +219,9 @@ class DossierRepository:
         caller's idempotency key, written with the change, only if no change carries it yet."""
         for attempt in range(self.max_conflict_attempts):
             try:
-                with TransactWrite(connection=_connection()) as transaction:
-                    transaction.save(_dossier_item(dossier))
-                    _append(transaction, events, [*envelopes_for(dossier, events, correlation_id), *extra_envelopes])
+                with TransactWrite(connection=shared_connection()) as transaction:
+                    transaction.save(dossier_item(dossier))
+                    append(transaction, events, [*envelopes_for(dossier, events, correlation_id), *extra_envelopes])
                     if index is not None:
                         index.add_to(transaction)
                     for part in extra:
@@ -308,7 +233,7 @@ class DossierRepository:
                                          condition=_AppliedItem.pk.does_not_exist())
                 return dossier
             except TransactWriteError as error:
-                codes = _cancellation_codes(error)
+                codes = cancellation_codes(error)
                 if "ConditionalCheckFailed" in codes:  # the dossier (or the facts read with it) moved on
                     current = self.get(dossier.id)
                     raise StaleDossier({"current_version": current.version, "current_status": int(current.status),
@@ -355,7 +280,7 @@ class DossierRepository:
 
     def append_history(self, event: HistoryEvent) -> None:
         """An audit event that changes nothing else (e.g. an official read personal data)."""
-        _event_item(event).save(condition=HistoryItem.pk.does_not_exist())
+        event_item(event).save(condition=HistoryItem.pk.does_not_exist())
 
     def history(self, dossier_id: str) -> list[HistoryEvent]:
         return [HistoryEvent.model_validate_json(item.doc)

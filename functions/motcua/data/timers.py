@@ -1,5 +1,5 @@
 """The SLA timers index (``gsi4``, sparse): the only reader of it. Keys are computed by
-``motcua.domain.sla.index_keys`` and written with the dossier item itself (``repositories._dossier_item``).
+``motcua.domain.sla.index_keys`` and written with the dossier item itself (``transactions.dossier_item``).
 
 A sweep asks one shard at a time for the entries whose next timer is due (``gsi4sk <= now``), a bounded page at
 a time: it reads only what is due, never the open dossiers that are not. The index projects the whole item, so

@@ -45,7 +45,7 @@ S = DossierStatus
 E = TypeVar("E", bound=StrEnum)
 # Statuses only a received dossier can be in (docs/domain.md §2.3): reception is the first event reaching one of them
 # (normally the move to 2; robust to a workflow that records reception on another action).
-_RECEIVED_STATUSES = frozenset({S.RECEIVED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.AWAITING_PAYMENT, S.DECIDED,
+RECEIVED_STATUSES = frozenset({S.RECEIVED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.AWAITING_PAYMENT, S.DECIDED,
                                 S.RETURNED})
 
 
@@ -280,7 +280,7 @@ class _Builder:
         ended = PAUSE_REASONS.get(frm) if frm is not None and to is not frm else None
         if ended is not None:
             self._close_pause(t, ended)
-        if to in _RECEIVED_STATUSES:  # past the desk: the clock started at the first such event
+        if to in RECEIVED_STATUSES:  # past the desk: the clock started at the first such event
             self._set_first("received_at", t)
         if to is not frm:
             if to is S.SUPPLEMENT_REQUESTED:

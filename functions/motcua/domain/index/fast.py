@@ -68,7 +68,7 @@ from motcua.domain.index.contribution import (
     timeliness_counters,
 )
 from motcua.domain.index.facts import (
-    _RECEIVED_STATUSES,
+    RECEIVED_STATUSES,
     FactsContext,
     FeedbackFacts,
     FeedbackStep,
@@ -185,7 +185,7 @@ class MonthFolder:
                 for p in pauses:
                     if p[1] is None and p[2] == reason:
                         p[1] = t if t > p[0] else p[0]
-            if received is None and to in _RECEIVED_STATUSES:
+            if received is None and to in RECEIVED_STATUSES:
                 received = t
             if to is not frm:
                 if to is S.SUPPLEMENT_REQUESTED:

@@ -1,0 +1,92 @@
+"""How a change is written to the one table: the items a dossier, its history and its events become, appended
+in one transaction, and what a cancelled transaction says.
+
+The dossiers' repository, the index's and feedback's write a dossier and its history through these, so every
+writer builds the same items (keys, indexes, conditions) and reads a failure the same way.
+"""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from motcua.data import table
+from motcua.data.models import DossierItem, HistoryItem, OutboxItem
+from motcua.domain.dossier import Dossier, HistoryEvent
+from motcua.domain.errors import MotcuaError
+from motcua.domain.events import EventEnvelope
+from motcua.domain.sla import index_keys as sla_index_keys
+
+
+class StorageUnavailable(MotcuaError):
+    """The database did not answer: nothing was written; the client may retry with the same key."""
+
+    code = "STORAGE_UNAVAILABLE"
+    http_status = 503
+    message_vi = "Hệ thống tạm thời không lưu được dữ liệu. Vui lòng thử lại sau."
+    message_en = "Storage is temporarily unavailable. Please retry later."
+
+
+def failed_keys(transaction: TransactWrite, error: TransactWriteError) -> set[tuple[str, str]]:
+    """The (pk, sk) of every item whose condition failed. DynamoDB answers with one reason per item in
+    request order, and pynamodb sends condition checks, deletes, puts, then updates (not call order)."""
+    requests = [*transaction._condition_check_items, *transaction._delete_items,
+                *transaction._put_items, *transaction._update_items]
+    failed = set()
+    for request, code in zip(requests, cancellation_codes(error), strict=False):
+        if code == "ConditionalCheckFailed":
+            key = request.get("Key") or request.get("Item") or {}
+            failed.add((key.get(table.PARTITION_KEY, {}).get("S", ""), key.get(table.SORT_KEY, {}).get("S", "")))
+    return failed
+
+
+def cancellation_codes(error: TransactWriteError) -> list[str | None]:
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return [r.code if r is not None else None for r in reasons]
+
+
+def dossier_item(dossier: Dossier) -> DossierItem:
+    submitted = dossier.submitted_at.isoformat()
+    item = DossierItem(
+        f"DOSSIER#{dossier.id}", "DOSSIER",
+        # The work list of the agency holding the dossier now: a transfer (liên thông) moves it there.
+        gsi2pk=f"AGENCY#{dossier.current_agency}",
+        gsi2sk=f"{int(dossier.status):02d}#{submitted}",
+        gsi3pk=f"OWNER#{dossier.owner}",
+        gsi3sk=submitted,
+        status=int(dossier.status),
+        doc=dossier.model_dump_json(),
+    )
+    # SLA timers index (sparse gsi4): the next timer, recomputed on EVERY write, so a pause moves it, a resume
+    # re-creates it and finishing removes it (absent keys keep the item out of the index).
+    timer_keys = sla_index_keys(dossier)
+    if timer_keys is not None:
+        item.gsi4pk, item.gsi4sk = timer_keys
+    # pynamodb's VersionAttribute adds `version = <stored>` (or "does not exist") and bumps it on write.
+    if dossier.version > 1:
+        item.version = dossier.version - 1
+    return item
+
+
+def event_item(event: HistoryEvent, position: int = 0) -> HistoryItem:
+    # The position keeps the order of events one action produced at the same instant (decide, then issue).
+    return HistoryItem(f"DOSSIER#{event.dossier_id}",
+                       f"EVENT#{event.occurred_at.isoformat()}#{position:02d}#{event.event_id}",
+                       doc=event.model_dump_json())
+
+
+OUTBOX_PENDING = "OUTBOX#PENDING"
+
+
+def outbox_item(envelope: EventEnvelope) -> OutboxItem:
+    return OutboxItem(f"OUTBOX#{envelope.id}", "OUTBOX", gsi1pk=OUTBOX_PENDING,
+                      gsi1sk=f"{envelope.occurred_at.isoformat()}#{envelope.id}", type=envelope.type,
+                      doc=envelope.model_dump_json())
+
+
+def append(transaction: TransactWrite, events: list[HistoryEvent], envelopes: list[EventEnvelope]) -> None:
+    """History is append-only: each event is a new item, written only if no item has its key."""
+    for position, event in enumerate(events):
+        transaction.save(event_item(event, position), condition=HistoryItem.pk.does_not_exist())
+    for envelope in envelopes:
+        transaction.save(outbox_item(envelope), condition=OutboxItem.pk.does_not_exist())
