@@ -8,10 +8,18 @@ item                   pk                              sk
 procedure              ``PROC#<code>``                 ``PROC``
 agency                 ``AGENCY#<code>``               ``AGENCY``
 dossier                ``DOSSIER#<id>``                ``DOSSIER``
-dossier history event  ``DOSSIER#<id>``                ``EVENT#<occurred_at>#<event id>``
+dossier history event  ``DOSSIER#<id>``                ``EVENT#<occurred_at>#<position>#<event id>``
 action applied         ``DOSSIER#<id>``                ``APPLIED#<caller>#<key>`` (with the change; TTL)
+index facts            ``DOSSIER#<id>``                ``INDEX#FACTS`` (``motcua.data.index_store``)
+evaluation             ``DOSSIER#<id>``                ``EVALUATION`` (the citizen's, ``motcua.data.index_store``)
+notification delivery  ``DOSSIER#<id>``                ``NOTIFY#<occurred_at>#<event id>#<ref>#<channel>[#<device>]``
+outbox event           ``OUTBOX#<event id>``           ``OUTBOX`` (written with the change, claimed by the relay)
 receipt code           ``RECEIPT#<code>``              ``RECEIPT`` (points at the dossier)
 receipt sequence       ``SEQ#<agency>#<yyMMdd>``       ``SEQ``
+index counters         ``AGG#<month>``                 ``UNIT#<unit>`` (one attribute per counter)
+index row              ``AGGD#<month>#<unit>``         ``L#``/``D#<dossier id>`` (late or not), ``F#<feedback id>``
+index results          ``INDEX#<month>``               ``UNIT#<unit>``, ``SUMMARY``
+index configuration    ``INDEXCFG``                    ``<name>``
 idempotency record     ``IDEMPOTENCY#<function>``      ``<hash>`` (Powertools)
 feedback               ``FEEDBACK#<id>``               ``FEEDBACK`` (``motcua.data.feedback``)
 feedback trail event   ``FEEDBACK#<id>``               ``EVENT#<occurred_at>#<position>#<event id>``
@@ -20,11 +28,13 @@ notification settings  ``CONTACT#<subject>``           ``SETTINGS`` (``motcua.da
 push device            ``CONTACT#<subject>``           ``DEVICE#<installation id>``
 push token holder      ``PUSHTOKEN#<sha-256>``         ``HOLDER`` (the token's last registrant)
 known subject          ``SUBJECT#<subject>``           ``SUBJECT`` (``motcua.data.subjects``: tokens issued)
+rate-limit counter     ``RATE#<limit>#<digest>``       ``<window start>`` (TTL; ``motcua.data.rate_limits``)
 =====================  ==============================  ==============================
 
 Global secondary indexes (overloaded; each item sets only the keys it needs, so they stay sparse):
 
-- ``gsi1``: listings by kind: ``CATALOGUE`` -> procedures, ``AGENCIES`` -> agencies.
+- ``gsi1``: listings by kind: ``CATALOGUE`` -> procedures, ``AGENCIES`` -> agencies, ``OUTBOX#PENDING`` -> outbox
+  events not yet relayed, sorted by ``<occurred_at>#<event id>``.
 - ``gsi2``: an agency's work list, the dossiers it holds now (``current_agency``: the receiving agency until a
   transfer): ``AGENCY#<code>`` sorted by ``<status>#<submitted_at>``.
 - ``gsi3``: a citizen's own dossiers: ``OWNER#<subject>`` sorted by ``submitted_at``.
