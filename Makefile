@@ -5,7 +5,7 @@
 #   make test     ruff, the audit, then the whole suite (unit, integration against the local engines, infrastructure)
 #   make fuzz     the long schemathesis profile (1,000 examples per operation and role)
 #   make audit    pip-audit of requirements.lock against PyPI's advisory data (a clear skip when unreachable)
-#   make lint     ruff and mypy
+#   make lint     ruff, mypy and the import contracts (lint-imports)
 #   make package  the Lambda dependency layers (build/layer/<arch>) from requirements.lock's runtime packages
 #   make synth    cdk synth with the built layer (runs `make package` first; see README "Deploying")
 #   make bench    every benchmarks/*.py (cold_start.py times the handlers from `make package`'s layer)
@@ -86,6 +86,7 @@ audit: $(PY_STAMP)
 lint: $(PY_STAMP)
 	@$(VENV)/bin/ruff check .
 	@MYPYPATH=functions:. $(PY) -m mypy functions/motcua schemas infra
+	@$(VENV)/bin/lint-imports --no-cache
 
 package: $(LAYER_STAMP)
 

@@ -16,9 +16,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
-from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import PynamoDBException
 
+from motcua.data.failures import STORAGE_ERRORS
 from motcua.domain.errors import IdempotencyKeyReused, MotcuaError
 from schemas.common import ErrorBody
 
@@ -93,7 +92,7 @@ def register(app: APIGatewayHttpResolver) -> None:
                               "A request with this Idempotency-Key is still being processed. Retry shortly.")
 
     # The idempotency layer cannot reach its table either when storage is down: same answer, same retry.
-    @app.exception_handler([PynamoDBException, BotoCoreError, ClientError, IdempotencyPersistenceLayerError])
+    @app.exception_handler([*STORAGE_ERRORS, IdempotencyPersistenceLayerError])
     def _storage(error: Exception) -> Response:
         logger.warning("storage unavailable", extra={"error_type": type(error).__name__})
         return error_response(503, "STORAGE_UNAVAILABLE",

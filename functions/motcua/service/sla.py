@@ -33,8 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from motcua.data.failures import AWS_ERRORS
 from motcua.data.repositories import CatalogueRepository, DossierNotFound, DossierRepository
 from motcua.data.timers import TimerIndex
 from motcua.domain import actions as ev
@@ -51,6 +50,8 @@ from motcua.service.index.tracking import IndexTracker
 from motcua.service.letters import ApologyLetters
 
 log = logging.getLogger("motcua.sla")
+# What firing one timer may fail with and leave due for the next run: a refused change, storage or S3 trouble.
+FIRING_ERRORS: tuple[type[Exception], ...] = (MotcuaError, *AWS_ERRORS)
 
 
 @dataclass
@@ -132,7 +133,7 @@ class SlaSweeper:
                       correlation_id: str | None) -> None:
         try:
             self.fire_one(dossier, now, report, index_sk=index_sk, correlation_id=correlation_id)
-        except (MotcuaError, ClientError, BotoCoreError):
+        except FIRING_ERRORS:
             # Storage or S3 trouble for this dossier: nothing was written, its entry stays due, the next run
             # retries it. Other dossiers go on.
             report.errors += 1
@@ -193,7 +194,7 @@ class SlaSweeper:
         (``motcua.domain.feedback.timers.fire``), written guarded by the version read (re-read on conflict)."""
         try:
             firing, conflicts = self.feedback.fire_one(fb, now, correlation_id)
-        except (MotcuaError, ClientError, BotoCoreError):
+        except FIRING_ERRORS:
             report.errors += 1
             log.exception("SLA timer of feedback %s not fired; retried next run", fb.id)
             return
