@@ -21,7 +21,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from pynamodb.expressions.update import Action
 
 from motcua.data.models import Item
-from motcua.data.repositories import StorageUnavailable
+from motcua.data.transactions import StorageUnavailable
 
 SUBJECT_SK = "SUBJECT"
 
