@@ -17,12 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from motcua.data import uploads
 from motcua.data.models import bind
-from motcua.domain.actors import Actor
 from motcua.domain.catalogue import Agency, Channel, Level, Procedure
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
 from motcua.domain.model import ClientDatetime
 from motcua.handlers import feedback_api as feedback_routes
 from motcua.handlers import http_errors
+from motcua.handlers.common import current_actor, request_id
 from motcua.handlers.feedback_api import router as feedback_router
 from motcua.handlers.guards import check_raw_request
 from motcua.handlers.index_api import router as index_router
@@ -33,7 +33,6 @@ from motcua.service.catalogue import list_agencies, search_procedures
 from motcua.service.contacts import ContactService
 from motcua.service.dossiers import audit_view, now_vn
 from motcua.service.feedback_api import FILE_IDEMPOTENCY, STEP_IDEMPOTENCY
-from motcua.service.sign_in import known_actor
 from motcua.service.submission import SUBMIT_IDEMPOTENCY, submit_dossier
 from motcua.settings import ApiSettings, load
 from schemas.api import (
@@ -68,10 +67,6 @@ _errors = http_errors.documented_responses
 contact_settings = ContactService(clock=lambda: service.clock())  # the shared clock: tests freeze one
 InstallationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{8,128}$",
                                      description="The app installation's own id (stable until reinstalled)")]
-
-
-def current_actor() -> Actor:
-    return known_actor(app.current_event.request_context.authorizer.jwt_claim)
 
 
 # --- catalogue (public) ------------------------------------------------------------------------------
@@ -117,7 +112,7 @@ def get_calendar_preview(
 @app.post("/uploads", tags=["dossiers"], summary="Presigned S3 POST form for one attachment (yours alone)",
           status_code=201, security=BEARER, responses=_errors(401, 403, 422, ok=201))
 def post_upload(request: UploadRequest) -> Response[UploadTicket]:
-    actor = current_actor()
+    actor = current_actor(app)
     key = uploads.new_upload_key(request.file_name)
     url, fields, expires_at = uploads.presign_post(config.uploads_bucket, key, request.content_type,
                                                    request.size_bytes, actor.subject, now_vn())
@@ -131,33 +126,29 @@ def post_dossier(
     submission: DossierSubmission,
     idempotency_key: SubmissionKey = None,
 ) -> Response[DossierView]:
-    view = submit_dossier(submission, current_actor(), idempotency_key, _request_id())
+    view = submit_dossier(submission, current_actor(app), idempotency_key, request_id(app))
     return Response(201, content_types.APPLICATION_JSON, view)
 
 
 @app.get("/dossiers/<dossier_id>", tags=["dossiers"], summary="A dossier with its full status history",
          security=BEARER, responses=_errors(401, 403, 404))
 def get_dossier(dossier_id: DossierId) -> DossierView:
-    return service.view(dossier_id, current_actor(), _request_id())
+    return service.view(dossier_id, current_actor(app), request_id(app))
 
 
 @app.get("/dossiers/<dossier_id>/history", tags=["dossiers"], summary="The dossier's audit trail",
          security=BEARER, responses=_errors(401, 403, 404))
 def get_history(dossier_id: DossierId) -> list[AuditEventView]:
-    actor = current_actor()
-    service.readable(dossier_id, actor, _request_id())
+    actor = current_actor(app)
+    service.readable(dossier_id, actor, request_id(app))
     return [audit_view(e) for e in service.dossiers.history(dossier_id)]
-
-
-def _request_id() -> str:
-    return app.current_event.request_context.request_id
 
 
 def _action_route(action: ActionName, body_model: type[ActionBody]) -> None:
     """``POST /dossiers/{id}/actions/<action>``: one route per action, so each documents its own body."""
 
     def take_action(dossier_id: str, body: ActionBody, idempotency_key: str | None = None) -> DossierView:
-        return act_from_api(dossier_id, action, body, current_actor(), idempotency_key, _request_id())
+        return act_from_api(dossier_id, action, body, current_actor(app), idempotency_key, request_id(app))
 
     take_action.__name__ = f"post_{action.value}"
     take_action.__annotations__ = {
@@ -185,14 +176,14 @@ def get_my_dossiers(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Page[DossierSummary]:
-    items, token = service.mine(current_actor(), limit, next_token)
+    items, token = service.mine(current_actor(app), limit, next_token)
     return Page[DossierSummary](items=items, next_token=token)
 
 
 @app.get("/me/export", tags=["citizen"], summary="Everything held about me (download)", security=BEARER,
          responses=_errors(401, 403))
 def get_my_export() -> PersonalDataExport:
-    actor = current_actor()
+    actor = current_actor(app)
     # The citizen's document store and their feedback are part of what is held about them.
     return service.export(actor).model_copy(update={"documents": feedback_routes.store.export(actor),
                                                     "feedback": feedback_routes.feedback.export(actor),
@@ -204,26 +195,26 @@ def get_my_export() -> PersonalDataExport:
 @app.get("/me/notification-settings", tags=["notifications"], summary="My notification channels and devices",
          security=BEARER, responses=_errors(401, 403))
 def get_notification_settings() -> NotificationSettingsView:
-    return contact_settings.view(current_actor())
+    return contact_settings.view(current_actor(app))
 
 
 @app.put("/me/notification-settings", tags=["notifications"], security=BEARER, responses=_errors(401, 403),
          summary="Choose my channels (officials: also my work e-mail and phone; role and agency from my token)")
 def put_notification_settings(body: NotificationSettingsIn) -> NotificationSettingsView:
-    return contact_settings.save(current_actor(), body)
+    return contact_settings.save(current_actor(app), body)
 
 
 @app.put("/me/devices/<installation_id>", tags=["notifications"], security=BEARER,
          summary="Register (or update) this app installation's push token", responses=_errors(401, 403, 409))
 def put_device(installation_id: InstallationId, body: DeviceRegistration) -> DeviceView:
-    return contact_settings.register_device(current_actor(), installation_id, body)
+    return contact_settings.register_device(current_actor(app), installation_id, body)
 
 
 @app.delete("/me/devices/<installation_id>", tags=["notifications"], security=BEARER,
             summary="Stop push to this app installation (no error if it is not registered); returns my settings "
                     "and the devices left", responses=_errors(401, 403))
 def delete_device(installation_id: InstallationId) -> NotificationSettingsView:
-    actor = current_actor()
+    actor = current_actor(app)
     contact_settings.remove_device(actor, installation_id)
     return contact_settings.view(actor)
 

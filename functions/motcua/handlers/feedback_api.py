@@ -19,15 +19,14 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from motcua.domain.actors import Actor
 from motcua.domain.feedback import FeedbackAction
 from motcua.handlers import http_errors
+from motcua.handlers.common import current_actor, request_id
 from motcua.handlers.params import RequestKey
 from motcua.service.actions import service
 from motcua.service.citizen_store import CitizenStore
 from motcua.service.feedback_api import file_feedback, take_feedback_step
 from motcua.service.feedback_api import service as feedback
-from motcua.service.sign_in import known_actor
 from schemas.common import Page
 from schemas.documents import StoredDocumentView, VerificationView
 from schemas.feedback import FeedbackIn, FeedbackStepBody, FeedbackSummary, FeedbackView, PublicFeedbackView
@@ -43,19 +42,11 @@ FeedbackId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The fee
 DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A stored document's id")]
 
 
-def current_actor() -> Actor:
-    return known_actor(router.current_event.request_context.authorizer.jwt_claim)
-
-
-def _request_id() -> str:
-    return router.current_event.request_context.request_id
-
-
 @router.post("/feedback", tags=["feedback"], status_code=201, security=BEARER,
              summary="File feedback (phản ánh, kiến nghị) about a dossier, a procedure or an agency",
              responses=_errors(400, 401, 403, 404, 409, ok=201))
 def post_feedback(body: FeedbackIn, idempotency_key: RequestKey = None) -> Response[FeedbackView]:
-    view = file_feedback(body, current_actor(), idempotency_key, _request_id())
+    view = file_feedback(body, current_actor(router), idempotency_key, request_id(router))
     return Response(201, content_types.APPLICATION_JSON, view)
 
 
@@ -66,7 +57,7 @@ def get_feedback_list(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=120)] = None,
 ) -> Page[FeedbackSummary]:
-    items, token = feedback.listing(current_actor(), agency, limit, next_token)
+    items, token = feedback.listing(current_actor(router), agency, limit, next_token)
     return Page[FeedbackSummary](items=items, next_token=token)
 
 
@@ -83,14 +74,14 @@ def get_public_feedback(
 @router.get("/feedback/<feedback_id>", tags=["feedback"], security=BEARER,
             summary="One feedback: deadlines, steps and its audit trail", responses=_errors(401, 403, 404))
 def get_feedback(feedback_id: FeedbackId) -> FeedbackView:
-    return feedback.view(feedback_id, current_actor(), _request_id())
+    return feedback.view(feedback_id, current_actor(router), request_id(router))
 
 
 def _step_route(action: FeedbackAction, body_model: type[FeedbackStepBody]) -> None:
     """``POST /feedback/{id}/actions/<action>``: one route per step, so each documents its own body."""
 
     def take_step(feedback_id: str, body: FeedbackStepBody, idempotency_key: str | None = None) -> FeedbackView:
-        return take_feedback_step(feedback_id, action, body, current_actor(), idempotency_key, _request_id())
+        return take_feedback_step(feedback_id, action, body, current_actor(router), idempotency_key, request_id(router))
 
     take_step.__name__ = f"post_feedback_{action.value}"
     take_step.__annotations__ = {"feedback_id": FeedbackId, "body": body_model, "idempotency_key": RequestKey,
@@ -116,7 +107,7 @@ def get_my_documents(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=120)] = None,
 ) -> Page[StoredDocumentView]:
-    items, token = store.mine(current_actor(), limit, next_token)
+    items, token = store.mine(current_actor(router), limit, next_token)
     return Page[StoredDocumentView](items=items, next_token=token)
 
 

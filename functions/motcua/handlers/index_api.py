@@ -17,15 +17,14 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from motcua.domain.actors import Actor
 from motcua.domain.evaluation import Evaluation, EvaluationInput
 from motcua.domain.index import Month
 from motcua.handlers import http_errors
+from motcua.handlers.common import current_actor, request_id
 from motcua.handlers.params import DossierId
 from motcua.service.actions import service
 from motcua.service.evaluations import EvaluationService
 from motcua.service.index.queries import IndexQueries
-from motcua.service.sign_in import known_actor
 from schemas.index import IndexDossiers, IndexMonth, UnitIndexView
 
 router = APIGatewayHttpRouter()
@@ -41,16 +40,11 @@ MonthParam = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="Calendar
 UnitParam = Annotated[str, Path(max_length=40, description="Unit code (agency, commune or the province)")]
 
 
-def current_actor() -> Actor:
-    return known_actor(router.current_event.request_context.authorizer.jwt_claim)
-
-
 @router.post("/dossiers/<dossier_id>/evaluation", tags=["evaluation"], status_code=201, security=BEARER,
              summary="Rate a returned dossier (once): 9 criteria and the satisfaction question",
              responses=_errors(400, 401, 403, 404, 409, ok=201))
 def post_evaluation(dossier_id: DossierId, answer: EvaluationInput) -> Response[Evaluation]:
-    evaluation = evaluations.submit(dossier_id, answer, current_actor(),
-                                    router.current_event.request_context.request_id)
+    evaluation = evaluations.submit(dossier_id, answer, current_actor(router), request_id(router))
     return Response(201, content_types.APPLICATION_JSON, evaluation)
 
 
@@ -77,5 +71,5 @@ def get_index_dossiers(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     next_token: Annotated[str | None, Query(max_length=200)] = None,
 ) -> IndexDossiers:
-    return queries.dossiers(Month.parse(month), unit, indicator, current_actor(), role=role, limit=limit,
+    return queries.dossiers(Month.parse(month), unit, indicator, current_actor(router), role=role, limit=limit,
                             next_token=next_token)

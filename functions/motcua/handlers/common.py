@@ -1,0 +1,24 @@
+"""What every API route module reads from the request it serves: who is asking and the request's id.
+
+The routes live in one resolver (``api.app``) and the routers it includes (``feedback_api``, ``index_api``);
+each passes its own, which all see the same current event.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from motcua.domain.actors import Actor
+from motcua.service.sign_in import known_actor
+
+Routes = APIGatewayHttpResolver | APIGatewayHttpRouter
+
+
+def current_actor(routes: Routes) -> Actor:
+    """The caller, from the JWT authoriser's claims, checked against the registered subjects."""
+    return known_actor(routes.current_event.request_context.authorizer.jwt_claim)
+
+
+def request_id(routes: Routes) -> str:
+    return routes.current_event.request_context.request_id
