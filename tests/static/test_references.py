@@ -151,3 +151,20 @@ def test_links_between_the_docs_reach_a_file_and_a_heading() -> None:
             if not path.is_file() or (anchor and anchor not in _anchors(path.read_text(encoding="utf-8"))):
                 broken.append(f"{name}: {m.group(0)}")
     assert broken == []
+
+
+# A path the docs name in backticks, from the repo root or from a room of the code (``service/sla.py``).
+DOC_PATH = re.compile(r"`((?:functions|infra|schemas|tests|benchmarks|handlers|service|data|domain|documents|"
+                      r"notifications|cli|seed)/[\w./-]*[\w/])`")
+
+
+def test_paths_the_docs_name_exist() -> None:
+    # Code moves; a map that names a file no longer there sends the reader nowhere.
+    def exists(path: str) -> bool:
+        module = path.rsplit(".", 1)[0] + ".py"  # ``infra/constructs/nag.acknowledge``: an attribute
+        return any((base / p).exists() for base in (ROOT, ROOT / "functions" / "motcua") for p in (path, module))
+
+    stale = [f"{name}: {m.group(1)}" for name, text in FILES.items()
+             if name.endswith(".md") and name.startswith(("docs/", "README"))
+             for m in DOC_PATH.finditer(text) if not exists(m.group(1))]
+    assert stale == []
