@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from motcua.domain.demo_data import generate
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.index import Month, contribution, counters_for_month, facts_from_history
+from motcua.domain.index.columns import export_month, fold_columns
 from motcua.domain.index.config import DEFAULT_INDEX_CONFIG
 from motcua.domain.index.fast import MonthFolder
 from tests.unit.test_index_incremental import histories, months_between
@@ -74,3 +76,52 @@ def test_an_appointment_basis_falls_back_to_the_reference() -> None:
         facts = facts_from_history(dossier, history, Month(2026, 9).end, config=config)
         expected = None if facts is None else (facts.units, contribution(facts, Month(2026, 9), config=config))
         assert folder.contribution(dossier, history) == expected
+
+
+def reference_month(province: Sequence[tuple[Dossier, Sequence[HistoryEvent]]], month: Month
+                    ) -> tuple[dict[str, dict[str, int]], list[str], int]:
+    """The reference fold of a month: counters per unit, the late dossiers, the dossiers contributing."""
+    facts = [f for d, h in province if (f := facts_from_history(d, list(h), month.end))]
+    late = sorted(f.dossier_id for f in facts if contribution(f, month).get("late"))
+    touching = sum(1 for f in facts if contribution(f, month))
+    return counters_for_month(facts, month), late, touching
+
+
+def columnar(province: Sequence[tuple[Dossier, Sequence[HistoryEvent]]], month: Month, processes: int = 1
+             ) -> tuple[dict[str, dict[str, int]], list[str], int]:
+    folder = MonthFolder(month)
+    folded = fold_columns(folder, export_month(folder, province), processes=processes)
+    return folded.counters, sorted(folded.late), folded.dossiers
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), size=st.integers(1, 120), months=st.integers(1, 3))
+def test_columnar_fold_equals_the_reference_on_generated_months(seed: int, size: int, months: int) -> None:
+    province = generate(months=months, dossiers=size, end_month=Month(2026, 9), seed=seed,
+                        as_of=Month(2026, 11).end)
+    for month in months_between(Month(2026, 9).back(months - 1), Month(2026, 10)):
+        assert columnar(province, month) == reference_month(province, month), month
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(histories(), min_size=1, max_size=4))
+def test_columnar_fold_equals_the_reference_on_random_histories(cases: list[tuple[Dossier, list[HistoryEvent]]]
+                                                                 ) -> None:
+    first = min(Month.of(h[0].occurred_at) for _, h in cases)
+    last = max(Month.of(h[-1].occurred_at) for _, h in cases).next
+    for month in months_between(first, last):
+        assert columnar(cases, month) == reference_month(cases, month), month
+
+
+def test_columnar_fold_split_over_processes_equals_one_process() -> None:
+    province = generate(months=1, dossiers=300, end_month=Month(2026, 9), seed=8, as_of=Month(2026, 10).end)
+    one = columnar(province, Month(2026, 9))
+    assert one[0] and one[1], "the month has counters and late dossiers to compare"
+    assert columnar(province, Month(2026, 9), processes=2) == one == reference_month(province, Month(2026, 9))
+
+
+def test_columnar_fold_refuses_a_configuration_it_does_not_cover() -> None:
+    config = DEFAULT_INDEX_CONFIG.model_copy(update={"deadline_basis": "appointment"})
+    folder = MonthFolder(Month(2026, 9), config=config)
+    with pytest.raises(ValueError, match="deadline_basis"):
+        fold_columns(folder, export_month(folder, []))

@@ -387,6 +387,13 @@ class IndexRepository:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def dossier(self, dossier_id: str) -> Dossier:
+        """One dossier item (the recompute's late list: read again for the few late dossiers)."""
+        item = _dynamodb().get_item(TableName=_table(), Key={"pk": {"S": f"DOSSIER#{dossier_id}"},
+                                                               "sk": {"S": "DOSSIER"}},
+                                    ProjectionExpression="doc", ConsistentRead=True)["Item"]
+        return Dossier.model_validate_json(item["doc"]["S"])
+
     def history(self, dossier_id: str) -> list[HistoryEvent]:
         return [HistoryEvent.model_validate_json(item["doc"]["S"]) for item in _query({
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :e)",

@@ -18,7 +18,7 @@ Configurations this fold does not cover (``deadline_basis="appointment"``) fall 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -103,8 +103,30 @@ def _member(table: dict[str, Any], value: Any) -> Any:
     return table.get(value) if isinstance(value, str) else None
 
 
-def _count(value: Any) -> int:
-    return value if type(value) is int and value > 0 else 0
+# One event as the fold reads it: (occurred_at, the action's code in _ACTIONS or None, from_status, to_status,
+# details).
+Event = tuple[datetime, int | None, DossierStatus | None, DossierStatus, dict[str, Any]]
+
+
+def action_code(action: str) -> int | None:
+    return _ACTIONS.get(action)
+
+
+def up_to(history: Sequence[HistoryEvent], end: datetime) -> list[HistoryEvent]:
+    """The events up to ``end``, in time order (a stable sort, as the reference)."""
+    ordered: list[HistoryEvent] = []
+    in_order = True
+    previous = None
+    for e in history:
+        at = e.occurred_at
+        if at <= end:
+            if previous is not None and at < previous:
+                in_order = False
+            previous = at
+            ordered.append(e)
+    if not in_order:
+        ordered.sort(key=lambda e: e.occurred_at)
+    return ordered
 
 
 class MonthFolder:
@@ -131,7 +153,8 @@ class MonthFolder:
             found = self._units[agency] = self.context.tree.ancestry(agency)
         return found
 
-    def _limit(self, raw: dict[str, str]) -> clock.TimeLimit:
+    def limit(self, raw: dict[str, str]) -> clock.TimeLimit:
+        """A dossier's ``time_limit`` as the clock's value, built once per distinct limit."""
         key = (raw["value"], raw["unit"])
         found = self._limits.get(key)
         if found is None:
@@ -151,26 +174,30 @@ class MonthFolder:
 
     def contribution(self, dossier: Dossier, history: Sequence[HistoryEvent]
                      ) -> tuple[tuple[str, ...], dict[str, int]] | None:
-        cfg, end, month = self.cfg, self.end, self.month
-        start, after = self._start, self._after
-        if cfg.deadline_basis != "legal_due":  # not covered here: the reference fold
-            facts = facts_from_history(dossier, history, end, context=self.context, config=self.config)
-            return None if facts is None else (facts.units, contribution(facts, month, config=cfg))
-        ordered: list[HistoryEvent] = []
-        in_order = True
-        previous = None
-        for e in history:  # the events up to the month's end, in time order (a stable sort, as the reference)
-            at = e.occurred_at
-            if at <= end:
-                if previous is not None and at < previous:
-                    in_order = False
-                previous = at
-                ordered.append(e)
+        if not self.covers:  # not covered here: the reference fold
+            facts = facts_from_history(dossier, history, self.end, context=self.context, config=self.config)
+            return None if facts is None else (facts.units, contribution(facts, self.month, config=self.cfg))
+        ordered = up_to(history, self.end)
         if not ordered:
             return None
-        if not in_order:
-            ordered.sort(key=lambda e: e.occurred_at)
-        pause_financial = self._pause_financial(ordered[0].occurred_at)
+        return self.units(dossier.agency_code), self.counters(
+            dossier.agency_code, dossier.procedure_code, dossier.channel, self.limit(dossier.time_limit),
+            ordered[0].occurred_at,
+            [(e.occurred_at, _ACTIONS.get(e.action), e.from_status, e.to_status, e.details) for e in ordered])
+
+    @property
+    def covers(self) -> bool:
+        """Whether this fold covers the month's configuration (else :meth:`contribution` is the reference)."""
+        return self.cfg.deadline_basis == "legal_due"
+
+    def counters(self, agency: str, procedure: str, channel: Channel, limit: clock.TimeLimit,
+                 first_at: datetime, events: Iterable[Event]) -> dict[str, int]:
+        """The month's counters of one dossier from its events up to the month's end, in time order
+        (:func:`up_to`; the first at ``first_at``), each as an :data:`Event`. The per-dossier path and the
+        columnar export (:mod:`motcua.domain.index.columns`) both fold through here."""
+        cfg, end = self.cfg, self.end
+        start, after = self._start, self._after
+        pause_financial = self._pause_financial(first_at)
         received = refused = decided = returned = stopped = None
         evaluated = complaint = None
         satisfaction = None
@@ -179,8 +206,7 @@ class MonthFolder:
         digitised = population = paid = paid_online = electronic = synced = synced_citizen = sync_recorded = False
         pauses: list[list[Any]] = []  # [start, end, reason]
         feedback: list[dict[str, Any]] = []
-        for e in ordered:
-            t, d, to, frm = e.occurred_at, e.details, e.to_status, e.from_status
+        for t, code, frm, to, d in events:
             if frm is not to and frm is not None and (reason := PAUSE_REASONS.get(frm)) is not None:
                 for p in pauses:
                     if p[1] is None and p[2] == reason:
@@ -206,10 +232,11 @@ class MonthFolder:
             if d:
                 if d.get(D_DIGITISED) is True:
                     digitised = True
-                reused += _count(d.get(D_REUSED_DOCUMENTS))
+                n = d.get(D_REUSED_DOCUMENTS)
+                if type(n) is int and n > 0:
+                    reused += n
                 if d.get(D_POPULATION_DB) is True:
                     population = True
-            code = _ACTIONS.get(e.action)
             if code is None:  # a status move: nothing more to read
                 continue
             if code == _DIGITISE:
@@ -263,10 +290,9 @@ class MonthFolder:
 
         c: dict[str, int] = {}
         if received is not None and start <= received < after:
-            agency = dossier.agency_code
-            traits = self.context.traits_for(dossier.procedure_code, dossier.channel)
+            traits = self.context.traits_for(procedure, channel)
             clock_pauses = [clock.Pause(start=p[0], end=p[1]) for p in pauses]
-            due = clock.deadline_for(self._limit(dossier.time_limit), received, clock_pauses, agency=agency)
+            due = clock.deadline_for(limit, received, clock_pauses, agency=agency)
             finished = decided or returned or stopped or refused
             c[RECEIVED] = 1
             verdict = clock.timeliness(
@@ -282,7 +308,7 @@ class MonthFolder:
                 micro = int(days * 1_000_000)
                 if micro:
                     c[PROCESSING_MICRODAYS] = micro
-            online = dossier.channel is Channel.ONLINE
+            online = channel is Channel.ONLINE
             if online:
                 c[RECEIVED_ONLINE] = 1
             if traits.offers_online or cfg.online_share_of == "all":
@@ -290,7 +316,7 @@ class MonthFolder:
                 if online:
                     c[ONLINE_CAPABLE_ONLINE] = 1
             if online and traits.offers_online:
-                c[PROC_ONLINE + dossier.procedure_code] = 1
+                c[PROC_ONLINE + procedure] = 1
             if supplements:
                 c[SUPPLEMENT_REQUESTED] = 1
             if apologies:
@@ -301,7 +327,7 @@ class MonthFolder:
                 c[REUSED] = 1
             if population:
                 c[POPULATION_DB] = 1
-                c[PROC_POPULATION_DB + dossier.procedure_code] = 1
+                c[PROC_POPULATION_DB + procedure] = 1
             if sync_recorded:
                 c[SYNC_RECORDED] = 1
             if synced:
@@ -316,7 +342,7 @@ class MonthFolder:
                 c[PAID] = 1
                 if paid_online:
                     c[PAID_ONLINE] = 1
-                    c[PROC_PAID_ONLINE + dossier.procedure_code] = 1
+                    c[PROC_PAID_ONLINE + procedure] = 1
         elif received is None and refused is not None and start <= refused < after:
             c[REFUSED_AT_RECEPTION] = 1
         if satisfaction is not None and evaluated is not None and start <= evaluated < after:
@@ -335,10 +361,10 @@ class MonthFolder:
             handled = FeedbackFacts(feedback_id=fb["feedback_id"], kind=fb["kind"], received_at=fb["received_at"],
                                     steps=tuple(fb["steps"]), satisfied=fb["satisfied"],
                                     answer_public=fb["answer_public"])
-            if feedback_on_time(handled, end, dossier.agency_code, cfg.feedback_deadlines):
+            if feedback_on_time(handled, end, agency, cfg.feedback_deadlines):
                 c[FEEDBACK_ON_TIME] = c.get(FEEDBACK_ON_TIME, 0) + 1
             if fb["satisfied"] is not None:
                 c[FEEDBACK_RATED] = c.get(FEEDBACK_RATED, 0) + 1
                 if fb["satisfied"]:
                     c[FEEDBACK_SATISFIED] = c.get(FEEDBACK_SATISFIED, 0) + 1
-        return self.units(dossier.agency_code), c
+        return c

@@ -3,10 +3,12 @@ scored, ranked, stored and published (the report and the open data)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Any, Literal
 
 from motcua.data.feedback import FeedbackRepository
@@ -14,7 +16,7 @@ from motcua.data.index_store import IndexRepository
 from motcua.data.reports import CSV, HTML, JSON, ReportStore, month_prefix
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.catalogue import Procedure
-from motcua.domain.dossier import Dossier
+from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.feedback.steps import index_facts
 from motcua.domain.index import (
     FactsContext,
@@ -34,6 +36,7 @@ from motcua.domain.index import (
     rank,
     standalone_contribution,
 )
+from motcua.domain.index.columns import export_month, fold_columns
 from motcua.domain.index.contribution import LATE
 from motcua.domain.index.fast import MonthFolder
 from motcua.domain.report import render_report
@@ -43,6 +46,8 @@ from motcua.service.index.tracking import RowDoc, add_counts
 
 LEVELS: tuple[Literal["province", "agency", "commune"], ...] = ("province", "agency", "commune")
 TREND_MONTHS = 12
+RECOMPUTE_CHUNK = 100_000  # dossiers exported and folded at once by the recompute (bounds its memory)
+PARALLEL_FROM = 20_000  # a chunk this large is worth forking for (a fork costs tens of milliseconds)
 
 
 def now_vn() -> datetime:
@@ -109,40 +114,46 @@ class IndexJob:
         late = sorted((entry for entry in late if entry is not None), key=lambda x: x.receipt_code)
         return self.score(month, rollup(own, self.tree), late, "incremental")
 
-    def recompute(self, month: Month, *, workers: int = 8) -> Computation:
+    def recompute(self, month: Month, *, workers: int = 8, processes: int | None = None) -> Computation:
         """From every dossier and its history (a scan: for the operator's command, not the schedule). The
-        counters come from the lighter fold (``MonthFolder``, equal to ``facts_from_history`` +
-        ``contribution``); the late list from the reference facts of the late dossiers. Then the feedback
-        about a procedure or an agency (a scan of the feedback records: few, folded apart so the per-dossier
-        fold stays as it is), each as of the month's end."""
+        histories (read by ``workers`` threads) are exported into the month's columns and folded by the
+        lighter fold (``MonthColumns`` / ``fold_columns``, equal to ``facts_from_history`` + ``contribution``)
+        in ``processes`` forked processes (default: one per CPU this process may use, for a large chunk);
+        the late list from the reference facts of the late dossiers (their histories read again: O(late)).
+        Then the feedback about a procedure or an agency (a scan of the feedback records: few, folded apart
+        so the per-dossier fold stays as it is), each as of the month's end."""
         context = self.context or default_context()
         folder = MonthFolder(month, context=context)
 
-        def fold(dossier: Dossier) -> tuple[tuple[str, ...], dict[str, int], list[LateDossier]] | None:
-            if dossier.submitted_at > month.end:
-                return None
-            history = self.store.history(dossier.id)
-            found = folder.contribution(dossier, history)
-            if found is None or not found[1]:
-                return None
-            units, values = found
-            late: list[LateDossier] = []
-            if values.get(LATE):
-                facts = facts_from_history(dossier, history, month.end, context=context)
-                late = late_dossiers([facts], month) if facts is not None else []
-            return units, values, late
+        def read(dossier: Dossier) -> tuple[Dossier, list[HistoryEvent]] | None:
+            return None if dossier.submitted_at > month.end else (dossier, self.store.history(dossier.id))
 
         unit_counters: dict[str, dict[str, int]] = {}
         late: list[LateDossier] = []
         touching = 0
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for found in pool.map(fold, self.store.scan_dossiers()):
-                if found is None:
-                    continue
-                units, values, late_entries = found
-                touching += 1
-                add_into(unit_counters, {unit: values for unit in units})
-                late += late_entries
+            pairs = (pair for pair in pool.map(read, self.store.scan_dossiers()) if pair is not None)
+            if folder.covers:
+                # The month in chunks of columns: memory bounded by the chunk, not the month.
+                while len(columns := export_month(folder, islice(pairs, RECOMPUTE_CHUNK))):
+                    n = processes or (len(os.sched_getaffinity(0)) if len(columns) >= PARALLEL_FROM else 1)
+                    folded = fold_columns(folder, columns, processes=n)
+                    add_into(unit_counters, folded.counters)
+                    touching += folded.dossiers
+                    for dossier_id in folded.late:
+                        facts = facts_from_history(self.store.dossier(dossier_id), self.store.history(dossier_id),
+                                                   month.end, context=context)
+                        late += late_dossiers([facts], month) if facts is not None else []
+            else:  # a configuration the columnar fold does not cover: dossier by dossier, the reference
+                for dossier, history in pairs:
+                    found = folder.contribution(dossier, history)
+                    if found is None or not found[1]:
+                        continue
+                    touching += 1
+                    add_into(unit_counters, {unit: found[1] for unit in found[0]})
+                    if found[1].get(LATE):
+                        facts = facts_from_history(dossier, history, month.end, context=context)
+                        late += late_dossiers([facts], month) if facts is not None else []
         feedback = 0
         for record in self.feedback.scan():
             facts = index_facts(record, as_of=month.end, tree=context.tree)
