@@ -233,13 +233,13 @@ def test_a_supplement_after_a_supplement_wait_is_not_counted_twice() -> None:
 
 
 def test_limits_on_the_steps_scale() -> None:
-    assert limit_in_hours(TimeLimit(value=3, unit=TimeUnit.WORKING_DAYS)) == 22.5
-    assert limit_in_hours(TimeLimit(value=4, unit=TimeUnit.WORKING_HOURS)) == 4
+    assert limit_in_hours(TimeLimit(value=Decimal(3), unit=TimeUnit.WORKING_DAYS)) == 22.5
+    assert limit_in_hours(TimeLimit(value=Decimal(4), unit=TimeUnit.WORKING_HOURS)) == 4
     # Same day: only the time between the 15:00 cut-off and the 17:00 close is sure (docs/domain.md §5.5).
-    assert limit_in_hours(TimeLimit(value=1, unit=TimeUnit.SAME_DAY_15H_CUTOFF)) == 2
+    assert limit_in_hours(TimeLimit(value=Decimal(1), unit=TimeUnit.SAME_DAY_15H_CUTOFF)) == 2
     # 10 calendar days from a Saturday hold 6 working days.
     assert min_working_days_in(10) == 6 and min_working_days_in(7) == 5 and min_working_days_in(2) == 0
-    assert limit_in_hours(TimeLimit(value=10, unit=TimeUnit.CALENDAR_DAYS)) == 45
+    assert limit_in_hours(TimeLimit(value=Decimal(10), unit=TimeUnit.CALENDAR_DAYS)) == 45
 
 
 def test_the_shape_is_checked_when_read() -> None:
@@ -339,7 +339,7 @@ def test_the_generated_default_is_valid_for_every_catalogue_procedure(code: str)
 
 
 def test_split_limit_never_exceeds_the_total() -> None:
-    assert library.split_limit(limit_in_hours(TimeLimit(value=10, unit=TimeUnit.WORKING_DAYS))) == {
+    assert library.split_limit(limit_in_hours(TimeLimit(value=Decimal(10), unit=TimeUnit.WORKING_DAYS))) == {
         "reception": 7.5, "processing": 48.75, "approval": 11.25, "return": 7.5}
     assert sum(library.split_limit(Decimal(2)).values()) == 2
     with pytest.raises(ValueError, match="four steps"):

@@ -360,7 +360,7 @@ def _most_supplements(steps: Mapping[str, Step], start: str) -> tuple[int, tuple
     @cache
     def most(code: str) -> tuple[int, tuple[str, ...]]:
         step = steps[code]
-        options = [(0, (code,))]
+        options: list[tuple[int, tuple[str, ...]]] = [(0, (code,))]
         for a in step.actions:
             if a.to_step is None:
                 continue
