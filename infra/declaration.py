@@ -186,7 +186,8 @@ FUNCTIONS: tuple[Function, ...] = (
             HttpTrigger("/indexes/{month}/{unit}", authorised=False, method="GET"),
             # Published feedback answers and document verification, public (no personal data).
             HttpTrigger("/feedback/public", authorised=False, method="GET"),
-            HttpTrigger("/documents/{document_id}/verify", authorised=False, method="GET"),
+            # Checking a signature costs about half a second of CPU, for anyone: throttled on its own.
+            HttpTrigger("/documents/{document_id}/verify", authorised=False, method="GET", throttle=(10, 20)),
         ),
         permissions=(
             Permission("table", "main", "read_write"),
