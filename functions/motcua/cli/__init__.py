@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "motcua.cli.dlq_cmds",  # dlq redrive
     "motcua.cli.index_cmds",  # index (the monthly index, --recompute)
     "motcua.cli.demo_cmds",  # demo-data
+    "motcua.cli.process_cmds",  # process check (internal procedures)
 ]
 
 

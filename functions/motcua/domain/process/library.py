@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from functools import cache
@@ -17,7 +18,7 @@ from motcua.domain.actors import Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.catalogue import Procedure
 from motcua.domain.process.model import Action, Budget, BudgetUnit, ProcessDefinition, Step
-from motcua.domain.process.rules import ProcessDefinitionRefused, ensure_valid, legal_limits, limit_in_hours
+from motcua.domain.process.rules import legal_limits, limit_in_hours, violations
 from motcua.domain.status import DossierStatus
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
@@ -33,22 +34,45 @@ def read_definitions(path: Path) -> list[ProcessDefinition]:
     return [ProcessDefinition.model_validate(item) for item in (raw if isinstance(raw, list) else [raw])]
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One reason a file's definition cannot be used: a broken rule, an unreadable file or an unknown procedure."""
+
+    file: str
+    definition: str  # "procedure/agency/vN", or "-" when the file could not be read
+    code: str
+    message_vi: str
+    message_en: str
+
+
+def check_file(path: Path, procedures: Mapping[str, Procedure]) -> tuple[list[ProcessDefinition], list[Finding]]:
+    """The definitions in ``path`` and every reason any of them cannot be used."""
+    try:
+        definitions = read_definitions(path)
+    except (ValueError, OSError) as exc:  # unreadable JSON, or a definition of the wrong shape
+        return [], [Finding(path.name, "-", "PROCESS_UNREADABLE", "Không đọc được tệp quy trình: " + str(exc),
+                            "The process file cannot be read: " + str(exc))]
+    findings: list[Finding] = []
+    for d in definitions:
+        label = f"{d.procedure_code}/{d.agency or 'default'}/v{d.version}"
+        procedure = procedures.get(d.procedure_code)
+        if procedure is None:
+            findings.append(Finding(path.name, label, "PROCESS_UNKNOWN_PROCEDURE",
+                                    f"Thủ tục {d.procedure_code} không có trong danh mục.",
+                                    f"Procedure {d.procedure_code} is not in the catalogue."))
+            continue
+        findings.extend(Finding(path.name, label, v.code, v.message_vi, v.message_en)
+                        for v in violations(d, procedure))
+    return definitions, findings
+
+
 def load(paths: Iterable[Path], procedures: Mapping[str, Procedure]) -> tuple[ProcessDefinition, ...]:
     """Every definition in ``paths``, each checked against its procedure; raises :class:`SeedError`."""
     out: list[ProcessDefinition] = []
     for path in sorted(paths):
-        try:
-            definitions = read_definitions(path)
-            for d in definitions:
-                procedure = procedures.get(d.procedure_code)
-                if procedure is None:
-                    raise SeedError(f"procedure {d.procedure_code} is not in the catalogue")
-                ensure_valid(d, procedure)
-        except ProcessDefinitionRefused as exc:
-            reasons = "; ".join(f"{v['code']}: {v['message_en']}" for v in exc.details["violations"])
-            raise SeedError(f"{path.name}: {reasons}") from exc
-        except (ValueError, OSError) as exc:  # unreadable JSON or a definition of the wrong shape
-            raise SeedError(f"{path.name}: {exc}") from exc
+        definitions, findings = check_file(path, procedures)
+        if findings:
+            raise SeedError(f"{path.name}: " + "; ".join(f"{f.code}: {f.message_en}" for f in findings))
         out.extend(definitions)
     keys = [d.key for d in out]
     dated = [(d.procedure_code, d.agency, d.effective_from) for d in out]
