@@ -17,11 +17,11 @@ from pathlib import Path
 from motcua.domain.actors import Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.catalogue import Procedure
+from motcua.domain.index.units import SEED_DIR, load_default_procedures
 from motcua.domain.process.model import Action, Budget, BudgetUnit, ProcessDefinition, Step
 from motcua.domain.process.rules import legal_limits, limit_in_hours, violations
 from motcua.domain.status import DossierStatus
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 PROCESS_DIR = SEED_DIR / "processes"
 
 
@@ -83,8 +83,8 @@ def load(paths: Iterable[Path], procedures: Mapping[str, Procedure]) -> tuple[Pr
 
 @cache
 def catalogue() -> dict[str, Procedure]:
-    raw = json.loads((SEED_DIR / "procedures.json").read_text(encoding="utf-8"))
-    return {p["code"]: Procedure.model_validate(p) for p in raw}
+    """The seeded catalogue by procedure code (read once, by the index's loader)."""
+    return {p.code: p for p in load_default_procedures()}
 
 
 @cache
