@@ -12,6 +12,7 @@ The handler's own stdout (Powertools' JSON logs) goes to stderr, so it never mix
 Standard library only: it must not depend on anything the test process has.
 """
 
+import gc
 import importlib
 import json
 import os
@@ -88,6 +89,7 @@ _send({
     "sys_path": sys.path,
     "outside": _outside([CODE_DIR, LAYER_DIR, *_STDLIB]),
     "module_file": sys.modules[module_name].__file__,
+    "gc_enabled": gc.isenabled(),  # a handler may pause the collector while it loads, never leave it off
 })
 
 for line in sys.stdin:

@@ -80,6 +80,7 @@ def test_every_declared_function_starts_from_the_artefact_alone(
     assert init["sys_path"][:2] == [str(artefact.code_dir), str(artefact.layer_dir)]
     assert not [p for p in init["sys_path"] if "-packages" in p or ".venv" in p]
     assert init["outside"] == []  # nothing imported from the test process's environment
+    assert init["gc_enabled"]
 
 
 def test_the_api_creates_a_dossier_its_owner_reads_back_and_anyone_tracks(lambdas: dict[str, LambdaProcess]) -> None:

@@ -8,6 +8,10 @@ the later ones of its dossier, to keep their order) returns to the queue.
 
 from __future__ import annotations
 
+from motcua.handlers import startup  # first: the modules below load with the GC paused
+
+# isort: split
+
 import json
 
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
@@ -54,3 +58,6 @@ def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     QUEUE_IDEMPOTENCY.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)
+
+
+startup.loaded()  # last: the cold start is over (motcua/handlers/startup.py)

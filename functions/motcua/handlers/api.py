@@ -6,6 +6,10 @@ function, return a model. Errors map to responses in ``http_errors``.
 
 from __future__ import annotations
 
+from motcua.handlers import startup  # first: the modules below load with the GC paused
+
+# isort: split
+
 from typing import Annotated
 
 from aws_lambda_powertools import Tracer
@@ -247,3 +251,6 @@ def handler(event: dict, context: LambdaContext) -> dict:
         return {"statusCode": rejected.http_status, "headers": {"Content-Type": content_types.APPLICATION_JSON},
                 "body": ErrorBody(**rejected.to_body()).model_dump_json(), "isBase64Encoded": False}
     return app.resolve(event, context)
+
+
+startup.loaded()  # last: the cold start is over (motcua/handlers/startup.py)

@@ -9,6 +9,10 @@ re-run overwrites the same items and keys: idempotent.
 
 from __future__ import annotations
 
+from motcua.handlers import startup  # first: the modules below load with the GC paused
+
+# isort: split
+
 from datetime import datetime
 from typing import Any
 
@@ -44,3 +48,6 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, A
     report = job.run(month).as_dict()
     logger.info("monthly index computed", extra={k: v for k, v in report.items() if k != "differences"})
     return report
+
+
+startup.loaded()  # last: the cold start is over (motcua/handlers/startup.py)

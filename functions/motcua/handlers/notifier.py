@@ -8,6 +8,10 @@ to the DLQ after the queue's ``max_receive_count``.
 
 from __future__ import annotations
 
+from motcua.handlers import startup  # first: the modules below load with the GC paused
+
+# isort: split
+
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -46,3 +50,6 @@ def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     NOTIFIER_IDEMPOTENCY.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)
+
+
+startup.loaded()  # last: the cold start is over (motcua/handlers/startup.py)

@@ -3,6 +3,10 @@ for why each event is claimed before it is sent)."""
 
 from __future__ import annotations
 
+from motcua.handlers import startup  # first: the modules below load with the GC paused
+
+# isort: split
+
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from motcua.data.models import bind
@@ -21,3 +25,6 @@ def handler(event: dict, context: LambdaContext) -> dict:
     if report.sent or report.failed:
         logger.info("outbox relayed", extra=report.as_dict())
     return report.as_dict()
+
+
+startup.loaded()  # last: the cold start is over (motcua/handlers/startup.py)

@@ -6,6 +6,10 @@ be written, and no token is issued (``motcua.service.sign_in``).
 
 from __future__ import annotations
 
+from motcua.handlers import startup  # first: the modules below load with the GC paused
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -29,3 +33,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except SignInRefused as refused:
         logger.warning("sign-in refused", extra={"trigger_source": event.get("triggerSource"), **refused.details})
         raise
+
+
+startup.loaded()  # last: the cold start is over (motcua/handlers/startup.py)

@@ -4,6 +4,10 @@ in the index and the next run takes it (nothing is lost, nothing fires twice).""
 
 from __future__ import annotations
 
+from motcua.handlers import startup  # first: the modules below load with the GC paused
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -30,3 +34,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     busy = summary.get("entries") or summary.get("errors") or not summary.get("complete", True)
     (logger.info if busy else logger.debug)("SLA sweep", extra={"sweep": summary})
     return summary
+
+
+startup.loaded()  # last: the cold start is over (motcua/handlers/startup.py)
