@@ -37,7 +37,7 @@ Conventions (docs/domain.md §4.5; the exact counting convention is UNSURE there
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from enum import StrEnum
@@ -90,6 +90,7 @@ class TimeLimit:
 
     value: Decimal
     unit: TimeUnit
+    _amount: int | Decimal = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         unit = self.unit
@@ -102,7 +103,10 @@ class TimeLimit:
         limit = {TimeUnit.WORKING_DAYS: MAX_WORKING_DAYS, TimeUnit.CALENDAR_DAYS: MAX_CALENDAR_DAYS,
                  TimeUnit.WORKING_HOURS: MAX_WORKING_HOURS,
                  TimeUnit.SAME_DAY_15H_CUTOFF: MAX_WORKING_DAYS}[unit]
-        object.__setattr__(self, "value", _as_decimal(self.value, "value", limit))
+        value = _as_decimal(self.value, "value", limit)
+        object.__setattr__(self, "value", value)
+        # The amount as the clock's functions take it, checked once: an int when whole (their fast path).
+        object.__setattr__(self, "_amount", int(value) if value == value.to_integral_value() else value)
 
 
 @dataclass(frozen=True)
@@ -402,7 +406,7 @@ def deadline_for(limit: TimeLimit, received_at: datetime, pauses: Sequence[Pause
         raise CalendarError({"limit": repr(limit)}, message_en="limit must be a TimeLimit.")
     unit = limit.unit
     if unit is TimeUnit.WORKING_DAYS:
-        return due_at(received_at, limit.value, pauses, agency=agency, calendar=calendar)
+        return due_at(received_at, limit._amount, pauses, agency=agency, calendar=calendar)
     cal = _cal(calendar)
     r = _local(received_at, "received_at")
     run = _run(cal, agency, r)
