@@ -1,10 +1,11 @@
 """A month's histories as columns, and the recompute's fold over them, split across processes.
 
-:func:`export_month` ``(pairs, month)`` -> :class:`MonthColumns`: every dossier's events up to the month's end
-(:func:`motcua.domain.index.fast.up_to`), flattened into parallel event columns (instant, action code, from and
-to status, details) with one offset per dossier, and the dossier columns the fold reads (agency, procedure,
-channel, time limit). Built once from whatever read the histories; nothing else of a ``Dossier`` or a
-``HistoryEvent`` survives, so a million dossiers fold without a model object each.
+:func:`export_month` ``(folder, pairs)`` -> :class:`MonthColumns`: every dossier's events up to the end of
+``folder``'s month (:func:`motcua.domain.index.fast.up_to`, read by ``as_events``), flattened into parallel
+event columns (instant, action code, from and to status, details) with one offset per dossier, and the dossier
+columns the fold reads (agency, procedure, channel, time limit). Built once from whatever read the histories;
+nothing else of a ``Dossier`` or a ``HistoryEvent`` survives, so a million dossiers fold without a model
+object each.
 
 :func:`fold_columns` ``(folder, columns, processes=1)`` -> :class:`Folded` (counters per unit, late dossiers):
 equal to summing :meth:`MonthFolder.contribution` over the pairs (the same body, :meth:`MonthFolder.counters`, reads
@@ -26,7 +27,7 @@ from motcua.domain import clock
 from motcua.domain.catalogue import Channel
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.index.contribution import LATE, add_into
-from motcua.domain.index.fast import MonthFolder, action_code, up_to
+from motcua.domain.index.fast import MonthFolder, as_events, up_to
 from motcua.domain.status import DossierStatus
 
 Counters = dict[str, dict[str, int]]
@@ -62,12 +63,12 @@ class MonthColumns:
         self.procedure.append(dossier.procedure_code)
         self.channel.append(dossier.channel)
         self.limit.append(folder.limit(dossier.time_limit))
-        for e in ordered:
-            self.at.append(e.occurred_at)
-            self.action.append(action_code(e.action))
-            self.from_status.append(e.from_status)
-            self.to_status.append(e.to_status)
-            self.details.append(e.details)
+        for at, action, frm, to, details in as_events(ordered):
+            self.at.append(at)
+            self.action.append(action)
+            self.from_status.append(frm)
+            self.to_status.append(to)
+            self.details.append(details)
         self.offsets.append(len(self.at))
 
 

@@ -11,9 +11,12 @@ It reads the same events the same way (:mod:`motcua.domain.index.facts` is the r
 compare the two on generated provinces and on random histories), but keeps only what the month's counters
 need in local variables: no ``DossierFacts`` model, no appointment parsing, the deadline and the processing
 time computed only for a dossier received in the month: about a third of the reference's CPU (36 µs against
-101 µs a dossier, ``docs/benchmarks.md``), which is what brings ``benchmarks/index.py``'s million dossiers under
-a minute on 2 cores.
+101 µs a dossier, ``docs/benchmarks.md``).
 Configurations this fold does not cover (``deadline_basis="appointment"``) fall back to the reference.
+
+Its one body is :meth:`MonthFolder.counters`, which reads a dossier's events as plain tuples (:data:`Event`,
+:func:`as_events`): ``contribution`` feeds it one history, the columnar export
+(:mod:`motcua.domain.index.columns`) a month's worth of dossiers without a model object each.
 """
 
 from __future__ import annotations
@@ -108,8 +111,9 @@ def _member(table: dict[str, Any], value: Any) -> Any:
 Event = tuple[datetime, int | None, DossierStatus | None, DossierStatus, dict[str, Any]]
 
 
-def action_code(action: str) -> int | None:
-    return _ACTIONS.get(action)
+def as_events(ordered: Sequence[HistoryEvent]) -> list[Event]:
+    """The events as the fold reads them (``ordered``: :func:`up_to`'s)."""
+    return [(e.occurred_at, _ACTIONS.get(e.action), e.from_status, e.to_status, e.details) for e in ordered]
 
 
 def up_to(history: Sequence[HistoryEvent], end: datetime) -> list[HistoryEvent]:
@@ -182,8 +186,7 @@ class MonthFolder:
             return None
         return self.units(dossier.agency_code), self.counters(
             dossier.agency_code, dossier.procedure_code, dossier.channel, self.limit(dossier.time_limit),
-            ordered[0].occurred_at,
-            [(e.occurred_at, _ACTIONS.get(e.action), e.from_status, e.to_status, e.details) for e in ordered])
+            ordered[0].occurred_at, as_events(ordered))
 
     @property
     def covers(self) -> bool:
