@@ -428,6 +428,9 @@ def deadline_for(limit: TimeLimit, received_at: datetime, pauses: Sequence[Pause
         k = run.upto[i] - 1 if on_time_today else run.upto[i]
         if k >= len(run.work_ords):
             raise run.missing_after()
+        if not pauses:  # hot path: what _at gives for the close of day k (a whole day's position)
+            due = run.close_dt[k]
+            return due if due >= r else r
         start = _pos(run, r)
         pushed = _push(run, r, start, (k + 1) * run.spd, pauses)
         if pushed is None:
