@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -33,7 +34,13 @@ _errors = http_errors.documented_responses  # every route: its own errors plus t
 
 # The shared DossierService's clock and repository: a test freezing one freezes both.
 evaluations = EvaluationService(dossiers=service.dossiers, clock=lambda: service.clock())
-queries = IndexQueries()
+
+
+@cache
+def queries() -> IndexQueries:
+    """Made on the first index read: it loads the seeded unit tree and catalogue, which no other route needs."""
+    return IndexQueries()
+
 
 MonthParam = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="Calendar month, Asia/Ho_Chi_Minh",
                                  examples=["2026-09"])]
@@ -51,13 +58,13 @@ def post_evaluation(dossier_id: DossierId, answer: EvaluationInput) -> Response[
 @router.get("/indexes/<month>", tags=["index"], summary="The month's index: rankings within each level (public)",
             responses=_errors(400, 404))
 def get_index_month(month: MonthParam) -> IndexMonth:
-    return queries.month(Month.parse(month))
+    return queries().month(Month.parse(month))
 
 
 @router.get("/indexes/<month>/<unit>", tags=["index"], responses=_errors(400, 404),
             summary="One unit's index: every indicator with numerator, denominator, points, status (public)")
 def get_index_unit(month: MonthParam, unit: UnitParam) -> UnitIndexView:
-    return queries.unit(Month.parse(month), unit)
+    return queries().unit(Month.parse(month), unit)
 
 
 @router.get("/indexes/<month>/<unit>/<indicator>/dossiers", tags=["index"], security=BEARER,
@@ -71,5 +78,5 @@ def get_index_dossiers(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     next_token: Annotated[str | None, Query(max_length=200)] = None,
 ) -> IndexDossiers:
-    return queries.dossiers(Month.parse(month), unit, indicator, current_actor(router), role=role, limit=limit,
+    return queries().dossiers(Month.parse(month), unit, indicator, current_actor(router), role=role, limit=limit,
                             next_token=next_token)
