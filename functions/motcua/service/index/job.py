@@ -134,16 +134,16 @@ class IndexJob:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             pairs = (pair for pair in pool.map(read, self.store.scan_dossiers()) if pair is not None)
             if folder.covers:
-                # The month in chunks of columns: memory bounded by the chunk, not the month.
+                # The columns in chunks: the fold holds a chunk, not the month (Executor.map still reads ahead).
                 while len(columns := export_month(folder, islice(pairs, RECOMPUTE_CHUNK))):
                     n = processes or (len(os.sched_getaffinity(0)) if len(columns) >= PARALLEL_FROM else 1)
                     folded = fold_columns(folder, columns, processes=n)
                     add_into(unit_counters, folded.counters)
                     touching += folded.dossiers
                     for dossier_id in folded.late:
-                        facts = facts_from_history(self.store.dossier(dossier_id), self.store.history(dossier_id),
-                                                   month.end, context=context)
-                        late += late_dossiers([facts], month) if facts is not None else []
+                        late_facts = facts_from_history(self.store.dossier(dossier_id),
+                                                        self.store.history(dossier_id), month.end, context=context)
+                        late += late_dossiers([late_facts], month) if late_facts is not None else []
             else:  # a configuration the columnar fold does not cover: dossier by dossier, the reference
                 for dossier, history in pairs:
                     found = folder.contribution(dossier, history)
@@ -152,8 +152,8 @@ class IndexJob:
                     touching += 1
                     add_into(unit_counters, {unit: found[1] for unit in found[0]})
                     if found[1].get(LATE):
-                        facts = facts_from_history(dossier, history, month.end, context=context)
-                        late += late_dossiers([facts], month) if facts is not None else []
+                        late_facts = facts_from_history(dossier, history, month.end, context=context)
+                        late += late_dossiers([late_facts], month) if late_facts is not None else []
         feedback = 0
         for record in self.feedback.scan():
             facts = index_facts(record, as_of=month.end, tree=context.tree)
