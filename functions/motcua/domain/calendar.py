@@ -3,7 +3,7 @@
 A day is decided in this order (first rule that applies wins):
 
 1. the agency's own extra closed days (data per agency, applied only to that agency's dossiers);
-2. the official annual schedule (``schemas/calendar/vietnam_state_agencies.json``): an announced day off,
+2. the official annual schedule (``motcua/assets/calendar/vietnam_state_agencies.json``): an announced day off,
    or an announced working day (a swapped Saturday, or a statutory holiday the announcement overrides);
 3. the statutory base from the ``holidays`` package (``holidays.Vietnam``: Labor Code holidays, *nghỉ bù*,
    the swaps it knows);
@@ -46,17 +46,8 @@ _WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu"
 
 
 def data_dir() -> Path:
-    """Where the calendar data lives: ``schemas/calendar`` next to the importable ``schemas`` package."""
-    import schemas  # local import: ``schemas`` is a top-level data package, not part of ``motcua``
-
-    if schemas.__file__:
-        return Path(schemas.__file__).parent / "calendar"
-    # A stale editable install can expose ``schemas`` as a namespace package (no __file__): use its path.
-    for entry in schemas.__path__:
-        candidate = Path(entry) / "calendar"
-        if (candidate / SCHEDULE_FILE).is_file():
-            return candidate
-    raise FileNotFoundError(f"schemas/calendar/{SCHEDULE_FILE} not found on {list(schemas.__path__)}")
+    """Where the calendar data lives: data files shipped inside the package (``motcua/assets/calendar``)."""
+    return Path(__file__).resolve().parent.parent / "assets" / "calendar"
 
 
 def _read_json(name: str) -> dict[str, Any]:
