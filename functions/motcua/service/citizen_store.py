@@ -24,7 +24,6 @@ from datetime import datetime
 from motcua.data import citizen_store as blobs
 from motcua.data.citizen_store import StoredDocumentRepository, StoredDocumentWrite
 from motcua.data.signing_keys import agency_signer, signing_configured, trust_roots
-from motcua.documents.results import ResultNotice
 from motcua.domain import actions as ev
 from motcua.domain.access import require_role
 from motcua.domain.actors import Actor, Role
@@ -189,6 +188,10 @@ class ResultIssuer:
         document_id = result_document_id(dossier.id)
         result_name = procedure.result or DEFAULT_RESULT_NAME
         parent_name = parent.name_vi if parent is not None and kind == "department" else None
+        # The result's form, PDF and signing libraries: only where a result is made (cold start, docs/benchmarks.md).
+        from motcua.documents import pdf, signing
+        from motcua.documents.results import ResultNotice
+
         notice = ResultNotice(
             agency_name=name, parent_agency_name=parent_name,
             place=self.settings.places.get(code, self.settings.default_place), decided_at=now,
@@ -198,9 +201,6 @@ class ResultIssuer:
             result_files=tuple(k.rsplit("/", 1)[-1] for k in dossier.result.documents), document_id=document_id,
             signer_title=self.settings.signer_titles.get(kind, "Thủ trưởng cơ quan"),
             signer_name=self.settings.signer_names.get(code, UNSIGNED_NAME))
-        # PDF and signing libraries: only where a result is made (cold start, docs/benchmarks.md).
-        from motcua.documents import pdf, signing
-
         rendered = pdf.render_result_notice(notice)
         signed = signing.sign_pdf(rendered.pdf, signer, signed_at=now, visible_box=rendered.signature_box)
         key = blobs.result_key(dossier.id, document_id, signed)

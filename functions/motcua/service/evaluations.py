@@ -27,7 +27,7 @@ from motcua.domain.evaluation import (
     evaluate,
     evaluation_event,
 )
-from motcua.service.index.job import now_vn
+from motcua.service.dossiers import now_vn
 from motcua.service.index.tracking import IndexTracker
 
 

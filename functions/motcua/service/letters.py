@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from motcua.data.documents import document_key, put_pdf
-from motcua.documents.forms import ApologyLetter
 from motcua.domain.catalogue import Agency
 from motcua.domain.dossier import Dossier
+
+if TYPE_CHECKING:
+    from motcua.documents.forms import ApologyLetter
 
 # Heads of agency by kind (Form 04 is signed by the head of the agency, docs/domain.md §4.7). LIKELY titles.
 DEFAULT_SIGNER_TITLES: Mapping[str, str] = {
@@ -55,6 +58,9 @@ class ApologyLetters:
     store: Store = _store_in_documents_bucket
 
     def letter_for(self, dossier: Dossier, agencies: Mapping[str, Agency]) -> ApologyLetter:
+        # The forms: only where a letter is made, not at every dossier route's import (cold start, docs/benchmarks.md).
+        from motcua.documents.forms import ApologyLetter
+
         code = dossier.current_agency
         agency = agencies.get(code)
         parent = agencies.get(agency.parent) if agency is not None and agency.parent else None
