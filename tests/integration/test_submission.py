@@ -249,6 +249,17 @@ def test_catalogue_filters_search_without_diacritics_and_pages(api_client) -> No
     assert api_client.get("/procedures/9.999999").json()["code"] == "PROCEDURE_NOT_FOUND"
 
 
+def test_json_answers_are_utf8_without_escapes(api_client) -> None:
+    # Vietnamese letters come back as themselves (readable with curl), in a declared UTF-8 body.
+    for response in (api_client.get("/procedures/1.001193"),  # a model
+                     api_client.get("/procedures/9.999999")):  # the error mapper
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        assert headers["content-type"] == "application/json; charset=utf-8"
+        assert "\\u" not in response.text
+    assert '"Thủ tục đăng ký khai sinh"' in api_client.get("/procedures/1.001193").text
+    assert "Thủ tục" in api_client.get("/procedures", query={"q": "khai sinh"}).text
+
+
 def test_calendar_preview_promises_what_submission_then_gives(api_client, at) -> None:
     # Friday 27/2/2026 17:30 (after closing), online, 3 working days: counts from Monday 2/3 07:30;
     # the reception day does not count → Tuesday, Wednesday, Thursday → Thursday 5/3 17:00.

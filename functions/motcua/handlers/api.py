@@ -58,7 +58,8 @@ logger = service_logger()
 # without importing and wrapping every other library X-Ray knows (httplib, sqlite3, ...) at each cold start.
 tracer = Tracer(patch_modules=("botocore",))
 # A response that fails its own model is our bug: a 500, never a client-facing 422.
-app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
+app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500,
+                             serializer=http_errors.serialize)
 http_errors.register(app)
 
 config = load(ApiSettings)
@@ -248,7 +249,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
         idempotency.register_lambda_context(context)
     rejected = check_raw_request(event)
     if rejected is not None:
-        return {"statusCode": rejected.http_status, "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        return {"statusCode": rejected.http_status, "headers": {"Content-Type": http_errors.JSON_UTF8},
                 "body": ErrorBody(**rejected.to_body()).model_dump_json(), "isBase64Encoded": False}
     return app.resolve(event, context)
 

@@ -6,11 +6,15 @@ answered with a bilingual 500 that leaks nothing.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.shared.json_encoder import Encoder
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyPersistenceLayerError,
@@ -22,6 +26,19 @@ from motcua.domain.errors import IdempotencyKeyReused, MotcuaError
 from schemas.common import ErrorBody
 
 logger = Logger(child=True)
+
+# Every JSON answer is UTF-8 with Vietnamese letters as themselves, not ``\u`` escapes (readable with curl):
+# the resolver's serializer (Powertools' own, compact, but without ensure_ascii) and the declared charset.
+JSON_UTF8 = f"{content_types.APPLICATION_JSON}; charset=utf-8"
+serialize = partial(json.dumps, separators=(",", ":"), ensure_ascii=False, cls=Encoder)
+
+
+def declare_utf8(app: APIGatewayHttpResolver, next_middleware: Callable[..., Response]) -> Response:
+    """A global middleware: the charset on the JSON answers Powertools builds from a route's return value."""
+    response = next_middleware(app)
+    if response.headers.get("Content-Type") == content_types.APPLICATION_JSON:
+        response.headers["Content-Type"] = JSON_UTF8
+    return response
 
 
 # The security requirement of every route that needs a token (the JWT authoriser's scheme in the document).
@@ -53,8 +70,7 @@ def _known_codes() -> dict[str, type[MotcuaError]]:
 def error_response(status: int, code: str, message_vi: str, message_en: str,
                    details: dict[str, Any] | None = None) -> Response:
     body = ErrorBody(code=code, message_vi=message_vi, message_en=message_en, details=details or {})
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body=body.model_dump_json())
+    return Response(status_code=status, content_type=JSON_UTF8, body=body.model_dump_json())
 
 
 def from_error(error: MotcuaError) -> Response:
@@ -78,6 +94,7 @@ def _validation(error: RequestValidationError) -> Response:
 
 
 def register(app: APIGatewayHttpResolver) -> None:
+    app.use([declare_utf8])
     app.exception_handler(MotcuaError)(from_error)
     app.exception_handler(RequestValidationError)(_validation)
 
