@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,3 +28,12 @@ def test_every_operation_documents_errors_with_the_one_error_shape() -> None:
             for status in ("422", "500"):
                 schema = responses[status]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, status)
+
+
+def test_every_operation_has_a_short_unique_camel_case_operation_id() -> None:
+    # What a generated client names its methods: submitDossier, not post_dossier_dossiers_post.
+    document = json.loads((ROOT / "schemas" / "openapi.json").read_text(encoding="utf-8"))
+    ids = [operation.get("operationId", "") for operations in document["paths"].values()
+           for operation in operations.values()]
+    assert [i for i in ids if not re.fullmatch(r"[a-z][A-Za-z]{2,29}", i)] == []
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []

@@ -26,7 +26,7 @@ from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
 from motcua.domain.model import ClientDatetime
 from motcua.handlers import feedback_api as feedback_routes
 from motcua.handlers import http_errors
-from motcua.handlers.common import current_actor, request_id
+from motcua.handlers.common import action_operation_id, current_actor, request_id
 from motcua.handlers.feedback_api import router as feedback_router
 from motcua.handlers.guards import check_raw_request
 from motcua.handlers.index_api import router as index_router
@@ -76,7 +76,7 @@ InstallationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{8,128}$",
 
 # --- catalogue (public) ------------------------------------------------------------------------------
 
-@app.get("/procedures", tags=["catalogue"], summary="Search the procedure catalogue",
+@app.get("/procedures", tags=["catalogue"], operation_id="listProcedures", summary="Search the procedure catalogue",
          responses=_errors(400, 422))
 def get_procedures(
     agency: Annotated[str | None, Query(max_length=40, description="Agency code")] = None,
@@ -90,18 +90,21 @@ def get_procedures(
     return Page[Procedure](items=items, next_token=token)
 
 
-@app.get("/procedures/<code>", tags=["catalogue"], summary="One procedure", responses=_errors(404))
+@app.get("/procedures/<code>", tags=["catalogue"],
+         operation_id="getProcedure", summary="One procedure", responses=_errors(404))
 def get_procedure(code: ProcedureCode) -> Procedure:
     return service.catalogue.procedure(code)
 
 
-@app.get("/agencies", tags=["catalogue"], summary="Agencies and communes that receive dossiers",
+@app.get("/agencies", tags=["catalogue"],
+         operation_id="listAgencies", summary="Agencies and communes that receive dossiers",
          responses=_errors(422))
 def get_agencies(level: Annotated[Level | None, Query()] = None) -> list[Agency]:
     return list_agencies(service.catalogue, level)
 
 
-@app.get("/calendar/preview", tags=["catalogue"], summary="The appointment a submission now would get",
+@app.get("/calendar/preview", tags=["catalogue"],
+         operation_id="previewAppointment", summary="The appointment a submission now would get",
          responses=_errors(400, 404))
 def get_calendar_preview(
     procedure: Annotated[str, Query(pattern=r"^\d\.\d{6}$", description="Procedure code")],
@@ -114,7 +117,8 @@ def get_calendar_preview(
 
 # --- submission and tracking -------------------------------------------------------------------------
 
-@app.post("/uploads", tags=["dossiers"], summary="Presigned S3 POST form for one attachment (yours alone)",
+@app.post("/uploads", tags=["dossiers"],
+          operation_id="createUpload", summary="Presigned S3 POST form for one attachment (yours alone)",
           status_code=201, security=BEARER, responses=_errors(401, 403, 422, ok=201))
 def post_upload(request: UploadRequest) -> Response[UploadTicket]:
     actor = current_actor(app)
@@ -125,7 +129,8 @@ def post_upload(request: UploadRequest) -> Response[UploadTicket]:
     return Response(201, content_types.APPLICATION_JSON, ticket)
 
 
-@app.post("/dossiers", tags=["dossiers"], summary="Submit a dossier; returns its receipt code and appointment",
+@app.post("/dossiers", tags=["dossiers"],
+          operation_id="submitDossier", summary="Submit a dossier; returns its receipt code and appointment",
           status_code=201, security=BEARER, responses=_errors(400, 401, 403, 404, 409, 413, 415, 422, 503, ok=201))
 def post_dossier(
     submission: DossierSubmission,
@@ -135,13 +140,15 @@ def post_dossier(
     return Response(201, content_types.APPLICATION_JSON, view)
 
 
-@app.get("/dossiers/<dossier_id>", tags=["dossiers"], summary="A dossier with its full status history",
+@app.get("/dossiers/<dossier_id>", tags=["dossiers"],
+         operation_id="getDossier", summary="A dossier with its full status history",
          security=BEARER, responses=_errors(401, 403, 404))
 def get_dossier(dossier_id: DossierId) -> DossierView:
     return service.view(dossier_id, current_actor(app), request_id(app))
 
 
-@app.get("/dossiers/<dossier_id>/history", tags=["dossiers"], summary="The dossier's audit trail",
+@app.get("/dossiers/<dossier_id>/history", tags=["dossiers"],
+         operation_id="getDossierHistory", summary="The dossier's audit trail",
          security=BEARER, responses=_errors(401, 403, 404))
 def get_history(dossier_id: DossierId) -> list[AuditEventView]:
     actor = current_actor(app)
@@ -163,6 +170,7 @@ def _action_route(action: ActionName, body_model: type[ActionBody]) -> None:
         "return": DossierView,
     }
     app.post(f"/dossiers/<dossier_id>/actions/{action.value}", tags=["actions"], security=BEARER,
+             operation_id=action_operation_id(action.value, "Dossier"),
              summary=f"Action: {action.value}", responses=_errors(400, 401, 403, 404, 409))(take_action)
 
 
@@ -175,7 +183,8 @@ app.include_router(index_router)
 app.include_router(feedback_router)
 
 
-@app.get("/me/dossiers", tags=["citizen"], summary="My dossiers, newest first", security=BEARER,
+@app.get("/me/dossiers", tags=["citizen"],
+         operation_id="listMyDossiers", summary="My dossiers, newest first", security=BEARER,
          responses=_errors(401, 403))
 def get_my_dossiers(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -185,7 +194,8 @@ def get_my_dossiers(
     return Page[DossierSummary](items=items, next_token=token)
 
 
-@app.get("/me/export", tags=["citizen"], summary="Everything held about me (download)", security=BEARER,
+@app.get("/me/export", tags=["citizen"],
+         operation_id="exportMyData", summary="Everything held about me (download)", security=BEARER,
          responses=_errors(401, 403))
 def get_my_export() -> PersonalDataExport:
     actor = current_actor(app)
@@ -197,25 +207,27 @@ def get_my_export() -> PersonalDataExport:
 
 # --- notification settings and push devices (citizens and officials) ----------------------------------------
 
-@app.get("/me/notification-settings", tags=["notifications"], summary="My notification channels and devices",
+@app.get("/me/notification-settings", tags=["notifications"],
+         operation_id="getNotificationSettings", summary="My notification channels and devices",
          security=BEARER, responses=_errors(401, 403))
 def get_notification_settings() -> NotificationSettingsView:
     return contact_settings.view(current_actor(app))
 
 
-@app.put("/me/notification-settings", tags=["notifications"], security=BEARER, responses=_errors(401, 403),
+@app.put("/me/notification-settings", tags=["notifications"],
+         operation_id="updateNotificationSettings", security=BEARER, responses=_errors(401, 403),
          summary="Choose my channels (officials: also my work e-mail and phone; role and agency from my token)")
 def put_notification_settings(body: NotificationSettingsIn) -> NotificationSettingsView:
     return contact_settings.save(current_actor(app), body)
 
 
-@app.put("/me/devices/<installation_id>", tags=["notifications"], security=BEARER,
+@app.put("/me/devices/<installation_id>", tags=["notifications"], operation_id="registerDevice", security=BEARER,
          summary="Register (or update) this app installation's push token", responses=_errors(401, 403, 409))
 def put_device(installation_id: InstallationId, body: DeviceRegistration) -> DeviceView:
     return contact_settings.register_device(current_actor(app), installation_id, body)
 
 
-@app.delete("/me/devices/<installation_id>", tags=["notifications"], security=BEARER,
+@app.delete("/me/devices/<installation_id>", tags=["notifications"], operation_id="removeDevice", security=BEARER,
             summary="Stop push to this app installation (no error if it is not registered); returns my settings "
                     "and the devices left", responses=_errors(401, 403))
 def delete_device(installation_id: InstallationId) -> NotificationSettingsView:
@@ -224,7 +236,8 @@ def delete_device(installation_id: InstallationId) -> NotificationSettingsView:
     return contact_settings.view(actor)
 
 
-@app.get("/track/<receipt_code>", tags=["tracking"], summary="Public tracking: status and appointment only",
+@app.get("/track/<receipt_code>", tags=["tracking"],
+         operation_id="trackDossier", summary="Public tracking: status and appointment only",
          responses=_errors(404, 429))
 def get_tracking(receipt_code: ReceiptCode) -> TrackingView:
     return service.track(receipt_code, client=app.current_event.request_context.http.source_ip)
@@ -236,7 +249,7 @@ class HealthView(BaseModel):
     status: str = Field(examples=["ok"])
 
 
-@app.get("/health", tags=["ops"], summary="Liveness", responses=_errors())
+@app.get("/health", tags=["ops"], operation_id="getHealth", summary="Liveness", responses=_errors())
 def get_health() -> HealthView:
     return HealthView(status="ok")
 

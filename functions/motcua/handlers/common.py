@@ -22,3 +22,10 @@ def current_actor(routes: Routes) -> Actor:
 
 def request_id(routes: Routes) -> str:
     return routes.current_event.request_context.request_id
+
+
+def action_operation_id(action: str, owner: str) -> str:
+    """The operationId of an action route, verb first then the resource: ``receive`` on a dossier is
+    ``receiveDossier``, ``request_supplement`` is ``requestDossierSupplement`` (what a generated client calls)."""
+    verb, *rest = action.split("_")
+    return verb + owner + "".join(word.capitalize() for word in rest)

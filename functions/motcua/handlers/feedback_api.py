@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from motcua.domain.feedback import FeedbackAction
 from motcua.handlers import http_errors
-from motcua.handlers.common import current_actor, request_id
+from motcua.handlers.common import action_operation_id, current_actor, request_id
 from motcua.handlers.params import RequestKey
 from motcua.service.actions import service
 from motcua.service.citizen_store import CitizenStore
@@ -42,7 +42,7 @@ FeedbackId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The fee
 DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A stored document's id")]
 
 
-@router.post("/feedback", tags=["feedback"], status_code=201, security=BEARER,
+@router.post("/feedback", tags=["feedback"], operation_id="fileFeedback", status_code=201, security=BEARER,
              summary="File feedback (phản ánh, kiến nghị) about a dossier, a procedure or an agency",
              responses=_errors(400, 401, 403, 404, 409, ok=201))
 def post_feedback(body: FeedbackIn, idempotency_key: RequestKey = None) -> Response[FeedbackView]:
@@ -50,7 +50,8 @@ def post_feedback(body: FeedbackIn, idempotency_key: RequestKey = None) -> Respo
     return Response(201, content_types.APPLICATION_JSON, view)
 
 
-@router.get("/feedback", tags=["feedback"], security=BEARER, summary="Feedback I may see, newest first",
+@router.get("/feedback", tags=["feedback"],
+            operation_id="listFeedback", security=BEARER, summary="Feedback I may see, newest first",
             responses=_errors(400, 401, 403))
 def get_feedback_list(
     agency: Annotated[str | None, Query(pattern=r"^[0-9A-Z.]{3,40}$", description="Inspectors: which agency")] = None,
@@ -61,7 +62,8 @@ def get_feedback_list(
     return Page[FeedbackSummary](items=items, next_token=token)
 
 
-@router.get("/feedback/public", tags=["feedback"], summary="Published answers (no personal data)",
+@router.get("/feedback/public", tags=["feedback"],
+            operation_id="listPublicFeedback", summary="Published answers (no personal data)",
             responses=_errors(400))
 def get_public_feedback(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -71,7 +73,7 @@ def get_public_feedback(
     return Page[PublicFeedbackView](items=items, next_token=token)
 
 
-@router.get("/feedback/<feedback_id>", tags=["feedback"], security=BEARER,
+@router.get("/feedback/<feedback_id>", tags=["feedback"], operation_id="getFeedback", security=BEARER,
             summary="One feedback: deadlines, steps and its audit trail", responses=_errors(401, 403, 404))
 def get_feedback(feedback_id: FeedbackId) -> FeedbackView:
     return feedback.view(feedback_id, current_actor(router), request_id(router))
@@ -87,6 +89,7 @@ def _step_route(action: FeedbackAction, body_model: type[FeedbackStepBody]) -> N
     take_step.__annotations__ = {"feedback_id": FeedbackId, "body": body_model, "idempotency_key": RequestKey,
                                  "return": FeedbackView}
     router.post(f"/feedback/<feedback_id>/actions/{action.value}", tags=["feedback"], security=BEARER,
+                operation_id=action_operation_id(action.value, "Feedback"),
                 summary=f"Feedback step: {action.value}", responses=_errors(400, 401, 403, 404, 409))(take_step)
 
 
@@ -100,7 +103,7 @@ def _register_steps() -> None:
 _register_steps()
 
 
-@router.get("/me/documents", tags=["citizen"], security=BEARER,
+@router.get("/me/documents", tags=["citizen"], operation_id="listMyDocuments", security=BEARER,
             summary="My document store: papers I submitted and results issued to me, newest first",
             responses=_errors(401, 403))
 def get_my_documents(
@@ -111,7 +114,7 @@ def get_my_documents(
     return Page[StoredDocumentView](items=items, next_token=token)
 
 
-@router.get("/documents/<document_id>/verify", tags=["documents"],
+@router.get("/documents/<document_id>/verify", tags=["documents"], operation_id="verifyDocument",
             summary="Check a stored document: integrity, signature, signer and signing time (public)",
             responses=_errors(404))
 def get_document_verification(document_id: DocumentId) -> VerificationView:

@@ -47,7 +47,8 @@ MonthParam = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="Calendar
 UnitParam = Annotated[str, Path(max_length=40, description="Unit code (agency, commune or the province)")]
 
 
-@router.post("/dossiers/<dossier_id>/evaluation", tags=["evaluation"], status_code=201, security=BEARER,
+@router.post("/dossiers/<dossier_id>/evaluation", tags=["evaluation"],
+             operation_id="evaluateDossier", status_code=201, security=BEARER,
              summary="Rate a returned dossier (once): 9 criteria and the satisfaction question",
              responses=_errors(400, 401, 403, 404, 409, ok=201))
 def post_evaluation(dossier_id: DossierId, answer: EvaluationInput) -> Response[Evaluation]:
@@ -55,19 +56,21 @@ def post_evaluation(dossier_id: DossierId, answer: EvaluationInput) -> Response[
     return Response(201, content_types.APPLICATION_JSON, evaluation)
 
 
-@router.get("/indexes/<month>", tags=["index"], summary="The month's index: rankings within each level (public)",
+@router.get("/indexes/<month>", tags=["index"],
+            operation_id="getMonthIndex", summary="The month's index: rankings within each level (public)",
             responses=_errors(400, 404))
 def get_index_month(month: MonthParam) -> IndexMonth:
     return queries().month(Month.parse(month))
 
 
-@router.get("/indexes/<month>/<unit>", tags=["index"], responses=_errors(400, 404),
+@router.get("/indexes/<month>/<unit>", tags=["index"], operation_id="getUnitIndex", responses=_errors(400, 404),
             summary="One unit's index: every indicator with numerator, denominator, points, status (public)")
 def get_index_unit(month: MonthParam, unit: UnitParam) -> UnitIndexView:
     return queries().unit(Month.parse(month), unit)
 
 
-@router.get("/indexes/<month>/<unit>/<indicator>/dossiers", tags=["index"], security=BEARER,
+@router.get("/indexes/<month>/<unit>/<indicator>/dossiers", tags=["index"],
+            operation_id="listIndexDossiers", security=BEARER,
             summary="The receipt codes behind one figure (leaders of the unit or above, inspectors)",
             responses=_errors(400, 401, 403, 404))
 def get_index_dossiers(
