@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from motcua.domain.calendar import VN_TZ
+
 SERVICE = "motcua"
-TIMEZONE = "Asia/Ho_Chi_Minh"
+TIMEZONE = VN_TZ.key  # schedules fire on the calendar's clock: one statement of the zone
 
 
 @dataclass(frozen=True)
