@@ -260,6 +260,14 @@ def test_json_answers_are_utf8_without_escapes(api_client) -> None:
     assert "Thủ tục" in api_client.get("/procedures", query={"q": "khai sinh"}).text
 
 
+def test_the_public_catalogue_carries_no_seed_provenance(api_client) -> None:
+    # The seed's review marks and crawl sources are for whoever maintains the catalogue, not the public.
+    one = api_client.get("/procedures/1.001193").json()
+    page = api_client.get("/procedures", query={"limit": "100"}).json()["items"]
+    assert [p["code"] for p in (one, *page) if "provenance" in p] == []
+    assert "repository_file" not in api_client.get("/procedures", query={"limit": "100"}).text
+
+
 def test_calendar_preview_promises_what_submission_then_gives(api_client, at) -> None:
     # Friday 27/2/2026 17:30 (after closing), online, 3 working days: counts from Monday 2/3 07:30;
     # the reception day does not count → Tuesday, Wednesday, Thursday → Thursday 5/3 17:00.

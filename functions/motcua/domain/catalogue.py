@@ -1,7 +1,8 @@
 """The procedure catalogue (*danh mục thủ tục hành chính*): the stored and the published shape.
 
-Every field that the seed marks UNSURE keeps that mark in ``provenance.marks`` so officials can see what
-still needs checking against the national catalogue; UNSURE values are configurable defaults.
+Every field that the seed marks UNSURE keeps that mark in the stored record's ``provenance.marks`` so the
+catalogue's maintainers see what still needs checking against the national catalogue; UNSURE values are
+configurable defaults. The public answers (``ProcedureView``) carry none of it.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ class Provenance(StrictModel):
     confidence: str | None = None
 
 
-class Procedure(StrictModel):
+class ProcedureView(StrictModel):
+    """What the public catalogue answers: everything a citizen needs to choose and prepare a submission."""
+
     code: str = Field(pattern=r"^\d\.\d{6}$", examples=["1.001193"], description="National TTHC code")
     name_vi: str
     sector: str
@@ -90,10 +93,16 @@ class Procedure(StrictModel):
     result: str | None = None
     publishing_decision: str | None = None
     effective_from: date = Field(description="First day this version of the record applies (2025 reform)")
-    provenance: Provenance = Field(default_factory=Provenance)
 
     def accepts(self, channel: Channel) -> bool:
         return channel in self.channels
+
+
+class Procedure(ProcedureView):
+    """The stored record: the public view and the seed's provenance (review marks, sources), which stays with
+    the catalogue's maintainers. A route typed ``ProcedureView`` serialises only the public fields."""
+
+    provenance: Provenance = Field(default_factory=Provenance)
 
 
 class Agency(StrictModel):

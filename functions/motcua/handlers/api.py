@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from motcua.data import uploads
 from motcua.data.models import bind
-from motcua.domain.catalogue import Agency, Channel, Level, Procedure
+from motcua.domain.catalogue import Agency, Channel, Level, ProcedureView
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
 from motcua.domain.model import ClientDatetime
 from motcua.handlers import feedback_api as feedback_routes
@@ -84,15 +84,15 @@ def get_procedures(
     q: Annotated[str | None, Query(max_length=200, description="Text, diacritics optional")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=40)] = None,
-) -> Page[Procedure]:
+) -> Page[ProcedureView]:
     items, token = search_procedures(service.catalogue, agency=agency, level=level, text=q, limit=limit,
                                      next_token=next_token)
-    return Page[Procedure](items=items, next_token=token)
+    return Page[ProcedureView](items=items, next_token=token)
 
 
 @app.get("/procedures/<code>", tags=["catalogue"],
          operation_id="getProcedure", summary="One procedure", responses=_errors(404))
-def get_procedure(code: ProcedureCode) -> Procedure:
+def get_procedure(code: ProcedureCode) -> ProcedureView:
     return service.catalogue.procedure(code)
 
 
