@@ -44,7 +44,7 @@ CDK_ENV := CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=true \
 # The CDK app and the benchmarks run `python`: make it the venv's, with the repo's packages importable.
 RUN_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PYTHONPATH="$(CURDIR):$(CURDIR)/functions"
 
-.PHONY: help install run test lint package synth bench openapi clean clean-data java node-check python-check chromium demo fuzz audit
+.PHONY: help install run test lint package synth bench openapi form-pictures clean clean-data java node-check python-check chromium demo fuzz audit
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -111,6 +111,10 @@ bench: install $(LAYER_STAMP)
 
 openapi: $(PY_STAMP)
 	@$(PY) -m schemas.generate_openapi
+
+# The pictures of Forms 01 and 06 in docs/documents.md, from the form tests' samples (pdfium).
+form-pictures: $(PY_STAMP)
+	@$(PY) -m tests.form_pictures
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out $(TOOLS) .local/logs .pytest_cache .ruff_cache .mypy_cache .hypothesis \

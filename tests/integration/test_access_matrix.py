@@ -75,6 +75,30 @@ def test_reads_of_a_dossier_by_every_role(dossier_id: str, person: str) -> None:
             assert b"079203001234" not in response.body
 
 
+# The forms the desk hands out (PDF): whoever may read the dossier, nobody else.
+FORMS = ("receipt-slip",)
+
+
+@pytest.fixture
+def received_id(dossier_id: str) -> str:
+    response = call("POST", f"/dossiers/{dossier_id}/actions/receive", token("desk"), {})
+    assert response.status == 200, response.body
+    return dossier_id
+
+
+@pytest.mark.parametrize("person", list(PEOPLE))
+def test_the_forms_of_a_dossier_by_every_role(received_id: str, person: str) -> None:
+    for form in FORMS:
+        response = call("GET", f"/dossiers/{received_id}/forms/{form}", token(person))
+        expected = 200 if person in READERS else 403
+        assert response.status == expected, (person, form, response.body[:200])
+        if expected == 200:
+            assert response.body.startswith(b"%PDF-")
+        else:
+            assert json.loads(response.body)["code"] == "DOSSIER_ACCESS_DENIED"
+            _matches_documented("GET", f"/dossiers/{{dossier_id}}/forms/{form}", 403, response.body)
+
+
 @pytest.mark.parametrize("action", list(ActionName))
 def test_every_action_is_refused_to_every_role_not_entitled_to_it(dossier_id: str, action: ActionName) -> None:
     for person, (_, role, agency) in PEOPLE.items():

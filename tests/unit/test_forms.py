@@ -1,4 +1,4 @@
-"""Official forms as PDF (motcua.documents.forms): Form 04 apology letter.
+"""Official forms as PDF (motcua.documents.forms): Form 01 receipt slip, Form 04 apology letter.
 
 Checks read the PDF back with pypdf, so they prove the text survives font embedding (every diacritic maps
 back to its letter), not merely that our code passed the right strings to fpdf2. Expected dates are worked
@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,9 @@ from pydantic import ValidationError
 from pypdf import PdfReader
 
 import motcua
-from motcua.documents.forms import ApologyLetter, apology_template_for
+from motcua.documents.forms import ApologyLetter, ReceiptSlip, apology_template_for, describe_time_limit
 from motcua.documents.layout import FONT_FILES, format_place_date
-from motcua.documents.pdf import render_apology_letter, render_signature_stamp
+from motcua.documents.pdf import render_apology_letter, render_receipt_slip, render_signature_stamp
 from motcua.domain.catalogue import Channel
 from motcua.domain.dossier import Apology, Applicant, Attachment, Dossier
 from motcua.domain.status import DossierStatus
@@ -252,6 +252,79 @@ def test_forms_built_from_a_dossier() -> None:
     assert "17:00 ngày 18/07/2025" in text
     with pytest.raises(ValueError, match="no apology"):
         ApologyLetter.from_dossier(_dossier(), agency_name="x", place="x", signer_title="x", signer_name="x")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Form 01
+
+
+def sample_slip(**overrides: Any) -> ReceiptSlip:
+    dossier = _dossier(**overrides)
+    return ReceiptSlip.from_dossier(dossier, agency_name="Sở Tư pháp", place="Đà Lạt",
+                                    collect_at="Bộ phận Một cửa Sở Tư pháp", fee_status="Miễn phí",
+                                    officer_name="Lê Thị Thu", same_day_cutoff=time(15, 0))
+
+
+def test_receipt_slip_says_what_was_received_and_when_it_is_returned() -> None:
+    text = text_of(render_receipt_slip(sample_slip()).pdf)
+    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
+    assert CODE in text and "Nguyễn Thị Hằng" in text and "12 Trần Phú, Đà Lạt" in text
+    assert "Nội dung yêu cầu giải quyết: Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam" in text
+    assert "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp" in text
+    assert "Thời gian giải quyết hồ sơ theo quy định: 0,5 ngày làm việc" in text
+    # Received 09:00 on 27 Jun (VN); the appointment 17:00 on 11 Jul, both in Vietnam's time.
+    assert "Thời gian nhận hồ sơ: 09:00 ngày 27/06/2025" in text
+    assert "Thời gian trả kết quả giải quyết hồ sơ: 17:00 ngày 11/07/2025" in text
+    assert "NGƯỜI NỘP HỒ SƠ" in text and "NGƯỜI TIẾP NHẬN HỒ SƠ" in text and "Lê Thị Thu" in text
+
+
+def test_receipt_slip_is_refused_before_reception() -> None:
+    with pytest.raises(ValueError, match="not been received"):
+        sample_slip(received_at=None)
+
+
+def test_a_same_day_limit_names_the_agencys_cut_off() -> None:
+    assert describe_time_limit("1", "same_working_day_15h_cutoff", time(16, 30)) == (
+        "Trong ngày làm việc (hồ sơ nhận sau 16 giờ 30 trả vào ngày làm việc tiếp theo)")
+    assert describe_time_limit("5", "working_days", time(15)) == "05 ngày làm việc"
+
+
+def test_the_qr_code_on_the_slip_is_the_dossier_code() -> None:
+    # Read back from the rendered page (pdfium), module by module: the dark squares the viewer shows are the
+    # QR symbol segno makes for the dossier code, so a phone scanning the slip reads that code.
+    import pypdfium2
+    import segno
+
+    page = pypdfium2.PdfDocument(render_receipt_slip(sample_slip()).pdf)[0]
+    scale = 4  # 288 dpi
+    image = page.render(scale=scale).to_pil().convert("L")
+    expected = [list(row) for row in segno.make(CODE, error="m").matrix_iter(border=0)]
+    n = len(expected)
+    # Find the symbol by its top-left finder pattern: the first place where a dark run of at least 60 px (a
+    # finder's 7 modules, about 7 mm) repeats on 8 rows in a row. Text and the header's rules have no such run.
+    pixels = image.load()
+    width, height = image.size
+
+    def long_run(y: int) -> tuple[int, int] | None:
+        x = 0
+        while x < width:
+            if pixels[x, y] < 128:
+                start = x
+                while x < width and pixels[x, y] < 128:
+                    x += 1
+                if x - start >= 60:
+                    return start, x - start
+            x += 1
+        return None
+
+    rows = [(y, long_run(y)) for y in range(height // 2)]
+    top = next(y for y, run in rows if run and all(rows[y + k][1] for k in range(8)))
+    left, run = rows[top][1]  # type: ignore[misc]
+    module = run / 7
+    seen = [[pixels[int(left + (c + 0.5) * module), int(top + (r + 0.5) * module)] < 128 for c in range(n)]
+            for r in range(n)]
+    assert seen == expected
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The official forms drawn as PDF (fpdf2): Form 04 (apology letter), the result notice and the visible
-mark of an electronic signature. What each document says is in ``forms`` and ``results``.
+"""The official forms drawn as PDF (fpdf2): Form 01 (receipt and appointment slip, with the dossier code's QR
+code), Form 04 (apology letter), Form 06 (control slip), the result notice and the visible mark of an
+electronic signature. What each document says is in ``forms``, ``control_slip`` and ``results``.
 
 fpdf2 brings fontTools, lxml and pillow: only the code that makes a document imports this module, where it makes
 it, so the functions that never draw one start without them (cold start, docs/benchmarks.md).
@@ -12,8 +13,9 @@ from datetime import datetime
 from typing import cast
 
 from fpdf import FPDF, XPos, YPos
+from fpdf.fonts import FontFace
 
-from motcua.documents.forms import ApologyLetter
+from motcua.documents.forms import RECEIPT_SLIP_TITLE, ApologyLetter, ReceiptSlip
 from motcua.documents.layout import (
     FONT_FAMILY,
     FONT_FILES,
@@ -117,6 +119,36 @@ class Page(FPDF):
     def output_bytes(self) -> bytes:
         return bytes(self.output())
 
+    def qr_code(self, text: str, x: float, y: float, size: float) -> None:
+        """``text`` as a QR code (segno, error correction M), its dark modules drawn as filled squares: vector,
+        sharp at any print size, and no image library in the PDF."""
+        import segno
+
+        code = segno.make(text, error="m")
+        rows = list(code.matrix_iter(border=0))
+        module = size / len(rows)
+        self.set_fill_color(0, 0, 0)
+        for r, row in enumerate(rows):
+            c = 0
+            while c < len(row):  # one rectangle per run of dark modules on a row: fewer drawing operators
+                if not row[c]:
+                    c += 1
+                    continue
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                self.rect(x + start * module, y + r * module, (c - start) * module, module, style="F")
+
+    def table_of(self, widths: tuple[float, ...], heading: tuple[str, ...], rows: Sequence[tuple[str, ...]],
+                 align: tuple[str, ...], size: float = 10) -> None:
+        self.font(size)
+        with self.table(col_widths=widths, width=_TEXT_WIDTH, align="L", line_height=size * 0.55, text_align=align,
+                        headings_style=FontFace(family=FONT_FAMILY, emphasis="BOLD")) as table:
+            table.row(heading)
+            for row in rows:
+                table.row(row)
+        self.ln(2)
+
 
 def issuer_lines(parent_agency_name: str | None, agency_name: str) -> list[tuple[str, float, bool]]:
     """The header's left column (Decree 30/2020 layout): the governing body, then the issuing agency in bold."""
@@ -168,6 +200,60 @@ def render_apology_letter(letter: ApologyLetter) -> RenderedForm:
     y = pdf.lines_at(sign_x, top, _SIGN_COL_W, [(letter.signer_title.upper(), 11, True)])
     box = pdf.box_in_points(sign_x, y + 1, _SIGN_COL_W, _SIGN_BOX_H)
     pdf.lines_at(sign_x, y + 2 + _SIGN_BOX_H, _SIGN_COL_W, [(letter.signer_name, 11, True)])
+    return RenderedForm(pdf=pdf.output_bytes(), title=title, signature_box=box)
+
+
+_QR_SIZE = 26.0  # mm: a phone reads a version-2 code at this size from a printed A4 or A5 page
+
+
+def render_receipt_slip(slip: ReceiptSlip) -> RenderedForm:
+    """Form 01 as PDF bytes, with the dossier code in large type and as a QR code beside it."""
+    title = RECEIPT_SLIP_TITLE
+    pdf = Page(title=title, created_at=slip.received_at, author=slip.agency_name)
+    # The agency, then its desk in bold (the form's header: "TÊN CƠ QUAN / BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ").
+    left = [(slip.agency_name.upper(), 10.0, False), (slip.unit_name.upper(), 10.0, True)]
+    pdf.national_header(left, format_place_date(slip.place, slip.received_at), None)
+    pdf.title_block([(title.upper(), 13)])
+
+    top = pdf.get_y()
+    pdf.qr_code(slip.receipt_code, pdf.l_margin + _TEXT_WIDTH - _QR_SIZE, top, _QR_SIZE)
+    text_w = _TEXT_WIDTH - _QR_SIZE - 4
+    pdf.font(11)
+    pdf.multi_cell(text_w, 6, "Mã hồ sơ:", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.font(16, bold=True)
+    pdf.multi_cell(text_w, 9, slip.receipt_code, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.font(9)
+    pdf.multi_cell(text_w, 5, "(Quét mã QR hoặc nhập mã hồ sơ để tra cứu tình trạng giải quyết hồ sơ)",
+                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_y(max(pdf.get_y(), top + _QR_SIZE) + 3)
+
+    pdf.paragraph(f"{slip.unit_name} - {slip.agency_name} tiếp nhận hồ sơ của: {slip.applicant_name}")
+    pdf.paragraph(f"Địa chỉ: {slip.applicant_address}")
+    pdf.paragraph(f"Số điện thoại: {slip.applicant_phone}    Email: {slip.applicant_email or '—'}")
+    pdf.paragraph(f"Nội dung yêu cầu giải quyết: {slip.procedure_name}")
+    pdf.paragraph("1. Thành phần hồ sơ nộp gồm:")
+    if slip.documents:
+        rows = [(str(n), d.name, d.form, str(d.copies)) for n, d in enumerate(slip.documents, start=1)]
+        pdf.table_of((12, 88, 45, 20), ("TT", "Tên giấy tờ", "Hình thức", "Số lượng"), rows,
+                     ("CENTER", "LEFT", "LEFT", "CENTER"))
+    else:
+        pdf.paragraph("(không có giấy tờ kèm theo)")
+    pdf.paragraph(f"2. Số lượng hồ sơ: {slip.dossier_sets:02d} bộ")
+    pdf.paragraph(f"3. Thời gian giải quyết hồ sơ theo quy định: {slip.time_limit}")
+    pdf.paragraph(f"4. Thời gian nhận hồ sơ: {format_datetime(slip.received_at)}")
+    pdf.paragraph(f"5. Thời gian trả kết quả giải quyết hồ sơ: {format_datetime(slip.appointment_at)}", bold=True)
+    pdf.paragraph(f"6. Đăng ký nhận kết quả tại: {slip.collect_at}")
+    pdf.paragraph(f"7. Phí, lệ phí: {slip.fee_status}")
+
+    pdf.ensure_room(_SIGN_BOX_H + 15)
+    top = pdf.get_y() + 2
+    half = _TEXT_WIDTH / 2
+    y = pdf.lines_at(pdf.l_margin, top, half, [("NGƯỜI NỘP HỒ SƠ", 10, True), ("(Ký và ghi rõ họ tên)", 9, False)])
+    pdf.lines_at(pdf.l_margin, y + 2 + _SIGN_BOX_H, half, [(slip.applicant_name, 10, True)])
+    y = pdf.lines_at(pdf.l_margin + half, top, half,
+                     [("NGƯỜI TIẾP NHẬN HỒ SƠ", 10, True), ("(Ký và ghi rõ họ tên)", 9, False)])
+    box = pdf.box_in_points(pdf.l_margin + half, y + 1, half, _SIGN_BOX_H)
+    pdf.lines_at(pdf.l_margin + half, y + 2 + _SIGN_BOX_H, half, [(slip.officer_name, 10, True)])
     return RenderedForm(pdf=pdf.output_bytes(), title=title, signature_box=box)
 
 

@@ -28,6 +28,7 @@ from motcua.handlers import feedback_api as feedback_routes
 from motcua.handlers import http_errors
 from motcua.handlers.common import action_operation_id, current_actor, request_id
 from motcua.handlers.feedback_api import router as feedback_router
+from motcua.handlers.forms_api import router as forms_router
 from motcua.handlers.guards import check_raw_request
 from motcua.handlers.index_api import router as index_router
 from motcua.handlers.params import ActionKey, DossierId, ProcedureCode, ReceiptCode, SubmissionKey
@@ -181,6 +182,8 @@ for _action, _model in PAYLOADS.items():
 app.include_router(index_router)
 # Citizens' feedback, the citizen's document store and document verification.
 app.include_router(feedback_router)
+# The forms the desk hands out (Form 01, Form 06) as PDF.
+app.include_router(forms_router)
 
 
 @app.get("/me/dossiers", tags=["citizen"],

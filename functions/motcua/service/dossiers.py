@@ -31,6 +31,7 @@ from motcua.domain.receipt import receipt_code
 from motcua.domain.status import DossierStatus, StatusView
 from motcua.domain.workflow import apply_action
 from motcua.service.citizen_store import CitizenStore, ResultIssuer
+from motcua.service.desk_forms import ReceiptSlips
 from motcua.service.index.tracking import IndexTracker
 from motcua.service.letters import ApologyLetters
 from motcua.settings import environment
@@ -94,6 +95,7 @@ class DossierService:
     clock: Callable[[], datetime] = now_vn
     stale_retries: int = 2
     letters: ApologyLetters = field(default_factory=ApologyLetters)  # Form 04 (docs/domain.md §4.7)
+    slips: ReceiptSlips = field(default_factory=ReceiptSlips)  # Form 01, on reception (docs/documents.md §1)
     index: IndexTracker = field(default_factory=IndexTracker)  # the monthly index's writes
     store: CitizenStore = field(default_factory=CitizenStore)  # the citizen's document store
     results: ResultIssuer = field(default_factory=ResultIssuer)  # signed electronic results
@@ -139,7 +141,7 @@ class DossierService:
         digest = hashlib.sha256(submission.model_dump_json().encode()).hexdigest()
 
         def build(sequence: int) -> tuple[Dossier, HistoryEvent]:
-            return open_dossier(
+            dossier, event = open_dossier(
                 dossier_id=dossier_id,
                 receipt_code=receipt_code(agency_code, now, sequence),
                 procedure=procedure,
@@ -153,6 +155,8 @@ class DossierService:
                 request_id=request_id,
                 submission_digest=digest,
             )
+            # At the counter the dossier is received as it is opened: its Form 01 now (the code is known).
+            return self.slips.attach(None, dossier, actor, lambda _: procedure, self.catalogue.agencies), event
 
         try:
             return self.dossiers.create(agency_code, now, build, index=self.index.for_new, extra=records)
@@ -190,6 +194,8 @@ class DossierService:
         if isinstance(body, ReceiveSupplement):  # uploads: the caller's own, as declared
             self.store.verify_uploads([x.key for x in body.attachments if x.key and not x.document_id], actor.subject)
         extra: list[StoredDocumentWrite] = []
+        # Received by this change (receive, or a supplement completing a dossier found incomplete): Form 01.
+        changed = self.slips.attach(dossier, changed, actor, self.catalogue.procedure, self.catalogue.agencies)
         if action is ActionName.APOLOGISE:  # the letter is rendered and stored first; this change links it
             changed = self.letters.attach(changed, self.catalogue.agencies())
         elif action is ActionName.DECIDE:  # the signed electronic result, stored first, linked here

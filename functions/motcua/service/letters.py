@@ -44,12 +44,39 @@ class LetterSettings:
     signer_titles: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SIGNER_TITLES))
     signer_names: Mapping[str, str] = field(default_factory=dict)
 
+    def place_of(self, agency_code: str) -> str:
+        return self.places.get(agency_code, self.default_place)
+
 
 Store = Callable[[str, bytes], None]
 
 
-def _store_in_documents_bucket(key: str, pdf: bytes) -> None:
-    put_pdf(key, pdf, form="04")
+def store_form(form: str) -> Store:
+    """Writes a rendered form to the documents bucket, its form number in the object's metadata."""
+    def store(key: str, pdf: bytes) -> None:
+        put_pdf(key, pdf, form=form)
+    return store
+
+
+_store_in_documents_bucket = store_form("04")
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The agency a form is issued in the name of, as printed: its name, its governing body, its kind."""
+
+    code: str
+    name: str
+    parent_name: str | None
+    kind: str
+
+    @classmethod
+    def of(cls, code: str, agencies: Mapping[str, Agency]) -> Issuer:
+        agency = agencies.get(code)
+        parent = agencies.get(agency.parent) if agency is not None and agency.parent else None
+        return cls(code=code, name=agency.name_vi if agency is not None else code,
+                   parent_name=parent.name_vi if parent is not None else None,
+                   kind=agency.kind if agency is not None else "department")
 
 
 @dataclass
@@ -61,17 +88,14 @@ class ApologyLetters:
         # The forms: only where a letter is made, not at every dossier route's import (cold start, docs/benchmarks.md).
         from motcua.documents.forms import ApologyLetter
 
-        code = dossier.current_agency
-        agency = agencies.get(code)
-        parent = agencies.get(agency.parent) if agency is not None and agency.parent else None
-        kind = agency.kind if agency is not None else "department"
+        issuer = Issuer.of(dossier.current_agency, agencies)
         return ApologyLetter.from_dossier(
             dossier,
-            agency_name=agency.name_vi if agency is not None else code,
-            parent_agency_name=parent.name_vi if parent is not None and kind == "department" else None,
-            place=self.settings.places.get(code, self.settings.default_place),
-            signer_title=self.settings.signer_titles.get(kind, "Thủ trưởng cơ quan"),
-            signer_name=self.settings.signer_names.get(code, UNSIGNED_NAME),
+            agency_name=issuer.name,
+            parent_agency_name=issuer.parent_name if issuer.kind == "department" else None,
+            place=self.settings.place_of(issuer.code),
+            signer_title=self.settings.signer_titles.get(issuer.kind, "Thủ trưởng cơ quan"),
+            signer_name=self.settings.signer_names.get(issuer.code, UNSIGNED_NAME),
         )
 
     def attach(self, dossier: Dossier, agencies: Mapping[str, Agency]) -> Dossier:

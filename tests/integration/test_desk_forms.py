@@ -1,0 +1,74 @@
+"""The forms the desk hands out, through the API on the local stack (docs/documents.md §1): Form 01 issued
+on reception and read back by its owner and the agency's officials; checked by opening the PDF (pypdf)."""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import uuid
+from datetime import datetime
+
+import pytest
+from pypdf import PdfReader
+
+from motcua.domain.calendar import VN_TZ
+from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
+
+DESK = ("officer-lan", "reception_officer", COMMUNE)
+PROCESSOR = ("officer-minh", "processing_officer", COMMUNE)
+
+
+@pytest.fixture(autouse=True)
+def _catalogue(catalogue: None) -> None:
+    """The seeded catalogue for every test."""
+
+
+def text_of(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", " ".join(p.extract_text() for p in reader.pages)))
+
+
+def act(api_client, dossier_id: str, name: str, who, body: dict | None = None):
+    headers = {**bearer(*who), "idempotency-key": uuid.uuid4().hex}
+    response = api_client.post(f"/dossiers/{dossier_id}/actions/{name}", json=body or {}, headers=headers)
+    assert response.status == 200, response.text
+    return response.json()
+
+
+def slip(api_client, dossier_id: str, headers: dict):
+    return api_client.get(f"/dossiers/{dossier_id}/forms/receipt-slip", headers=headers)
+
+
+def test_an_online_dossier_gets_its_receipt_slip_when_the_desk_receives_it(api_client, at) -> None:
+    at(datetime(2026, 3, 2, 9, 30, tzinfo=VN_TZ))
+    dossier = api_client.post("/dossiers", json=submission(), headers=submit_headers("citizen-hang")).json()
+    before = slip(api_client, dossier["id"], bearer("citizen-hang"))
+    assert before.status == 404 and before.json()["code"] == "RECEIPT_SLIP_NOT_ISSUED"
+
+    at(datetime(2026, 3, 3, 8, 15, tzinfo=VN_TZ))
+    received = act(api_client, dossier["id"], "receive", DESK)
+    response = slip(api_client, dossier["id"], bearer("citizen-hang"))
+    assert response.status == 200, response.text
+    assert response.header("content-type") == "application/pdf"
+    text = text_of(response.body)
+    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
+    assert dossier["receipt_code"] in text and "Nguyễn Thị Hằng" in text
+    assert "12 Trần Phú, phường Xuân Hương - Đà Lạt" in text
+    assert "Thời gian nhận hồ sơ: 08:15 ngày 03/03/2026" in text
+    appointment = datetime.fromisoformat(received["appointment_at"]).astimezone(VN_TZ)
+    assert f"Thời gian trả kết quả giải quyết hồ sơ: {appointment:%H:%M ngày %d/%m/%Y}" in text
+    assert "officer-lan" in text  # the receiving officer's account
+    # The same stored slip for the agency's officials; later actions leave it as issued.
+    act(api_client, dossier["id"], "start_processing", PROCESSOR)
+    assert slip(api_client, dossier["id"], bearer(*PROCESSOR)).body == response.body
+
+
+def test_a_counter_dossier_has_its_slip_from_the_moment_it_is_submitted(api_client, at) -> None:
+    at(datetime(2026, 3, 2, 14, 0, tzinfo=VN_TZ))
+    body = submission(channel="counter")
+    response = api_client.post("/dossiers", json=body, headers={**bearer(*DESK), "idempotency-key": uuid.uuid4().hex})
+    assert response.status == 201, response.text
+    dossier = response.json()
+    text = text_of(slip(api_client, dossier["id"], bearer(*DESK)).body)
+    assert dossier["receipt_code"] in text and "Thời gian nhận hồ sơ: 14:00 ngày 02/03/2026" in text
