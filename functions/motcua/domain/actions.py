@@ -46,6 +46,11 @@ action                          details read (all optional unless marked)
 ``feedback_respond``            ``feedback_id`` (REQUIRED), ``outcome`` (:class:`FeedbackOutcome`, REQUIRED),
                                 ``public`` (bool, with "handled": the answer is to be published, so its
                                 publication is owed within the publish limit, 5.2)
+``step_enter``                  :class:`motcua.domain.events.StepEntered` (status-neutral): a step entered
+``step_assign``                 :class:`motcua.domain.events.StepAssigned`: a step's officers named
+``step_reassign``               :class:`motcua.domain.events.StepAssigned` with ``previous_lead``: an audited change
+``step_complete``               :class:`motcua.domain.events.StepCompleted`: a hand-over (control slip row, verdict)
+``step_alert``                  :class:`motcua.domain.events.StepTimerFired`: a step notice sent
 ``feedback_rate``               ``feedback_id`` (REQUIRED), ``satisfied`` (bool, REQUIRED)
 =============================  =================================================================================
 
@@ -81,6 +86,12 @@ EVALUATE: Final = "evaluate"
 FEEDBACK_RECEIVE: Final = "feedback_receive"
 FEEDBACK_RESPOND: Final = "feedback_respond"
 FEEDBACK_RATE: Final = "feedback_rate"
+# Internal-procedure steps (docs/domain.md §11.4); their details are the models of motcua.domain.events.
+STEP_ENTER: Final = "step_enter"
+STEP_ASSIGN: Final = "step_assign"
+STEP_REASSIGN: Final = "step_reassign"
+STEP_COMPLETE: Final = "step_complete"
+STEP_ALERT: Final = "step_alert"
 
 # details keys
 D_APPOINTMENT_AT: Final = "appointment_at"

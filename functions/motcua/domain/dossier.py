@@ -21,6 +21,7 @@ from motcua.domain.citizen_store import AttachmentSourceInvalid
 from motcua.domain.errors import Conflict, InvalidInput
 from motcua.domain.legal import rule_version_at
 from motcua.domain.model import StrictModel
+from motcua.domain.steps import ProcessPin, StepInstance, current_step
 from motcua.domain.status import DossierStatus, PauseReason
 
 
@@ -250,6 +251,14 @@ class Dossier(BaseModel):
     # SHA-256 of the submission as received: a resubmission under the same idempotency key (the dossier id
     # derives from it) is the same one only if its body is too, however long after.
     submission_digest: str | None = None
+    # The internal procedure (docs/domain.md §11.4): the definition pinned at reception, and every step
+    # entered since, in order; the last one is open until the dossier leaves it.
+    process: ProcessPin | None = None
+    steps: tuple[StepInstance, ...] = ()
+
+    @property
+    def current_step(self) -> StepInstance | None:
+        return current_step(self.steps)
 
     @property
     def legal_time_limit(self) -> clock.TimeLimit:

@@ -21,6 +21,9 @@ EventType = Literal[
     "dossier.apology_issued",
     "dossier.sla_warning",
     "dossier.sla_breached",
+    "dossier.step_warning",
+    "dossier.step_overdue",
+    "dossier.step_escalated",
     "feedback.status_changed",
     "feedback.sla_warning",
     "feedback.sla_breached",
@@ -76,6 +79,92 @@ class SlaTimerFired(BaseModel):
     due_at: datetime
 
 
+# --- internal-procedure steps (docs/domain.md §11.4) ------------------------------------------------------
+# The ``details`` of the step history events (actions ``step_enter``, ``step_assign``, ``step_reassign``,
+# ``step_complete``, ``step_alert`` of ``motcua.domain.actions``), one model each: the trail is what the
+# control slip (Form 06) and the index's step lateness are built from, so these carry every fact they need.
+
+
+class StepEntered(BaseModel):
+    """The dossier entered a step (at reception, and at every hand-over)."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
+
+    seq: int
+    step_code: str
+    name_vi: str
+    unit: str
+    role: str
+    agency_code: str
+    status: int  # the portal status the step is a sub-state of
+    interagency: bool = False
+    entered_at: datetime
+    due_at: datetime | None  # None: no budget (a paused status)
+    budget_hours: str | None  # decimal text
+    continues_seq: int | None = None
+    process_version: int
+    process_agency: str | None = None
+    from_seq: int | None = None  # the step it was handed over from; None at reception
+
+
+class StepAssigned(BaseModel):
+    """A step's officers named (``step_assign``) or changed (``step_reassign``: the previous ones kept)."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
+
+    seq: int
+    step_code: str
+    unit: str
+    agency_code: str
+    lead: str | None  # None: nobody of the role at the agency yet (the leaders are told instead)
+    supporting: tuple[str, ...] = ()
+    rule: str  # AssignmentRule
+    previous_lead: str | None = None
+    previous_supporting: tuple[str, ...] = ()
+    reason: str | None = None
+
+
+class StepCompleted(BaseModel):
+    """A step done: one hand-over row of the control slip (from unit/giver to unit/receiver, time, verdict)."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
+
+    seq: int
+    step_code: str
+    unit: str
+    agency_code: str
+    giver: str | None  # the step's lead (the one who hands over)
+    completed_by: str  # who took the action (the lead, a supporting officer or a leader)
+    entered_at: datetime
+    due_at: datetime | None
+    completed_at: datetime
+    verdict: str | None  # "early" / "on_time" / "late" (clock.timeliness); None: the step had no budget
+    hours_left: str | None  # decimal text, 0 when late
+    action: str  # the definition's action code
+    to_seq: int | None = None
+    to_step: str | None = None
+    to_unit: str | None = None
+    to_agency_code: str | None = None
+    receiver: str | None = None  # the next step's lead
+    to_status: int | None = None  # the portal status after the action
+
+
+class StepTimerFired(BaseModel):
+    """A step notice: coming due (warning), overdue, or escalated to the unit's leaders (``step_alert``)."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
+
+    dossier_id: str
+    receipt_code: str
+    agency_code: str
+    seq: int
+    step_code: str
+    unit: str
+    kind: str  # "step_warning", "step_overdue", "step_escalated"
+    due_at: datetime
+    recipients: tuple[str, ...]  # subjects told: the assignees, or the agency's leaders on escalation
+
+
 class FeedbackChanged(BaseModel):
     """A step on a citizen's feedback: identifiers and statuses only, no content, no person."""
 
@@ -107,3 +196,4 @@ class FeedbackTimerFired(BaseModel):
 StatusChangedEnvelope = EventEnvelope[StatusChanged]
 ApologyIssuedEnvelope = EventEnvelope[ApologyIssued]
 SlaTimerEnvelope = EventEnvelope[SlaTimerFired]
+StepTimerEnvelope = EventEnvelope[StepTimerFired]

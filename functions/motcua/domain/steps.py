@@ -1,0 +1,84 @@
+"""A dossier's passage through its internal procedure: the definition pinned at reception and one
+:class:`StepInstance` per step entered, in order (docs/domain.md §11.4).
+
+Pure records: what the workflow writes on the dossier and the history events repeat (``motcua.domain.events``:
+``StepEntered``, ``StepAssigned``, ``StepCompleted``, ``StepTimerFired``). The rules that create and close them are
+``motcua.domain.process.passage``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from motcua.domain.actors import Role
+from motcua.domain.clock import Timeliness
+from motcua.domain.status import DossierStatus
+
+
+class AssignmentRule(StrEnum):
+    """How a step's lead officer was chosen (docs/domain.md §11.4)."""
+
+    ROUND_ROBIN = "round_robin"  # the agency's officers of the step's role, in turn
+    LEAST_LOADED = "least_loaded"  # the one of them with the fewest open steps
+    PREVIOUS_STEP = "previous_step"  # the lead of the step it continues, else of the step just completed
+    MANUAL = "manual"  # named by an official (assign, reassign)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
+
+
+class ProcessPin(_Record):
+    """The definition a dossier follows, chosen at reception and kept (effective-dated, docs/domain.md §11.3)."""
+
+    procedure_code: str
+    agency: str | None = None  # None: the procedure's default definition
+    version: int
+    generated: bool = False  # the generated default split of the legal limit
+
+
+class StepInstance(_Record):
+    """One step as the dossier went through it: where, who, its due time on the one clock, and its verdict."""
+
+    seq: int = Field(ge=1, description="Order of entry on this dossier, from 1")
+    code: str
+    name_vi: str
+    unit: str
+    role: Role
+    status: DossierStatus  # the portal status this step is a sub-state of
+    agency_code: str  # the agency that does the step (the dossier's handling agency, or a liên thông step's own)
+    interagency: bool = False
+    entered_at: datetime
+    # The step's share of the legal limit in working hours, and its due time on the one clock
+    # (docs/domain.md §4.5). None: a step in a paused status (its clock stands still, §4.4).
+    budget_hours: Decimal | None = None
+    due_at: datetime | None = None
+    continues_seq: int | None = None  # the earlier step whose remaining time this one carries on
+    lead: str | None = None  # the officer responsible (subject)
+    supporting: tuple[str, ...] = ()
+    assigned_by: AssignmentRule | None = None
+    assigned_at: datetime | None = None
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    action: str | None = None  # the definition's action taken at completion
+    verdict: Timeliness | None = None  # trước hạn / đúng hạn / quá hạn, by clock.timeliness; None: no budget
+    hours_left: Decimal | None = None  # at completion: working hours left of the budget (0 when late)
+    # Step notices already sent, as "<kind>@<due_at ISO>" (exactly once per due time, like Dossier.sla_fired).
+    alerts: tuple[str, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.completed_at is None
+
+    @property
+    def officers(self) -> tuple[str, ...]:
+        return (self.lead, *self.supporting) if self.lead else self.supporting
+
+
+def current_step(steps: tuple[StepInstance, ...]) -> StepInstance | None:
+    """The open step: the last one entered, while not completed."""
+    return steps[-1] if steps and steps[-1].is_open else None
