@@ -10,8 +10,8 @@ from motcua.domain.actors import Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.clock import Timeliness
 from motcua.domain.events import StepCompleted
-from motcua.domain.steps import StepInstance, current_step
 from motcua.domain.status import DossierStatus
+from motcua.domain.steps import StepInstance, current_step
 
 AT = datetime(2025, 9, 8, 8, 0, tzinfo=VN_TZ)
 

@@ -21,8 +21,8 @@ from motcua.domain.citizen_store import AttachmentSourceInvalid
 from motcua.domain.errors import Conflict, InvalidInput
 from motcua.domain.legal import rule_version_at
 from motcua.domain.model import StrictModel
-from motcua.domain.steps import ProcessPin, StepInstance, current_step
 from motcua.domain.status import DossierStatus, PauseReason
+from motcua.domain.steps import ProcessPin, StepInstance, current_step
 
 
 class ProcedureChannelNotAccepted(InvalidInput):
