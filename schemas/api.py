@@ -192,3 +192,23 @@ class PersonalDataExport(ApiModel):
     # Notifications: the channels chosen and the devices registered for push (as stored, token hashed).
     notification_settings: dict[str, Any] | None = None
     devices: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class TaskView(ApiModel):
+    """One open internal-procedure step of the caller (docs/domain.md §11.4), as their work list shows it."""
+
+    dossier_id: str
+    receipt_code: str
+    procedure_code: str
+    procedure_name_vi: str
+    seq: int = Field(description="The step's order on the dossier (pass as step_seq to assign or complete it)")
+    step_code: str
+    step_name_vi: str
+    unit: str
+    agency_code: str
+    role: Literal["lead", "supporting"]
+    entered_at: datetime
+    due_at: datetime | None = Field(description="The step's due time on the working-day clock; null: no budget")
+    budget_hours: str | None = Field(description="The step's budget in working hours (decimal text)")
+    hours_left: str | None = Field(description="Working hours left until due_at now (decimal text), 0 when overdue")
+    overdue: bool

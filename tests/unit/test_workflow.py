@@ -267,10 +267,11 @@ ONCE: dict[a.ActionName, tuple[tuple, Actor, dict]] = {
 
 
 def test_every_action_is_listed() -> None:
-    assert set(ONCE) == set(a.ActionName)
+    # The internal-procedure step actions need a dossier that follows one: tests/unit/test_step_passage.py.
+    assert set(ONCE) == set(a.ActionName) - a.STEP_ACTIONS
 
 
-@pytest.mark.parametrize("action", list(a.ActionName), ids=str)
+@pytest.mark.parametrize("action", list(ONCE), ids=str)
 def test_every_action_taken_twice_in_a_row_is_refused_the_second_time(action: a.ActionName) -> None:
     steps, actor, body = ONCE[action]
     dossier, _ = act(run(submitted(), *steps), action, actor, at(5), **body)

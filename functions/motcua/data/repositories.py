@@ -166,12 +166,15 @@ class DossierRepository:
     def create(self, agency_code: str, now: datetime,
                build: Callable[[int], tuple[Dossier, HistoryEvent]], correlation_id: str | None = None,
                index: Callable[[Dossier, HistoryEvent], IndexWrite] | None = None,
-               extra: Sequence[TransactionPart] = ()) -> Dossier:
+               extra: Sequence[TransactionPart] = (),
+               then: Callable[[Dossier, HistoryEvent], tuple[Dossier, list[HistoryEvent], TransactionPart]]
+               | None = None) -> Dossier:
         """Allocate the next receipt sequence of (agency, day) and write the dossier, its first history
         event, its receipt-code item and the counter in ONE transaction. The counter update is
         conditional on the value read, so two concurrent submissions can never share a sequence, and a
         failed write leaves no gap. ``build(sequence)`` returns the dossier for that sequence; ``index(dossier,
-        event)`` the index's writes for it, in the same transaction."""
+        event)`` the index's writes for it, in the same transaction; ``then(dossier, event)`` what follows in the
+        same change (a counter dossier's first step: the dossier, its events after the first, their items)."""
         counter_key = f"SEQ#{agency_code}#{sequence_day(now)}"
         for attempt in range(self.max_sequence_attempts):
             try:
@@ -180,6 +183,11 @@ class DossierRepository:
                 current = 0
             dossier, event = build(current + 1)
             index_write = index(dossier, event) if index is not None else None
+            later: list[HistoryEvent] = []
+            parts = list(extra)
+            if then is not None:
+                dossier, later, part = then(dossier, event)
+                parts.append(part)
             counter = SequenceItem(counter_key, "SEQ")
             condition = (SequenceItem.value == current) if current else SequenceItem.pk.does_not_exist()
             transaction = TransactWrite(connection=shared_connection())
@@ -191,10 +199,10 @@ class DossierRepository:
                     transaction.save(ReceiptItem(f"RECEIPT#{dossier.receipt_code}", "RECEIPT",
                                                  dossier_id=dossier.id),
                                      condition=ReceiptItem.pk.does_not_exist())
-                    append(transaction, [event], envelopes_for(dossier, [event], correlation_id))
+                    append(transaction, [event, *later], envelopes_for(dossier, [event, *later], correlation_id))
                     if index_write is not None:
                         index_write.add_to(transaction)
-                    for part in extra:
+                    for part in parts:
                         part.add_to(transaction)
                 return dossier
             except TransactWriteError as error:

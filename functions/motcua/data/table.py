@@ -29,6 +29,8 @@ push device            ``CONTACT#<subject>``           ``DEVICE#<installation id
 push token holder      ``PUSHTOKEN#<sha-256>``         ``HOLDER`` (the token's last registrant)
 known subject          ``SUBJECT#<subject>``           ``SUBJECT`` (``motcua.data.subjects``: tokens issued)
 rate-limit counter     ``RATE#<limit>#<digest>``       ``<window start>`` (TTL; ``motcua.data.rate_limits``)
+open step task         ``TASKS#<subject>``             ``<step due UTC>#<dossier id>#<seq>`` (``motcua.data.tasks``)
+assignment turn        ``TURN#<agency>#<role>``        ``TURN`` (round-robin counter, ``motcua.data.tasks``)
 =====================  ==============================  ==============================
 
 Global secondary indexes (overloaded; each item sets only the keys it needs, so they stay sparse):

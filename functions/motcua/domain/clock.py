@@ -63,6 +63,7 @@ __all__ = [
     "is_open_ended",
     "timeliness",
     "working_days_between",
+    "working_hours_between",
 ]
 
 # Beyond these a value is a data error, not a procedure (10 years of working days).
@@ -366,6 +367,21 @@ def working_days_between(a: datetime, b: datetime, pauses: Sequence[Pause] = (),
     if pauses:
         elapsed -= _covered(_pause_positions(run, ra, pauses, until=rb), start, end)
     return _days(max(elapsed, 0), run.spd)
+
+
+def working_hours_between(a: datetime, b: datetime, *, agency: str | None = None,
+                          calendar: WorkingCalendar | None = None) -> Decimal:
+    """Office time from ``a`` to ``b`` in working hours, on the convention of limits in working hours (counted
+    from the instant itself, clamped into office time): ``working_hours_between(t, deadline_for(H hours, t))
+    == H``. Zero when ``b`` is not after ``a``. Internal-procedure steps measure what is left of a budget
+    with it (docs/domain.md §11.4)."""
+    cal = _cal(calendar)
+    ra = _local(a, "a")
+    rb = _local(b, "b")
+    if rb <= ra:
+        return Decimal(0)
+    run = _run(cal, agency, ra)
+    return Decimal(_pos(run, rb) - _pos(run, ra)) / _UNIT_SECONDS_HOUR
 
 
 def effective_reception(submitted_at: datetime, *, online: bool, agency: str | None = None,

@@ -36,6 +36,10 @@ class ActionName(StrEnum):
     REQUEST_WITHDRAWAL = ev.REQUEST_WITHDRAWAL
     STOP = ev.STOP
     APOLOGISE = ev.APOLOGISE
+    # Internal-procedure steps (docs/domain.md §11.4)
+    ASSIGN_STEP = "assign_step"
+    REASSIGN_STEP = "reassign_step"
+    COMPLETE_STEP = "complete_step"
 
 
 class ActionBody(StrictModel):
@@ -114,6 +118,36 @@ class Apologise(ActionBody):
     new_appointment_at: ClientDatetime
 
 
+Subject = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@:-]+$",
+                               description="An official's subject (the token's sub)")]
+StepCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,31}$", examples=["TRINH_KY"])]
+
+
+class AssignStep(ActionBody):
+    """Name the open step's lead officer and supporting officers (a leader of the step's agency)."""
+
+    step_seq: int | None = Field(default=None, ge=1, description="The open step the client saw; another gives 409")
+    lead: Subject
+    supporting: list[Subject] = Field(default_factory=list, max_length=10)
+
+
+class ReassignStep(AssignStep):
+    """Change the open step's officers: audited, the previous ones and the reason kept on the trail."""
+
+    reason: Reason
+
+
+class CompleteStep(ActionBody):
+    """Finish the open step by one of its actions in the internal procedure. When the action changes the
+    dossier's status it is that status's workflow action (receive a supplement, decide, return, stop, ...):
+    its body goes in ``payload``."""
+
+    step_seq: int | None = Field(default=None, ge=1, description="The open step the client saw; another gives 409")
+    step_action: StepCode = Field(description="The action's code in the step's definition")
+    payload: dict[str, object] = Field(
+        default_factory=dict, description="The body of the workflow action the step's status change is, if any")
+
+
 PAYLOADS: dict[ActionName, type[ActionBody]] = {
     ActionName.RECEIVE: Receive,
     ActionName.REFUSE: Refuse,
@@ -129,4 +163,8 @@ PAYLOADS: dict[ActionName, type[ActionBody]] = {
     ActionName.REQUEST_WITHDRAWAL: RequestWithdrawal,
     ActionName.STOP: Stop,
     ActionName.APOLOGISE: Apologise,
+    ActionName.ASSIGN_STEP: AssignStep,
+    ActionName.REASSIGN_STEP: ReassignStep,
+    ActionName.COMPLETE_STEP: CompleteStep,
 }
+STEP_ACTIONS = frozenset({ActionName.ASSIGN_STEP, ActionName.REASSIGN_STEP, ActionName.COMPLETE_STEP})

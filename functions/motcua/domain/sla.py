@@ -45,13 +45,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, Protocol, TypeVar
 
+from motcua.domain import actions as ev
 from motcua.domain import clock
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ, WorkingCalendar, default_calendar
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.errors import CalendarError, CalendarYearMissing
-from motcua.domain.events import EventEnvelope, SlaTimerFired
+from motcua.domain.events import EventEnvelope, SlaTimerFired, StepTimerFired
 from motcua.domain.status import DossierStatus
+from motcua.domain.steps import STEP_ESCALATED, StepAlertPolicy, StepTimer, due_step_timers, next_step_timer
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -77,6 +79,7 @@ __all__ = [
     "apply_firing",
     "extension_appointment",
     "fire",
+    "fire_steps",
     "index_keys",
     "new_appointment_timers",
     "next_of",
@@ -215,6 +218,8 @@ class SlaConfig:
     shards: int = 8
     # Citizens' feedback (motcua.domain.feedback): the points before each step's legal limit. Same defaults.
     feedback: SlaPolicy = SlaPolicy()
+    # Internal-procedure steps' notices and their escalation (docs/domain.md §11.4).
+    steps: StepAlertPolicy = field(default_factory=StepAlertPolicy)
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= 256:
@@ -433,9 +438,13 @@ def index_keys(dossier: Dossier, config: SlaConfig | None = None) -> tuple[str, 
     on every write, so a pause moves the entry, a resume re-creates it, finishing removes it."""
     config = config or sla_config()
     timer = next_timer(dossier, dossier.updated_at, config.policy_for(dossier.procedure_code, dossier.agency_code))
-    if timer is None:
+    # The open step's next notice shares the dossier's one entry: the entry is the earlier of the two, so the
+    # sweep still reads only what is due (docs/domain.md §11.4).
+    step_timer = next_step_timer(dossier.steps, config.steps) if dossier.steps else None
+    instants = [t.at for t in (timer, step_timer) if t is not None]
+    if not instants:
         return None
-    return timer_index_keys(dossier.id, timer.at, config.shards)
+    return timer_index_keys(dossier.id, min(instants), config.shards)
 
 
 def timer_index_keys(item_id: str, at: datetime, shards: int) -> tuple[str, str]:
@@ -495,6 +504,48 @@ def fire(dossier: Dossier, now: datetime, policy: SlaPolicy | None = None, *,
     )
     return Firing(timer=timer, superseded=superseded, updates=updates, event=event, envelope=envelope,
                   needs_apology=timer.is_breach and dossier.apology is None and policy.auto_apology)
+
+
+STEP_ALERT_EVENTS: dict[str, str] = {"step_warning": "dossier.step_warning", "step_overdue": "dossier.step_overdue",
+                                     STEP_ESCALATED: "dossier.step_escalated"}
+
+
+@dataclass(frozen=True)
+class StepFiring:
+    """The open step's notices due at once: the step's alert keys, a ``step_alert`` event and an envelope each."""
+
+    timers: tuple[StepTimer, ...]
+    steps: tuple[Any, ...]
+    events: list[HistoryEvent]
+    envelopes: list[EventEnvelope[StepTimerFired]]
+
+
+def fire_steps(dossier: Dossier, now: datetime, config: SlaConfig | None = None, *,
+               correlation_id: str | None = None) -> StepFiring | None:
+    """The open step's notices due at ``now`` (docs/domain.md §11.4), or None. Each once per step and due time
+    (its key kept on the step, written with the envelope); the officers are warned and told when it is overdue,
+    the agency's leaders when it is escalated (``recipients`` empty: the notifier finds the leaders)."""
+    config = config or sla_config()
+    due = due_step_timers(dossier.steps, now, config.steps)
+    if not due or dossier.finished_at is not None:
+        return None
+    step = dossier.steps[-1]
+    events, envelopes = [], []
+    for timer in due:
+        stable = f"{dossier.id}:{timer.seq}:{timer.key}"
+        recipients = () if timer.kind == STEP_ESCALATED else step.officers
+        data = StepTimerFired(dossier_id=dossier.id, receipt_code=dossier.receipt_code,
+                              agency_code=step.agency_code, seq=step.seq, step_code=step.code, unit=step.unit,
+                              kind=timer.kind, due_at=timer.due_at, recipients=recipients)
+        events.append(HistoryEvent(
+            event_id=uuid.uuid5(_ID_NAMESPACE, f"step-event:{stable}").hex, dossier_id=dossier.id, occurred_at=now,
+            action=ev.STEP_ALERT, from_status=dossier.status, to_status=dossier.status, actor=SYSTEM_ACTOR,
+            details=data.model_dump(mode="json"), request_id=correlation_id))
+        envelopes.append(EventEnvelope[StepTimerFired](
+            id=uuid.uuid5(_ID_NAMESPACE, f"step-envelope:{stable}").hex, type=STEP_ALERT_EVENTS[timer.kind],
+            correlation_id=correlation_id, occurred_at=now, data=data))
+    fired = step.model_copy(update={"alerts": (*step.alerts, *(t.key for t in due))})
+    return StepFiring(tuple(due), (*dossier.steps[:-1], fired), events, envelopes)
 
 
 def apply_firing(dossier: Dossier, firing: Firing, now: datetime) -> Dossier:

@@ -31,7 +31,10 @@ from motcua.domain.dossier import (
     attachment_from,
 )
 from motcua.domain.errors import Conflict, InvalidInput
+from motcua.domain.process import passage
+from motcua.domain.process.model import Action, ProcessDefinition
 from motcua.domain.status import DossierStatus, ForbiddenTransition, ensure_transition
+from motcua.domain.steps import AssignmentRule
 
 S = DossierStatus
 R = Role
@@ -56,6 +59,11 @@ ROLES: dict[a.ActionName, frozenset[Role]] = {
     a.ActionName.STOP: PROCESSING,
     # The system drafts the apology itself when a deadline passes with none (docs/domain.md §4.7).
     a.ActionName.APOLOGISE: PROCESSING | {R.SYSTEM},
+    # Internal-procedure steps (docs/domain.md §11.4): leaders name a step's officers; the step's officers
+    # complete it (checked on the step), a status change then also by the rights of its own action.
+    a.ActionName.ASSIGN_STEP: frozenset({R.AGENCY_LEADER}),
+    a.ActionName.REASSIGN_STEP: frozenset({R.AGENCY_LEADER}),
+    a.ActionName.COMPLETE_STEP: OFFICIALS,
 }
 
 # Decree 63/2010 art. 20(4), docs/domain.md §4.2: once; a second only on a stated legal ground; never a third.
@@ -389,17 +397,126 @@ def _ensure_applies(action: a.ActionName, status: DossierStatus) -> None:
 
 
 def apply_action(dossier: Dossier, action: a.ActionName, body: a.ActionBody, actor: Actor, now: datetime,
-                 request_id: str | None = None) -> tuple[Dossier, list[HistoryEvent]]:
-    """The new dossier and its history events, or a typed error; nothing is written here."""
+                 request_id: str | None = None,
+                 process: ProcessDefinition | None = None) -> tuple[Dossier, list[HistoryEvent]]:
+    """The new dossier and its history events, or a typed error; nothing is written here. ``process``: the
+    dossier's internal procedure (pinned at reception, docs/domain.md §11.4), whose steps follow the change."""
     authorise(dossier, action, actor)
     if body.expected_version is not None and body.expected_version != dossier.version:
         raise StaleDossier({"current_version": dossier.version, "current_status": int(dossier.status),
                             "expected_version": body.expected_version})
+    if action in a.STEP_ACTIONS:
+        return _step_action(dossier, action, body, actor, now, request_id, process)
+    changed, events = _apply_status_action(dossier, action, body, actor, now, request_id)
+    return follow_process(dossier, changed, events, process, actor, now, request_id)
+
+
+def _apply_status_action(dossier: Dossier, action: a.ActionName, body: a.ActionBody, actor: Actor,
+                         now: datetime, request_id: str | None) -> tuple[Dossier, list[HistoryEvent]]:
     _ensure_applies(action, dossier.status)
     change = _Change(dossier, actor, now, request_id)
     _EFFECTS[action](change, body)
     _track_processing_officer(change)
     return change.result()
+
+
+def status_action(current: DossierStatus, target: DossierStatus) -> a.ActionName | None:
+    """The workflow action that moves ``current`` to ``target`` (from the tables above: one transition table);
+    None when none does. A step's status change is this action (docs/domain.md §11.4)."""
+    return next((name for name, to in _TARGET.items() if to is target and current in _FROM[name]
+                 and name not in (a.ActionName.TRANSFER, a.ActionName.REQUEST_WITHDRAWAL)), None)
+
+
+class StepPayloadInvalid(InvalidInput):
+    code = "STEP_PAYLOAD_INVALID"
+    http_status = 422
+    message_vi = "Nội dung kèm theo thao tác của bước không hợp lệ."
+    message_en = "The payload of the step's action is invalid."
+
+
+def _step_action(dossier: Dossier, action: a.ActionName, body: a.ActionBody, actor: Actor, now: datetime,
+                 request_id: str | None, process: ProcessDefinition | None) -> tuple[Dossier, list[HistoryEvent]]:
+    step = dossier.current_step
+    if process is None or step is None:
+        raise passage.NoOpenStep({"status": int(dossier.status)})
+    assert isinstance(body, a.AssignStep | a.CompleteStep)
+    if body.step_seq is not None and body.step_seq != step.seq:
+        raise passage.StepMismatch({"step_seq": step.seq, "step_code": step.code})
+    if isinstance(body, a.AssignStep):
+        if actor.agency_code != step.agency_code:
+            raise ActionOutsideAgency({"action": action.value, "agency_code": actor.agency_code})
+        if action is a.ActionName.ASSIGN_STEP and step.lead is not None:
+            raise StepAlreadyAssigned({"seq": step.seq, "lead": step.lead})
+        reason = body.reason if isinstance(body, a.ReassignStep) else None
+        changed, event = passage.assign(dossier, step.seq, body.lead, body.supporting, AssignmentRule.MANUAL, now,
+                                        actor, request_id, reason=reason, note=body.note)
+        return _bumped(changed, now), [event]
+    passage.ensure_may_complete(step, actor)
+    chosen = passage.step_action(process, step, body.step_action)
+    target = passage.target_status(process, chosen)
+    if target is dossier.status:  # a hand-over inside one status: no status change, no workflow action
+        return follow_process(dossier, _bumped(dossier, now), [], process, actor, now, request_id, chosen)
+    name = status_action(dossier.status, target)
+    if name is None:
+        ensure_transition(dossier.status, target)
+        raise ForbiddenTransition({"status": int(dossier.status), "to": int(target)})
+    try:
+        status_body = a.PAYLOADS[name].model_validate({**body.payload, "note": body.note})
+    except ValueError as error:  # pydantic's ValidationError: the payload is the client's
+        raise StepPayloadInvalid({"action": name.value, "reason": str(error)}) from None
+    authorise(dossier, name, actor)
+    changed, events = _apply_status_action(dossier, name, status_body, actor, now, request_id)
+    return follow_process(dossier, changed, events, process, actor, now, request_id, chosen)
+
+
+class StepAlreadyAssigned(Conflict):
+    code = "STEP_ALREADY_ASSIGNED"
+    message_vi = "Bước đã được phân công; dùng thao tác phân công lại (có lý do)."
+    message_en = "The step is already assigned; reassign it, with a reason."
+
+
+def _bumped(dossier: Dossier, now: datetime) -> Dossier:
+    return dossier.model_copy(update={"version": dossier.version + 1, "updated_at": now})
+
+
+def follow_process(before: Dossier | None, changed: Dossier, events: list[HistoryEvent],
+                   process: ProcessDefinition | None, actor: Actor, now: datetime, request_id: str | None,
+                   chosen: Action | None = None) -> tuple[Dossier, list[HistoryEvent]]:
+    """The steps after a change (docs/domain.md §11.4): at reception the definition is pinned and its first
+    step entered; a step action (``chosen``), or a status change made by a workflow action directly, completes
+    the open step and enters the next. New steps are unassigned here: the service names their officers.
+    Nothing here touches the dossier's legal due date, appointment or verdict."""
+    if process is None:
+        return changed, events
+    if changed.process is None:
+        if changed.received_at is None or changed.status is not S.RECEIVED:
+            return changed, events
+        changed = changed.model_copy(update={"process": passage.pin(process)})
+        changed, entered = passage.enter(changed, process, process.start, now, actor, request_id)
+        return changed, [*events, entered]
+    step = changed.current_step
+    if step is None or (chosen is None and changed.status is step.status):
+        return changed, events
+    was = before.status if before is not None else changed.status
+    action = chosen or passage.matching_action(process, step, changed.status)
+    if action is None:
+        # The workflow moved the dossier where the step has no action for (a stop, a decision taken at an
+        # earlier step): the step is closed by that action, and a step of the new status picks it up.
+        again = None if changed.status.is_terminal else passage.first_step_in(process, changed.status)
+        action = Action(code=_step_code(events), name_vi="Thao tác ngoài quy trình",
+                        to_step=again.code if again is not None else None,
+                        to_status=None if again is not None else changed.status)
+    changed, done = passage.complete(changed, action, now, actor, request_id, changed.status, at_status=was)
+    out = [done, *events]
+    if action.to_step is not None:
+        changed, entered = passage.enter(changed, process, action.to_step, now, actor, request_id, from_seq=step.seq)
+        out.append(entered)
+    return changed, out
+
+
+def _step_code(events: list[HistoryEvent]) -> str:
+    status_events = [e.action for e in events if e.from_status is not e.to_status]
+    return (status_events[-1] if status_events else "WORKFLOW").upper()
 
 
 def _track_processing_officer(c: _Change) -> None:

@@ -32,6 +32,7 @@ from motcua.handlers.forms_api import router as forms_router
 from motcua.handlers.guards import check_raw_request
 from motcua.handlers.index_api import router as index_router
 from motcua.handlers.params import ActionKey, DossierId, ProcedureCode, ReceiptCode, SubmissionKey
+from motcua.handlers.steps_api import router as steps_router
 from motcua.observability import service_logger
 from motcua.service.actions import API_IDEMPOTENCY, act_from_api, service
 from motcua.service.catalogue import list_agencies, search_procedures
@@ -184,6 +185,8 @@ app.include_router(index_router)
 app.include_router(feedback_router)
 # The forms the desk hands out (Form 01, Form 06) as PDF.
 app.include_router(forms_router)
+# Officials' internal-procedure steps (their work list).
+app.include_router(steps_router)
 
 
 @app.get("/me/dossiers", tags=["citizen"],

@@ -42,20 +42,22 @@ from motcua.data.repositories import DossierNotFound, DossierRepository
 from motcua.domain import sla
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.dossier import Applicant, Dossier
-from motcua.domain.events import ApologyIssued, EventEnvelope, SlaTimerFired, StatusChanged
+from motcua.domain.events import ApologyIssued, EventEnvelope, SlaTimerFired, StatusChanged, StepTimerFired
 from motcua.notifications.templates import (
     OFFICIAL_EVENTS,
+    STEP_EVENTS,
     DossierFacts,
     Rendered,
     compose,
     compose_for_official,
+    compose_step_notice,
     push_message,
 )
 
 logger = Logger(child=True)
 
 ChannelName = Literal["email", "sms", "push"]
-Audience = Literal["citizen", "processing_officer", "agency_leader"]
+Audience = Literal["citizen", "reception_officer", "processing_officer", "agency_leader"]
 
 # Redriven messages may come back days later: deliveries are remembered as long as a DLQ keeps them.
 # ``device`` is empty except for push, where each of a recipient's devices is its own delivery.
@@ -67,6 +69,7 @@ _DATA_MODELS: dict[str, type[BaseModel]] = {
     "dossier.apology_issued": ApologyIssued,
     sla.WARNING_EVENT: SlaTimerFired,
     sla.BREACH_EVENT: SlaTimerFired,
+    **dict.fromkeys(STEP_EVENTS, StepTimerFired),
 }
 
 
@@ -220,6 +223,25 @@ def officials_of(dossier: Dossier) -> list[Recipient]:
     return list(found.values())
 
 
+def step_recipients(data: dict[str, Any]) -> list[Recipient]:
+    """Who a step notice reaches: the step's officers named in it, each at the settings of their role at the
+    step's agency; none named (escalated, or nobody assigned): the agency's leaders."""
+    agency = str(data["agency_code"])
+    found: dict[str, Recipient] = {}
+    for subject in data.get("recipients") or ():
+        settings = contacts.get_settings(subject)
+        if settings is None or settings.agency_code != agency or settings.role not in STEP_ROLES:
+            continue  # moved elsewhere since: their work channels are not this agency's
+        found[subject] = _official(subject, settings.role, agency, settings)  # type: ignore[arg-type]
+    if not found:
+        for leader in contacts.officials_of(agency, "agency_leader"):
+            found.setdefault(leader.subject, _official(leader.subject, "agency_leader", agency, leader))
+    return list(found.values())
+
+
+STEP_ROLES = frozenset({"reception_officer", "processing_officer", "agency_leader"})
+
+
 class _OtherData(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="allow")
 
@@ -313,6 +335,11 @@ def _notices(envelope: EventEnvelope[Any], data: dict[str, Any], dossier: Dossie
     rendered = compose(envelope.type, data, facts)
     if rendered is not None:
         notices.append((citizen_of(dossier), rendered))
+    if envelope.type in STEP_EVENTS:
+        for official in step_recipients(data):
+            step_notice = compose_step_notice(envelope.type, data, facts, official.audience)
+            if step_notice is not None:
+                notices.append((official, step_notice))
     if envelope.type in OFFICIAL_EVENTS:
         for official in officials_of(dossier):
             for_them = compose_for_official(envelope.type, data, facts, official.audience)

@@ -50,6 +50,16 @@ CITIZEN_SLA_WARNING_KINDS = frozenset({sla.LAST_DAY})
 OFFICIAL_EVENTS = frozenset({sla.WARNING_EVENT, sla.BREACH_EVENT})
 OFFICIAL_ADDRESSEES: dict[str, str] = {Role.PROCESSING_OFFICER.value: "cán bộ xử lý hồ sơ",
                                        Role.AGENCY_LEADER.value: "lãnh đạo cơ quan"}
+# Internal-procedure step notices (docs/domain.md §11.4): to the step's officers, escalated to the leaders.
+STEP_EVENTS = frozenset(sla.STEP_ALERT_EVENTS.values())
+STEP_ADDRESSEES: dict[str, str] = {**OFFICIAL_ADDRESSEES, Role.RECEPTION_OFFICER.value: "cán bộ tiếp nhận hồ sơ"}
+OFFICIAL_STEP = "official.step"
+_STEP_STATE: dict[str, str] = {
+    "dossier.step_warning": "sắp đến hạn: phải xong trước {due_at}. Đề nghị hoàn thành và chuyển bước tiếp theo.",
+    "dossier.step_overdue": "đã quá hạn của bước lúc {due_at}. Đề nghị hoàn thành ngay.",
+    "dossier.step_escalated": "đã quá hạn của bước từ {due_at} mà chưa hoàn thành. Đề nghị lãnh đạo chỉ đạo, "
+                              "phân công lại nếu cần.",
+}
 OFFICIAL_SLA_WARNING = "official.sla_warning"
 OFFICIAL_SLA_BREACHED = "official.sla_breached"
 OFFICIAL_NEW_APPOINTMENT = "official.new_appointment"
@@ -110,6 +120,9 @@ TEMPLATES: dict[str, Template] = {
         OFFICIAL_SLA_BREACHED, "Hồ sơ {receipt_code} đã quá hạn giải quyết",
         _D + " đã quá hạn giải quyết lúc {due_at}.{apology_clause}"),
     # After the apology (motcua.domain.sla: new_appointment_1wd, new_appointment_missed): the promise in it.
+    OFFICIAL_STEP: Template(
+        OFFICIAL_STEP, "Hồ sơ {receipt_code}: bước {step_code} {headline}",
+        _D + ", bước {step_code} ({unit}) {state}"),
     OFFICIAL_NEW_APPOINTMENT: Template(
         OFFICIAL_NEW_APPOINTMENT, "Hồ sơ {receipt_code}: {headline}",
         _D + " {state} ngày hẹn mới {due_at} đã hẹn lại với công dân trong văn bản xin lỗi. {request}"),
@@ -255,6 +268,19 @@ def compose_for_official(event_type: str, data: Mapping[str, Any], facts: Dossie
             values["apology_clause"] = " Đề nghị ban hành ngay văn bản xin lỗi và hẹn lại ngày trả kết quả."
         template_id = OFFICIAL_SLA_BREACHED
     return render(template_id, values, addressee=OFFICIAL_ADDRESSEES[role])
+
+
+def compose_step_notice(event_type: str, data: Mapping[str, Any], facts: DossierFacts, role: str) -> Rendered | None:
+    """A step notice to one of the step's officers or, escalated, to a leader; ``None`` for anything else."""
+    if event_type not in STEP_EVENTS or role not in STEP_ADDRESSEES:
+        return None
+    due = _when(data["due_at"])
+    headline = {"dossier.step_warning": "sắp đến hạn", "dossier.step_overdue": "quá hạn",
+                "dossier.step_escalated": "quá hạn, báo lãnh đạo"}[event_type]
+    values = {"receipt_code": facts.receipt_code, "procedure_name_vi": facts.procedure_name_vi,
+              "step_code": str(data["step_code"]), "unit": str(data["unit"]), "headline": headline,
+              "state": _STEP_STATE[event_type].format(due_at=due)}
+    return render(OFFICIAL_STEP, values, addressee=STEP_ADDRESSEES[role])
 
 
 def push_message(rendered: Rendered, data: Mapping[str, str]) -> str:

@@ -10,13 +10,20 @@ from datetime import datetime
 
 from motcua.data.citizen_store import StoredDocumentWrite
 from motcua.data.rate_limits import RateCounters
-from motcua.data.repositories import AppliedKey, CatalogueRepository, DossierAlreadyExists, DossierRepository
+from motcua.data.repositories import (
+    AppliedKey,
+    CatalogueRepository,
+    DossierAlreadyExists,
+    DossierRepository,
+    TransactionPart,
+)
+from motcua.data.tasks import TaskWrites
 from motcua.domain import limits
 from motcua.domain.access import ensure_can_read, require_role
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.catalogue import Channel, Procedure
-from motcua.domain.commands import ActionBody, ActionName, ReceiveSupplement, Transfer
+from motcua.domain.commands import STEP_ACTIONS, ActionBody, ActionName, CompleteStep, ReceiveSupplement, Transfer
 from motcua.domain.dossier import (
     Applicant,
     AttachmentIn,
@@ -29,11 +36,12 @@ from motcua.domain.dossier import (
 from motcua.domain.errors import IdempotencyKeyReused, InvalidInput, MotcuaError
 from motcua.domain.receipt import receipt_code
 from motcua.domain.status import DossierStatus, StatusView
-from motcua.domain.workflow import apply_action
+from motcua.domain.workflow import StepPayloadInvalid, apply_action, status_action
 from motcua.service.citizen_store import CitizenStore, ResultIssuer
 from motcua.service.desk_forms import ReceiptSlips
 from motcua.service.index.tracking import IndexTracker
 from motcua.service.letters import ApologyLetters
+from motcua.service.steps import StepDesk
 from motcua.settings import environment
 from schemas.api import (
     AppointmentPreview,
@@ -100,6 +108,7 @@ class DossierService:
     store: CitizenStore = field(default_factory=CitizenStore)  # the citizen's document store
     results: ResultIssuer = field(default_factory=ResultIssuer)  # signed electronic results
     rate_counters: RateCounters = field(default_factory=RateCounters)
+    steps: StepDesk = field(default_factory=StepDesk)  # the internal procedure (docs/domain.md §11.4)
 
     def competent_agency(self, procedure: Procedure, requested: str | None) -> str:
         competent = procedure.competent_agency
@@ -158,8 +167,14 @@ class DossierService:
             # At the counter the dossier is received as it is opened: its Form 01 now (the code is known).
             return self.slips.attach(None, dossier, actor, lambda _: procedure, self.catalogue.agencies), event
 
+        def then(dossier: Dossier, event: HistoryEvent) -> tuple[Dossier, list[HistoryEvent], TaskWrites]:
+            # Received at the counter: the internal procedure starts with the dossier (docs/domain.md §11.4).
+            changed, events, writes = self.steps.follow(None, dossier, [event], actor, now, request_id)
+            return changed, events[1:], writes
+
         try:
-            return self.dossiers.create(agency_code, now, build, index=self.index.for_new, extra=records)
+            return self.dossiers.create(agency_code, now, build, index=self.index.for_new, extra=records,
+                                        then=then)
         except DossierAlreadyExists:
             existing = self.dossiers.get(dossier_id)
             if existing.submission_digest != digest:  # the key's first body, not this one
@@ -190,19 +205,27 @@ class DossierService:
         now = self.clock()
         if isinstance(body, ReceiveSupplement) and any(x.document_id for x in body.attachments):
             body = self._with_stored_documents(body, dossier, now)  # reused from the store, checked
-        changed, events = apply_action(dossier, action, body, actor, now, request_id)
+        if isinstance(body, CompleteStep) and body.payload.get("attachments"):
+            # Supplemented papers are checked as the citizen's own (uploads, stored documents) on their route.
+            raise StepPayloadInvalid({"reason": "attachments come with receive_supplement, not complete_step"})
+        process = self.steps.definition_for(dossier, now)
+        changed, events = apply_action(dossier, action, body, actor, now, request_id, process=process)
+        changed, events, task_items = self.steps.assign_entered(dossier, changed, events, process, now, request_id)
+        # A completed step whose status change is a decision is that decision (docs/domain.md §11.4).
+        taken = status_action(dossier.status, changed.status) if action in STEP_ACTIONS else action
         if isinstance(body, ReceiveSupplement):  # uploads: the caller's own, as declared
             self.store.verify_uploads([x.key for x in body.attachments if x.key and not x.document_id], actor.subject)
-        extra: list[StoredDocumentWrite] = []
+        extra: list[TransactionPart] = [task_items]
         # Received by this change (receive, or a supplement completing a dossier found incomplete): Form 01.
         changed = self.slips.attach(dossier, changed, actor, self.catalogue.procedure, self.catalogue.agencies)
         if action is ActionName.APOLOGISE:  # the letter is rendered and stored first; this change links it
             changed = self.letters.attach(changed, self.catalogue.agencies())
-        elif action is ActionName.DECIDE:  # the signed electronic result, stored first, linked here
-            changed, added, extra = self.results.issue(
+        elif taken is ActionName.DECIDE:  # the signed electronic result, stored first, linked here
+            changed, added, stored = self.results.issue(
                 changed, events, self.catalogue.procedure(dossier.procedure_code), self.catalogue.agencies(),
                 self._owner_is_citizen(dossier), now)
             events = [*events, *added]
+            extra.extend(stored)
         return self.dossiers.save_change(changed, events, correlation_id=request_id,
                                          index=self.index.for_change(dossier, changed, events), applied=applied,
                                          extra=extra)

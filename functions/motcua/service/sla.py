@@ -145,16 +145,26 @@ class SlaSweeper:
         report = report if report is not None else SweepReport(at=now)
         for _ in range(self.max_attempts):
             firing = sla.fire(dossier, now, correlation_id=correlation_id)
-            if firing is None:
+            # The open step's notices (docs/domain.md §11.4) go in the same write as the dossier's timer.
+            step_firing = sla.fire_steps(dossier, now, correlation_id=correlation_id)
+            if firing is None and step_firing is None:
                 report.nothing_due += 1
                 self._reindex_if_stale(dossier, index_sk, report)
                 return None
-            changed, events = self._change_for(dossier, firing, now, report, correlation_id)
+            envelopes: list = []
+            if firing is not None:
+                changed, events = self._change_for(dossier, firing, now, report, correlation_id)
+                envelopes.append(firing.envelope)
+            else:
+                changed, events = dossier.model_copy(update={"version": dossier.version + 1, "updated_at": now}), []
+            if step_firing is not None:
+                changed = changed.model_copy(update={"steps": step_firing.steps})
+                events = [*events, *step_firing.events]
+                envelopes.extend(step_firing.envelopes)
             tracked = any(e.action == ev.APOLOGISE for e in events)
             index = self.index_tracker.for_change(dossier, changed, events) if tracked else None
             try:
-                self.dossiers.save_change(changed, events, correlation_id, extra_envelopes=[firing.envelope],
-                                          index=index)
+                self.dossiers.save_change(changed, events, correlation_id, extra_envelopes=envelopes, index=index)
             except StaleDossier:
                 # Changed since it was read (an officer's action, another sweep): decide on the stored record.
                 report.conflicts += 1
@@ -165,6 +175,11 @@ class SlaSweeper:
                     return None
                 index_sk = None  # the write that beat us re-indexed it
                 continue
+            for timer in step_firing.timers if step_firing is not None else ():
+                report.fired[timer.kind] += 1
+            if firing is None:
+                assert step_firing is not None
+                return step_firing.timers[-1].kind
             report.fired[firing.timer.kind] += 1
             report.superseded += len(firing.superseded)
             if changed.apology is not None and dossier.apology is None:

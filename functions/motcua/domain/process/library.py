@@ -21,6 +21,7 @@ from motcua.domain.index.units import SEED_DIR, load_default_procedures
 from motcua.domain.process.model import Action, Budget, BudgetUnit, ProcessDefinition, Step
 from motcua.domain.process.rules import legal_limits, limit_in_hours, violations
 from motcua.domain.status import DossierStatus
+from motcua.domain.steps import ProcessPin
 
 PROCESS_DIR = SEED_DIR / "processes"
 
@@ -184,3 +185,14 @@ def default_definition(procedure: Procedure) -> ProcessDefinition:
                                 procedure.effective_from.day, tzinfo=VN_TZ),
         start="TIEP_NHAN", steps=steps, mark="UNSURE", generated=True,
         notes=("Generated: the legal limit split across reception, processing, approval and return.",))
+
+
+def pinned(pin: ProcessPin, procedure: Procedure,
+           definitions: Sequence[ProcessDefinition] | None = None) -> ProcessDefinition:
+    """The definition a dossier pinned at reception (docs/domain.md §11.4), whatever came into force since."""
+    if pin.generated:
+        return default_definition(procedure)
+    for d in seeded() if definitions is None else definitions:
+        if d.key == (pin.procedure_code, pin.agency, pin.version):
+            return d
+    raise SeedError(f"pinned definition {pin.procedure_code}/{pin.agency or 'default'}/v{pin.version} is gone")

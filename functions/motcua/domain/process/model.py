@@ -75,6 +75,9 @@ class Step(_Frozen):
     continues: StepCode | None = Field(
         default=None, description="Carries on this earlier step on what is left of its budget (after a pause)")
     actions: tuple[Action, ...] = ()
+    assignment: Literal["round_robin", "least_loaded", "previous_step"] | None = Field(
+        default=None, description="How the lead officer is chosen on entry (docs/domain.md §11.4); None: the "
+        "continued step's officer for a continuation, else the least loaded")
 
     @model_validator(mode="after")
     def _official(self) -> Step:
