@@ -30,9 +30,13 @@ EventType = Literal[
 ]
 
 
-class EventEnvelope(BaseModel, Generic[T]):
+class Event(BaseModel):
+    """What every event model is: immutable, closed to unknown fields, its validator built on first use."""
+
     model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
+
+class EventEnvelope(Event, Generic[T]):
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     type: EventType
     version: int = 1
@@ -42,9 +46,7 @@ class EventEnvelope(BaseModel, Generic[T]):
     data: T
 
 
-class StatusChanged(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
-
+class StatusChanged(Event):
     dossier_id: str
     receipt_code: str
     procedure_code: str
@@ -57,9 +59,7 @@ class StatusChanged(BaseModel):
     history_event_id: str
 
 
-class ApologyIssued(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
-
+class ApologyIssued(Event):
     dossier_id: str
     receipt_code: str
     agency_code: str
@@ -69,12 +69,33 @@ class ApologyIssued(BaseModel):
     letter_key: str | None = None
 
 
-class SlaTimerFired(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
-
+class SlaTimerFired(Event):
     dossier_id: str
     receipt_code: str
     agency_code: str
+    kind: str  # "warn_2wd", "warn_1wd", "last_day", "breach"
+    due_at: datetime
+
+
+class FeedbackChanged(Event):
+    """A step on a citizen's feedback: identifiers and statuses only, no content, no person."""
+
+    feedback_id: str
+    agency_code: str
+    dossier_id: str | None = None
+    category: str
+    action: str
+    from_status: str | None
+    to_status: str
+    next_due_at: datetime | None = None  # the deadline of the step now owed (handling, publication)
+    history_event_id: str
+
+
+class FeedbackTimerFired(Event):
+    feedback_id: str
+    agency_code: str
+    dossier_id: str | None = None
+    step: str  # "refuse", "handle", "publish"
     kind: str  # "warn_2wd", "warn_1wd", "last_day", "breach"
     due_at: datetime
 
@@ -85,10 +106,8 @@ class SlaTimerFired(BaseModel):
 # control slip (Form 06) and the index's step lateness are built from, so these carry every fact they need.
 
 
-class StepEntered(BaseModel):
+class StepEntered(Event):
     """The dossier entered a step (at reception, and at every hand-over)."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     seq: int
     step_code: str
@@ -107,10 +126,8 @@ class StepEntered(BaseModel):
     from_seq: int | None = None  # the step it was handed over from; None at reception
 
 
-class StepAssigned(BaseModel):
+class StepAssigned(Event):
     """A step's officers named (``step_assign``) or changed (``step_reassign``: the previous ones kept)."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     seq: int
     step_code: str
@@ -124,10 +141,8 @@ class StepAssigned(BaseModel):
     reason: str | None = None
 
 
-class StepCompleted(BaseModel):
+class StepCompleted(Event):
     """A step done: one hand-over row of the control slip (from unit/giver to unit/receiver, time, verdict)."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     seq: int
     step_code: str
@@ -149,10 +164,8 @@ class StepCompleted(BaseModel):
     to_status: int | None = None  # the portal status after the action
 
 
-class StepTimerFired(BaseModel):
+class StepTimerFired(Event):
     """A step notice: coming due (warning), overdue, or escalated to the unit's leaders (``step_alert``)."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     dossier_id: str
     receipt_code: str
@@ -163,33 +176,6 @@ class StepTimerFired(BaseModel):
     kind: str  # "step_warning", "step_overdue", "step_escalated"
     due_at: datetime
     recipients: tuple[str, ...]  # subjects told: the assignees, or the agency's leaders on escalation
-
-
-class FeedbackChanged(BaseModel):
-    """A step on a citizen's feedback: identifiers and statuses only, no content, no person."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
-
-    feedback_id: str
-    agency_code: str
-    dossier_id: str | None = None
-    category: str
-    action: str
-    from_status: str | None
-    to_status: str
-    next_due_at: datetime | None = None  # the deadline of the step now owed (handling, publication)
-    history_event_id: str
-
-
-class FeedbackTimerFired(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
-
-    feedback_id: str
-    agency_code: str
-    dossier_id: str | None = None
-    step: str  # "refuse", "handle", "publish"
-    kind: str  # "warn_2wd", "warn_1wd", "last_day", "breach"
-    due_at: datetime
 
 
 # Parametrised once, here: pydantic builds a generic's concrete class on use, milliseconds each time.
