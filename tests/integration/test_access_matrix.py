@@ -114,6 +114,42 @@ def test_every_action_is_refused_to_every_role_not_entitled_to_it(dossier_id: st
                 assert json.loads(response.body)["code"] in ("ACTION_NOT_ALLOWED_FOR_ROLE", "ACTION_OUTSIDE_AGENCY")
 
 
+# The internal-procedure step actions with a valid body, on a received dossier of a procedure with a definition
+# (its first step open, nobody on the staff list: unassigned). Who gets through (docs/domain.md §11.4): the
+# agency's leaders name and change the officers; the step's officers (none yet) or a leader complete it.
+STEP_BODIES = {
+    ActionName.ASSIGN_STEP: {"lead": "desk-1"},
+    ActionName.REASSIGN_STEP: {"lead": "desk-1", "reason": "Cân đối công việc"},
+    ActionName.COMPLETE_STEP: {"step_action": "CHUYEN_XU_LY"},
+}
+STEP_PASSES = {"leader"}
+
+
+@pytest.mark.parametrize("action", list(STEP_BODIES), ids=str)
+@pytest.mark.parametrize("person", list(PEOPLE))
+def test_every_step_action_by_every_role(received_id: str, action: ActionName, person: str) -> None:
+    response = call("POST", f"/dossiers/{received_id}/actions/{action.value}", token(person), STEP_BODIES[action])
+    if person in STEP_PASSES:
+        assert response.status == 200, (person, action, response.body)
+        return
+    assert response.status == 403, (person, action, response.body)
+    code = json.loads(response.body)["code"]
+    # An official of the agency who may complete steps but is not this one's officer is refused on the step.
+    assert code in ("ACTION_NOT_ALLOWED_FOR_ROLE", "ACTION_OUTSIDE_AGENCY", "STEP_NOT_ASSIGNED_TO_YOU"), code
+    _matches_documented("POST", f"/dossiers/{{dossier_id}}/actions/{action.value}", 403, response.body)
+
+
+@pytest.mark.parametrize("person", list(PEOPLE))
+def test_the_task_list_by_every_role(received_id: str, person: str) -> None:
+    response = call("GET", "/me/tasks", token(person))
+    _, role, _ = PEOPLE[person]
+    if role in (Role.CITIZEN, Role.INSPECTOR):
+        assert response.status == 403, (person, response.body)
+        _matches_documented("GET", "/me/tasks", 403, response.body)
+    else:
+        assert response.status == 200 and json.loads(response.body)["items"] == [], (person, response.body)
+
+
 def test_refusals_come_before_body_validation_for_the_body_less_actions(dossier_id: str) -> None:
     # start_processing needs no body: the role check is what refuses the citizen.
     response = call("POST", f"/dossiers/{dossier_id}/actions/start_processing", token("other_citizen"), {})
