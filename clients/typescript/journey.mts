@@ -1,8 +1,9 @@
 // The citizen's journey through the generated client, as the mobile app makes it: the catalogue, an
 // appointment preview, an upload, a submission (and its retry under the same Idempotency-Key), reading it
-// back, tracking it, withdrawing it; a second dossier the desk processes and returns, which the citizen
-// rates; feedback; notification settings and a device; the personal-data export. Every answer is checked
-// against the document by ``Contract``; any mismatch, or any unexpected status, ends the run with exit 1.
+// back, tracking it, withdrawing it; a second dossier the desk receives (the citizen gets the receipt slip),
+// processes and returns, which the citizen rates; feedback; notification settings and a device; the
+// personal-data export. Every answer is checked against the document by ``Contract``; any mismatch, or any
+// unexpected status, ends the run with exit 1.
 //
 //   MOTCUA_API_URL            the local API (``make run``: http://127.0.0.1:3000)
 //   MOTCUA_OPENAPI            the document the types were generated from (default: schemas/openapi.json)
@@ -139,6 +140,12 @@ async function processedAndEvaluated(): Promise<void> {
   const path = { dossier_id: dossier.id };
   const header = () => ({ "idempotency-key": key() });
   ok("receiveDossier", await desk.POST("/dossiers/{dossier_id}/actions/receive", { params: { path, header: header() }, body: {} }));
+  // Form 01, the receipt and appointment slip, issued on reception
+  const slip = ok("getReceiptSlip", await citizen.GET("/dossiers/{dossier_id}/forms/receipt-slip", {
+    params: { path },
+    parseAs: "arrayBuffer",
+  }));
+  expect(new TextDecoder().decode(slip.slice(0, 5)) === "%PDF-", "the slip is a PDF");
   ok("startDossierProcessing", await processor.POST("/dossiers/{dossier_id}/actions/start_processing", {
     params: { path, header: header() },
     body: {},
