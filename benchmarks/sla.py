@@ -12,9 +12,13 @@ One process, on the local stack (DynamoDB Local in memory with the full JIT, mot
    five weeks before the sweep instant T = Thu 5 Mar 2026 17:00 with limits of 5 to 20 working days; every
    timer of theirs already due before T is marked fired (what earlier sweeps did), and a dossier whose next
    timer would still be due at T is drawn again. Then ``--due`` dossiers are added whose ``warn_2wd`` is
-   exactly T (received Mon 2 Mar, 5 working days).
-2. One sweep at T (``SlaSweeper.sweep``, the handler's code) is timed: it must fire exactly the due ones,
-   reading one index entry each. Then an empty sweep at T (nothing due any more) is timed.
+   exactly T (received Mon 2 Mar, 5 working days). Internal-procedure steps share the index (docs/domain.md
+   §11.4): ``--step-share`` of the not-due dossiers hold an open step whose next notice is after T, and
+   ``--step-due`` more not-due dossiers hold one whose warning is exactly T (entered Thu 5 08:00 with 8.75
+   working hours: 80 % of it is 7 hours, 17:00).
+2. One sweep at T (``SlaSweeper.sweep``, the handler's code) is timed: it must fire exactly the due ones (the
+   dossiers' warnings and the steps' warnings), reading one index entry each. Then an empty sweep at T
+   (nothing due any more) is timed.
 3. The table grows to the next size (more not-due dossiers plus a fresh set of ``--due`` due ones) and the
    sweep is measured again; the ratio of the two sweep times shows whether it grows with the open total.
 """
@@ -80,6 +84,39 @@ def not_due(t: datetime, rng: random.Random, seq: int) -> Any:
             return d
 
 
+def with_step(d: Any, entered: datetime, hours: str) -> Any:
+    """The dossier holding one open internal-procedure step, assigned, entered at ``entered``."""
+    from decimal import Decimal
+
+    from motcua.domain import clock
+    from motcua.domain.actors import Role
+    from motcua.domain.status import DossierStatus
+    from motcua.domain.steps import AssignmentRule, StepInstance
+
+    budget = Decimal(hours)
+    due = clock.deadline_for(clock.TimeLimit(budget, clock.TimeUnit.WORKING_HOURS), entered, agency=AGENCY)
+    step = StepInstance(seq=2, code="THAM_DINH", name_vi="Thẩm định hồ sơ", unit="Phòng chuyên môn",
+                        role=Role.PROCESSING_OFFICER, status=DossierStatus.PROCESSING, agency_code=AGENCY,
+                        entered_at=entered, budget_hours=budget, due_at=due, lead="officer-bench",
+                        assigned_by=AssignmentRule.LEAST_LOADED, assigned_at=entered)
+    return d.model_copy(update={"steps": (step,)})
+
+
+def step_not_due(t: datetime, rng: random.Random, seq: int) -> Any:
+    """A not-due dossier whose open step was entered 10 minutes before T with 4 to 40 working hours."""
+    return with_step(not_due(t, rng, seq), t - timedelta(minutes=10), str(rng.choice((4, 8, 16, 24, 40))))
+
+
+def step_due_now(t: datetime, rng: random.Random, seq: int) -> Any:
+    """A not-due dossier whose open step's warning is exactly T (entered Thu 5 08:00, 8.75 working hours)."""
+    from motcua.domain import sla
+
+    d = with_step(not_due(t, rng, seq), t.replace(hour=8), "8.75")
+    keys = sla.index_keys(d.model_copy(update={"updated_at": t - timedelta(minutes=10)}))
+    assert keys is not None and keys[1].startswith("2026-03-05T10:00:00.000000Z"), keys
+    return d
+
+
 def due_now(t: datetime, rng: random.Random, seq: int) -> Any:
     """Received Mon 2 Mar between 08:00 and 16:00 with 5 working days: due Mon 9 17:00, warn_2wd = T."""
     from motcua.domain import sla
@@ -116,7 +153,7 @@ def load(stack: BenchStack, dossiers: list[Any]) -> float:
     return len(dossiers) / (time.perf_counter() - started)
 
 
-def measure(size: int, due: int, t: datetime) -> dict[str, Any]:
+def measure(size: int, due: int, t: datetime, step_due: int = 0) -> dict[str, Any]:
     from motcua.service.sla import SlaSweeper
 
     sweeper = SlaSweeper()
@@ -134,13 +171,16 @@ def measure(size: int, due: int, t: datetime) -> dict[str, Any]:
     started = time.perf_counter()
     report = sweeper.sweep(t)
     sweep_s = time.perf_counter() - started
-    assert report.fired_total == due and report.errors == 0, report.to_json()
+    assert report.fired_total == due + step_due and report.fired["step_warning"] == step_due, report.to_json()
+    assert report.errors == 0, report.to_json()
     started = time.perf_counter()
     empty = sweeper.sweep(t)
     empty_s = time.perf_counter() - started
     assert empty.fired_total == 0 and empty.items_read == 0, empty.to_json()
+    due += step_due
     return {"size": size, "due": due, "fired": report.fired_total, "items_read": report.items_read,
-            "items_per_due": report.items_read / due, "read_units": report.read_units, "pages": report.pages,
+            "items_per_due": report.items_read / due, "step_fired": report.fired["step_warning"],
+            "read_units": report.read_units, "pages": report.pages,
             "conflicts": report.conflicts, "sweep_s": sweep_s, "per_due_ms": 1000 * sweep_s / due,
             "query_s": query_s[0], "fire_s": sweep_s - query_s[0],
             "empty_sweep_s": empty_s}
@@ -150,6 +190,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000", help="open totals, ascending (default 10000,100000)")
     parser.add_argument("--due", type=int, default=500, help="dossiers due at the sweep instant, per size")
+    parser.add_argument("--step-due", type=int, default=500, help="dossiers whose open step's warning is due at T")
+    parser.add_argument("--step-share", type=float, default=0.5, help="share of the not-due dossiers with an open step")
     parser.add_argument("--seed", type=int, default=6)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -183,12 +225,15 @@ def main() -> None:
                 loaded += len(warm)
             started = time.perf_counter()
             batch = []
-            for _ in range(size - args.due - loaded):
+            for _ in range(size - args.due - args.step_due - loaded):
                 seq += 1
-                batch.append(not_due(t, rng, seq))
+                batch.append(step_not_due(t, rng, seq) if rng.random() < args.step_share else not_due(t, rng, seq))
             for _ in range(args.due):
                 seq += 1
                 batch.append(due_now(t, rng, seq))
+            for _ in range(args.step_due):
+                seq += 1
+                batch.append(step_due_now(t, rng, seq))
             generate_s = time.perf_counter() - started
             if len(results) == 0:
                 doc_bytes = sum(len(d.model_dump_json()) for d in batch[:200]) / 200
@@ -197,9 +242,10 @@ def main() -> None:
             loaded += len(batch)  # the due ones stay open: firing moves their next timer after T
             print(f"size {size:,}: generated {len(batch):,} dossiers in {generate_s:.1f}s, loaded at {rate:,.0f} "
                   f"items/s")
-            result = measure(size, args.due, t)
+            result = measure(size, args.due, t, args.step_due)
             results.append(result)
-            print(f"  sweep at T: fired {result['fired']} of {result['due']} due, read {result['items_read']} items "
+            print(f"  sweep at T: fired {result['fired']} of {result['due']} due ({result['step_fired']} steps'), "
+                  f"read {result['items_read']} items "
                   f"({result['items_per_due']:.3f} per due dossier, {result['read_units']:.1f} RCU reported, "
                   f"{result['pages']} pages, {result['conflicts']} conflicts) in {result['sweep_s']:.2f}s "
                   f"({result['per_due_ms']:.1f} ms per due dossier: reading {result['query_s']:.2f}s, firing "
@@ -208,6 +254,7 @@ def main() -> None:
         ratio = large["sweep_s"] / small["sweep_s"]
         worst = max(r["items_per_due"] for r in results)
         print(f"sizes={','.join(str(r['size']) for r in results)} due_per_sweep={args.due} "
+              f"step_due_per_sweep={args.step_due} step_share={args.step_share} "
               f"items_per_due_small={small['items_per_due']:.3f} items_per_due_large={large['items_per_due']:.3f} "
               f"sweep_s_small={small['sweep_s']:.2f} sweep_s_large={large['sweep_s']:.2f} "
               f"sweep_time_ratio={ratio:.2f} size_ratio={large['size'] / small['size']:.0f} "

@@ -489,10 +489,17 @@ def follow_process(before: Dossier | None, changed: Dossier, events: list[Histor
     if process is None:
         return changed, events
     if changed.process is None:
-        if changed.received_at is None or changed.status is not S.RECEIVED:
+        # Received by this change (receive, or a supplement completing a dossier found incomplete at the desk):
+        # the start step, or the definition's first step of the status the dossier is now in.
+        if changed.received_at is None or changed.status.is_terminal:
+            return changed, events
+        first = process.step(process.start)
+        if first is None or first.status is not changed.status:
+            first = passage.first_step_in(process, changed.status)
+        if first is None:
             return changed, events
         changed = changed.model_copy(update={"process": passage.pin(process)})
-        changed, entered = passage.enter(changed, process, process.start, now, actor, request_id)
+        changed, entered = passage.enter(changed, process, first.code, now, actor, request_id)
         return changed, [*events, entered]
     step = changed.current_step
     if step is None or (chosen is None and changed.status is step.status):

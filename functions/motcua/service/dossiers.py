@@ -23,7 +23,15 @@ from motcua.domain.access import ensure_can_read, require_role
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.catalogue import Channel, Procedure
-from motcua.domain.commands import STEP_ACTIONS, ActionBody, ActionName, CompleteStep, ReceiveSupplement, Transfer
+from motcua.domain.commands import (
+    STEP_ACTIONS,
+    ActionBody,
+    ActionName,
+    AssignStep,
+    CompleteStep,
+    ReceiveSupplement,
+    Transfer,
+)
 from motcua.domain.dossier import (
     Applicant,
     AttachmentIn,
@@ -208,6 +216,8 @@ class DossierService:
         if isinstance(body, CompleteStep) and body.payload.get("attachments"):
             # Supplemented papers are checked as the citizen's own (uploads, stored documents) on their route.
             raise StepPayloadInvalid({"reason": "attachments come with receive_supplement, not complete_step"})
+        if isinstance(body, AssignStep):
+            self.steps.check_officers(dossier, body.lead, body.supporting)
         process = self.steps.definition_for(dossier, now)
         changed, events = apply_action(dossier, action, body, actor, now, request_id, process=process)
         changed, events, task_items = self.steps.assign_entered(dossier, changed, events, process, now, request_id)

@@ -43,6 +43,21 @@ class StepDesk:
         chosen = library.definition_for(procedure, dossier.agency_code, at)
         return chosen if self.follow_generated or not chosen.generated else None
 
+    def check_officers(self, dossier: Dossier, lead: str, supporting: list[str]) -> None:
+        """Officers an official names: the lead of the open step's agency and role, the supporting ones of
+        its agency, all on its staff list (``data.contacts``)."""
+        step = dossier.current_step
+        if step is None:
+            return  # the workflow refuses: no open step
+        of_role = {o.subject for o in contacts.officials_of(step.agency_code, step.role.value)}
+        agency = set(of_role)
+        if supporting:
+            for role in sorted({r.value for r in OFFICIAL_ROLES} - {step.role.value}):
+                agency |= {o.subject for o in contacts.officials_of(step.agency_code, role)}
+        if lead not in of_role or any(s not in agency for s in supporting):
+            raise passage.StepOfficerInvalid({"lead": lead, "supporting": supporting, "agency_code": step.agency_code,
+                                              "role": step.role.value})
+
     def staff(self, agency_code: str, role: str) -> list[passage.Candidate]:
         return [passage.Candidate(o.subject, tasks.open_steps(o.subject))
                 for o in contacts.officials_of(agency_code, role)]
