@@ -156,7 +156,17 @@ QUEUES: tuple[Queue, ...] = (
     # Notifications (outbox relay -> notifier). Standard: one notice per event needs no order, and the
     # notifier is idempotent per event, recipient and channel, so SQS's at-least-once delivery is harmless.
     Queue("notifications", visibility_timeout_s=180, max_receive_count=3),
+    # Status changes for the national portal (outbox relay -> national-sync). FIFO grouped by dossier: one
+    # dossier's steps in order, a failing dossier holding back only itself; deduplicated per (dossier,
+    # version). Retried with backoff (the consumer sets each retry's visibility) for about half a day, then the DLQ.
+    Queue("national-sync", fifo=True, visibility_timeout_s=360, max_receive_count=12, max_message_age_s=3600),
 )
+
+# Values the stack reads when cdk.json's context does not set them (else an SSM parameter, infra/stack.py).
+SETTINGS: dict[str, str] = {
+    # docs/integrations.md §1: the UNSURE parts of the national portal's contract; "{}" keeps the defaults.
+    "national-portal-mapping": "{}",
+}
 
 BUCKETS: tuple[Bucket, ...] = (
     # A form POST tags an upload "unattached"; attaching it to a dossier re-tags it, the rest expire.
@@ -260,13 +270,15 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="outbox-relay",
         handler="motcua.handlers.outbox_relay.handler",
-        description="Moves pending outbox events to the notifications queue",
+        description="Moves pending outbox events to the notifications queue, status changes to the national sync queue",
         triggers=(ScheduleTrigger("rate(1 minute)", local_every_s=2),),
         permissions=(
             Permission("table", "main", "read_write"),  # query the pending index, claim, mark relayed
             Permission("queue", "notifications", "send"),
+            Permission("queue", "national-sync", "send"),
         ),
-        environment={"NOTIFICATIONS_QUEUE_URL": Ref("queue_url", "notifications")},
+        environment={"NOTIFICATIONS_QUEUE_URL": Ref("queue_url", "notifications"),
+                     "NATIONAL_SYNC_QUEUE_URL": Ref("queue_url", "national-sync")},
         memory_mb=256,
         timeout_s=60,  # below the relay's claim lease (motcua.notifications.relay.LEASE_S)
         reserved_concurrency=1,  # claims are leased, so a second relay would only contend for the same rows
@@ -296,6 +308,29 @@ FUNCTIONS: tuple[Function, ...] = (
         memory_mb=256,
         timeout_s=30,
         reserved_concurrency=20,  # keeps the sending rate within SES's and SNS's account quotas
+    ),
+    # --- the national portal (motcua.service.national_sync): status changes -> DongBoHoSoMC / CapNhatTienDoHoSoMC ---
+    Function(
+        name="national-sync",
+        handler="motcua.handlers.national_sync.handler",
+        description="Delivers dossiers' status changes to the national public service portal, once each, in order "
+                    "per dossier; records the portal's acknowledgements (indicator 1.4)",
+        triggers=(QueueTrigger("national-sync", batch_size=10),),
+        permissions=(
+            Permission("table", "main", "read_write"),  # the dossier, its history; acknowledgements, sync events
+            Permission("queue", "national-sync", "consume"),  # includes the retries' visibility (backoff)
+            Permission("queue", "national-sync-dlq", "send"),
+            Permission("secret", "national-portal", "read"),  # endpoint, account, unit code
+        ),
+        environment={"NATIONAL_SYNC_QUEUE_URL": Ref("queue_url", "national-sync"),
+                     "NATIONAL_SYNC_DLQ_URL": Ref("queue_url", "national-sync-dlq"),
+                     "NATIONAL_PORTAL_SECRET_PREFIX": Ref("secret", "national-portal"),
+                     "NATIONAL_PORTAL_MAPPING": Ref("setting", "national-portal-mapping"),
+                     # Backoff of a failed delivery: base * 2^(receives - 1) s, capped (12 receives: about half a day).
+                     "NATIONAL_SYNC_RETRY_BASE_S": "30", "NATIONAL_SYNC_RETRY_MAX_S": "14400"},
+        memory_mb=256,
+        timeout_s=60,  # a few portal calls of at most 10 s each; the queue's visibility is 6x this
+        reserved_concurrency=5,  # the portal's capacity is not ours: a few dossiers at a time
     ),
     # --- sign-in (motcua.service.sign_in): the user pool's role attribute kept to the person roles ---
     Function(

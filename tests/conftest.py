@@ -17,6 +17,7 @@ import pytest
 from infra import declaration
 from infra.local.engines import Engines, start_engines
 from infra.local.env import Endpoints, local_environment
+from infra.local.national_portal import NationalPortalEmulator, provision, start_national_portal
 from infra.local.resources import LocalResources, client, create_all, create_queue
 from tests.api_client import ApiClient
 
@@ -42,6 +43,7 @@ class LocalStack:
     endpoints: Endpoints
     env: dict[str, str]
     resources: LocalResources
+    national_portal: NationalPortalEmulator
 
     @property
     def table_name(self) -> str:
@@ -69,19 +71,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStack]:
-    """DynamoDB Local (in memory) and moto server on free ports, the declared resources created, and the
-    handlers' environment in ``os.environ`` for the whole session."""
+    """DynamoDB Local (in memory) and moto server on free ports, the national portal's emulator, the declared
+    resources created, and the handlers' environment in ``os.environ`` for the whole session."""
     engines = start_engines()
+    portal = start_national_portal()
     saved = dict(os.environ)
     try:
         endpoints = Endpoints(dynamodb=engines.dynamodb_endpoint, moto=engines.moto_endpoint)
         env = local_environment(endpoints)
         os.environ.update(env)
         resources = create_all(endpoints)
-        yield LocalStack(engines=engines, endpoints=endpoints, env=env, resources=resources)
+        provision(portal, endpoints)
+        yield LocalStack(engines=engines, endpoints=endpoints, env=env, resources=resources, national_portal=portal)
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        portal.stop()
         engines.stop()
 
 

@@ -85,6 +85,19 @@ class IndexSettings(_Common):
 
 class OutboxRelaySettings(_Common):
     notifications_queue_url: str = Field(min_length=8)
+    national_sync_queue_url: str = Field(min_length=8)
+
+
+class NationalSyncSettings(_Common):
+    national_sync_queue_url: str = Field(min_length=8)
+    national_sync_dlq_url: str = Field(min_length=8)
+    # The Secrets Manager name prefix of the portal's connection (motcua.data.national_portal).
+    national_portal_secret_prefix: str = Field(min_length=1)
+    # What the sources leave unsure (motcua.domain.national_portal.PortalMapping), JSON; "{}": the defaults.
+    national_portal_mapping: str = "{}"
+    # Backoff: a failed delivery returns after base * 2^(receives - 1) seconds, at most the cap.
+    national_sync_retry_base_s: int = Field(default=30, ge=0)
+    national_sync_retry_max_s: int = Field(default=14400, ge=0)
 
 
 class NotifierSettings(_Common, _Documents, _Push):
@@ -104,6 +117,7 @@ FUNCTION_SETTINGS: dict[str, type[_Settings]] = {
     "index": IndexSettings,
     "outbox-relay": OutboxRelaySettings,
     "notifier": NotifierSettings,
+    "national-sync": NationalSyncSettings,
     "sign-in": SignInSettings,
 }
 
@@ -124,6 +138,7 @@ class Environment(_Settings):
     # `motcua dlq redrive`: a queue's URL when it is not the local stack's.
     actions_queue_url: str | None = None
     notifications_queue_url: str | None = None
+    national_sync_queue_url: str | None = None
     # Public tracking lookups per client address and hour (motcua.domain.limits); an operator's override.
     track_lookups_per_hour: int = Field(default=60, ge=1)
     # Set by the Lambda runtime.
@@ -140,7 +155,7 @@ class Environment(_Settings):
         return str(value) if value else None
 
     def queue_url(self, queue: str) -> str | None:
-        value = getattr(self, f"{queue.lower()}_queue_url", None)
+        value = getattr(self, f"{queue.lower().replace('-', '_')}_queue_url", None)
         return str(value) if value else None
 
 

@@ -78,6 +78,11 @@ SIGNING_KEYS_REASON = (
     "One secret per agency under the declared name prefix (motcua/<name>/<agency code>), created by operators "
     "as agencies join; only GetSecretValue, only on that prefix."
 )
+SECRET_REASONS: Mapping[str, str] = {"signing": SIGNING_KEYS_REASON}
+SUFFIXED_ARN_REASON = (
+    "Secrets Manager appends a random suffix to every secret's ARN, so a secret is named by its declared prefix "
+    "(motcua/<name>/); only GetSecretValue, only on that prefix."
+)
 PUSH_ENDPOINTS_REASON = (
     "SNS names a device's platform endpoint at run time (endpoint/<platform>/<application>/<uuid>), one per "
     "registered device; the platform application itself is configuration, its ARN possibly an SSM value only "
@@ -234,7 +239,7 @@ class Functions(Construct):
                 resources = [r.arn("secretsmanager", f"secret:{prefix}*")]
                 wildcard_reasons[
                     f"Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:{prefix}*"
-                ] = SIGNING_KEYS_REASON
+                ] = SECRET_REASONS.get(permission.name, SUFFIXED_ARN_REASON)
             case "push":
                 actions = _actions(PUSH_ACTIONS, permission)
                 endpoints = r.arn("sns", "endpoint/*")

@@ -21,7 +21,10 @@ from infra.declaration import Function, Ref
 from infra.local import ACCOUNT_ID, REGION
 
 # Services served by moto server; each gets its own endpoint variable (boto3 reads them per service).
-MOTO_SERVICES = ("SQS", "S3", "SES", "SESV2", "SNS", "SCHEDULER", "EVENTBRIDGE", "STS")
+MOTO_SERVICES = ("SQS", "S3", "SES", "SESV2", "SNS", "SCHEDULER", "EVENTBRIDGE", "STS", "SECRETSMANAGER")
+# Secrets the local stack creates in moto (the partners' emulators' connections); the others read nothing
+# locally (signing keys come from the local test CA).
+LOCAL_SECRETS = ("national-portal",)
 
 CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"  # read with the stack's own context keys
 FALLBACK_SENDER_DOMAIN = "motcua.local"
@@ -72,6 +75,11 @@ def sender_address(name: str = "main") -> str:
     return f"no-reply@{FALLBACK_SENDER_DOMAIN}" if name == "main" else f"{name}@{FALLBACK_SENDER_DOMAIN}"
 
 
+def secret_prefix(name: str) -> str:
+    """The stack's prefix of a family of secrets (``infra.constructs.resources.Resources.secret_prefix``)."""
+    return f"{declaration.SERVICE}/{name}/"
+
+
 def topic_arn(name: str) -> str:
     return f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{declaration.SERVICE}-{name}"
 
@@ -97,6 +105,8 @@ def setting_value(name: str) -> str:
     configured = cdk_context().get(CTX_SETTINGS, {})
     if isinstance(configured, dict) and name in configured:
         return str(configured[name])
+    if name in declaration.SETTINGS:
+        return declaration.SETTINGS[name]
     raise KeyError(f"setting {name!r} has no value: add it to cdk.json ({CTX_SETTINGS}) or MOTCUA_SETTING_*")
 
 
@@ -127,8 +137,9 @@ def resolve(ref: Ref | str, endpoints: Endpoints, table: str | None = None) -> s
     if ref.kind == "push_app":
         return push_application_arn(ref.name)
     if ref.kind == "secret":
-        # Locally no secret is read: signing keys come from the local test CA (MOTCUA_PKI_DIR, docs/documents.md §5).
-        return ""
+        # Signing keys come from the local test CA (MOTCUA_PKI_DIR, docs/documents.md §5); the emulators'
+        # connections are secrets in moto, under the stack's prefix.
+        return secret_prefix(ref.name) if ref.name in LOCAL_SECRETS else ""
     raise ValueError(f"unknown reference kind {ref.kind!r}")
 
 

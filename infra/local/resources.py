@@ -241,6 +241,17 @@ def _create_moto_resources(
     resources.schedules = create_schedules(client("scheduler", endpoints), functions)
 
 
+def put_secret(secretsmanager: Any, name: str, value: dict[str, Any]) -> str:
+    """Create the secret, or give it this value if it exists (a restart hands over new credentials)."""
+    body = json.dumps(value)
+    try:
+        return str(secretsmanager.create_secret(Name=name, SecretString=body)["ARN"])
+    except ClientError as exc:
+        if _error_code(exc) != "ResourceExistsException":
+            raise
+    return str(secretsmanager.put_secret_value(SecretId=name, SecretString=body)["ARN"])
+
+
 def create_push_application(sns: Any, platform: str) -> str:
     """The SNS platform application operators create by hand in AWS (FCM/APNs credentials); moto accepts any.
     Creating it again is harmless (same name, same ARN)."""

@@ -25,6 +25,7 @@ from infra.local.engines import REPO_ROOT, EngineError, port_is_free, start_engi
 from infra.local.env import Endpoints, local_environment
 from infra.local.examples import DEMO_PROCEDURE, example_submission
 from infra.local.http_adapter import DEFAULT_PORT, HttpAdapter, TokenVerifier, http_routes
+from infra.local.national_portal import provision, start_national_portal
 from infra.local.pollers import queue_pollers
 from infra.local.resources import client, create_all
 from infra.local.scheduler import LocalScheduler
@@ -230,6 +231,10 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
         # created on first use under .local/pki (git-ignored; no legal value). Tests use a temporary one.
         os.environ.setdefault("MOTCUA_PKI_DIR", str(LOCAL_DIR / "pki"))
         resources = create_all(endpoints)
+        # The national portal's emulator (docs/integrations.md §1), its connection in moto's Secrets Manager.
+        portal = start_national_portal(_int_env("MOTCUA_NATIONAL_PORTAL_PORT", 0))
+        stopper.push("national portal emulator", portal.stop)
+        provision(portal, endpoints)
         seed_catalogue()
 
         if engines_only:

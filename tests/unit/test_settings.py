@@ -36,7 +36,8 @@ def test_a_missing_or_malformed_variable_is_named_in_the_error() -> None:
         settings.load(settings.OutboxRelaySettings, environ)
     with pytest.raises(settings.SettingsError, match="REPORTS_BUCKET"):
         settings.load(settings.IndexSettings, {**environ, "REPORTS_BUCKET": ""})
-    loaded = settings.load(settings.OutboxRelaySettings, {**environ, "NOTIFICATIONS_QUEUE_URL": "http://q/1/n"})
+    loaded = settings.load(settings.OutboxRelaySettings, {**environ, "NOTIFICATIONS_QUEUE_URL": "http://q/1/n",
+                                                          "NATIONAL_SYNC_QUEUE_URL": "http://q/1/s.fifo"})
     assert loaded.notifications_queue_url == "http://q/1/n"
 
 

@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "motcua.cli.sla_cmds",  # sla status
     "motcua.cli.outbox_cmds",  # outbox
     "motcua.cli.dlq_cmds",  # dlq redrive
+    "motcua.cli.sync_cmds",  # sync status, sync redrive (the national portal)
     "motcua.cli.index_cmds",  # index (the monthly index, --recompute)
     "motcua.cli.demo_cmds",  # demo-data
     "motcua.cli.process_cmds",  # process check (internal procedures)

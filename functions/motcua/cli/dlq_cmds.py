@@ -16,6 +16,7 @@ from motcua.settings import environment
 QUEUES: dict[str, str] = {
     "actions": "motcua-actions.fifo",
     "notifications": "motcua-notifications",
+    "national-sync": "motcua-national-sync.fifo",
 }
 
 
@@ -36,6 +37,11 @@ def queue_url(queue: str, explicit: str | None = None) -> str:
 
 
 def run_redrive(args: argparse.Namespace) -> int:
+    return redrive_queue(args)
+
+
+def redrive_queue(args: argparse.Namespace) -> int:
+    """``args``: ``queue`` (a name of ``QUEUES``), ``max``, ``queue_url`` (``motcua sync redrive`` too)."""
     from motcua.data import queues
 
     if args.max < 1:

@@ -58,6 +58,38 @@ def send_batch(queue_url: str, messages: dict[str, tuple[str, dict[str, str]]]) 
     return {keys[int(failed["Id"])] for failed in response.get("Failed", [])}
 
 
+def send_fifo_batch(queue_url: str, messages: dict[str, tuple[str, dict[str, str], str, str]]) -> set[str]:
+    """Up to ten ``{key: (body, string attributes, group id, deduplication id)}`` to a FIFO queue, in this
+    order (SQS keeps it within a group); returns the keys SQS refused."""
+    if len(messages) > SQS_BATCH_MAX:
+        raise ValueError(f"at most {SQS_BATCH_MAX} messages per batch")
+    keys = list(messages)
+    entries = [
+        {"Id": str(position), "MessageBody": body, "MessageGroupId": group, "MessageDeduplicationId": dedup[:128],
+         "MessageAttributes": {name: {"DataType": "String", "StringValue": value}
+                               for name, value in attributes.items()}}
+        for position, (body, attributes, group, dedup) in enumerate(messages[k] for k in keys)
+    ]
+    if not entries:
+        return set()
+    response = _sqs().send_message_batch(QueueUrl=queue_url, Entries=entries)
+    return {keys[int(failed["Id"])] for failed in response.get("Failed", [])}
+
+
+def retry_later(queue_url: str, receipt_handle: str, delay_s: int) -> None:
+    """A failed message comes back after ``delay_s`` rather than the queue's visibility timeout (backoff)."""
+    _sqs().change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt_handle,
+                                     VisibilityTimeout=max(0, min(delay_s, 12 * 3600)))
+
+
+def queue_depth(queue_url: str) -> dict[str, int]:
+    """Waiting, in flight and delayed messages (SQS's approximate counts)."""
+    names = {"ApproximateNumberOfMessages": "waiting", "ApproximateNumberOfMessagesNotVisible": "in_flight",
+             "ApproximateNumberOfMessagesDelayed": "delayed"}
+    attributes = _sqs().get_queue_attributes(QueueUrl=queue_url, AttributeNames=list(names))["Attributes"]
+    return {label: int(attributes.get(name, 0)) for name, label in names.items()}
+
+
 def queue_url_by_name(name: str) -> str:
     return str(_sqs().get_queue_url(QueueName=name)["QueueUrl"])
 

@@ -57,6 +57,9 @@ class StatusChanged(Event):
     to_status: StatusView
     appointment_at: datetime
     history_event_id: str
+    # The dossier's version after the change (the national portal sync is idempotent per dossier and version);
+    # absent from envelopes written before it was added.
+    dossier_version: int | None = None
 
 
 class ApologyIssued(Event):

@@ -35,7 +35,7 @@ def envelopes_for(dossier: Dossier, events: list[HistoryEvent],
                     procedure_name_vi=dossier.procedure_name_vi, agency_code=dossier.agency_code,
                     action=event.action, from_status=_status(event.from_status),
                     to_status=_status(event.to_status), appointment_at=dossier.appointment_at,  # type: ignore[arg-type]
-                    history_event_id=event.event_id,
+                    history_event_id=event.event_id, dossier_version=dossier.version,
                 )))
         if event.action == ev.APOLOGISE and dossier.apology is not None:
             apology = dossier.apology

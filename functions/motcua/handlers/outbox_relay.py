@@ -1,5 +1,5 @@
-"""Scheduled: moves pending outbox events to the notifications queue (see ``motcua.notifications.relay``
-for why each event is claimed before it is sent)."""
+"""Scheduled: moves pending outbox events to the notifications queue, and status changes to the national sync
+queue too (see ``motcua.notifications.relay`` for why each event is claimed before it is sent)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ bind(config.table_name)
 
 @logger.inject_lambda_context
 def handler(event: dict, context: LambdaContext) -> dict:
-    report = relay_pending(config.notifications_queue_url, time_left_ms=context.get_remaining_time_in_millis)
+    report = relay_pending(config.notifications_queue_url, sync_queue_url=config.national_sync_queue_url,
+                           time_left_ms=context.get_remaining_time_in_millis)
     if report.sent or report.failed:
         logger.info("outbox relayed", extra=report.as_dict())
     return report.as_dict()

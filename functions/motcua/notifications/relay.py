@@ -10,6 +10,11 @@ The claim is a lease (``LEASE_S``) longer than the relay function's timeout, so 
 its holder still runs. If a run dies between sending and marking, the lease runs out and a later run
 sends the event again: delivery to the queue is at least once, and the notifier is idempotent on the
 event id. A send that SQS refuses releases the claim at once, for the next run.
+
+A status change goes to the national portal's sync queue too (FIFO, grouped by dossier, deduplicated per
+(dossier, version)), before the notifications queue: an event is marked relayed only when both took it.
+When a dossier's sync message is refused, its later events wait for the next run with it, so the sync
+queue receives each dossier's changes in the order they happened; other dossiers go on.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from datetime import UTC, datetime
 from aws_lambda_powertools import Logger
 
 from motcua.data import notifications, queues
+from motcua.domain.events import StatusChangedEnvelope
+from motcua.domain.national_portal import sync_message
 
 logger = Logger(child=True)
 
@@ -51,12 +58,25 @@ def _chunks(items: Iterator[notifications.PendingEvent], size: int) -> Iterator[
         yield chunk
 
 
-def relay_pending(queue_url: str, *, max_items: int = MAX_PER_RUN, owner: str | None = None,
-                  time_left_ms: Callable[[], int] = lambda: 60_000,
+def _sync_entry(event: notifications.PendingEvent) -> tuple[str, tuple[str, dict[str, str], str, str]] | None:
+    """The status change's sync message (dossier id, message), or None for events the portal is not told."""
+    if event.type != "dossier.status_changed":
+        return None
+    envelope = StatusChangedEnvelope.model_validate_json(event.doc)
+    if envelope.data.dossier_version is None:  # written before versions were announced: nothing to key it on
+        return None
+    message = sync_message(envelope, envelope.data.dossier_version)
+    return message.dossier_id, (message.model_dump_json(), {"motcua_event_id": event.id}, message.group_id,
+                                message.deduplication_id)
+
+
+def relay_pending(queue_url: str, *, sync_queue_url: str | None = None, max_items: int = MAX_PER_RUN,
+                  owner: str | None = None, time_left_ms: Callable[[], int] = lambda: 60_000,
                   clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> RelayReport:
     """One run: claim, send (ten per SQS call), mark. Returns what happened."""
     owner = owner or uuid.uuid4().hex
     report = RelayReport()
+    held: set[str] = set()  # dossiers whose sync message was refused this run: their later events wait
     for chunk in _chunks(notifications.pending_outbox(max_items), queues.SQS_BATCH_MAX):
         if time_left_ms() < SAFETY_MS:
             break
@@ -69,9 +89,13 @@ def relay_pending(queue_url: str, *, max_items: int = MAX_PER_RUN, owner: str | 
                 report.skipped += 1
         if not claimed:
             continue
+        refused: set[str] = set()
         try:
-            refused = queues.send_batch(queue_url, {
-                e.id: (e.doc, {"motcua_event_type": e.type, "motcua_event_id": e.id}) for e in claimed})
+            if sync_queue_url:
+                refused |= _send_sync(sync_queue_url, claimed, held)
+            refused |= queues.send_batch(queue_url, {
+                e.id: (e.doc, {"motcua_event_type": e.type, "motcua_event_id": e.id})
+                for e in claimed if e.id not in refused})
         except Exception:
             for event in claimed:  # SQS did not answer: hand the events back now, not after the lease
                 notifications.release_claim(event.id, owner)
@@ -82,7 +106,30 @@ def relay_pending(queue_url: str, *, max_items: int = MAX_PER_RUN, owner: str | 
                 report.failed += 1
             elif notifications.mark_relayed(event.id, owner, clock()):
                 report.sent += 1
-            else:  # cannot happen while LEASE_S exceeds the timeout; the notifier absorbs the duplicate
+            else:  # cannot happen while LEASE_S exceeds the timeout; the consumers absorb the duplicate
                 logger.warning("claim lost after sending", extra={"event_id": event.id})
                 report.sent += 1
     return report
+
+
+def _send_sync(sync_queue_url: str, claimed: list[notifications.PendingEvent], held: set[str]) -> set[str]:
+    """The chunk's status changes to the sync queue; returns the events to hand back (refused, or behind a
+    refused one of their dossier)."""
+    back: set[str] = set()
+    entries: dict[str, tuple[str, dict[str, str], str, str]] = {}
+    dossier_of: dict[str, str] = {}
+    for event in claimed:
+        entry = _sync_entry(event)
+        if entry is None:
+            continue
+        dossier_id, message = entry
+        if dossier_id in held:
+            back.add(event.id)
+            continue
+        entries[event.id], dossier_of[event.id] = message, dossier_id
+    refused = queues.send_fifo_batch(sync_queue_url, entries)
+    for event_id in entries:  # in order: a refusal holds back the dossier's later messages of the batch too
+        if event_id in refused or dossier_of[event_id] in held:
+            held.add(dossier_of[event_id])
+            back.add(event_id)
+    return back

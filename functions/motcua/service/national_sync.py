@@ -1,0 +1,173 @@
+"""Delivering a dossier's status changes to the national portal (docs/integrations.md §1), once each.
+
+One :class:`~motcua.domain.national_portal.SyncMessage` per status change arrives on the FIFO sync queue,
+grouped by dossier. For each:
+
+1. Already acknowledged (its (dossier, version) step has an acknowledgement): nothing to do. A duplicate
+   delivery, or a redrive of a step that got through, is answered without calling the portal.
+2. The dossier has no whole-dossier acknowledgement yet: ``DongBoHoSoMC`` with the dossier as it stands. The
+   portal's acceptance is written with the ``sync_national_portal`` history event (``synced``: true) in one
+   transaction: that acknowledgement is the sync record indicator 1.4 counts. A refusal writes the event
+   with ``synced``: false once, and the message is parked (fix, redrive).
+3. ``CapNhatTienDoHoSoMC`` with the step (who, when, unit, what, the step's due date); its acknowledgement is
+   recorded per (dossier, version). A step older than one already acknowledged (it was parked, then redriven)
+   is sent too, then the whole dossier again with ``isUpdating``, so the portal is left on the current status.
+
+The portal not answering raises :class:`PortalUnavailable` (retried with backoff by the consumer, then the
+DLQ); what it refuses raises :class:`PortalRefused` (parked at once). Nothing here logs a record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from motcua.data import national_portal as acks
+from motcua.data.national_portal import AckWrite
+from motcua.data.repositories import DossierNotFound
+from motcua.domain import actions as ev
+from motcua.domain.actors import Actor, Role
+from motcua.domain.calendar import VN_TZ
+from motcua.domain.catalogue import Procedure
+from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
+from motcua.domain.errors import MotcuaError
+from motcua.domain.national_portal import (
+    SYNC_DOSSIER,
+    UPDATE_PROGRESS,
+    NationalPortal,
+    PortalAnswer,
+    PortalMapping,
+    PortalRefused,
+    PortalService,
+    PortalUnavailable,
+    SyncMessage,
+    dossier_record,
+    progress_record,
+    sync_record_details,
+    verdict,
+)
+from motcua.service.dossiers import DossierService
+
+SYNC_ACTOR = Actor(subject="national-portal-sync", role=Role.SYSTEM)
+# The whole-dossier acknowledgement and the refusal record: one each per dossier, before any version's step.
+FIRST_KEY = "00000000#" + SYNC_DOSSIER
+REFUSED_KEY = "00000000#refused"
+
+
+class SyncMessageInvalid(MotcuaError):
+    """Can never be delivered (malformed, or naming a dossier or step that does not exist): parked."""
+
+    code = "SYNC_MESSAGE_INVALID"
+    http_status = 422
+
+
+Outcome = Literal["delivered", "duplicate"]
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    outcome: Outcome
+    sent: tuple[str, ...] = ()  # the portal services called, in order
+
+    def as_dict(self) -> dict[str, object]:
+        return {"outcome": self.outcome, "sent": list(self.sent)}
+
+
+def _now() -> datetime:
+    return datetime.now(VN_TZ)
+
+
+@dataclass
+class NationalSync:
+    portal: NationalPortal
+    mapping: PortalMapping = field(default_factory=PortalMapping)
+    dossiers: DossierService = field(default_factory=DossierService)
+    clock: Callable[[], datetime] = _now
+    stale_retries: int = 3
+
+    def deliver(self, body: str) -> SyncResult:
+        try:
+            message = SyncMessage.model_validate_json(body)
+        except ValueError as error:
+            raise SyncMessageInvalid({"reason": type(error).__name__}) from None
+        done = {a.step_key: a for a in acks.acks_of(message.dossier_id)}
+        if message.step_key in done:
+            return SyncResult("duplicate")
+        try:
+            dossier = self.dossiers.dossiers.get(message.dossier_id)
+        except DossierNotFound:
+            raise SyncMessageInvalid({"dossier_id": message.dossier_id, "reason": "no such dossier"}) from None
+        event = next((e for e in self.dossiers.dossiers.history(dossier.id) if e.event_id == message.history_event_id),
+                     None)
+        if event is None:
+            raise SyncMessageInvalid({"dossier_id": dossier.id, "reason": "no such history event"})
+        unit = self._unit_name(dossier)
+        sent: list[str] = []
+        if FIRST_KEY not in done:
+            self._sync_whole(dossier, message, unit, done)
+            sent.append(SYNC_DOSSIER)
+        answer = self._call(UPDATE_PROGRESS, progress_record(dossier, event, message, unit, self.mapping), dossier)
+        sent.append(UPDATE_PROGRESS)
+        acks.record_ack(dossier.id, message.step_key, UPDATE_PROGRESS, answer, self.clock(), message.to_status)
+        latest = max((a.version for a in done.values() if a.service == UPDATE_PROGRESS), default=0)
+        if message.version < latest:  # a late step: leave the portal on the dossier's current status
+            current = self.dossiers.dossiers.get(dossier.id)
+            self._call(SYNC_DOSSIER, dossier_record(current, self._procedure(current), unit, self.mapping), current,
+                       updating=True)
+            sent.append(SYNC_DOSSIER)
+        return SyncResult("delivered", tuple(sent))
+
+    # -- steps ----------------------------------------------------------------------------------------------
+    def _sync_whole(self, dossier: Dossier, message: SyncMessage, unit: str, done: dict[str, acks.Ack]) -> None:
+        record = dossier_record(dossier, self._procedure(dossier), unit, self.mapping)
+        try:
+            answer = self._call(SYNC_DOSSIER, record, dossier)
+        except PortalRefused as refused:
+            if REFUSED_KEY not in done:
+                self._record(dossier.id, REFUSED_KEY, SYNC_DOSSIER, PortalAnswer(**refused.details), synced=False,
+                             version=message.version)
+            raise
+        self._record(dossier.id, FIRST_KEY, SYNC_DOSSIER, answer, synced=True, version=message.version)
+
+    def _call(self, service: PortalService, record: dict, dossier: Dossier, *, updating: bool = False) -> PortalAnswer:
+        answer = self.portal.send(service, [record], updating=updating)
+        match verdict(answer, self.mapping):
+            case "accepted":
+                return answer
+            case "refused":
+                raise PortalRefused({"error_code": answer.error_code, "message": answer.message})
+            case _:
+                raise PortalUnavailable({"error_code": answer.error_code, "dossier_id": dossier.id})
+
+    def _record(self, dossier_id: str, key: str, service: PortalService, answer: PortalAnswer, *, synced: bool,
+                version: int) -> None:
+        """The sync record: the ``sync_national_portal`` event, the index's writes and the acknowledgement, in
+        the one transaction of a status-neutral change (retried against a dossier that moved meanwhile)."""
+        details = sync_record_details(answer, service, version)
+        details[ev.D_SYNCED] = synced
+        repository = self.dossiers.dossiers
+        for attempt in range(self.stale_retries + 1):
+            dossier = repository.get(dossier_id)
+            now = self.clock()
+            event = HistoryEvent(dossier_id=dossier_id, occurred_at=now, action=ev.SYNC_NATIONAL_PORTAL,
+                                 from_status=dossier.status, to_status=dossier.status, actor=SYNC_ACTOR,
+                                 details=details)
+            changed = dossier.model_copy(update={"version": dossier.version + 1, "updated_at": now})
+            write = AckWrite(dossier_id, key, service, answer, now, int(dossier.status))
+            try:
+                index = self.dossiers.index.for_change(dossier, changed, [event])
+                repository.save_change(changed, [event], index=index, extra=[write])
+                return
+            except StaleDossier:
+                if attempt == self.stale_retries:
+                    raise
+
+    # -- catalogue ------------------------------------------------------------------------------------------
+    def _procedure(self, dossier: Dossier) -> Procedure | None:
+        return self.dossiers.catalogue.procedures().get(dossier.procedure_code)
+
+    def _unit_name(self, dossier: Dossier) -> str:
+        agency = self.dossiers.catalogue.agencies().get(dossier.current_agency)
+        return agency.name_vi if agency is not None else dossier.current_agency
