@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pypdfium2
 
-from motcua.documents.pdf import render_receipt_slip
-from tests.unit.test_forms import sample_slip
+from motcua.documents.pdf import render_control_slip, render_receipt_slip
+from tests.unit.test_forms import sample_control_slip, sample_slip
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -27,6 +27,7 @@ def write_picture(pdf: bytes, name: str) -> Path:
 
 def main() -> None:
     print(write_picture(render_receipt_slip(sample_slip()).pdf, "form-01.png"))
+    print(write_picture(render_control_slip(sample_control_slip()).pdf, "form-06.png"))
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ def test_reads_of_a_dossier_by_every_role(dossier_id: str, person: str) -> None:
 
 
 # The forms the desk hands out (PDF): whoever may read the dossier, nobody else.
-FORMS = ("receipt-slip",)
+FORMS = ("receipt-slip", "control-slip")
 
 
 @pytest.fixture

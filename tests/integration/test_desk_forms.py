@@ -72,3 +72,33 @@ def test_a_counter_dossier_has_its_slip_from_the_moment_it_is_submitted(api_clie
     dossier = response.json()
     text = text_of(slip(api_client, dossier["id"], bearer(*DESK)).body)
     assert dossier["receipt_code"] in text and "Thời gian nhận hồ sơ: 14:00 ngày 02/03/2026" in text
+
+
+
+
+def test_the_control_slip_on_demand_and_stored_with_the_returned_result(api_client, at) -> None:
+    from motcua.data import documents
+    from motcua.service.actions import service
+
+    at(datetime(2026, 3, 2, 9, 0, tzinfo=VN_TZ))
+    dossier = api_client.post("/dossiers", json=submission("1.001266"), headers=submit_headers("citizen-hang")).json()
+    steps = [("receive", DESK, {}, 3), ("start_processing", PROCESSOR, {}, 4),
+             ("decide", PROCESSOR, {}, 5)]
+    for name, who, body, day in steps:
+        at(datetime(2026, 3, day, 10, 0, tzinfo=VN_TZ))
+        act(api_client, dossier["id"], name, who, body)
+    drawn = api_client.get(f"/dossiers/{dossier['id']}/forms/control-slip", headers=bearer("citizen-hang"))
+    assert drawn.status == 200 and drawn.header("content-type") == "application/pdf"
+    text = text_of(drawn.body)
+    assert "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ" in text and dossier["receipt_code"] in text
+    assert "Bộ phận Tiếp nhận và Trả kết quả (officer-lan)" in text and "Bộ phận chuyên môn (officer-minh)" in text
+    assert "10:00 ngày 04/03/2026" in text and "Trước hạn" in text
+
+    at(datetime(2026, 3, 6, 10, 0, tzinfo=VN_TZ))
+    act(api_client, dossier["id"], "return_result", DESK, {"method": "counter"})
+    stored = service.dossiers.get(dossier["id"]).result.control_slip_key
+    assert stored is not None and stored.startswith(f"dossiers/{dossier['id']}/form06-")
+    returned = api_client.get(f"/dossiers/{dossier['id']}/forms/control-slip", headers=bearer(*PROCESSOR))
+    assert returned.body == documents.get_pdf(stored)
+    # Its last row: the desk handed the result to the applicant at the return.
+    assert "10:00 ngày 06/03/2026" in text_of(returned.body) and "Tổ chức, cá nhân nộp hồ sơ" in text_of(returned.body)

@@ -19,11 +19,18 @@ from pydantic import ValidationError
 from pypdf import PdfReader
 
 import motcua
+from motcua.documents.control_slip import ControlSlip
 from motcua.documents.forms import ApologyLetter, ReceiptSlip, apology_template_for, describe_time_limit
 from motcua.documents.layout import FONT_FILES, format_place_date
-from motcua.documents.pdf import render_apology_letter, render_receipt_slip, render_signature_stamp
+from motcua.documents.pdf import (
+    render_apology_letter,
+    render_control_slip,
+    render_receipt_slip,
+    render_signature_stamp,
+)
 from motcua.domain.catalogue import Channel
 from motcua.domain.dossier import Apology, Applicant, Attachment, Dossier
+from motcua.domain.handovers import handovers
 from motcua.domain.status import DossierStatus
 
 NEW_TITLE = "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT"
@@ -204,7 +211,7 @@ def test_signature_box_sits_above_the_signers_name() -> None:
     assert name_y < box.y1 and box.y2 < title_y  # title, empty box, name: top to bottom
 
 
-def _dossier(**overrides: Any) -> Dossier:
+def sample_dossier(**overrides: Any) -> Dossier:
     fields: dict[str, Any] = {
         "id": "d-1",
         "receipt_code": CODE,
@@ -233,7 +240,7 @@ def _dossier(**overrides: Any) -> Dossier:
 def _apologised() -> Dossier:
     """As the workflow leaves a dossier after its apology: the new appointment promised, the old one kept."""
     original, new = utc(2025, 7, 11, 10, 0), utc(2025, 7, 18, 10)
-    return _dossier(appointment_at=new, apology=Apology(issued_at=utc(2025, 7, 10, 2), reason=REASON,
+    return sample_dossier(appointment_at=new, apology=Apology(issued_at=utc(2025, 7, 10, 2), reason=REASON,
                                                         original_appointment_at=original, new_appointment_at=new,
                                                         issued_by="officer-minh"))
 
@@ -251,7 +258,7 @@ def test_forms_built_from_a_dossier() -> None:
     assert "Nguyễn Thị Hằng" in text and CODE in text and "17:00 ngày 11/07/2025" in text
     assert "17:00 ngày 18/07/2025" in text
     with pytest.raises(ValueError, match="no apology"):
-        ApologyLetter.from_dossier(_dossier(), agency_name="x", place="x", signer_title="x", signer_name="x")
+        ApologyLetter.from_dossier(sample_dossier(), agency_name="x", place="x", signer_title="x", signer_name="x")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -259,7 +266,7 @@ def test_forms_built_from_a_dossier() -> None:
 
 
 def sample_slip(**overrides: Any) -> ReceiptSlip:
-    dossier = _dossier(**overrides)
+    dossier = sample_dossier(**overrides)
     return ReceiptSlip.from_dossier(dossier, agency_name="Sở Tư pháp", place="Đà Lạt",
                                     collect_at="Bộ phận Một cửa Sở Tư pháp", fee_status="Miễn phí",
                                     officer_name="Lê Thị Thu", same_day_cutoff=time(15, 0))
@@ -325,6 +332,40 @@ def test_the_qr_code_on_the_slip_is_the_dossier_code() -> None:
     seen = [[pixels[int(left + (c + 0.5) * module), int(top + (r + 0.5) * module)] < 128 for c in range(n)]
             for r in range(n)]
     assert seen == expected
+
+
+# --------------------------------------------------------------------------------------------------------
+# Form 06
+
+
+def sample_control_slip(rule_version: str = "nd118-2025") -> ControlSlip:
+    from tests.unit.test_handovers import returned_late
+
+    dossier, history = returned_late()
+    dossier = dossier.model_copy(update={"rule_version": rule_version})
+    names = {"000.00.11.H36": "Sở Tư pháp"}
+    return ControlSlip.from_handovers(dossier, handovers(dossier, history), agency_name="Sở Tư pháp",
+                                      unit_name="Bộ phận Tiếp nhận và Trả kết quả", place="Đà Lạt",
+                                      name_of=lambda code: names.get(code or "", code))
+
+
+def test_control_slip_has_a_row_per_hand_over_with_its_verdict() -> None:
+    text = text_of(render_control_slip(sample_control_slip()).pdf)
+    assert "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ" in text and "Mẫu số 06" in text
+    assert CODE in text and "Nguyễn Thị Hằng" in text
+    for header in ("Bên giao (người giao)", "Bên nhận (người nhận)", "Thời gian giao, nhận", "Kết quả"):
+        assert header in text
+    # The desk handed it to the specialists on time; the leader's decision came after the due date.
+    assert "Bộ phận Tiếp nhận và Trả kết quả (desk-lan)" in text and "Bộ phận chuyên môn (proc-minh)" in text
+    assert "Lãnh đạo cơ quan (lead-tuan)" in text
+    assert text.count("Trước hạn") >= 2 and text.count("Quá hạn") >= 2
+    assert "09:00 ngày 11/03/2026" in text
+    assert "Theo lịch sử chuyển trạng thái hồ sơ" in text  # says where its rows come from
+
+
+def test_the_control_slips_number_follows_the_dossiers_rules() -> None:
+    # Circular 01/2018/TT-VPCP numbered the slip 05; Circular 03/2025/TT-VPCP, 06.
+    assert "Mẫu số 05" in text_of(render_control_slip(sample_control_slip("nd61-2018")).pdf)
 
 
 # --------------------------------------------------------------------------------------------------------

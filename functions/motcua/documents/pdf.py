@@ -15,6 +15,7 @@ from typing import cast
 from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import FontFace
 
+from motcua.documents.control_slip import CONTROL_SLIP_TITLE, SOURCES_VI, VERDICTS_VI, ControlSlip
 from motcua.documents.forms import RECEIPT_SLIP_TITLE, ApologyLetter, ReceiptSlip
 from motcua.documents.layout import (
     FONT_FAMILY,
@@ -30,6 +31,7 @@ from motcua.documents.layout import (
     nfc,
 )
 from motcua.documents.results import LEGAL_NOTE, TITLE, ResultNotice
+from motcua.domain.clock import Timeliness
 
 # Page geometry in mm. Decree 30/2020 margins (LIKELY): top/bottom 20-25, left 30-35, right 15-20.
 _MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 30.0, 15.0, 20.0, 20.0
@@ -254,6 +256,43 @@ def render_receipt_slip(slip: ReceiptSlip) -> RenderedForm:
                      [("NGƯỜI TIẾP NHẬN HỒ SƠ", 10, True), ("(Ký và ghi rõ họ tên)", 9, False)])
     box = pdf.box_in_points(pdf.l_margin + half, y + 1, half, _SIGN_BOX_H)
     pdf.lines_at(pdf.l_margin + half, y + 2 + _SIGN_BOX_H, half, [(slip.officer_name, 10, True)])
+    return RenderedForm(pdf=pdf.output_bytes(), title=title, signature_box=box)
+
+
+def render_control_slip(slip: ControlSlip) -> RenderedForm:
+    """Form 06 (05 before Circular 03/2025) as PDF bytes: the dossier, then one row per hand-over."""
+    title = CONTROL_SLIP_TITLE
+    pdf = Page(title=title, created_at=slip.as_of, author=slip.agency_name)
+    left = [(slip.agency_name.upper(), 10.0, False), (slip.unit_name.upper(), 10.0, True)]
+    pdf.national_header(left, format_place_date(slip.place, slip.as_of), None)
+    pdf.title_block([(f"Mẫu số {slip.form_number}", 9), (title.upper(), 13)])
+    pdf.paragraph(f"Mã hồ sơ: {slip.receipt_code}", bold=True)
+    pdf.paragraph(f"Tổ chức, cá nhân nộp hồ sơ: {slip.applicant_name}")
+    pdf.paragraph(f"Thủ tục hành chính: {slip.procedure_name}")
+    received = format_datetime(slip.received_at) if slip.received_at else "chưa tiếp nhận"
+    pdf.paragraph(f"Thời gian nhận hồ sơ: {received}. Hẹn trả kết quả: {format_datetime(slip.appointment_at)}")
+    pdf.paragraph(f"Cơ quan (bộ phận) giải quyết hồ sơ: {slip.agency_name}")
+    if slip.handling_agencies:
+        pdf.paragraph(f"Cơ quan phối hợp giải quyết hồ sơ: {'; '.join(slip.handling_agencies)}")
+    pdf.paragraph(SOURCES_VI[slip.source], size=9)
+
+    def party(unit: str | None, person: str | None) -> str:
+        if unit is None:
+            return "—"
+        return f"{unit}\n({person})" if person else unit
+
+    rows = [(str(n), party(r.from_unit, r.giver), party(r.to_unit, r.receiver), format_datetime(r.at),
+             VERDICTS_VI[Timeliness(r.verdict)] if r.verdict else "—")
+            for n, r in enumerate(slip.rows, start=1)]
+    if rows:
+        pdf.table_of((9, 52, 52, 28, 24), ("TT", "Bên giao (người giao)", "Bên nhận (người nhận)",
+                                            "Thời gian giao, nhận", "Kết quả"), rows,
+                     ("CENTER", "LEFT", "LEFT", "CENTER", "CENTER"), size=9)
+    else:
+        pdf.paragraph("(chưa có lần giao, nhận hồ sơ)")
+    pdf.paragraph("Kết quả: Trước hạn / Đúng hạn / Quá hạn, theo thời hạn của bước (hoặc của hồ sơ) "
+                  "trên cùng một lịch ngày làm việc.", size=9)
+    box = pdf.box_in_points(pdf.l_margin, pdf.get_y(), 1, 1)  # not signed: the rows are the record
     return RenderedForm(pdf=pdf.output_bytes(), title=title, signature_box=box)
 
 

@@ -172,6 +172,7 @@ class Result(BaseModel):
     decided_at: datetime
     return_method: Literal["counter", "post", "electronic"] | None = None
     document_id: str | None = None  # the signed electronic result in the citizen's store
+    control_slip_key: str | None = None  # Form 06 as it stood when the result was returned (docs/documents.md §1)
 
 
 class Apology(BaseModel):

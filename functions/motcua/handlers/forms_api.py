@@ -3,6 +3,8 @@
 * ``GET /dossiers/{id}/forms/receipt-slip``: Form 01 as issued on reception (PDF), for the dossier's owner and
   the officials who may read the dossier (its agencies, inspectors), as ``GET /dossiers/{id}``; officials'
   reads are on the trail.
+* ``GET /dossiers/{id}/forms/control-slip``: Form 06, one row per hand-over, for the same readers: the slip
+  stored with a returned result, else drawn from the history as it stands.
 """
 
 from __future__ import annotations
@@ -41,3 +43,11 @@ def _pdf(body: bytes, name: str) -> Response:
 def get_receipt_slip(dossier_id: DossierId):  # no return annotation: see _pdf
     dossier = service.readable(dossier_id, current_actor(router), request_id(router))
     return _pdf(service.slips.read(dossier), f"mau-01-{dossier.receipt_code}.pdf")
+
+
+@router.get("/dossiers/<dossier_id>/forms/control-slip", tags=["dossiers"], operation_id="getControlSlip",
+            security=BEARER, summary="Form 06: the processing control slip, one row per hand-over (PDF)",
+            responses=_pdf_responses(401, 403, 404))
+def get_control_slip(dossier_id: DossierId):  # no return annotation: see _pdf
+    dossier, body = service.control_slip(dossier_id, current_actor(router), request_id(router))
+    return _pdf(body, f"mau-06-{dossier.receipt_code}.pdf")

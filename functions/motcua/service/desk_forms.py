@@ -5,6 +5,10 @@
   received (a counter submission, the desk's ``receive`` of an online or postal dossier, or a supplement
   completing a dossier the desk found incomplete), stored in the documents bucket before the change that links
   it (``Dossier.receipt_slip_key``), as Form 04 is (``motcua.service.letters``).
+* Form 06, the processing control slip (Circular 03/2025/TT-VPCP, Mẫu số 06; Mẫu số 05 of Circular
+  01/2018/TT-VPCP): one row per hand-over of the dossier's stored history (``motcua.domain.handovers``), drawn
+  on demand and, when the result is returned, stored with the result (``Result.control_slip_key``) as the
+  slip that went with it.
 
 Like the letters, the slip's object is content-addressed: a change that loses a race leaves an unlinked
 object behind, never a linked one overwritten.
@@ -12,15 +16,16 @@ object behind, never a linked one overwritten.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from motcua.data.documents import document_key, get_pdf
 from motcua.domain.actors import Actor
 from motcua.domain.calendar import default_calendar
 from motcua.domain.catalogue import Agency, Channel, Procedure
-from motcua.domain.dossier import Dossier
+from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.errors import NotFound
+from motcua.domain.handovers import handovers
 from motcua.service.letters import Issuer, LetterSettings, Store, store_form
 
 
@@ -76,3 +81,37 @@ class ReceiptSlips:
         if dossier.receipt_slip_key is None:
             raise ReceiptSlipNotIssued({"dossier_id": dossier.id})
         return self.fetch(dossier.receipt_slip_key)
+
+
+@dataclass
+class ControlSlips:
+    settings: LetterSettings = field(default_factory=LetterSettings)
+    store: Store = field(default_factory=lambda: store_form("06"))
+    fetch: Fetch = get_pdf
+
+    def render(self, dossier: Dossier, history: Iterable[HistoryEvent], agencies: Mapping[str, Agency]) -> bytes:
+        """Form 06 of the dossier as its history stands (deterministic: the same history, the same bytes)."""
+        from motcua.documents import pdf  # fpdf2: only where a form is made (cold start, docs/benchmarks.md)
+        from motcua.documents.control_slip import ControlSlip
+        from motcua.documents.forms import DESK_NAME
+
+        issuer = Issuer.of(dossier.agency_code, agencies)
+        slip = ControlSlip.from_handovers(
+            dossier, handovers(dossier, history), agency_name=issuer.name, unit_name=DESK_NAME,
+            place=self.settings.place_of(issuer.code),
+            name_of=lambda code: Issuer.of(code, agencies).name if code else None)
+        return pdf.render_control_slip(slip).pdf
+
+    def attach(self, changed: Dossier, history: Iterable[HistoryEvent], agencies: Mapping[str, Agency]) -> Dossier:
+        """On return: the slip as the returning change leaves the history, stored, linked on the result."""
+        assert changed.result is not None  # returned results were decided first (the workflow's rule)
+        rendered = self.render(changed, history, agencies)
+        key = document_key(changed.id, "form06", rendered)
+        self.store(key, rendered)
+        return changed.model_copy(update={"result": changed.result.model_copy(update={"control_slip_key": key})})
+
+    def read(self, dossier: Dossier, history: Iterable[HistoryEvent], agencies: Mapping[str, Agency]) -> bytes:
+        """The stored slip of a returned dossier, else the slip drawn now from its history."""
+        if dossier.result is not None and dossier.result.control_slip_key is not None:
+            return self.fetch(dossier.result.control_slip_key)
+        return self.render(dossier, history, agencies)

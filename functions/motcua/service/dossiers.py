@@ -46,7 +46,7 @@ from motcua.domain.receipt import receipt_code
 from motcua.domain.status import DossierStatus, StatusView
 from motcua.domain.workflow import StepPayloadInvalid, apply_action, status_action
 from motcua.service.citizen_store import CitizenStore, ResultIssuer
-from motcua.service.desk_forms import ReceiptSlips
+from motcua.service.desk_forms import ControlSlips, ReceiptSlips
 from motcua.service.index.tracking import IndexTracker
 from motcua.service.letters import ApologyLetters
 from motcua.service.steps import StepDesk
@@ -112,6 +112,7 @@ class DossierService:
     stale_retries: int = 2
     letters: ApologyLetters = field(default_factory=ApologyLetters)  # Form 04 (docs/domain.md §4.7)
     slips: ReceiptSlips = field(default_factory=ReceiptSlips)  # Form 01, on reception (docs/documents.md §1)
+    control_slips: ControlSlips = field(default_factory=ControlSlips)  # Form 06, at return and on demand
     index: IndexTracker = field(default_factory=IndexTracker)  # the monthly index's writes
     store: CitizenStore = field(default_factory=CitizenStore)  # the citizen's document store
     results: ResultIssuer = field(default_factory=ResultIssuer)  # signed electronic results
@@ -236,6 +237,9 @@ class DossierService:
                 self._owner_is_citizen(dossier), now)
             events = [*events, *added]
             extra.extend(stored)
+        elif taken is ActionName.RETURN_RESULT:  # Form 06 with the result, its last row this return
+            changed = self.control_slips.attach(changed, [*self.dossiers.history(dossier.id), *events],
+                                                self.catalogue.agencies())
         return self.dossiers.save_change(changed, events, correlation_id=request_id,
                                          index=self.index.for_change(dossier, changed, events), applied=applied,
                                          extra=extra)
@@ -305,6 +309,11 @@ class DossierService:
         ensure_can_read(actor, dossier.owner, dossier.agencies)
         self.audit_read(dossier, actor, request_id)
         return dossier
+
+    def control_slip(self, dossier_id: str, actor: Actor, request_id: str | None = None) -> tuple[Dossier, bytes]:
+        """Form 06 for whoever may read the dossier: stored with a returned result, else drawn now."""
+        dossier = self.readable(dossier_id, actor, request_id)
+        return dossier, self.control_slips.read(dossier, self.dossiers.history(dossier_id), self.catalogue.agencies())
 
     def view(self, dossier_id: str, actor: Actor, request_id: str | None = None) -> DossierView:
         dossier = self.readable(dossier_id, actor, request_id)
