@@ -102,3 +102,29 @@ def test_the_control_slip_on_demand_and_stored_with_the_returned_result(api_clie
     assert returned.body == documents.get_pdf(stored)
     # Its last row: the desk handed the result to the applicant at the return.
     assert "10:00 ngày 06/03/2026" in text_of(returned.body) and "Tổ chức, cá nhân nộp hồ sơ" in text_of(returned.body)
+
+
+def test_a_dossier_with_steps_has_one_control_slip_row_per_step(api_client, at) -> None:
+    # Procedure 1.001193 at the commune follows its seeded internal procedure (docs/domain.md §11.4): the rows
+    # are its steps, with each step's unit, officers and verdict; THAM_DINH (1 h, due 09:10) is done late.
+    from tests.integration.test_notifications import save_settings
+
+    leader = ("chairman-tuan", "agency_leader", COMMUNE)
+    for who in (DESK, PROCESSOR, leader):  # the staff list steps are assigned from
+        save_settings(api_client, who)
+    moments = iter(datetime(2026, 3, 2, h, m, tzinfo=VN_TZ) for h, m in ((8, 0), (8, 0), (8, 10), (15, 20),
+                                                                          (15, 30), (15, 40)))
+    at(next(moments))
+    dossier = api_client.post("/dossiers", json=submission("1.001193"), headers=submit_headers("citizen-hang")).json()
+    for name, who, body in (("receive", DESK, {}), ("complete_step", DESK, {"step_action": "CHUYEN_XU_LY"}),
+                            ("complete_step", PROCESSOR, {"step_action": "TRINH"}),
+                            ("complete_step", leader, {"step_action": "KY_DUYET", "payload": {}}),
+                            ("complete_step", DESK, {"step_action": "TRA", "payload": {"method": "counter"}})):
+        at(next(moments))
+        act(api_client, dossier["id"], name, who, body)
+    text = text_of(api_client.get(f"/dossiers/{dossier['id']}/forms/control-slip", headers=bearer(*leader)).body)
+    assert "Theo các bước của quy trình nội bộ" in text
+    assert "Bộ phận Một cửa UBND xã (officer-lan)" in text and "Công chức tư pháp - hộ tịch (officer-minh)" in text
+    assert "Chủ tịch hoặc Phó Chủ tịch UBND xã (chairman-tuan)" in text
+    assert text.count("Quá hạn") == 2  # THAM_DINH's row, and the legend
+    assert "15:20 ngày 02/03/2026" in text

@@ -11,7 +11,7 @@ from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.clock import Timeliness
 from motcua.domain.dossier import Dossier, HistoryEvent
-from motcua.domain.handovers import STEP_COMPLETE, first_late, handovers
+from motcua.domain.handovers import first_late, handovers
 from motcua.domain.status import DossierStatus as S
 from tests.unit.test_forms import sample_dossier
 
@@ -77,7 +77,7 @@ def test_step_events_are_the_rows_when_the_dossier_has_them() -> None:
             "to_seq": 3, "to_step": "approve", "to_unit": "Lãnh đạo Sở", "to_agency_code": AGENCY,
             "receiver": "lead-tuan", "to_status": None}
     history = [event(vn(3), ev.RECEIVE, S.SUBMITTED, S.RECEIVED, DESK),
-               event(vn(6), STEP_COMPLETE, S.PROCESSING, S.PROCESSING, PROC, **step)]
+               event(vn(6), ev.STEP_COMPLETE, S.PROCESSING, S.PROCESSING, PROC, **step)]
     rows = handovers(dossier, history)
     assert len(rows) == 1  # the step's own record, not the status changes around it
     row = rows[0]

@@ -22,13 +22,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from motcua.domain import actions as ev
 from motcua.domain import clock
 from motcua.domain.actors import Role
 from motcua.domain.clock import Timeliness
 from motcua.domain.dossier import Dossier, HistoryEvent
+from motcua.domain.events import StepCompleted
 from motcua.domain.status import DossierStatus
 
 # The unit a role's holder works in, as the slip names it (UNSURE: agencies name their own rooms).
@@ -42,7 +43,6 @@ ROLE_UNITS: dict[Role, str] = {
 }
 
 Source = Literal["steps", "status_history"]
-STEP_COMPLETE = "step_complete"  # the history action of a step done (docs/domain.md §11.4)
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,11 @@ def _agency_of(event: HistoryEvent, dossier: Dossier) -> str | None:
 def _from_steps(completed: Sequence[HistoryEvent]) -> list[HandOver]:
     rows = []
     for e in completed:
-        d: dict[str, Any] = e.details
-        verdict = d.get("verdict")
+        d = StepCompleted.model_validate(e.details)
         rows.append(HandOver(
-            at=e.occurred_at, step=str(d.get("step_code")), from_unit=str(d.get("unit")),
-            from_agency=d.get("agency_code"), giver=d.get("giver") or d.get("completed_by"),
-            to_unit=d.get("to_unit"), to_agency=d.get("to_agency_code"), receiver=d.get("receiver"),
-            verdict=Timeliness(verdict) if verdict else None, source="steps"))
+            at=d.completed_at, step=d.step_code, from_unit=d.unit, from_agency=d.agency_code,
+            giver=d.giver or d.completed_by, to_unit=d.to_unit, to_agency=d.to_agency_code, receiver=d.receiver,
+            verdict=Timeliness(d.verdict) if d.verdict else None, source="steps"))
     return rows
 
 
@@ -110,7 +108,7 @@ def _from_status_history(dossier: Dossier, moves: Sequence[HistoryEvent]) -> lis
 def handovers(dossier: Dossier, history: Iterable[HistoryEvent]) -> list[HandOver]:
     """The dossier's hand-overs in order: from its step events when it has any, else from its status changes."""
     ordered = sorted(history, key=lambda e: e.occurred_at)
-    completed = [e for e in ordered if e.action == STEP_COMPLETE]
+    completed = [e for e in ordered if e.action == ev.STEP_COMPLETE]
     if completed:
         return _from_steps(completed)
     return _from_status_history(dossier, [e for e in ordered if _moves(e)])
