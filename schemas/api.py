@@ -15,12 +15,12 @@ from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from motcua.domain.applicant import normalise_email, normalise_national_id, normalise_phone
-from motcua.domain.catalogue import AgencyCode, Channel, ProcedureCode, TimeLimitView
+from motcua.domain.catalogue import Agency, AgencyCode, Channel, ProcedureCode, ProcedureView, TimeLimitView
 from motcua.domain.citizen_store import MAX_UPLOAD_BYTES
 from motcua.domain.dossier import AttachmentIn
 from motcua.domain.errors import MotcuaError
 from motcua.domain.status import StatusView
-from schemas.common import ApiModel
+from schemas.common import ApiModel, Page
 
 
 def _coded(normalise: Callable[[str], str]) -> Callable[[str], str]:
@@ -179,6 +179,22 @@ class DossierSummary(ApiModel):
     submitted_at: datetime
     appointment_at: datetime
     appointment_is_provisional: bool
+
+
+class ProcedurePage(Page[ProcedureView]):
+    """A page of the procedure catalogue."""
+
+
+class AgencyPage(Page[Agency]):
+    """The agencies and communes that receive dossiers (one page: the list is short)."""
+
+
+class DossierSummaryPage(Page[DossierSummary]):
+    """A page of my dossiers, newest first."""
+
+
+class AuditEventPage(Page[AuditEventView]):
+    """A page of a dossier's audit trail, oldest first."""
 
 
 class PersonalDataExport(ApiModel):

@@ -25,6 +25,9 @@ class ErrorBody(ApiModel):
 
 
 class Page(ApiModel, Generic[T]):
+    """Every list the API answers: one page of ``items`` and the token of the next. Each list has its own named
+    subclass (``DossierSummaryPage``), so the document and a generated client name it plainly."""
+
     items: list[T]
     next_token: str | None = Field(
         default=None, description="Pass as `next_token` to get the next page; absent on the last page."

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import Field
 
-from schemas.common import ApiModel
+from schemas.common import ApiModel, Page
 
 
 class StoredDocumentView(ApiModel):
@@ -48,3 +48,7 @@ class VerificationView(ApiModel):
     timestamped: bool = False
     checked_at: datetime
     problems: list[str] = Field(default_factory=list)
+
+
+class StoredDocumentPage(Page[StoredDocumentView]):
+    """A page of my document store, newest first."""

@@ -18,7 +18,7 @@ from motcua.domain.feedback import (
     FeedbackStep,
     FeedbackSubjectMissing,
 )
-from schemas.common import ApiModel
+from schemas.common import ApiModel, Page
 
 Text = Field(min_length=3, max_length=2000)
 
@@ -59,24 +59,34 @@ class FeedbackStepBody(ApiModel):
 
 
 class RefuseFeedback(FeedbackStepBody):
+    """The agency refuses to handle the feedback (outside its remit, anonymous, a duplicate...), with its reason."""
+
     reason: str = Text
 
 
 class RequestFeedbackInfo(FeedbackStepBody):
+    """The agency asks the citizen for more information."""
+
     request: str = Field(min_length=3, max_length=2000, description="What the citizen should add")
 
 
 class ProvideFeedbackInfo(FeedbackStepBody):
+    """The citizen replies to the agency's request for information."""
+
     reply: str = Field(min_length=1, max_length=5000)
     attachments: list[UploadKey] = Field(default_factory=list, max_length=10)
 
 
 class AnswerFeedback(FeedbackStepBody):
+    """The agency answers the feedback (optionally to be published)."""
+
     answer: str = Field(min_length=10, max_length=10000)
     public: bool = Field(default=False, description="Publish the answer (without personal data) within 2 working days")
 
 
 class PublishFeedback(FeedbackStepBody):
+    """The agency publishes the question and its answer, without personal data."""
+
     question_summary: str = Field(min_length=10, max_length=2000,
                                   description="The question in the agency's words, without personal data")
     answer: str | None = Field(default=None, min_length=10, max_length=10000,
@@ -84,6 +94,8 @@ class PublishFeedback(FeedbackStepBody):
 
 
 class RateFeedback(FeedbackStepBody):
+    """The citizen says whether the answer satisfied them."""
+
     satisfied: bool
     comment: str | None = Field(default=None, max_length=2000)
 
@@ -181,3 +193,11 @@ class PublicFeedbackView(ApiModel):
     received_on: str = Field(description="Date of reception (yyyy-mm-dd, Vietnam)")
     answered_at: datetime
     published_at: datetime
+
+
+class FeedbackSummaryPage(Page[FeedbackSummary]):
+    """A page of the feedback the caller may see, newest first."""
+
+
+class PublicFeedbackPage(Page[PublicFeedbackView]):
+    """A page of published answers, newest first."""

@@ -49,6 +49,8 @@ class ActionBody(StrictModel):
 
 
 class Receive(ActionBody):
+    """The reception desk receives the dossier: its clock starts and the appointment is fixed (Form 01)."""
+
     digitised: bool = Field(default=True, description="The desk digitised the paper documents")
     reused_documents: int = Field(default=0, ge=0, le=100, deprecated=True,
                                   description="Ignored: reused documents are counted from the dossier's records "
@@ -57,18 +59,24 @@ class Receive(ActionBody):
 
 
 class Refuse(ActionBody):
+    """The desk refuses the dossier, with the reasons of Form 03."""
+
     reasons: list[Reason] = Field(min_length=1, max_length=20, description="Form 03: why it is refused")
 
 
 class StartProcessing(ActionBody):
-    pass
+    """The handling unit starts processing a received dossier."""
 
 
 class Transfer(ActionBody):
+    """The dossier moves to another agency (liên thông) for its part of the handling."""
+
     to_agency_code: AgencyCode
 
 
 class RequestSupplement(ActionBody):
+    """The citizen is asked to add or correct documents (Form 02); the clock pauses until they do."""
+
     documents: list[Reason] = Field(min_length=1, max_length=50, description="Form 02: what to add or correct")
     reason: Reason
     legal_exception: Reason | None = Field(
@@ -76,44 +84,60 @@ class RequestSupplement(ActionBody):
 
 
 class ReceiveSupplement(ActionBody):
+    """The desk receives the requested documents; the clock resumes."""
+
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=50)
     reused_documents: int = Field(default=0, ge=0, le=100, deprecated=True,
                                   description="Ignored: counted from the attachments that name a stored document")
 
 
 class RequestPayment(ActionBody):
+    """The citizen is asked to pay a fee or charge; the clock pauses (by default) until it is paid."""
+
     amount_vnd: int = Field(gt=0, le=10_000_000_000)
     description: Reason
 
 
 class RecordPayment(ActionBody):
+    """A payment is recorded; the clock resumes."""
+
     amount_vnd: int = Field(gt=0, le=10_000_000_000)
     online: bool
     reference: str | None = Field(default=None, max_length=200)
 
 
 class ResumeProcessing(ActionBody):
-    pass
+    """Processing resumes after a pause."""
 
 
 class Decide(ActionBody):
+    """The competent official decides and issues the result documents."""
+
     result_documents: list[ResultKey] = Field(default_factory=list, max_length=50)
     electronic: bool = Field(default=False, description="The result is also issued as an electronic document")
 
 
 class ReturnResult(ActionBody):
+    """The result is returned to the citizen (at the counter, by post or electronically)."""
+
     method: Literal["counter", "post", "electronic"]
 
 
 class RequestWithdrawal(ActionBody):
+    """The citizen withdraws the dossier before it is decided."""
+
     reason: Reason | None = None
 
 
 class Stop(ActionBody):
+    """Handling stops for a legal reason (the dossier cannot be decided)."""
+
     reason: Reason
 
 
 class Apologise(ActionBody):
+    """A late dossier: the agency apologises and sets a new appointment (Form 04)."""
+
     reason: Reason
     new_appointment_at: ClientDatetime
 

@@ -10,6 +10,7 @@ from motcua.handlers import startup  # first: the modules below load with the GC
 
 # isort: split
 
+import inspect
 from typing import Annotated
 
 from aws_lambda_powertools import Tracer
@@ -45,14 +46,15 @@ from schemas.api import (
     AppointmentPreview,
     AuditEventView,
     DossierSubmission,
-    DossierSummary,
+    DossierSummaryPage,
     DossierView,
     PersonalDataExport,
+    ProcedurePage,
     TrackingView,
     UploadRequest,
     UploadTicket,
 )
-from schemas.common import ErrorBody, Page
+from schemas.common import ErrorBody
 from schemas.contacts import DeviceRegistration, DeviceView, NotificationSettingsIn, NotificationSettingsView
 
 logger = service_logger()
@@ -79,6 +81,8 @@ InstallationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{8,128}$",
 # --- catalogue (public) ------------------------------------------------------------------------------
 
 @app.get("/procedures", tags=["catalogue"], operation_id="listProcedures", summary="Search the procedure catalogue",
+         description="The public catalogue, by code: filter by agency, level or text (diacritics optional). "
+                     "Public, no token.",
          responses=_errors(400, 422))
 def get_procedures(
     agency: Annotated[str | None, Query(max_length=40, description="Agency code")] = None,
@@ -86,20 +90,24 @@ def get_procedures(
     q: Annotated[str | None, Query(max_length=200, description="Text, diacritics optional")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=40)] = None,
-) -> Page[ProcedureView]:
+) -> ProcedurePage:
     items, token = search_procedures(service.catalogue, agency=agency, level=level, text=q, limit=limit,
                                      next_token=next_token)
-    return Page[ProcedureView](items=items, next_token=token)
+    return ProcedurePage(items=items, next_token=token)
 
 
 @app.get("/procedures/<code>", tags=["catalogue"],
-         operation_id="getProcedure", summary="One procedure", responses=_errors(404))
+         operation_id="getProcedure", summary="One procedure",
+         description="A procedure: legal time limits per channel, fees, documents to submit, competent agency. "
+                     "Public.",
+         responses=_errors(404))
 def get_procedure(code: ProcedureCode) -> ProcedureView:
     return service.catalogue.procedure(code)
 
 
 @app.get("/agencies", tags=["catalogue"],
          operation_id="listAgencies", summary="Agencies and communes that receive dossiers",
+         description="Every agency and commune a dossier can be submitted to, by code. Public.",
          responses=_errors(422))
 def get_agencies(level: Annotated[Level | None, Query()] = None) -> list[Agency]:
     return list_agencies(service.catalogue, level)
@@ -107,6 +115,8 @@ def get_agencies(level: Annotated[Level | None, Query()] = None) -> list[Agency]
 
 @app.get("/calendar/preview", tags=["catalogue"],
          operation_id="previewAppointment", summary="The appointment a submission now would get",
+         description="What a citizen would be promised on submitting at `submitted_at` (default now): when the "
+                     "legal clock starts and the appointment, on the working-day calendar. Public.",
          responses=_errors(400, 404))
 def get_calendar_preview(
     procedure: Annotated[str, Query(pattern=r"^\d\.\d{6}$", description="Procedure code")],
@@ -121,6 +131,8 @@ def get_calendar_preview(
 
 @app.post("/uploads", tags=["dossiers"],
           operation_id="createUpload", summary="Presigned S3 POST form for one attachment (yours alone)",
+          description="A form to upload one file straight to storage; the returned `key` is then named in a "
+                      "submission's `attachments`.",
           status_code=201, security=BEARER, responses=_errors(401, 403, 422, ok=201))
 def post_upload(request: UploadRequest) -> Response[UploadTicket]:
     actor = current_actor(app)
@@ -133,6 +145,8 @@ def post_upload(request: UploadRequest) -> Response[UploadTicket]:
 
 @app.post("/dossiers", tags=["dossiers"],
           operation_id="submitDossier", summary="Submit a dossier; returns its receipt code and appointment",
+          description="Citizens (online) and reception officers (counter, post). A retry with the same "
+                      "Idempotency-Key returns the same dossier, never a second one.",
           status_code=201, security=BEARER, responses=_errors(400, 401, 403, 404, 409, 413, 415, 422, 503, ok=201))
 def post_dossier(
     submission: DossierSubmission,
@@ -144,6 +158,7 @@ def post_dossier(
 
 @app.get("/dossiers/<dossier_id>", tags=["dossiers"],
          operation_id="getDossier", summary="A dossier with its full status history",
+         description="The owner, or officials of its agency (their reads are audited).",
          security=BEARER, responses=_errors(401, 403, 404))
 def get_dossier(dossier_id: DossierId) -> DossierView:
     return service.view(dossier_id, current_actor(app), request_id(app))
@@ -151,6 +166,7 @@ def get_dossier(dossier_id: DossierId) -> DossierView:
 
 @app.get("/dossiers/<dossier_id>/history", tags=["dossiers"],
          operation_id="getDossierHistory", summary="The dossier's audit trail",
+         description="Every event, oldest first: who, role, agency, when, what, statuses before and after.",
          security=BEARER, responses=_errors(401, 403, 404))
 def get_history(dossier_id: DossierId) -> list[AuditEventView]:
     actor = current_actor(app)
@@ -173,7 +189,8 @@ def _action_route(action: ActionName, body_model: type[ActionBody]) -> None:
     }
     app.post(f"/dossiers/<dossier_id>/actions/{action.value}", tags=["actions"], security=BEARER,
              operation_id=action_operation_id(action.value, "Dossier"),
-             summary=f"Action: {action.value}", responses=_errors(400, 401, 403, 404, 409))(take_action)
+             summary=f"Action: {action.value}", description=inspect.getdoc(body_model),
+             responses=_errors(400, 401, 403, 404, 409))(take_action)
 
 
 for _action, _model in PAYLOADS.items():
@@ -191,17 +208,20 @@ app.include_router(steps_router)
 
 @app.get("/me/dossiers", tags=["citizen"],
          operation_id="listMyDossiers", summary="My dossiers, newest first", security=BEARER,
+         description="The signed-in citizen's dossiers, a page at a time.",
          responses=_errors(401, 403))
 def get_my_dossiers(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=40)] = None,
-) -> Page[DossierSummary]:
+) -> DossierSummaryPage:
     items, token = service.mine(current_actor(app), limit, next_token)
-    return Page[DossierSummary](items=items, next_token=token)
+    return DossierSummaryPage(items=items, next_token=token)
 
 
 @app.get("/me/export", tags=["citizen"],
          operation_id="exportMyData", summary="Everything held about me (download)", security=BEARER,
+         description="The citizen's right of access: dossiers with their trails, stored documents, feedback, "
+                     "notification settings and devices.",
          responses=_errors(401, 403))
 def get_my_export() -> PersonalDataExport:
     actor = current_actor(app)
@@ -215,6 +235,7 @@ def get_my_export() -> PersonalDataExport:
 
 @app.get("/me/notification-settings", tags=["notifications"],
          operation_id="getNotificationSettings", summary="My notification channels and devices",
+         description="The channels chosen and the app installations registered for push.",
          security=BEARER, responses=_errors(401, 403))
 def get_notification_settings() -> NotificationSettingsView:
     return contact_settings.view(current_actor(app))
@@ -222,20 +243,23 @@ def get_notification_settings() -> NotificationSettingsView:
 
 @app.put("/me/notification-settings", tags=["notifications"],
          operation_id="updateNotificationSettings", security=BEARER, responses=_errors(401, 403),
+         description="Replaces the chosen channels; returns the settings as stored.",
          summary="Choose my channels (officials: also my work e-mail and phone; role and agency from my token)")
 def put_notification_settings(body: NotificationSettingsIn) -> NotificationSettingsView:
     return contact_settings.save(current_actor(app), body)
 
 
 @app.put("/me/devices/<installation_id>", tags=["notifications"], operation_id="registerDevice", security=BEARER,
-         summary="Register (or update) this app installation's push token", responses=_errors(401, 403, 409))
+         summary="Register (or update) this app installation's push token", responses=_errors(401, 403, 409),
+         description="Idempotent: the same installation id replaces its token.")
 def put_device(installation_id: InstallationId, body: DeviceRegistration) -> DeviceView:
     return contact_settings.register_device(current_actor(app), installation_id, body)
 
 
 @app.delete("/me/devices/<installation_id>", tags=["notifications"], operation_id="removeDevice", security=BEARER,
             summary="Stop push to this app installation (no error if it is not registered); returns my settings "
-                    "and the devices left", responses=_errors(401, 403))
+                    "and the devices left", responses=_errors(401, 403),
+            description="Idempotent: removing an unknown installation is not an error.")
 def delete_device(installation_id: InstallationId) -> NotificationSettingsView:
     actor = current_actor(app)
     contact_settings.remove_device(actor, installation_id)
@@ -244,6 +268,8 @@ def delete_device(installation_id: InstallationId) -> NotificationSettingsView:
 
 @app.get("/track/<receipt_code>", tags=["tracking"],
          operation_id="trackDossier", summary="Public tracking: status and appointment only",
+         description="By the receipt code on the slip, no token: status and appointment, never personal data. "
+                     "Lookups are limited per client (429 with Retry-After).",
          responses=_errors(404, 429))
 def get_tracking(receipt_code: ReceiptCode) -> TrackingView:
     return service.track(receipt_code, client=app.current_event.request_context.http.source_ip)
@@ -255,7 +281,8 @@ class HealthView(BaseModel):
     status: str = Field(examples=["ok"])
 
 
-@app.get("/health", tags=["ops"], operation_id="getHealth", summary="Liveness", responses=_errors())
+@app.get("/health", tags=["ops"], operation_id="getHealth", summary="Liveness",
+         description="Answers 200 while the function runs; touches no storage.", responses=_errors())
 def get_health() -> HealthView:
     return HealthView(status="ok")
 

@@ -13,6 +13,7 @@ included by ``motcua.handlers.api``.
 
 from __future__ import annotations
 
+import inspect
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -27,9 +28,8 @@ from motcua.service.actions import service
 from motcua.service.citizen_store import CitizenStore
 from motcua.service.feedback_api import file_feedback, take_feedback_step
 from motcua.service.feedback_api import service as feedback
-from schemas.common import Page
-from schemas.documents import StoredDocumentView, VerificationView
-from schemas.feedback import FeedbackIn, FeedbackStepBody, FeedbackSummary, FeedbackView, PublicFeedbackView
+from schemas.documents import StoredDocumentPage, VerificationView
+from schemas.feedback import FeedbackIn, FeedbackStepBody, FeedbackSummaryPage, FeedbackView, PublicFeedbackPage
 
 router = APIGatewayHttpRouter()
 BEARER = http_errors.BEARER
@@ -44,6 +44,8 @@ DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A store
 
 @router.post("/feedback", tags=["feedback"], operation_id="fileFeedback", status_code=201, security=BEARER,
              summary="File feedback (phản ánh, kiến nghị) about a dossier, a procedure or an agency",
+             description="Citizens, about their dossier, a procedure or an agency; the agency answers within the legal "
+                         "time limit. A retry with the same Idempotency-Key returns the same feedback.",
              responses=_errors(400, 401, 403, 404, 409, ok=201))
 def post_feedback(body: FeedbackIn, idempotency_key: RequestKey = None) -> Response[FeedbackView]:
     view = file_feedback(body, current_actor(router), idempotency_key, request_id(router))
@@ -52,29 +54,33 @@ def post_feedback(body: FeedbackIn, idempotency_key: RequestKey = None) -> Respo
 
 @router.get("/feedback", tags=["feedback"],
             operation_id="listFeedback", security=BEARER, summary="Feedback I may see, newest first",
+            description="Citizens see their own; officials their agency's (a complaint about an official only "
+                        "by the leaders); inspectors the agency they name.",
             responses=_errors(400, 401, 403))
 def get_feedback_list(
     agency: Annotated[str | None, Query(pattern=r"^[0-9A-Z.]{3,40}$", description="Inspectors: which agency")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=120)] = None,
-) -> Page[FeedbackSummary]:
+) -> FeedbackSummaryPage:
     items, token = feedback.listing(current_actor(router), agency, limit, next_token)
-    return Page[FeedbackSummary](items=items, next_token=token)
+    return FeedbackSummaryPage(items=items, next_token=token)
 
 
 @router.get("/feedback/public", tags=["feedback"],
             operation_id="listPublicFeedback", summary="Published answers (no personal data)",
+            description="The answers agencies published, without personal data. Public, no token.",
             responses=_errors(400))
 def get_public_feedback(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=120)] = None,
-) -> Page[PublicFeedbackView]:
+) -> PublicFeedbackPage:
     items, token = feedback.public(limit, next_token)
-    return Page[PublicFeedbackView](items=items, next_token=token)
+    return PublicFeedbackPage(items=items, next_token=token)
 
 
 @router.get("/feedback/<feedback_id>", tags=["feedback"], operation_id="getFeedback", security=BEARER,
-            summary="One feedback: deadlines, steps and its audit trail", responses=_errors(401, 403, 404))
+            summary="One feedback: deadlines, steps and its audit trail", responses=_errors(401, 403, 404),
+            description="Its author, or officials who may see it (their reads are audited).")
 def get_feedback(feedback_id: FeedbackId) -> FeedbackView:
     return feedback.view(feedback_id, current_actor(router), request_id(router))
 
@@ -90,7 +96,8 @@ def _step_route(action: FeedbackAction, body_model: type[FeedbackStepBody]) -> N
                                  "return": FeedbackView}
     router.post(f"/feedback/<feedback_id>/actions/{action.value}", tags=["feedback"], security=BEARER,
                 operation_id=action_operation_id(action.value, "Feedback"),
-                summary=f"Feedback step: {action.value}", responses=_errors(400, 401, 403, 404, 409))(take_step)
+                summary=f"Feedback step: {action.value}", description=inspect.getdoc(body_model),
+                responses=_errors(400, 401, 403, 404, 409))(take_step)
 
 
 def _register_steps() -> None:
@@ -105,17 +112,19 @@ _register_steps()
 
 @router.get("/me/documents", tags=["citizen"], operation_id="listMyDocuments", security=BEARER,
             summary="My document store: papers I submitted and results issued to me, newest first",
+            description="Each with a short-lived download link; a stored paper can be reused in a submission.",
             responses=_errors(401, 403))
 def get_my_documents(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=120)] = None,
-) -> Page[StoredDocumentView]:
+) -> StoredDocumentPage:
     items, token = store.mine(current_actor(router), limit, next_token)
-    return Page[StoredDocumentView](items=items, next_token=token)
+    return StoredDocumentPage(items=items, next_token=token)
 
 
 @router.get("/documents/<document_id>/verify", tags=["documents"], operation_id="verifyDocument",
             summary="Check a stored document: integrity, signature, signer and signing time (public)",
+            description="For the code printed on a result an agency signed; no personal data. Public, no token.",
             responses=_errors(404))
 def get_document_verification(document_id: DocumentId) -> VerificationView:
     return store.verify(document_id)

@@ -50,6 +50,8 @@ UnitParam = Annotated[str, Path(max_length=40, description="Unit code (agency, c
 @router.post("/dossiers/<dossier_id>/evaluation", tags=["evaluation"],
              operation_id="evaluateDossier", status_code=201, security=BEARER,
              summary="Rate a returned dossier (once): 9 criteria and the satisfaction question",
+             description="The owner (in the app) or a reception officer of its agency (at the counter kiosk), once "
+                         "the result is returned.",
              responses=_errors(400, 401, 403, 404, 409, ok=201))
 def post_evaluation(dossier_id: DossierId, answer: EvaluationInput) -> Response[Evaluation]:
     evaluation = evaluations.submit(dossier_id, answer, current_actor(router), request_id(router))
@@ -58,13 +60,16 @@ def post_evaluation(dossier_id: DossierId, answer: EvaluationInput) -> Response[
 
 @router.get("/indexes/<month>", tags=["index"],
             operation_id="getMonthIndex", summary="The month's index: rankings within each level (public)",
+            description="The province's monthly service index: every unit's total and rank. Public, aggregates "
+                        "only.",
             responses=_errors(400, 404))
 def get_index_month(month: MonthParam) -> IndexMonth:
     return queries().month(Month.parse(month))
 
 
 @router.get("/indexes/<month>/<unit>", tags=["index"], operation_id="getUnitIndex", responses=_errors(400, 404),
-            summary="One unit's index: every indicator with numerator, denominator, points, status (public)")
+            summary="One unit's index: every indicator with numerator, denominator, points, status (public)",
+            description="Public, aggregates only.")
 def get_index_unit(month: MonthParam, unit: UnitParam) -> UnitIndexView:
     return queries().unit(Month.parse(month), unit)
 
@@ -72,6 +77,7 @@ def get_index_unit(month: MonthParam, unit: UnitParam) -> UnitIndexView:
 @router.get("/indexes/<month>/<unit>/<indicator>/dossiers", tags=["index"],
             operation_id="listIndexDossiers", security=BEARER,
             summary="The receipt codes behind one figure (leaders of the unit or above, inspectors)",
+            description="The dossiers (and feedback) counted in one indicator's numerator or denominator.",
             responses=_errors(400, 401, 403, 404))
 def get_index_dossiers(
     month: MonthParam,

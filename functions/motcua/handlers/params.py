@@ -7,6 +7,7 @@ error: bounding the parameter answers a malformed id with a 422 before it reache
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
@@ -15,7 +16,9 @@ from motcua.domain.receipt import RECEIPT_CODE
 
 # 32 hex digits as submitted; the demo province's are "demo" + 16 (``domain.demo_data``).
 DossierId = Annotated[str, Path(pattern=r"^[0-9A-Za-z_-]{8,64}$", description="The dossier's id")]
-ReceiptCode = Annotated[str, Path(pattern=f"^{RECEIPT_CODE.pattern}$", max_length=64,
+# The document's patterns are ECMA-262 regular expressions (what a client validates with): no Python group names.
+_RECEIPT_PATTERN = "^" + re.sub(r"\(\?P<\w+>", "(", RECEIPT_CODE.pattern) + "$"
+ReceiptCode = Annotated[str, Path(pattern=_RECEIPT_PATTERN, max_length=64,
                                   description="The receipt code on Form 01", examples=["000.20.01.H36-260302-0001"])]
 ProcedureCode = Annotated[str, Path(pattern=r"^\d\.\d{6}$", description="Procedure code", examples=["1.001193"])]
 
