@@ -79,7 +79,7 @@ class HistoryEventView(ApiModel):
     event_id: str
     occurred_at: datetime
     action: str
-    from_status: StatusView | None
+    from_status: StatusView | None = None
     to_status: StatusView
     actor_role: str
     note: str | None = None
@@ -91,11 +91,11 @@ class AuditEventView(ApiModel):
     event_id: str
     occurred_at: datetime
     action: str
-    from_status: StatusView | None
+    from_status: StatusView | None = None
     to_status: StatusView
     actor_subject: str
     actor_role: str
-    actor_agency_code: str | None
+    actor_agency_code: str | None = None
     note: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
     request_id: str | None = None
@@ -112,7 +112,7 @@ class DossierView(ApiModel):
     applicant: ApplicantView
     attachments: list[AttachmentView]
     submitted_at: datetime
-    received_at: datetime | None
+    received_at: datetime | None = None
     appointment_at: datetime
     appointment_is_provisional: bool = Field(
         description="True until the desk receives the dossier; the clock starts at reception")

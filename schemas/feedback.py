@@ -118,7 +118,7 @@ class FeedbackEventView(ApiModel):
     event_id: str
     occurred_at: datetime
     action: str
-    from_status: FeedbackStatus | None
+    from_status: FeedbackStatus | None = None
     to_status: FeedbackStatus
     actor_role: str
     actor_agency_code: str | None = None

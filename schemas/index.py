@@ -45,7 +45,7 @@ class UnitIndexView(ApiModel):
     """``GET /indexes/{month}/{unit}``: every indicator with numerator, denominator, points and status."""
 
     month: str
-    rank: int | None = Field(description="Rank within the unit's level; null when it received no dossier")
+    rank: int | None = Field(default=None, description="Rank within the unit's level; null when it received no dossier")
     ranked_units: int = Field(description="Units ranked at this level")
     computed_at: datetime
     source: Source

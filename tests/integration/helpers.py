@@ -64,3 +64,15 @@ def post_file(given: dict, content: bytes) -> str:
 def upload(api_client, content: bytes, who: str | tuple[str, str, str] = "citizen-hang",
            name: str = "giay-chung-sinh.pdf") -> str:
     return post_file(ticket(api_client, who, len(content), name), content)
+
+
+def all_pages(api_client, path: str, headers: dict | None = None, **query: str) -> list[dict]:
+    """Every item of a list, following next_token page by page (the one page shape of every list)."""
+    items, token = [], None
+    while True:
+        page = api_client.get(path, query={**query, **({"next_token": token} if token else {})}, headers=headers)
+        assert page.status == 200, page.text
+        items += page.json()["items"]
+        token = page.json().get("next_token")
+        if not token:
+            return items

@@ -80,7 +80,7 @@ def test_a_path_id_over_2048_bytes_is_a_client_error(api_client, method, path, n
 
 @pytest.mark.parametrize("submitted_at", EDGE_DATES)
 def test_a_preview_at_the_calendars_edge_is_a_client_error(api_client, submitted_at) -> None:
-    response = api_client.get("/calendar/preview", query={"procedure": "1.001266", "agency": COMMUNE,
+    response = api_client.get("/calendar/preview", query={"procedure_code": "1.001266", "agency_code": COMMUNE,
                                                          "submitted_at": submitted_at})
     assert_client_error(response, 422)
 
@@ -159,6 +159,6 @@ def test_bodies_with_numbers_and_dates_at_their_edges_never_give_a_5xx(api_clien
 @SWEEP
 @given(date=st.sampled_from(EDGE_DATES) | st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()))
 def test_query_dates_at_their_edges_never_give_a_5xx(api_client, date) -> None:
-    response = api_client.get("/calendar/preview", query={"procedure": "1.001266", "agency": COMMUNE,
+    response = api_client.get("/calendar/preview", query={"procedure_code": "1.001266", "agency_code": COMMUNE,
                                                          "submitted_at": date})
     assert response.status < 500, (date, response.status, response.text[:300])

@@ -124,7 +124,7 @@ def test_the_counter_kiosk_answers_for_the_citizen(api_client, frozen) -> None:
     response = evaluate(api_client, dossier_id, {**GOOD, "satisfaction": "very_satisfied"}, bearer(*DESK))
     assert response.status == 201, response.text
     assert response.json()["source"] == "kiosk"  # the caller is the counter's identity
-    history = api_client.get(f"/dossiers/{dossier_id}/history", headers=bearer(*DESK)).json()
+    history = api_client.get(f"/dossiers/{dossier_id}/history", headers=bearer(*DESK)).json()["items"]
     event = next(e for e in history if e["action"] == "evaluate")
     assert (event["actor_subject"], event["actor_role"]) == ("officer-lan", "reception_officer")
 

@@ -302,7 +302,7 @@ def test_a_complaint_about_an_official_is_never_shown_to_them(api_client, at) ->
               for who in (PROCESSOR, LEADER, DESK)}
     assert listed == {PROCESSOR[0]: {plain_id}, DESK[0]: {plain_id}, LEADER[0]: {feedback_id, plain_id}}
     assert api_client.get("/feedback", headers=bearer(*INSPECTOR)).json()["code"] == "FEEDBACK_AGENCY_REQUIRED"
-    inspected = api_client.get("/feedback", query={"agency": COMMUNE}, headers=bearer(*INSPECTOR)).json()["items"]
+    inspected = api_client.get("/feedback", query={"agency_code": COMMUNE}, headers=bearer(*INSPECTOR)).json()["items"]
     assert {i["id"] for i in inspected} == {feedback_id, plain_id}
     # The official named cannot act on it either; the leader can.
     at(vn(3, 3))

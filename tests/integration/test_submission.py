@@ -12,7 +12,7 @@ import pytest
 
 from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.domain.calendar import VN_TZ
-from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
+from tests.integration.helpers import COMMUNE, all_pages, bearer, submission, submit_headers
 
 
 @pytest.fixture(autouse=True)
@@ -232,7 +232,7 @@ def test_catalogue_filters_search_without_diacritics_and_pages(api_client) -> No
     # "dang ky khai sinh" (no diacritics) finds the birth registration and the inter-agency birth bundle
     found = api_client.get("/procedures", query={"q": "dang ky khai sinh"}).json()["items"]
     assert [p["code"] for p in found] == ["1.001193", "2.000986"]
-    by_agency = api_client.get("/procedures", query={"agency": "000.00.12.H36"}).json()["items"]
+    by_agency = api_client.get("/procedures", query={"agency_code": "000.00.12.H36"}).json()["items"]
     assert by_agency and all(p["sector_group"] == "enterprise" for p in by_agency)
     seen, token = [], None
     while True:
@@ -243,6 +243,18 @@ def test_catalogue_filters_search_without_diacritics_and_pages(api_client) -> No
         if not token:
             break
     assert len(seen) == 38 and seen == sorted(seen)
+
+
+def test_agencies_answer_the_page_shape_and_page_by_code(api_client) -> None:
+    whole = api_client.get("/agencies").json()
+    assert whole["items"] and whole.get("next_token") is None  # one page: the list fits the default limit
+    codes = [a["code"] for a in whole["items"]]
+    assert codes == sorted(codes)
+    assert [a["code"] for a in all_pages(api_client, "/agencies", limit="3")] == codes
+    communes = all_pages(api_client, "/agencies", level="commune", limit="1")
+    assert communes and all(a["level"] == "commune" for a in communes)
+    refused = api_client.get("/agencies", query={"next_token": "NOT-AN-AGENCY"})
+    assert (refused.status, refused.json()["code"]) == (400, "PAGE_TOKEN_INVALID")
     assert api_client.get("/procedures", query={"limit": "1000"}).status == 422
     assert api_client.get("/procedures", query={"next_token": "bogus"}).json()["code"] == "PAGE_TOKEN_INVALID"
     assert api_client.get("/procedures/1.001193").json()["name_vi"] == "Thủ tục đăng ký khai sinh"
@@ -273,13 +285,13 @@ def test_calendar_preview_promises_what_submission_then_gives(api_client, at) ->
     # the reception day does not count → Tuesday, Wednesday, Thursday → Thursday 5/3 17:00.
     at(2026, 2, 27, 17, 30)
     preview = api_client.get("/calendar/preview", query={
-        "procedure": "1.001612", "agency": COMMUNE, "submitted_at": "2026-02-27T17:30:00+07:00"})
+        "procedure_code": "1.001612", "agency_code": COMMUNE, "submitted_at": "2026-02-27T17:30:00+07:00"})
     assert preview.status == 200, preview.text
     assert preview.json()["clock_starts_at"] == "2026-03-02T07:30:00+07:00"
     assert preview.json()["appointment_at"] == "2026-03-05T17:00:00+07:00"
     submitted = api_client.post("/dossiers", json=submission("1.001612"), headers=submit_headers()).json()
     assert submitted["appointment_at"] == preview.json()["appointment_at"]
-    naive = api_client.get("/calendar/preview", query={"procedure": "1.001612", "agency": COMMUNE,
+    naive = api_client.get("/calendar/preview", query={"procedure_code": "1.001612", "agency_code": COMMUNE,
                                                        "submitted_at": "2026-02-27T16:30:00"})
     assert naive.status == 422
 

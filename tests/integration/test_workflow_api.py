@@ -15,7 +15,7 @@ from infra.local.pollers import build_sqs_event
 from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.commands import ActionName
-from tests.integration.helpers import COMMUNE, bearer, outbox, submission, submit_headers
+from tests.integration.helpers import COMMUNE, all_pages, bearer, outbox, submission, submit_headers
 
 DESK = ("officer-lan", "reception_officer", COMMUNE)
 PROCESSOR = ("officer-minh", "processing_officer", COMMUNE)
@@ -73,7 +73,7 @@ def test_a_dossier_goes_from_submission_to_returned_result(api_client, frozen) -
         response = action(api_client, dossier["id"], name, who, body)
         assert response.status == 200, (name, response.text)
         assert response.json()["status"]["code"] == expected_status, name
-    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()["items"]
     actions = [e["action"] for e in history if e["action"] != "read_personal_data"]
     assert actions == ["submit", "receive", "start_processing", "request_supplement", "receive_supplement",
                        "request_payment", "record_payment", "resume_processing", "decide",
@@ -82,6 +82,21 @@ def test_a_dossier_goes_from_submission_to_returned_result(api_client, frozen) -
     assert (receive["actor_subject"], receive["actor_role"], receive["actor_agency_code"]) == DESK
     assert receive["from_status"]["code"] == 1 and receive["to_status"]["code"] == 2
     assert receive["request_id"]
+    # The trail pages like every list: a page at a time, the same events in the same order.
+    paged = all_pages(api_client, f"/dossiers/{dossier['id']}/history", official(LEADER), limit="2")
+    whole = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    assert whole.get("next_token") is None
+
+    def trail(events: list[dict]) -> list[str]:  # each official read adds a read_personal_data event
+        return [e["event_id"] for e in events if e["action"] != "read_personal_data"]
+
+    assert trail(paged) == trail(whole["items"]) == trail(history)
+
+
+def test_an_action_without_an_idempotency_key_is_refused_with_its_code(api_client) -> None:
+    dossier = new_dossier(api_client)
+    response = api_client.post(f"/dossiers/{dossier['id']}/actions/receive", json={}, headers=official(DESK))
+    assert (response.status, response.json()["code"]) == (400, "IDEMPOTENCY_KEY_REQUIRED")
 
 
 def test_every_status_change_is_in_the_outbox_in_the_same_transaction(api_client, local_stack) -> None:
@@ -213,7 +228,7 @@ def test_officials_of_other_agencies_cannot_read_and_reads_are_audited(api_clien
     assert api_client.get(f"/dossiers/{dossier['id']}", headers=official(FOREIGN)).status == 403
     assert api_client.get(f"/dossiers/{dossier['id']}", headers=official(DESK)).status == 200
     assert api_client.get(f"/dossiers/{dossier['id']}", headers=bearer("inspector-1", "inspector")).status == 200
-    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()["items"]
     reads = [(e["actor_subject"], e["actor_role"]) for e in history if e["action"] == "read_personal_data"]
     assert ("officer-lan", "reception_officer") in reads and ("inspector-1", "inspector") in reads
     assert ("citizen-hang", "citizen") not in reads  # the owner reading their own dossier is not an audit event
@@ -287,7 +302,7 @@ def test_the_same_batch_delivered_three_times_changes_the_dossier_once(api_clien
         assert load_handler(function.handler)(first["event"], make_context(function)) == {"batchItemFailures": []}
     after = api_client.get(f"/dossiers/{dossier['id']}", headers=official(LEADER)).json()
     assert after["status"]["code"] == 4 and after["version"] == 3
-    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()["items"]
     assert [e["action"] for e in history if e["action"] in ("receive", "start_processing")] == [
         "receive", "start_processing"]
 
@@ -315,7 +330,7 @@ def test_a_conflicting_message_is_refused_and_the_refusal_is_on_the_trail(api_cl
     dossier = new_dossier(api_client)
     result = deliver(local_stack, [queue_message(dossier["id"], "decide", PROCESSOR, action_id="tthc-late")])
     assert result["response"] == {"batchItemFailures": []}
-    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()["items"]
     rejected = [e for e in history if e["action"] == "action_rejected"]
     assert len(rejected) == 1
     assert rejected[0]["details"]["code"] == "DOSSIER_FORBIDDEN_TRANSITION"
@@ -326,7 +341,7 @@ def test_a_conflicting_message_is_refused_and_the_refusal_is_on_the_trail(api_cl
 
     function = declaration.function("actions")
     load_handler(function.handler)(result["event"], make_context(function))
-    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()["items"]
     assert len([e for e in history if e["action"] == "action_rejected"]) == 1
 
 
@@ -392,7 +407,7 @@ def test_actions_sent_again_with_a_new_key_are_refused_and_change_nothing(api_cl
     assert (citizen.status, citizen.json()["code"]) == (409, "DOSSIER_FORBIDDEN_TRANSITION"), citizen.text
     after = api_client.get(f"/dossiers/{dossier['id']}", headers=official(LEADER)).json()
     assert after["version"] == version
-    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()["items"]
     assert [e["action"] for e in history].count("start_processing") == 1
 
 
@@ -423,7 +438,7 @@ def test_two_officials_starting_processing_at_once_one_wins(api_client) -> None:
         for t in threads:
             t.join()
         assert sorted(outcomes) == ["DOSSIER_FORBIDDEN_TRANSITION", "won"], outcomes
-        history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+        history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()["items"]
         assert [e["action"] for e in history].count("start_processing") == 1
 
 
@@ -435,7 +450,7 @@ def test_a_queued_action_sent_again_with_a_new_message_id_is_refused(api_client,
                                                  action_id="tthc-start-2"),
                                    queue_message(dossier["id"], "receive_supplement", DESK)])
     assert result["response"] == {"batchItemFailures": []}  # refused for good, not retried
-    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()
+    history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()["items"]
     assert [e["action"] for e in history].count("start_processing") == 1
     rejected = [e["details"]["action"] for e in history if e["action"] == "action_rejected"]
     assert sorted(rejected) == ["receive_supplement", "start_processing"]

@@ -294,3 +294,16 @@ class DossierRepository:
         return [HistoryEvent.model_validate_json(item.doc)
                 for item in HistoryItem.query(f"DOSSIER#{dossier_id}", HistoryItem.sk.startswith("EVENT#"),
                                               consistent_read=True)]
+
+    def history_page(self, dossier_id: str, *, limit: int, after: str | None = None,
+                     ) -> tuple[list[HistoryEvent], str | None]:
+        """One page of the trail, oldest first; ``after`` is the previous page's token (its last event's key,
+        without the ``EVENT#`` prefix, so a token can only ever start inside this dossier's trail)."""
+        pk = f"DOSSIER#{dossier_id}"
+        start = {table.PARTITION_KEY: {"S": pk}, table.SORT_KEY: {"S": "EVENT#" + after}} if after else None
+        page = HistoryItem.query(pk, HistoryItem.sk.startswith("EVENT#"), consistent_read=True, limit=limit,
+                                 last_evaluated_key=start)
+        items = list(page)
+        more = page.last_evaluated_key is not None and len(items) == limit
+        return ([HistoryEvent.model_validate_json(item.doc) for item in items],
+                items[-1].sk.removeprefix("EVENT#") if more else None)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from motcua.data import uploads
 from motcua.data.models import bind
-from motcua.domain.catalogue import Agency, Channel, Level, ProcedureView
+from motcua.domain.catalogue import Channel, Level, ProcedureView
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
 from motcua.domain.model import ClientDatetime
 from motcua.handlers import feedback_api as feedback_routes
@@ -43,8 +43,9 @@ from motcua.service.feedback_api import FILE_IDEMPOTENCY, STEP_IDEMPOTENCY
 from motcua.service.submission import SUBMIT_IDEMPOTENCY, submit_dossier
 from motcua.settings import ApiSettings, load
 from schemas.api import (
+    AgencyPage,
     AppointmentPreview,
-    AuditEventView,
+    AuditEventPage,
     DossierSubmission,
     DossierSummaryPage,
     DossierView,
@@ -85,13 +86,13 @@ InstallationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{8,128}$",
                      "Public, no token.",
          responses=_errors(400, 422))
 def get_procedures(
-    agency: Annotated[str | None, Query(max_length=40, description="Agency code")] = None,
+    agency_code: Annotated[str | None, Query(max_length=40, description="Agency code")] = None,
     level: Annotated[Level | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=200, description="Text, diacritics optional")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=40)] = None,
 ) -> ProcedurePage:
-    items, token = search_procedures(service.catalogue, agency=agency, level=level, text=q, limit=limit,
+    items, token = search_procedures(service.catalogue, agency=agency_code, level=level, text=q, limit=limit,
                                      next_token=next_token)
     return ProcedurePage(items=items, next_token=token)
 
@@ -109,8 +110,13 @@ def get_procedure(code: ProcedureCode) -> ProcedureView:
          operation_id="listAgencies", summary="Agencies and communes that receive dossiers",
          description="Every agency and commune a dossier can be submitted to, by code. Public.",
          responses=_errors(422))
-def get_agencies(level: Annotated[Level | None, Query()] = None) -> list[Agency]:
-    return list_agencies(service.catalogue, level)
+def get_agencies(
+    level: Annotated[Level | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+    next_token: Annotated[str | None, Query(max_length=40)] = None,
+) -> AgencyPage:
+    items, token = list_agencies(service.catalogue, level, limit=limit, next_token=next_token)
+    return AgencyPage(items=items, next_token=token)
 
 
 @app.get("/calendar/preview", tags=["catalogue"],
@@ -119,12 +125,13 @@ def get_agencies(level: Annotated[Level | None, Query()] = None) -> list[Agency]
                      "legal clock starts and the appointment, on the working-day calendar. Public.",
          responses=_errors(400, 404))
 def get_calendar_preview(
-    procedure: Annotated[str, Query(pattern=r"^\d\.\d{6}$", description="Procedure code")],
+    procedure_code: Annotated[str, Query(pattern=r"^\d\.\d{6}$", description="Procedure code")],
     submitted_at: Annotated[ClientDatetime | None, Query(description="ISO 8601 with offset; default now")] = None,
-    agency: Annotated[str | None, Query(max_length=40, description="Commune, for commune-level procedures")] = None,
+    agency_code: Annotated[str | None, Query(max_length=40,
+                                             description="Commune, for commune-level procedures")] = None,
     channel: Annotated[Channel, Query()] = Channel.ONLINE,
 ) -> AppointmentPreview:
-    return service.preview(procedure, agency, channel, submitted_at)
+    return service.preview(procedure_code, agency_code, channel, submitted_at)
 
 
 # --- submission and tracking -------------------------------------------------------------------------
@@ -150,7 +157,7 @@ def post_upload(request: UploadRequest) -> Response[UploadTicket]:
           status_code=201, security=BEARER, responses=_errors(400, 401, 403, 404, 409, 413, 415, 422, 503, ok=201))
 def post_dossier(
     submission: DossierSubmission,
-    idempotency_key: SubmissionKey = None,
+    idempotency_key: SubmissionKey,
 ) -> Response[DossierView]:
     view = submit_dossier(submission, current_actor(app), idempotency_key, request_id(app))
     return Response(201, content_types.APPLICATION_JSON, view)
@@ -168,16 +175,21 @@ def get_dossier(dossier_id: DossierId) -> DossierView:
          operation_id="getDossierHistory", summary="The dossier's audit trail",
          description="Every event, oldest first: who, role, agency, when, what, statuses before and after.",
          security=BEARER, responses=_errors(401, 403, 404))
-def get_history(dossier_id: DossierId) -> list[AuditEventView]:
+def get_history(
+    dossier_id: DossierId,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    next_token: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z:.+#_-]{1,200}$")] = None,
+) -> AuditEventPage:
     actor = current_actor(app)
     service.readable(dossier_id, actor, request_id(app))
-    return [audit_view(e) for e in service.dossiers.history(dossier_id)]
+    events, token = service.dossiers.history_page(dossier_id, limit=limit, after=next_token)
+    return AuditEventPage(items=[audit_view(e) for e in events], next_token=token)
 
 
 def _action_route(action: ActionName, body_model: type[ActionBody]) -> None:
     """``POST /dossiers/{id}/actions/<action>``: one route per action, so each documents its own body."""
 
-    def take_action(dossier_id: str, body: ActionBody, idempotency_key: str | None = None) -> DossierView:
+    def take_action(dossier_id: str, body: ActionBody, idempotency_key: str) -> DossierView:
         return act_from_api(dossier_id, action, body, current_actor(app), idempotency_key, request_id(app))
 
     take_action.__name__ = f"post_{action.value}"

@@ -47,7 +47,7 @@ DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A store
              description="Citizens, about their dossier, a procedure or an agency; the agency answers within the legal "
                          "time limit. A retry with the same Idempotency-Key returns the same feedback.",
              responses=_errors(400, 401, 403, 404, 409, ok=201))
-def post_feedback(body: FeedbackIn, idempotency_key: RequestKey = None) -> Response[FeedbackView]:
+def post_feedback(body: FeedbackIn, idempotency_key: RequestKey) -> Response[FeedbackView]:
     view = file_feedback(body, current_actor(router), idempotency_key, request_id(router))
     return Response(201, content_types.APPLICATION_JSON, view)
 
@@ -58,11 +58,12 @@ def post_feedback(body: FeedbackIn, idempotency_key: RequestKey = None) -> Respo
                         "by the leaders); inspectors the agency they name.",
             responses=_errors(400, 401, 403))
 def get_feedback_list(
-    agency: Annotated[str | None, Query(pattern=r"^[0-9A-Z.]{3,40}$", description="Inspectors: which agency")] = None,
+    agency_code: Annotated[str | None, Query(pattern=r"^[0-9A-Z.]{3,40}$",
+                                             description="Inspectors: which agency")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=120)] = None,
 ) -> FeedbackSummaryPage:
-    items, token = feedback.listing(current_actor(router), agency, limit, next_token)
+    items, token = feedback.listing(current_actor(router), agency_code, limit, next_token)
     return FeedbackSummaryPage(items=items, next_token=token)
 
 
@@ -88,7 +89,7 @@ def get_feedback(feedback_id: FeedbackId) -> FeedbackView:
 def _step_route(action: FeedbackAction, body_model: type[FeedbackStepBody]) -> None:
     """``POST /feedback/{id}/actions/<action>``: one route per step, so each documents its own body."""
 
-    def take_step(feedback_id: str, body: FeedbackStepBody, idempotency_key: str | None = None) -> FeedbackView:
+    def take_step(feedback_id: str, body: FeedbackStepBody, idempotency_key: str) -> FeedbackView:
         return take_feedback_step(feedback_id, action, body, current_actor(router), idempotency_key, request_id(router))
 
     take_step.__name__ = f"post_feedback_{action.value}"

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from motcua.data.failures import STORAGE_ERRORS
-from motcua.domain.errors import IdempotencyKeyReused, MotcuaError
+from motcua.domain.errors import IdempotencyKeyRequired, IdempotencyKeyReused, MotcuaError
 from schemas.common import ErrorBody
 
 logger = Logger(child=True)
@@ -40,6 +40,8 @@ def declare_utf8(app: APIGatewayHttpResolver, next_middleware: Callable[..., Res
         response.headers["Content-Type"] = JSON_UTF8
     return response
 
+
+IDEMPOTENCY_HEADER = "idempotency-key"
 
 # The security requirement of every route that needs a token (the JWT authoriser's scheme in the document).
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -82,6 +84,8 @@ def _validation(error: RequestValidationError) -> Response:
     problems = [{"location": [str(p) for p in e.get("loc", ())], "type": e.get("type"), "message": e.get("msg")}
                 for e in error.errors()]
     coded = _known_codes()
+    if ["header", IDEMPOTENCY_HEADER] in [p["location"] for p in problems if p["type"] == "missing"]:
+        return from_error(IdempotencyKeyRequired())
     for problem in problems:
         cls = coded.get(str(problem["type"]))
         if cls is not None:

@@ -13,6 +13,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 
 from motcua.domain.receipt import RECEIPT_CODE
+from motcua.handlers import http_errors
 
 # 32 hex digits as submitted; the demo province's are "demo" + 16 (``domain.demo_data``).
 DossierId = Annotated[str, Path(pattern=r"^[0-9A-Za-z_-]{8,64}$", description="The dossier's id")]
@@ -25,10 +26,11 @@ ProcedureCode = Annotated[str, Path(pattern=r"^\d\.\d{6}$", description="Procedu
 
 def _idempotency_key(description: str) -> Header:
     """The Idempotency-Key header, the same bounds on every route that takes one (the use case requires it)."""
-    return Header(alias="idempotency-key", min_length=8, max_length=128, description=description)
+    return Header(alias=http_errors.IDEMPOTENCY_HEADER, min_length=8, max_length=128, description=description)
 
 
-SubmissionKey = Annotated[str | None, _idempotency_key("One unique key per submission; a retry with the same key "
-                                                       "returns the same dossier")]
-ActionKey = Annotated[str | None, _idempotency_key("One unique key per action request")]
-RequestKey = Annotated[str | None, _idempotency_key("One unique key per request; a retry returns the same")]
+# Required: a request without one is answered 400 IDEMPOTENCY_KEY_REQUIRED (``http_errors``), not 422.
+SubmissionKey = Annotated[str, _idempotency_key("One unique key per submission; a retry with the same key "
+                                                "returns the same dossier")]
+ActionKey = Annotated[str, _idempotency_key("One unique key per action request")]
+RequestKey = Annotated[str, _idempotency_key("One unique key per request; a retry returns the same")]

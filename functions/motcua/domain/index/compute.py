@@ -83,9 +83,9 @@ class UnitIndex(BaseModel):
     total: Decimal  # out of 100, 2 decimals
     max_points: Decimal = Decimal(100)
     max_with_data: Decimal  # the points the unit could score from indicators that had data or applied
-    normalised_total: Decimal | None  # 100 x total / max_with_data (informational)
-    band_code: str | None
-    band_label_vi: str | None
+    normalised_total: Decimal | None = None  # 100 x total / max_with_data (informational)
+    band_code: str | None = None
+    band_label_vi: str | None = None
     dossiers_received: int
 
     def indicator(self, indicator_id: str) -> IndicatorResult:
@@ -102,12 +102,12 @@ class UnitIndex(BaseModel):
 class RankedUnit(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
-    rank: int | None
+    rank: int | None = None
     unit_code: str
     unit_name_vi: str
     level: Level
     total: Decimal
-    band_label_vi: str | None
+    band_label_vi: str | None = None
 
 
 def round2(value: Fraction) -> Decimal:
