@@ -63,9 +63,9 @@ async function catalogue(): Promise<void> {
   }));
   expect(procedure.code === PROCEDURE, "the procedure asked for");
   const agencies = ok("listAgencies", await anonymous.GET("/agencies", { params: { query: { level: "commune" } } }));
-  expect(agencies.some((a) => a.code === AGENCY), `${AGENCY} among the communes`);
+  expect(agencies.items.some((a) => a.code === AGENCY), `${AGENCY} among the communes`);
   const preview = ok("previewAppointment", await anonymous.GET("/calendar/preview", {
-    params: { query: { procedure: PROCEDURE, agency: AGENCY, channel: "online" } },
+    params: { query: { procedure_code: PROCEDURE, agency_code: AGENCY, channel: "online" } },
   }));
   expect(Date.parse(preview.appointment_at) > Date.parse(preview.submitted_at), "an appointment after now");
 }
@@ -114,7 +114,7 @@ async function submitReadTrackWithdraw(): Promise<string> {
   const read = ok("getDossier", await citizen.GET("/dossiers/{dossier_id}", { params: { path } }));
   expect(read.attachments.length === 1 && read.status.code === dossier.status.code, "the dossier as submitted");
   const history = ok("getDossierHistory", await citizen.GET("/dossiers/{dossier_id}/history", { params: { path } }));
-  expect(history.length >= 1, "the submission in the history");
+  expect(history.items.length >= 1, "the submission in the history");
   const mine = ok("listMyDossiers", await citizen.GET("/me/dossiers"));
   expect(mine.items.some((d) => d.id === dossier.id), "the dossier among the citizen's");
   ok("listMyDocuments", await citizen.GET("/me/documents"));
