@@ -224,7 +224,13 @@ class TaskView(ApiModel):
     agency_code: str
     role: Literal["lead", "supporting"]
     entered_at: datetime
-    due_at: datetime | None = Field(description="The step's due time on the working-day clock; null: no budget")
-    budget_hours: str | None = Field(description="The step's budget in working hours (decimal text)")
-    hours_left: str | None = Field(description="Working hours left until due_at now (decimal text), 0 when overdue")
+    due_at: datetime | None = Field(default=None,
+                                    description="The step's due time on the working-day clock; null: no budget")
+    budget_hours: str | None = Field(default=None, description="The step's budget in working hours (decimal text)")
+    hours_left: str | None = Field(default=None,
+                                   description="Working hours left until due_at now (decimal text), 0 when overdue")
     overdue: bool
+
+
+class TaskPage(Page[TaskView]):
+    """A page of my open internal-procedure steps, the soonest due first."""

@@ -25,6 +25,7 @@ TAGS = {
     "documents": "Public verification of documents agencies issued",
     "evaluation": "The citizen's rating of a returned dossier",
     "index": "The province's monthly service index (public aggregates)",
+    "officials": "Officials' own work: the internal-procedure steps assigned to them",
     "ops": "Operations",
 }
 CONTACT = {"name": "Motcua maintainers", "email": "motcua@example.gov.vn"}

@@ -16,8 +16,7 @@ from motcua.handlers import http_errors
 from motcua.handlers.common import current_actor
 from motcua.service.actions import service
 from motcua.service.steps import my_tasks
-from schemas.api import TaskView
-from schemas.common import Page
+from schemas.api import TaskPage
 
 router = APIGatewayHttpRouter()
 _errors = http_errors.documented_responses
@@ -25,10 +24,12 @@ _errors = http_errors.documented_responses
 
 @router.get("/me/tasks", tags=["officials"], operation_id="listMyTasks",
             summary="My open internal-procedure steps, the soonest due first", security=http_errors.BEARER,
+            description="Officials: the steps where I am the lead or a supporting officer, with the working "
+                        "hours left on each.",
             responses=_errors(401, 403))
 def get_my_tasks(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: Annotated[str | None, Query(max_length=200)] = None,
-) -> Page[TaskView]:
+) -> TaskPage:
     items, token = my_tasks(current_actor(router), service.clock(), limit, next_token)
-    return Page[TaskView](items=items, next_token=token)
+    return TaskPage(items=items, next_token=token)
