@@ -61,6 +61,16 @@ class IndexDossier(ApiModel):
     role: Literal["numerator", "denominator"] = Field(
         description="numerator (which implies the denominator) or only the denominator. For 5.4 the numerator "
                     "lists the dossiers counted AGAINST satisfaction (late, complained about or disliked).")
+    late_step: LateStepView | None = Field(
+        default=None, description="A late dossier of an internal procedure: the step (and its unit) it was late at, "
+                                  "what 2.1's late_by_step_unit counts it under")
+
+
+class LateStepView(ApiModel):
+    """The internal-procedure step a late dossier was late at (docs/domain.md §11.4)."""
+
+    unit: str = Field(description="The step's unit, as its definition names it")
+    step_code: str
 
 
 class IndexFeedback(ApiModel):

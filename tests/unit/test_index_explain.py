@@ -4,10 +4,17 @@ disagree. Checked on generated months, and on the case that once disagreed (3b.2
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+from collections.abc import Sequence
+from datetime import timedelta
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from motcua.domain import actions as ev
 from motcua.domain.demo_data import generate, online_payment_codes
+from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.index import (
     CatalogueCounters,
     Month,
@@ -21,7 +28,7 @@ from motcua.domain.index import (
     load_default_tree,
     role_of,
 )
-from motcua.domain.index.contribution import PROCEDURE_COUNTERS, tally
+from motcua.domain.index.contribution import PROCEDURE_COUNTERS, late_step_named, tally
 from motcua.domain.index.units import Unit
 
 OCTOBER = Month(2026, 10)
@@ -45,6 +52,34 @@ def test_3b_2_lists_only_procedures_on_the_online_payment_list() -> None:
     assert role_of({**dossier, "proc_paid_online:A": 1}, "3b.2", cc) == "numerator"
 
 
+STEP_UNITS = ("Bộ phận Một cửa", "Phòng Tư pháp", "Lãnh đạo UBND")
+
+
+def with_steps(province: Sequence[tuple[Dossier, list[HistoryEvent]]], seed: int
+               ) -> list[tuple[Dossier, list[HistoryEvent]]]:
+    """The demo's dossiers with internal-procedure step events (docs/domain.md §11.4) after reception: a step
+    done late or on time at one of three units, or an open step's overdue notice, so late dossiers name units."""
+    rng = random.Random(seed)
+    out = []
+    for dossier, history in province:
+        received = next((e for e in history if e.action in (ev.RECEIVE, ev.RECEIVE_AT_COUNTER)), None)
+        if received is None or rng.random() < 0.2:
+            out.append((dossier, history))
+            continue
+        at = received.occurred_at + timedelta(hours=rng.choice((1, 30, 200)))
+        unit = rng.choice(STEP_UNITS)
+        status = [e for e in history if e.occurred_at <= at][-1].to_status
+        if rng.random() < 0.7:
+            action, details = ev.STEP_COMPLETE, {"step_code": "S" + unit[:3], "unit": unit,
+                                                 "verdict": rng.choice(("late", "on_time", "early"))}
+        else:
+            action, details = ev.STEP_ALERT, {"step_code": "S" + unit[:3], "unit": unit, "kind": "step_overdue"}
+        step = HistoryEvent(dossier_id=dossier.id, occurred_at=at, action=action, from_status=status,
+                            to_status=status, actor=received.actor, details=details)
+        out.append((dossier, sorted([*history, step], key=lambda e: e.occurred_at)))
+    return out
+
+
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), dossiers=st.integers(20, 120), month_back=st.integers(0, 1),
        listed=st.sets(st.sampled_from(sorted(online_payment_codes()))))
@@ -52,8 +87,20 @@ def test_every_figure_is_the_count_of_what_its_explain_route_lists(seed: int, do
                                                                    listed: set[str]) -> None:
     """``listed``: the payment platform's list, a part of what the demo's dossiers were paid online for, so
     some are paid online for a procedure not on it (the case that once disagreed)."""
+    figures_match_what_the_route_lists(seed, dossiers, month_back, listed)
+
+
+def test_late_steps_name_units_in_a_generated_month() -> None:
+    # The generated step events do make dossiers late at named units (the equality above is not vacuous).
+    assert figures_match_what_the_route_lists(5, 120, 0, set()) > 0
+
+
+def figures_match_what_the_route_lists(seed: int, dossiers: int, month_back: int, listed: set[str]) -> int:
+    """Checks every figure against the dossiers behind it; returns how many late dossiers of the province
+    name the unit of their late step."""
+    named_at_province = 0
     month = OCTOBER.back(month_back)
-    province = generate(months=2, dossiers=dossiers, end_month=OCTOBER, seed=seed)
+    province = with_steps(generate(months=2, dossiers=dossiers, end_month=OCTOBER, seed=seed), seed)
     facts = [f for f in (facts_from_history(d, h, month.end) for d, h in province) if f]
     units = load_default_tree().units_for(month)
     catalogue = catalogue_counters(load_default_procedures(), units, month, online_payment_codes=listed)
@@ -76,9 +123,16 @@ def test_every_figure_is_the_count_of_what_its_explain_route_lists(seed: int, do
             if figure.id not in WEIGHTED:
                 assert all(w[0] <= 1 and w[1] <= 1 for w in weights), where
                 assert (num, den) == (len(numerator), len(behind)), where
+            if figure.id == "2.1":  # late dossiers by the unit of their late step: what the route names, summed
+                named = Counter(step[0] for _, c in mine if (step := late_step_named(c)) is not None)
+                assert figure.late_by_step_unit == dict(named), where
+                assert all(c.get("late") for _, c in mine if late_step_named(c)), where  # only late ones
+                if r.unit_code == "000.00.00.H36":
+                    named_at_province = sum(named.values())
             if figure.id == "2.2":  # an average: the route lists the finished dossiers it averages
                 assert figure.denominator == len(behind), where
             elif figure.id == "5.4":  # sat = received - counted against (late, complained or disliked)
                 assert figure.numerator == max(0, den - num) and figure.denominator == den, where
             elif figure.status != "scored" or figure.full_marks_reason is None:
                 assert (figure.numerator, figure.denominator) == (num, den), where
+    return named_at_province

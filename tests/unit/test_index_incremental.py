@@ -129,17 +129,26 @@ def test_folding_events_gives_the_facts_of_the_history(province: list[tuple[Doss
 
 # ---- random histories across month boundaries --------------------------------------------------------------
 
+# Internal-procedure step events (docs/domain.md §11.4): a step done late or on time, an open step overdue. They
+# name the unit a late dossier was late at (the late_step counters), so both folds must read them alike.
+STEP_EVENTS: list[tuple[str, S | None, dict]] = [
+    (events.STEP_COMPLETE, None, {"step_code": "THAM_DINH", "unit": "Phòng Tư pháp", "verdict": "late"}),
+    (events.STEP_COMPLETE, None, {"step_code": "TIEP_NHAN", "unit": "Bộ phận Một cửa", "verdict": "on_time"}),
+    (events.STEP_ALERT, None, {"step_code": "PHE_DUYET", "unit": "Lãnh đạo UBND", "kind": "step_overdue"}),
+    (events.STEP_ALERT, None, {"step_code": "PHE_DUYET", "unit": "Lãnh đạo UBND", "kind": "step_warning"}),
+]
 # Moves the workflow may make from each status (docs/domain.md §2.3), with status-neutral actions mixed in.
 MOVES: dict[S, list[tuple[str, S | None, dict]]] = {
     S.SUBMITTED: [(events.RECEIVE, S.RECEIVED, {"digitised": True}), (events.REFUSE, S.REFUSED, {}),
                   (events.REQUEST_WITHDRAWAL, S.WITHDRAWAL_REQUESTED, {})],
     S.RECEIVED: [(events.START_PROCESSING, S.PROCESSING, {}), (events.REQUEST_SUPPLEMENT, S.SUPPLEMENT_REQUESTED, {}),
-                 (events.SYNC_NATIONAL_PORTAL, None, {}), (events.DIGITISE, None, {"reused_documents": 1})],
+                 (events.SYNC_NATIONAL_PORTAL, None, {}), (events.DIGITISE, None, {"reused_documents": 1}),
+                 *STEP_EVENTS],
     S.PROCESSING: [(events.REQUEST_SUPPLEMENT, S.SUPPLEMENT_REQUESTED, {}),
                    (events.REQUEST_PAYMENT, S.AWAITING_PAYMENT, {}), (events.DECIDE, S.DECIDED, {}),
                    (events.STOP, S.STOPPED, {}), (events.TRANSFER, S.PROCESSING, {}),
                    (events.APOLOGISE, None, {"reason": "Chờ xác minh"}),
-                   (events.FEEDBACK_RECEIVE, None, {"feedback_id": "f1", "kind": "complaint"})],
+                   (events.FEEDBACK_RECEIVE, None, {"feedback_id": "f1", "kind": "complaint"}), *STEP_EVENTS],
     S.SUPPLEMENT_REQUESTED: [(events.RECEIVE_SUPPLEMENT, S.PROCESSING, {}), (events.STOP, S.STOPPED, {})],
     S.AWAITING_PAYMENT: [(events.RECORD_PAYMENT, None, {"online": True}), (events.RESUME_PROCESSING, S.PROCESSING, {}),
                          (events.DECIDE, S.DECIDED, {})],

@@ -172,3 +172,19 @@ def test_the_trend_charts_target_labels_do_not_overlap(report: tuple[str, list, 
     size = max(int(s) for _, _, s, _ in labels)
     assert all(b - a >= size for a, b in pairwise(ys)), ys  # one line of text apart at least
     assert ys[0] >= size  # the top label is not cut off by the chart's edge
+
+
+def test_names_the_unit_whose_step_made_a_dossier_late() -> None:
+    # The demo's dossiers with internal-procedure step events (docs/domain.md §11.4): the 2.1 row says how many
+    # late dossiers each unit's step made late, and the late list names each dossier's step.
+    from tests.unit.test_index_explain import with_steps
+
+    month = MONTHS[-1]
+    results, late = month_results(with_steps(generate(months=1, dossiers=120, end_month=month, seed=5), 5), month)
+    province = next(r for r in results if r.level == "province")
+    by_unit = province.indicator("2.1").late_by_step_unit
+    assert by_unit and sum(by_unit.values()) == sum(1 for d in late if d.late_step_unit)
+    html = render_report(month, results, late=late)
+    assert "Quá hạn tại bước của: " + ", ".join(f"{u} {n}" for u, n in by_unit.items()) in html
+    named = next(d for d in late if d.late_step_unit)
+    assert f"{named.late_step_unit} ({named.late_step_code})" in html

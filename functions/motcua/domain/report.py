@@ -302,6 +302,8 @@ def _indicator_row(i: IndicatorResult) -> str:
     note = _FULL_MARKS_VI.get(i.full_marks_reason or "", "")
     if i.id == "2.2" and i.value is not None:
         note = f"Trung bình {_fmt(i.value)} ngày làm việc"
+    if i.id == "2.1" and i.late_by_step_unit:  # which unit's step made the late dossiers late
+        note = "Quá hạn tại bước của: " + ", ".join(f"{unit} {n}" for unit, n in i.late_by_step_unit.items())
     if i.certainty == "UNSURE":
         note = (note + " · " if note else "") + "cách tính chưa chắc chắn"
     num = "–" if i.numerator is None else _fmt(i.numerator, 0 if i.numerator == i.numerator.to_integral() else 2)
@@ -340,9 +342,11 @@ def _late_table(late: Sequence[LateDossier], names: Mapping[str, str]) -> str:
         rows.append(f"<tr><td>{_e(d.receipt_code)}</td><td>{_e(names.get(d.agency_code, d.agency_code))}</td>"
                     f"<td>{_e(d.procedure_code)}</td><td>{_e(deadline)}</td><td>{_e(finished)}</td>"
                     f'<td class="n">{_e(_fmt(d.working_days_late, 1))}</td><td>{_e(d.reason_vi)}</td>'
-                    f"<td>{_e(d.apology_reason or '')}</td></tr>")
+                    f"<td>{_e(d.apology_reason or '')}</td>"
+                    f"<td>{_e(f'{d.late_step_unit} ({d.late_step_code})' if d.late_step_unit else '')}</td></tr>")
     return ('<div class="scroll"><table><thead><tr><th>Mã hồ sơ</th><th>Đơn vị</th><th>Thủ tục</th><th>Hạn</th>'
-            '<th>Kết thúc</th><th class="n">Ngày trễ</th><th>Lý do</th><th>Lý do trong thư xin lỗi</th></tr>'
+            '<th>Kết thúc</th><th class="n">Ngày trễ</th><th>Lý do</th><th>Lý do trong thư xin lỗi</th>'
+            "<th>Bước quá hạn (đơn vị)</th></tr>"
             f"</thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 

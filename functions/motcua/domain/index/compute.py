@@ -56,6 +56,9 @@ class IndicatorResult(BaseModel):
     full_marks_reason: FullMarksReason | None = None
     certainty: str
     details: dict[str, int] = {}
+    # 2.1: late dossiers by the unit of the internal-procedure step that made them late (docs/domain.md §11.4);
+    # dossiers without steps are not in it.
+    late_by_step_unit: dict[str, int] = {}
 
 
 class GroupResult(BaseModel):
@@ -186,6 +189,8 @@ def _score(spec: IndicatorSpec, level: Level, c: Mapping[str, int], cc: Catalogu
     base = {"id": spec.id, "group": spec.group, "name_vi": spec.name_vi, "name_en": spec.name_en,
             "kind": spec.kind, "max_points": spec.max_points, "threshold": spec.threshold,
             "certainty": spec.certainty}
+    if spec.id == "2.1":  # which unit's step made the late dossiers late: the same counters the route reads
+        base["late_by_step_unit"] = k.late_step_units(c)
     measured = None if spec.source in config.unavailable_sources else _measure(spec, c, cc)
     if measured is None:
         return IndicatorResult(**base, points=Decimal("0.00"), status="no_data"), Fraction(0), False

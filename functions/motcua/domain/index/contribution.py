@@ -101,6 +101,32 @@ FEEDBACK_SATISFIED = "feedback_satisfied"
 PROC_ONLINE = "proc_online:"
 PROC_PAID_ONLINE = "proc_paid_online:"
 PROC_POPULATION_DB = "proc_population_db:"
+# A late dossier's step that made it late (facts.late_step): "late_step:<unit>|<step code>", one per late
+# dossier received in the month. Indicator 2.1's figure sums them by unit; the explain route names the step.
+LATE_STEP = "late_step:"
+
+
+def late_step_key(unit: str, step: str) -> str:
+    return f"{LATE_STEP}{unit}|{step}"
+
+
+def late_step_named(counters: Mapping[str, int]) -> tuple[str, str] | None:
+    """(unit, step code) of the step one dossier's counters name, if they name one."""
+    for key, value in counters.items():
+        if value > 0 and key.startswith(LATE_STEP):
+            unit, _, step = key[len(LATE_STEP):].rpartition("|")
+            return unit, step
+    return None
+
+
+def late_step_units(counters: Mapping[str, int]) -> dict[str, int]:
+    """Late dossiers by the unit of the step that made them late, from a unit's summed counters (the figure)
+    or one dossier's (what the explain route lists): the same keys, so the two add up."""
+    units: dict[str, int] = defaultdict(int)
+    for key, value in counters.items():
+        if value > 0 and key.startswith(LATE_STEP):
+            units[key[len(LATE_STEP):].rpartition("|")[0]] += value
+    return dict(sorted(units.items()))
 
 _EVALUATION_KEYS = {
     ev.Satisfaction.VERY_SATISFIED: EVALUATION_VERY_SATISFIED,
@@ -116,14 +142,19 @@ def late_by_second_supplement(supplement_requests: int, cfg: IndexConfig) -> boo
     return cfg.late_on_second_supplement and supplement_requests >= 2
 
 
-def timeliness_counters(verdict: Timeliness | None, supplement_requests: int, cfg: IndexConfig) -> dict[str, int]:
+def timeliness_counters(verdict: Timeliness | None, supplement_requests: int, cfg: IndexConfig,
+                        late_step: tuple[str, str] | None = None) -> dict[str, int]:
     """Indicator 2.1's counters for one dossier received in the month: its verdict (none while its deadline is
-    unknown), and whether a second supplement request is what made it late. Both folds count with this."""
+    unknown), whether a second supplement request is what made it late, and the step it was late at (docs/domain.md
+    §11.4). Both folds count with this."""
     if verdict is None:
         return {}
     counters = {_VERDICT_KEYS[verdict]: 1}
-    if verdict is Timeliness.LATE and late_by_second_supplement(supplement_requests, cfg):
-        counters[LATE_SECOND_SUPPLEMENT] = 1
+    if verdict is Timeliness.LATE:
+        if late_by_second_supplement(supplement_requests, cfg):
+            counters[LATE_SECOND_SUPPLEMENT] = 1
+        if late_step is not None:
+            counters[late_step_key(*late_step)] = 1
     return counters
 
 
@@ -181,7 +212,7 @@ def contribution(facts: DossierFacts, month: Month, *, config: IndexConfig | Non
     if month.contains(facts.received_at):
         c[RECEIVED] += 1
         for key, n in timeliness_counters(dossier_timeliness(facts, end, cfg), facts.supplement_request_count,
-                                          cfg).items():
+                                          cfg, facts.late_step).items():
             c[key] += n
         finished = facts.finished_at
         if finished is None or finished > end:
@@ -362,6 +393,9 @@ class LateDossier(BaseModel):
     reason_vi: str
     working_days_late: Decimal | None
     apology_reason: str | None = None
+    # The internal-procedure step it was late at and that step's unit (docs/domain.md §11.4), as 2.1 counts it.
+    late_step_unit: str | None = None
+    late_step_code: str | None = None
 
 
 _REASONS_VI = {
@@ -407,7 +441,8 @@ def late_dossiers(facts: Iterable[DossierFacts], month: Month, *, unit: str | No
             receipt_code=f.receipt_code, dossier_id=f.dossier_id, agency_code=f.agency_code,
             procedure_code=f.procedure_code, received_at=f.received_at, deadline=deadline, finished_at=finished,
             reason_code=reason, reason_vi=_REASONS_VI[reason], working_days_late=days,  # type: ignore[arg-type]
-            apology_reason=scrub(f.apology_reason)))
+            apology_reason=scrub(f.apology_reason), late_step_unit=f.late_step[0] if f.late_step else None,
+            late_step_code=f.late_step[1] if f.late_step else None))
     return sorted(out, key=lambda x: x.receipt_code)
 
 

@@ -40,6 +40,7 @@ from motcua.domain.index.config import IndexConfig, config_for
 from motcua.domain.index.month import Month
 from motcua.domain.index.units import ProcedureTraits, UnitTree, load_default_procedures, load_default_tree
 from motcua.domain.status import PAUSE_REASONS, DossierStatus, PauseReason
+from motcua.domain.steps import STEP_OVERDUE
 
 S = DossierStatus
 E = TypeVar("E", bound=StrEnum)
@@ -162,6 +163,9 @@ class DossierFacts(BaseModel):
     complaint_or_dislike_at: datetime | None = None  # first complaint feedback or "Không hài lòng"
     feedback: tuple[FeedbackFacts, ...] = ()
     processing_days: Decimal | None = None  # working days from reception to the end, pauses excluded
+    # The first step of its internal procedure the dossier was late at: (unit, step code), from the step events
+    # (docs/domain.md §11.4; a dossier without steps has none). What names the unit that made a dossier late.
+    late_step: tuple[str, str] | None = None
 
     @property
     def finished_at(self) -> datetime | None:
@@ -182,6 +186,15 @@ class DossierFacts(BaseModel):
         if config.deadline_basis == "appointment" and self.appointment_at is not None:
             return self.appointment_at
         return self.due_at
+
+
+def late_step_in(completed: bool, details: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The (unit, step code) a step event shows late: a step completed late (``step_complete``, its verdict by
+    the one clock) or a step notice that an open step is overdue (``step_alert`` of kind ``step_overdue``).
+    Both folds (this one and ``fast``) read step events through here."""
+    late = details.get("verdict") == "late" if completed else details.get(ev.D_KIND) == STEP_OVERDUE
+    unit, step = details.get("unit"), details.get("step_code")
+    return (unit, step) if late and isinstance(unit, str) and isinstance(step, str) else None
 
 
 def dossier_timeliness(facts: DossierFacts, as_of: datetime, config: IndexConfig) -> Timeliness | None:
@@ -359,6 +372,8 @@ class _Builder:
             satisfied = d.get(ev.D_SATISFIED)
             if fb is not None and isinstance(satisfied, bool):
                 fb["satisfied"] = satisfied
+        elif (action == ev.STEP_COMPLETE or action == ev.STEP_ALERT) and f.get("late_step") is None:
+            f["late_step"] = late_step_in(action == ev.STEP_COMPLETE, d)
 
     def _feedback(self, d: Mapping[str, Any]) -> dict[str, Any] | None:
         fid = d.get(ev.D_FEEDBACK_ID)

@@ -77,6 +77,7 @@ from motcua.domain.index.facts import (
     FeedbackStep,
     default_context,
     facts_from_history,
+    late_step_in,
 )
 from motcua.domain.index.month import Month
 from motcua.domain.status import PAUSE_REASONS, DossierStatus
@@ -91,13 +92,13 @@ _OUTCOMES = {s.value: s for s in ev.FeedbackOutcome}
 
 
 (_DIGITISE, _RECORD_PAYMENT, _ISSUE_ELECTRONIC_RESULT, _RETURN_RESULT, _SYNC_NATIONAL_PORTAL, _SYNC_CITIZEN_DATA_STORE,
- _APOLOGISE, _EVALUATE, _FEEDBACK_RECEIVE, _FEEDBACK_RESPOND, _FEEDBACK_RATE) = range(11)
+ _APOLOGISE, _EVALUATE, _FEEDBACK_RECEIVE, _FEEDBACK_RESPOND, _FEEDBACK_RATE, _STEP_COMPLETE, _STEP_ALERT) = range(13)
 # The actions whose name matters beyond their status move (one dict look-up per event instead of a chain).
 _ACTIONS = {ev.DIGITISE: _DIGITISE, ev.RECORD_PAYMENT: _RECORD_PAYMENT, ev.ISSUE_ELECTRONIC_RESULT:
             _ISSUE_ELECTRONIC_RESULT, ev.RETURN_RESULT: _RETURN_RESULT, ev.SYNC_NATIONAL_PORTAL: _SYNC_NATIONAL_PORTAL,
             ev.SYNC_CITIZEN_DATA_STORE: _SYNC_CITIZEN_DATA_STORE, ev.APOLOGISE: _APOLOGISE, ev.EVALUATE: _EVALUATE,
             ev.FEEDBACK_RECEIVE: _FEEDBACK_RECEIVE, ev.FEEDBACK_RESPOND: _FEEDBACK_RESPOND,
-            ev.FEEDBACK_RATE: _FEEDBACK_RATE}
+            ev.FEEDBACK_RATE: _FEEDBACK_RATE, ev.STEP_COMPLETE: _STEP_COMPLETE, ev.STEP_ALERT: _STEP_ALERT}
 D_DIGITISED, D_REUSED_DOCUMENTS, D_POPULATION_DB = ev.D_DIGITISED, ev.D_REUSED_DOCUMENTS, ev.D_POPULATION_DB
 
 
@@ -209,6 +210,7 @@ class MonthFolder:
         digitised = population = paid = paid_online = electronic = synced = synced_citizen = sync_recorded = False
         pauses: list[list[Any]] = []  # [start, end, reason]
         feedback: list[dict[str, Any]] = []
+        late_step: tuple[str, str] | None = None
         for t, code, frm, to, d in events:
             if frm is not to and frm is not None and (reason := PAUSE_REASONS.get(frm)) is not None:
                 for p in pauses:
@@ -290,6 +292,8 @@ class MonthFolder:
                 satisfied = d.get(ev.D_SATISFIED)
                 if fb is not None and isinstance(satisfied, bool):
                     fb["satisfied"] = satisfied
+            elif late_step is None:  # a step event (_STEP_COMPLETE, _STEP_ALERT)
+                late_step = late_step_in(code == _STEP_COMPLETE, d)
 
         c: dict[str, int] = {}
         if received is not None and start <= received < after:
@@ -301,7 +305,7 @@ class MonthFolder:
             verdict = clock.timeliness(
                 finished if finished is not None and finished <= end else None, due,
                 as_of=end, supplement_requests=supplements, late_on_second_supplement=cfg.late_on_second_supplement)
-            c.update(timeliness_counters(verdict, supplements, cfg))
+            c.update(timeliness_counters(verdict, supplements, cfg, late_step))
             if finished is None or finished > end:
                 c[OPEN] = 1
             else:

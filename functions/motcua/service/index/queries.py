@@ -13,10 +13,19 @@ from motcua.domain.actors import Actor, Role
 from motcua.domain.catalogue import Procedure
 from motcua.domain.errors import InvalidInput, NotFound
 from motcua.domain.index import Month, UnitTree, load_default_procedures, load_default_tree, role_of
+from motcua.domain.index.contribution import late_step_named
 from motcua.service.index.month import StoredSummary, StoredUnit, month_catalogue
 from motcua.service.index.open_data import text
 from motcua.service.index.tracking import FeedbackRowDoc, RowDoc
-from schemas.index import IndexDossier, IndexDossiers, IndexFeedback, IndexMonth, ReportLinks, UnitIndexView
+from schemas.index import (
+    IndexDossier,
+    IndexDossiers,
+    IndexFeedback,
+    IndexMonth,
+    LateStepView,
+    ReportLinks,
+    UnitIndexView,
+)
 
 
 class IndexNotComputed(NotFound):
@@ -137,8 +146,10 @@ class IndexQueries:
                                               agency_code=fb_row.agency_code, procedure_code=fb_row.procedure_code,
                                               role=found))
             else:
+                late = late_step_named(row.counters)  # the same counter 2.1's late_by_step_unit sums
                 items.append(IndexDossier(receipt_code=row.receipt_code, agency_code=row.agency_code,
-                                          procedure_code=row.procedure_code, role=found))
+                                          procedure_code=row.procedure_code, role=found,
+                                          late_step=LateStepView(unit=late[0], step_code=late[1]) if late else None))
         return IndexDossiers(**base, basis="dossiers", items=items, feedback=feedback, next_token=token)
 
     def _rows(self, month: Month, unit: str, next_token: str | None) -> Iterator[tuple[str, str, str]]:
