@@ -160,6 +160,9 @@ QUEUES: tuple[Queue, ...] = (
     # dossier's steps in order, a failing dossier holding back only itself; deduplicated per (dossier,
     # version). Retried with backoff (the consumer sets each retry's visibility) for about half a day, then the DLQ.
     Queue("national-sync", fifo=True, visibility_timeout_s=360, max_receive_count=12, max_message_age_s=3600),
+    # Dossiers citizens filed on the national portal, handed over by the integration platform. Standard: the
+    # submission is idempotent per portal code, so a duplicate delivery finds the dossier already made.
+    Queue("national-intake", visibility_timeout_s=180, max_receive_count=5),
 )
 
 # Values the stack reads when cdk.json's context does not set them (else an SSM parameter, infra/stack.py).
@@ -331,6 +334,22 @@ FUNCTIONS: tuple[Function, ...] = (
         memory_mb=256,
         timeout_s=60,  # a few portal calls of at most 10 s each; the queue's visibility is 6x this
         reserved_concurrency=5,  # the portal's capacity is not ours: a few dossiers at a time
+    ),
+    Function(
+        name="national-intake",
+        handler="motcua.handlers.national_intake.handler",
+        description="Dossiers filed on the national portal, submitted through the one submission path",
+        triggers=(QueueTrigger("national-intake", batch_size=10),),
+        permissions=(
+            Permission("table", "main", "read_write"),  # the dossier, its history, outbox, index; idempotency
+            Permission("queue", "national-intake", "consume"),
+            Permission("queue", "national-intake-dlq", "send"),
+        ),
+        environment={"NATIONAL_INTAKE_DLQ_URL": Ref("queue_url", "national-intake-dlq"),
+                     "NATIONAL_PORTAL_MAPPING": Ref("setting", "national-portal-mapping")},
+        memory_mb=256,
+        timeout_s=30,
+        reserved_concurrency=5,
     ),
     # --- sign-in (motcua.service.sign_in): the user pool's role attribute kept to the person roles ---
     Function(

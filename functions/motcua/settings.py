@@ -109,6 +109,11 @@ class SignInSettings(_Common):
     pass
 
 
+class NationalIntakeSettings(_Common):
+    national_intake_dlq_url: str = Field(min_length=8)
+    national_portal_mapping: str = "{}"
+
+
 # Declared function name -> its model (the names of infra/declaration.py's FUNCTIONS).
 FUNCTION_SETTINGS: dict[str, type[_Settings]] = {
     "api": ApiSettings,
@@ -118,6 +123,7 @@ FUNCTION_SETTINGS: dict[str, type[_Settings]] = {
     "outbox-relay": OutboxRelaySettings,
     "notifier": NotifierSettings,
     "national-sync": NationalSyncSettings,
+    "national-intake": NationalIntakeSettings,
     "sign-in": SignInSettings,
 }
 

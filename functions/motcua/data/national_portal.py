@@ -7,6 +7,9 @@ item                        pk                          sk
 ==========================  ==========================  ==============================================
 acknowledgement             ``DOSSIER#<id>``            ``SYNCACK#<version:08d>#<history event id>``: what the
                                                         portal answered to one step (service, code, when)
+national code               ``DOSSIER#<id>``            ``NATIONALCODE``: the portal's code of a dossier filed
+                                                        there (written before the dossier: its first sync
+                                                        already names it so)
 ==========================  ==========================  ==============================================
 
 The first acknowledgement of a dossier (``DongBoHoSoMC``) is written in the same transaction as the
@@ -34,7 +37,7 @@ import boto3
 import urllib3
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.transactions import TransactWrite
 
 from motcua.data.models import Item
@@ -129,6 +132,24 @@ def acks_of(dossier_id: str) -> list[Ack]:
     """A dossier's acknowledgements, oldest version first."""
     return [_ack(item) for item in _AckItem.query(f"DOSSIER#{dossier_id}", _AckItem.sk.startswith(ACK_PREFIX),
                                                   consistent_read=True)]
+
+
+class _NationalCodeItem(Item):
+    class Meta(Item.Meta):
+        pass
+
+    code = UnicodeAttribute()
+
+
+def put_national_code(dossier_id: str, code: str) -> None:
+    _NationalCodeItem(f"DOSSIER#{dossier_id}", "NATIONALCODE", code=code).save()
+
+
+def national_code(dossier_id: str) -> str | None:
+    try:
+        return str(_NationalCodeItem.get(f"DOSSIER#{dossier_id}", "NATIONALCODE", consistent_read=True).code)
+    except DoesNotExist:
+        return None
 
 
 # --- the HTTP client ----------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ action applied         ``DOSSIER#<id>``                ``APPLIED#<caller>#<key>`
 index facts            ``DOSSIER#<id>``                ``INDEX#FACTS`` (``motcua.data.index_store``)
 evaluation             ``DOSSIER#<id>``                ``EVALUATION`` (the citizen's, ``motcua.data.index_store``)
 sync acknowledgement   ``DOSSIER#<id>``                ``SYNCACK#<version>#<event id>`` (``data.national_portal``)
+national portal code   ``DOSSIER#<id>``                ``NATIONALCODE`` (a dossier filed on the portal)
 notification delivery  ``DOSSIER#<id>``                ``NOTIFY#<occurred_at>#<event id>#<ref>#<channel>[#<device>]``
 outbox event           ``OUTBOX#<event id>``           ``OUTBOX`` (written with the change, claimed by the relay)
 receipt code           ``RECEIPT#<code>``              ``RECEIPT`` (points at the dossier)

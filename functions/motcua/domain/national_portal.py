@@ -151,12 +151,13 @@ def _status_code(status: DossierStatus | int, mapping: PortalMapping) -> str:
 
 
 def dossier_record(dossier: Dossier, procedure: Procedure | None, unit_name: str,
-                   mapping: PortalMapping) -> dict[str, Any]:
-    """``DongBoHoSoMC``'s record of the dossier as it stands (field names as OpenCPS sends them)."""
+                   mapping: PortalMapping, national_code: str | None = None) -> dict[str, Any]:
+    """``DongBoHoSoMC``'s record of the dossier as it stands (field names as OpenCPS sends them).
+    ``national_code``: the portal's own code of a dossier filed there, else the receipt code is the dossier's."""
     sector = procedure.sector if procedure is not None else ""
     returned_by_post = dossier.result is not None and dossier.result.return_method == "post"
     return {
-        "MaHoSo": dossier.receipt_code,
+        "MaHoSo": national_code or dossier.receipt_code,
         "MaTTHC": mapping.procedure_codes.get(dossier.procedure_code, dossier.procedure_code),
         "TenTTHC": dossier.procedure_name_vi,
         "MaLinhVuc": mapping.sector_codes.get(sector, ""),
@@ -202,11 +203,11 @@ ROLE_TITLES_VI: Final = {
 
 
 def progress_record(dossier: Dossier, event: HistoryEvent, message: SyncMessage, unit_name: str,
-                    mapping: PortalMapping) -> dict[str, Any]:
+                    mapping: PortalMapping, national_code: str | None = None) -> dict[str, Any]:
     """``CapNhatTienDoHoSoMC``'s record of one step: who (the account), when, which unit, what, due when."""
     step = STEP_NAMES_VI.get(event.action, event.action)
     return {
-        "MaHoSo": dossier.receipt_code,
+        "MaHoSo": national_code or dossier.receipt_code,
         "NguoiXuLy": event.actor.subject,
         "ChucDanh": ROLE_TITLES_VI.get(event.actor.role.value, ""),
         "ThoiDiemXuLy": portal_date(event.occurred_at),
@@ -216,6 +217,34 @@ def progress_record(dossier: Dossier, event: HistoryEvent, message: SyncMessage,
         "NgayBatDau": portal_date(event.occurred_at),
         "NgayKetThucTheoQuyDinh": portal_date(message.appointment_at),
     }
+
+
+class PortalFiledDossier(BaseModel):
+    """A dossier a citizen filed on the national portal, as the integration platform hands it over (a message
+    on the ``national-intake`` queue). Field names in the portal's style; UNSURE (docs/integrations.md §1):
+    no public source shows the portal's outbound shape."""
+
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
+
+    MaHoSo: str = Field(min_length=1, max_length=100)  # the portal's code of the dossier
+    MaTTHC: str = Field(min_length=1, max_length=20)
+    MaDonVi: str | None = Field(default=None, max_length=50)  # the receiving unit (a commune's procedures)
+    TaiKhoanNop: str = Field(min_length=1, max_length=200)  # the citizen's portal (VNeID) account
+    ChuHoSo: str = Field(min_length=1, max_length=200)
+    SoGiayTo: str  # the applicant's national ID number
+    SoDienThoai: str
+    Email: str | None = None
+    DiaChi: str = Field(min_length=1, max_length=500)
+
+    def procedure_code(self, mapping: PortalMapping) -> str:
+        """Motcua's code for the portal's MaTTHC (the reverse of ``procedure_codes``)."""
+        reverse = {national: own for own, national in mapping.procedure_codes.items()}
+        return reverse.get(self.MaTTHC, self.MaTTHC)
+
+    @property
+    def idempotency_key(self) -> str:
+        """One dossier per portal code, whoever hands it over how many times."""
+        return f"national-portal:{self.MaHoSo}"
 
 
 def sync_record_details(answer: PortalAnswer, service: PortalService, version: int) -> dict[str, Any]:

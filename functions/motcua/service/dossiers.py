@@ -100,6 +100,11 @@ def require_submitter(actor: Actor) -> None:
     require_role(actor, *SUBMITTERS)
 
 
+def submitted_dossier_id(subject: str, idempotency_key: str) -> str:
+    """The id of the dossier a submitter's key creates: the same for every retry under the key."""
+    return uuid.uuid5(SUBMISSION_NAMESPACE, f"{subject}\n{idempotency_key}").hex
+
+
 def now_vn() -> datetime:
     return datetime.now(VN_TZ)
 
@@ -142,8 +147,7 @@ class DossierService:
         now = self.clock()
         # Derived from the caller's idempotency key when there is one: a retry after a lost answer finds the
         # dossier its first attempt wrote instead of creating a second one (a guard under Powertools').
-        dossier_id = uuid.uuid5(SUBMISSION_NAMESPACE, f"{actor.subject}\n{idempotency_key}").hex if idempotency_key \
-            else uuid.uuid4().hex
+        dossier_id = submitted_dossier_id(actor.subject, idempotency_key) if idempotency_key else uuid.uuid4().hex
         applicant = Applicant(**submission.applicant.model_dump())
         # Stored documents reused (the citizen's own, still valid), uploads recorded in their store.
         at_desk = actor.role is Role.RECEPTION_OFFICER and submission.channel is Channel.COUNTER

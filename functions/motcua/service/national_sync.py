@@ -13,6 +13,9 @@ grouped by dossier. For each:
    recorded per (dossier, version). A step older than one already acknowledged (it was parked, then redriven)
    is sent too, then the whole dossier again with ``isUpdating``, so the portal is left on the current status.
 
+Dossiers filed on the portal come the other way (``intake``): a message on the ``national-intake`` queue
+becomes a submission through the one submission path.
+
 The portal not answering raises :class:`PortalUnavailable` (retried with backoff by the consumer, then the
 DLQ); what it refuses raises :class:`PortalRefused` (parked at once). Nothing here logs a record.
 """
@@ -24,13 +27,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from pydantic import ValidationError
+
 from motcua.data import national_portal as acks
 from motcua.data.national_portal import AckWrite
 from motcua.data.repositories import DossierNotFound
 from motcua.domain import actions as ev
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ
-from motcua.domain.catalogue import Procedure
+from motcua.domain.catalogue import Channel, Procedure
 from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
 from motcua.domain.errors import MotcuaError
 from motcua.domain.national_portal import (
@@ -38,6 +43,7 @@ from motcua.domain.national_portal import (
     UPDATE_PROGRESS,
     NationalPortal,
     PortalAnswer,
+    PortalFiledDossier,
     PortalMapping,
     PortalRefused,
     PortalService,
@@ -48,7 +54,9 @@ from motcua.domain.national_portal import (
     sync_record_details,
     verdict,
 )
-from motcua.service.dossiers import DossierService
+from motcua.service.dossiers import DossierService, submitted_dossier_id
+from motcua.service.submission import submit_dossier
+from schemas.api import ApplicantIn, DossierSubmission, DossierView
 
 SYNC_ACTOR = Actor(subject="national-portal-sync", role=Role.SYSTEM)
 # The whole-dossier acknowledgement and the refusal record: one each per dossier, before any version's step.
@@ -90,7 +98,7 @@ class NationalSync:
     def deliver(self, body: str) -> SyncResult:
         try:
             message = SyncMessage.model_validate_json(body)
-        except ValueError as error:
+        except ValidationError as error:
             raise SyncMessageInvalid({"reason": type(error).__name__}) from None
         done = {a.step_key: a for a in acks.acks_of(message.dossier_id)}
         if message.step_key in done:
@@ -104,26 +112,29 @@ class NationalSync:
         if event is None:
             raise SyncMessageInvalid({"dossier_id": dossier.id, "reason": "no such history event"})
         unit = self._unit_name(dossier)
+        code = acks.national_code(dossier.id)
         sent: list[str] = []
         if FIRST_KEY not in done:
-            self._sync_whole(dossier, message, unit, done)
+            self._sync_whole(dossier, message, unit, done, code)
             sent.append(SYNC_DOSSIER)
-        answer = self._call(UPDATE_PROGRESS, progress_record(dossier, event, message, unit, self.mapping), dossier)
+        answer = self._call(UPDATE_PROGRESS, progress_record(dossier, event, message, unit, self.mapping, code),
+                            dossier)
         sent.append(UPDATE_PROGRESS)
         acks.record_ack(dossier.id, message.step_key, UPDATE_PROGRESS, answer, self.clock(), message.to_status)
         latest = max((a.version for a in done.values() if a.service == UPDATE_PROGRESS), default=0)
         if message.version < latest:  # a late step: leave the portal on the dossier's current status
             current = self.dossiers.dossiers.get(dossier.id)
-            self._call(SYNC_DOSSIER, dossier_record(current, self._procedure(current), unit, self.mapping), current,
-                       updating=True)
+            self._call(SYNC_DOSSIER, dossier_record(current, self._procedure(current), unit, self.mapping, code),
+                       current, updating=True)
             sent.append(SYNC_DOSSIER)
         return SyncResult("delivered", tuple(sent))
 
     # -- steps ----------------------------------------------------------------------------------------------
-    def _sync_whole(self, dossier: Dossier, message: SyncMessage, unit: str, done: dict[str, acks.Ack]) -> None:
-        record = dossier_record(dossier, self._procedure(dossier), unit, self.mapping)
-        try:
-            answer = self._call(SYNC_DOSSIER, record, dossier)
+    def _sync_whole(self, dossier: Dossier, message: SyncMessage, unit: str, done: dict[str, acks.Ack],
+                    code: str | None) -> None:
+        record = dossier_record(dossier, self._procedure(dossier), unit, self.mapping, code)
+        try:  # a dossier filed on the portal is there already: updated, not created
+            answer = self._call(SYNC_DOSSIER, record, dossier, updating=code is not None)
         except PortalRefused as refused:
             if REFUSED_KEY not in done:
                 self._record(dossier.id, REFUSED_KEY, SYNC_DOSSIER, PortalAnswer(**refused.details), synced=False,
@@ -171,3 +182,26 @@ class NationalSync:
     def _unit_name(self, dossier: Dossier) -> str:
         agency = self.dossiers.catalogue.agencies().get(dossier.current_agency)
         return agency.name_vi if agency is not None else dossier.current_agency
+
+
+# --- dossiers filed on the portal ---------------------------------------------------------------------------
+
+def intake(body: str, mapping: PortalMapping) -> DossierView:
+    """A dossier filed on the national portal, through the one submission path (``service.submission``): the
+    citizen's portal account submits it online, once per portal code (the key), whoever hands it over how many
+    times. Its portal code is recorded first, so the sync back to the portal names the portal's dossier."""
+    try:
+        filed = PortalFiledDossier.model_validate_json(body)
+    except ValidationError as error:
+        raise SyncMessageInvalid({"reason": type(error).__name__}) from None
+    citizen = Actor(subject=filed.TaiKhoanNop, role=Role.CITIZEN)
+    try:
+        submission = DossierSubmission(
+            procedure_code=filed.procedure_code(mapping), agency_code=filed.MaDonVi, channel=Channel.ONLINE,
+            applicant=ApplicantIn(full_name=filed.ChuHoSo, national_id=filed.SoGiayTo, phone=filed.SoDienThoai,
+                                  email=filed.Email, address=filed.DiaChi))
+    except ValidationError as error:  # which fields, never their values (personal data)
+        fields = ",".join(".".join(str(p) for p in e["loc"]) for e in error.errors())
+        raise SyncMessageInvalid({"reason": f"invalid fields: {fields}"}) from None
+    acks.put_national_code(submitted_dossier_id(citizen.subject, filed.idempotency_key), filed.MaHoSo)
+    return submit_dossier(submission, citizen, filed.idempotency_key)
