@@ -178,3 +178,21 @@ def test_every_step_action_taken_twice_in_a_row_is_refused_the_second_time(actio
 def test_without_a_process_the_step_actions_are_refused() -> None:
     with pytest.raises(passage.NoOpenStep):
         apply_action(submitted(PROC), a.ActionName.ASSIGN_STEP, a.AssignStep(lead="officer-a"), LEADER, at(3))
+
+
+def test_only_a_procedure_with_a_definition_is_followed_unless_the_generated_split_is_accepted() -> None:
+    from motcua.domain.process import library
+    from motcua.service.steps import StepDesk
+
+    class Catalogue:
+        def procedure(self, code: str):
+            return library.catalogue()[code]
+
+    without = submitted(procedure("1.001266"))  # no seeded definition: only the generated split
+    seeded = submitted(procedure("1.001193"))  # birth registration: seeded
+    desk = StepDesk(catalogue=Catalogue())  # type: ignore[arg-type]
+    assert desk.definition_for(without, at(3)) is None
+    chosen = desk.definition_for(seeded, at(3))
+    assert chosen is not None and not chosen.generated and chosen.procedure_code == "1.001193"
+    accepted = StepDesk(catalogue=Catalogue(), follow_generated=True)  # type: ignore[arg-type]
+    assert accepted.definition_for(without, at(3)).generated

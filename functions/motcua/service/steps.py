@@ -40,8 +40,10 @@ class StepDesk:
         procedure = self.catalogue.procedure(dossier.procedure_code)
         if dossier.process is not None:
             return library.pinned(dossier.process, procedure)
-        chosen = library.definition_for(procedure, dossier.agency_code, at)
-        return chosen if self.follow_generated or not chosen.generated else None
+        chosen = library.select(library.seeded(), procedure.code, dossier.agency_code, at)
+        if chosen is None and self.follow_generated:  # the generated split, built only when followed
+            chosen = library.default_definition(procedure)
+        return chosen
 
     def check_officers(self, dossier: Dossier, lead: str, supporting: list[str]) -> None:
         """Officers an official names: the lead of the open step's agency and role, the supporting ones of
