@@ -127,7 +127,7 @@ class Page(FPDF):
         import segno
 
         code = segno.make(text, error="m")
-        rows = list(code.matrix_iter(border=0))
+        rows = [list(row) for row in code.matrix_iter(border=0)]
         module = size / len(rows)
         self.set_fill_color(0, 0, 0)
         for r, row in enumerate(rows):
