@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 
 import boto3
 import pytest
@@ -65,8 +66,11 @@ def assert_incremental_equals_recompute(j: IndexJob, month: Month, province: His
 
 @pytest.fixture
 def live_province(local_stack) -> History:
-    # Two months across the September/October boundary, written one transaction per instant.
-    province = generate(months=2, dossiers=30, end_month=OCTOBER, seed=11)
+    # Two months across the September/October boundary, written one transaction per instant; most dossiers with
+    # internal-procedure step events, so some late ones name the unit of their late step.
+    from tests.unit.test_index_explain import with_steps
+
+    province = with_steps(generate(months=2, dossiers=30, end_month=OCTOBER, seed=11), 11)
     assert load_histories(province, bulk=False) == len(province)
     return province
 
@@ -230,6 +234,9 @@ def test_the_job_stores_publishes_reruns_idempotently_and_the_api_serves_it(loca
     assert sorted((i["receipt_code"], i["role"]) for i in listed.json()["items"]) == expected
     numerators = sum(1 for _, r in expected if r == "numerator")
     assert str(numerators) == listed.json()["numerator"]
+    # the late steps the route names add up to the figure's late dossiers by step unit
+    named = Counter(i["late_step"]["unit"] for i in listed.json()["items"] if i.get("late_step"))
+    assert on_time["late_by_step_unit"] == dict(named)
     # paging returns the same list
     paged: list[tuple[str, str]] = []
     token = None
