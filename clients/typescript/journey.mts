@@ -109,6 +109,14 @@ async function submitReadTrackWithdraw(): Promise<string> {
   // A retry after a lost answer: the same key gives back the same dossier, not a second one.
   const again = ok("submitDossier (retry, same key)", await submit());
   expect(again.id === dossier.id && again.receipt_code === dossier.receipt_code, "the retry returns the same dossier");
+  // The same key with another body is a client bug, refused in the documented error shape.
+  const reused = await citizen.POST("/dossiers", {
+    body: { ...body, attachments: [] },
+    params: { header: { "idempotency-key": idempotencyKey } },
+  });
+  // (errors are ErrorBody, or API Gateway's own {message} for the statuses it answers itself: narrow on code)
+  const code = reused.error !== undefined && "code" in reused.error ? reused.error.code : undefined;
+  expect(reused.response.status === 409 && code === "IDEMPOTENCY_KEY_REUSED", "409 for a reused key");
 
   const path = { dossier_id: dossier.id };
   const read = ok("getDossier", await citizen.GET("/dossiers/{dossier_id}", { params: { path } }));
@@ -199,7 +207,7 @@ async function refusals(): Promise<void> {
   expect(unknown.response.status === 404 && unknown.error !== undefined, "404 for an unknown receipt code");
   const signedOut = await anonymous.GET("/me/dossiers");
   expect(signedOut.response.status === 401, "401 without a token");
-  console.log("ok   refusals (404, 401)");
+  console.log("ok   refusals (404, 401; 409 above)");
 }
 
 async function main(): Promise<void> {
