@@ -181,12 +181,35 @@ BUCKETS: tuple[Bucket, ...] = (
 )
 
 FUNCTIONS: tuple[Function, ...] = (
+    # --- the HTTP API: one function per group of routes, so that a cold start imports its own group only ---
+    # API Gateway picks the most specific route: literal segments over a variable, a variable over a greedy
+    # {proxy+}, a method over ANY. Each group's paths go to its function; every other path reaches the api's
+    # authorised catch-all, whose resolver answers the standard 404. A group's authorised routes take ANY
+    # method, so a wrong method too is answered by the resolver that has the path (its 404), as one function did.
     Function(
         name="api",
         handler="motcua.handlers.api.handler",
-        description="HTTP API: catalogue, dossiers, tracking, actions",
+        description="HTTP API: dossiers, uploads, officials' actions, my dossiers and notification settings; "
+                    "every other path (404)",
+        triggers=(HttpTrigger(),),  # everything no other function is routed; needs a token
+        permissions=(
+            Permission("table", "main", "read_write"),
+            Permission("bucket", "uploads", "read_write"),
+            # Form 04 of an officer's apology; signed results written.
+            Permission("bucket", "documents", "read_write"),
+            Permission("secret", "signing", "read"),  # agencies' signing keys (docs/documents.md §5)
+            # PUT/DELETE /me/devices: the device's platform endpoint is created, updated, deleted.
+            *(Permission("push", platform, "register") for platform in PUSH_PLATFORMS),
+        ),
+        environment={"UPLOADS_BUCKET": Ref("bucket", "uploads"), "DOCUMENTS_BUCKET": Ref("bucket", "documents"),
+                     "SIGNING_SECRET_PREFIX": Ref("secret", "signing"), **PUSH_ENVIRONMENT},
+        reserved_concurrency=50,  # citizens' and officials' work: the largest share, never all of it
+    ),
+    Function(
+        name="api-public",
+        handler="motcua.handlers.public_api.handler",
+        description="HTTP API, public reads: the procedure catalogue, appointment preview, tracking, health",
         triggers=(
-            HttpTrigger(),  # everything else needs a token
             HttpTrigger("/procedures", authorised=False, method="GET"),
             HttpTrigger("/procedures/{code}", authorised=False, method="GET"),
             HttpTrigger("/agencies", authorised=False, method="GET"),
@@ -195,10 +218,21 @@ FUNCTIONS: tuple[Function, ...] = (
             HttpTrigger("/track/{receipt_code}", authorised=False, method="GET", throttle=(10, 20)),
             HttpTrigger("/calendar/preview", authorised=False, method="GET"),
             HttpTrigger("/health", authorised=False, method="GET"),
-            # The monthly index is public like the national portal's (aggregates only); the dossiers behind a
-            # figure (/indexes/{month}/{unit}/{indicator}/dossiers) stay behind the authorised catch-all.
-            HttpTrigger("/indexes/{month}", authorised=False, method="GET"),
-            HttpTrigger("/indexes/{month}/{unit}", authorised=False, method="GET"),
+        ),
+        # Reads the catalogue and a dossier's status; writes only the per-client tracking counters.
+        permissions=(Permission("table", "main", "read_write"),),
+        reserved_concurrency=30,  # anonymous traffic: a flood of it cannot take the citizens' own share
+    ),
+    Function(
+        name="api-feedback",
+        handler="motcua.handlers.feedback_api.handler",
+        description="HTTP API: citizens' feedback, the citizen's document store and data export, "
+                    "document verification",
+        triggers=(
+            HttpTrigger("/feedback"),
+            HttpTrigger("/feedback/{proxy+}"),
+            HttpTrigger("/me/documents"),
+            HttpTrigger("/me/export"),
             # Published feedback answers and document verification, public (no personal data).
             HttpTrigger("/feedback/public", authorised=False, method="GET"),
             # Checking a signature costs about half a second of CPU, for anyone: throttled on its own.
@@ -206,16 +240,31 @@ FUNCTIONS: tuple[Function, ...] = (
         ),
         permissions=(
             Permission("table", "main", "read_write"),
+            # A feedback step's attachments are checked and marked attached; the store's download links.
             Permission("bucket", "uploads", "read_write"),
-            # Form 04 of an officer's apology; signed results written, read back to verify and download.
-            Permission("bucket", "documents", "read_write"),
-            Permission("secret", "signing", "read"),  # agencies' signing keys (docs/documents.md §5)
-            # PUT/DELETE /me/devices: the device's platform endpoint is created, updated, deleted.
-            *(Permission("push", platform, "register") for platform in PUSH_PLATFORMS),
+            Permission("bucket", "documents", "read"),  # signed results: download links, verification
+            # The trust roots a signature is checked against (motcua.data.signing_keys) share the prefix.
+            Permission("secret", "signing", "read"),
         ),
         environment={"UPLOADS_BUCKET": Ref("bucket", "uploads"), "DOCUMENTS_BUCKET": Ref("bucket", "documents"),
-                     "SIGNING_SECRET_PREFIX": Ref("secret", "signing"), **PUSH_ENVIRONMENT},
-        reserved_concurrency=100,  # citizens' and officials' requests: the largest share, never all of it
+                     "SIGNING_SECRET_PREFIX": Ref("secret", "signing")},
+        reserved_concurrency=10,
+    ),
+    Function(
+        name="api-index",
+        handler="motcua.handlers.index_api.handler",
+        description="HTTP API: the monthly index and the citizen's evaluation of a returned dossier",
+        triggers=(
+            HttpTrigger("/indexes/{proxy+}"),
+            # The monthly index is public like the national portal's (aggregates only); the dossiers behind a
+            # figure (/indexes/{month}/{unit}/{indicator}/dossiers) stay behind the authorised route.
+            HttpTrigger("/indexes/{month}", authorised=False, method="GET"),
+            HttpTrigger("/indexes/{month}/{unit}", authorised=False, method="GET"),
+            HttpTrigger("/dossiers/{dossier_id}/evaluation"),
+        ),
+        # Index results and rows read; an evaluation recorded on its dossier and counted in the month's index.
+        permissions=(Permission("table", "main", "read_write"),),
+        reserved_concurrency=10,
     ),
     Function(
         name="actions",

@@ -1,4 +1,5 @@
-"""Generate ``schemas/openapi.json`` from the Powertools routes (the routes are the source of truth).
+"""Generate ``schemas/openapi.json`` from the Powertools routes (the routes are the source of truth): those
+of every function the declaration gives HTTP routes (``infra/declaration.py``), in one document.
 
 ``python -m schemas.generate_openapi`` writes the file; ``--check`` exits 1 when the committed file has
 drifted from the routes (a test runs the same comparison).
@@ -6,6 +7,7 @@ drifted from the routes (a test runs the same comparison).
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -31,32 +33,68 @@ TAGS = {
 CONTACT = {"name": "Motcua maintainers", "email": "motcua@example.gov.vn"}
 
 
-def build_document() -> dict:
-    # Importing the handler validates its declared environment (motcua.settings) and binds a table: give
-    # every required variable a placeholder name, nothing calls AWS here.
-    from motcua.settings import ApiSettings
+def http_functions() -> list:
+    """The declared functions API Gateway routes requests to: their routes make up the API."""
+    from infra import declaration
 
-    for name, field in ApiSettings.model_fields.items():
-        if field.is_required():
-            os.environ.setdefault(name.upper(), f"motcua-openapi-{name.replace('_', '-')}")
+    return [f for f in declaration.FUNCTIONS if any(isinstance(t, declaration.HttpTrigger) for t in f.triggers)]
+
+
+def function_documents() -> dict[str, dict]:
+    """Each HTTP function's own document, by declared name: the routes its resolver serves."""
+    # Importing a handler validates its declared environment (motcua.settings) and binds a table: give every
+    # variable an HTTP function requires a placeholder name, nothing calls AWS here.
+    from motcua.settings import FUNCTION_SETTINGS
+
+    functions = http_functions()
+    for function in functions:
+        for name, field in FUNCTION_SETTINGS[function.name].model_fields.items():
+            if field.is_required():
+                os.environ.setdefault(name.upper(), f"motcua-openapi-{name.replace('_', '-')}")
     os.environ.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
     from aws_lambda_powertools.event_handler.openapi.models import Contact, HTTPBearer, Tag
 
-    from motcua.handlers.api import app
+    documents = {}
+    for function in functions:
+        app = importlib.import_module(function.handler.rpartition(".")[0]).app
+        documents[function.name] = json.loads(app.get_openapi_json_schema(
+            title="Motcua API",
+            version="1.0.0",
+            summary="One-stop shop (một cửa): procedures, dossiers, tracking, officials' workflow",
+            description=(
+                "Every error is JSON `{code, message_vi, message_en, details}` with a stable `code`. "
+                "Authenticated routes take a bearer JWT (Cognito in the cloud; the local stack's issuer locally)."
+            ),
+            security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+            tags=[Tag(name=name, description=text) for name, text in TAGS.items()],
+            contact=Contact(**CONTACT),
+        ))
+    return documents
 
-    schema = app.get_openapi_json_schema(
-        title="Motcua API",
-        version="1.0.0",
-        summary="One-stop shop (một cửa): procedures, dossiers, tracking, officials' workflow",
-        description=(
-            "Every error is JSON `{code, message_vi, message_en, details}` with a stable `code`. "
-            "Authenticated routes take a bearer JWT (Cognito in the cloud; the local stack's issuer locally)."
-        ),
-        security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
-        tags=[Tag(name=name, description=text) for name, text in TAGS.items()],
-        contact=Contact(**CONTACT),
-    )
-    return _own_error_shapes(json.loads(schema))
+
+def build_document() -> dict:
+    merged: dict = {}
+    for function, document in function_documents().items():
+        merged = _merge(merged, document, function)
+    return _own_error_shapes(merged)
+
+
+def _merge(document: dict, part: dict, function: str) -> dict:
+    """One document of every function's routes: a path served by two functions, or a component named alike
+    with two shapes, would be a contradiction a client could not be generated from."""
+    if not document:
+        return part
+    for path, operations in part["paths"].items():
+        clash = set(operations) & set(document["paths"].get(path, {}))
+        if clash:
+            raise ValueError(f"{function} serves {sorted(clash)} {path}, which another function serves too")
+        document["paths"].setdefault(path, {}).update(operations)
+    for kind, components in part.get("components", {}).items():
+        known = document.setdefault("components", {}).setdefault(kind, {})
+        for name, component in components.items():
+            if known.setdefault(name, component) != component:
+                raise ValueError(f"{function}'s component {kind}/{name} differs from another function's")
+    return document
 
 
 def _own_error_shapes(document: dict) -> dict:

@@ -71,6 +71,18 @@ class ApiSettings(_Common, _Uploads, _Documents, _Signing, _Push):
     pass
 
 
+class FeedbackApiSettings(_Common, _Uploads, _Documents, _Signing):
+    pass
+
+
+class IndexApiSettings(_Common):
+    pass
+
+
+class PublicApiSettings(_Common):
+    pass
+
+
 class ActionsSettings(_Common, _Uploads, _Documents, _Signing):
     actions_dlq_url: str = Field(min_length=8)
 
@@ -117,6 +129,9 @@ class NationalIntakeSettings(_Common):
 # Declared function name -> its model (the names of infra/declaration.py's FUNCTIONS).
 FUNCTION_SETTINGS: dict[str, type[_Settings]] = {
     "api": ApiSettings,
+    "api-feedback": FeedbackApiSettings,
+    "api-index": IndexApiSettings,
+    "api-public": PublicApiSettings,
     "actions": ActionsSettings,
     "sla": SlaSettings,
     "index": IndexSettings,

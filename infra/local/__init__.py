@@ -89,13 +89,14 @@ class Invoker:
     A Lambda execution environment handles a single event at a time, and module-level state such as a
     Powertools resolver's ``current_event`` relies on it. The HTTP adapter serves requests on several
     threads and a poller or the scheduler may fire the same function meanwhile, so calls are serialised
-    per function (reserved concurrency 1, in effect).
+    per function (reserved concurrency 1, in effect). Functions given the same ``lock`` take turns together.
     """
 
-    def __init__(self, function: declaration.Function, handler: Handler | None = None) -> None:
+    def __init__(self, function: declaration.Function, handler: Handler | None = None,
+                 lock: threading.Lock | None = None) -> None:
         self.function = function
         self._handler = handler
-        self._lock = threading.Lock()
+        self._lock = lock or threading.Lock()
 
     @property
     def handler(self) -> Handler:
@@ -112,12 +113,17 @@ class Invoker:
 
 _invokers: dict[tuple[str, str], Invoker] = {}
 _invokers_lock = threading.Lock()
+# Powertools keeps the event being resolved on a class attribute every resolver shares
+# (``BaseRouter.current_event``). In the cloud each HTTP function has a process of its own; here they share
+# one, so they take turns together, or a request could read another function's caller.
+_http_lock = threading.Lock()
 
 
 def invoker_for(function: declaration.Function) -> Invoker:
     """The one invoker of a function, shared by its triggers so that they too take turns."""
     key = (function.name, function.handler)
+    http = any(isinstance(t, declaration.HttpTrigger) for t in function.triggers)
     with _invokers_lock:
         if key not in _invokers:
-            _invokers[key] = Invoker(function)
+            _invokers[key] = Invoker(function, lock=_http_lock if http else None)
         return _invokers[key]

@@ -35,7 +35,7 @@ EXTENDED = StackDeclaration(
     functions=(
         *(
             replace(f, triggers=(*f.triggers, d.HttpTrigger("/x/public", authorised=False, method="GET")))
-            if any(isinstance(t, d.HttpTrigger) for t in f.triggers)
+            if f.name == "api"  # a route key is one function's
             else f
             for f in d.FUNCTIONS
         ),

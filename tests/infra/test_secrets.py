@@ -1,8 +1,9 @@
 """The ``secret`` reference and permission kinds (the agencies' signing keys in Secrets Manager).
 
-Given the real declaration (the API and the actions consumer sign electronic results), when the stack is
-synthesised, then exactly those functions may read the secrets under ``motcua/signing/`` and nothing else of
-Secrets Manager, and they are told the prefix; locally the prefix is empty (keys come from the local CA).
+Given the real declaration (the API and the actions consumer sign electronic results, the feedback API's
+document verification reads the trust roots kept under the same prefix), when the stack is synthesised, then
+exactly those functions may read the secrets under ``motcua/signing/`` and nothing else of Secrets Manager,
+and they are told the prefix; locally the prefix is empty (keys come from the local CA).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from infra.local.env import Endpoints, resolve
 from tests.infra import synthesise
 from tests.infra.test_stack import as_list, function_by_handler, role_statements
 
-SIGNERS = ("api", "actions")
+READERS = ("api", "actions", "api-feedback")
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +32,8 @@ def _secret_statements(template: dict[str, Any], function: str) -> list[dict[str
             if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
 
 
-@pytest.mark.parametrize("function", SIGNERS)
-def test_signers_read_only_the_signing_secrets(project: dict[str, Any], function: str) -> None:
+@pytest.mark.parametrize("function", READERS)
+def test_readers_read_only_the_signing_secrets(project: dict[str, Any], function: str) -> None:
     (statement,) = _secret_statements(project, function)
     assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
     (resource,) = as_list(statement["Resource"])

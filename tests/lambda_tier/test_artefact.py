@@ -2,8 +2,9 @@
 
 Given the synthesised code asset and the layer built from the lock, each in a clean interpreter with the
 template's environment pointed at the local engines, when it is invoked with the events AWS sends, then
-what it writes is there: a dossier readable through the API, an action applied from the queue, a sweep's
-breach and apology letter, notices relayed and sent, the month's index and reports.
+what it writes is there: a dossier readable through the API and tracked through its public function,
+feedback filed and exported, an action applied from the queue, a sweep's breach and apology letter, notices
+relayed and sent, the month's index, its reports and its public reading.
 """
 
 from __future__ import annotations
@@ -84,8 +85,8 @@ def test_every_declared_function_starts_from_the_artefact_alone(
 
 
 def test_the_api_creates_a_dossier_its_owner_reads_back_and_anyone_tracks(lambdas: dict[str, LambdaProcess]) -> None:
-    api = lambdas["api"]
-    health = api.invoke(http_event("GET", "/health", route="GET /health"))
+    api, public = lambdas["api"], lambdas["api-public"]
+    health = public.invoke(http_event("GET", "/health", route="GET /health"))
     assert health["statusCode"] == 200, health
 
     created = submit(api)
@@ -94,14 +95,37 @@ def test_the_api_creates_a_dossier_its_owner_reads_back_and_anyone_tracks(lambda
     assert body(read)["id"] == created["id"] and body(read)["receipt_code"] == created["receipt_code"]
 
     code = created["receipt_code"]
-    tracked = api.invoke(http_event("GET", f"/track/{code}", route="GET /track/{receipt_code}",
-                                    path_parameters={"receipt_code": code}))
+    tracked = public.invoke(http_event("GET", f"/track/{code}", route="GET /track/{receipt_code}",
+                                       path_parameters={"receipt_code": code}))
     assert tracked["statusCode"] == 200, tracked
     assert body(tracked)["receipt_code"] == code
 
     # Without the authoriser's context (a misconfigured route), the catch-all refuses rather than guesses.
     anonymous = api.invoke(http_event("GET", f"/dossiers/{created['id']}"))
     assert anonymous["statusCode"] == 401, anonymous
+    # A path no function serves reaches the catch-all's function: the standard error body, not a bare 404.
+    unknown = api.invoke(http_event("GET", "/nowhere", claims=CITIZEN))
+    assert unknown["statusCode"] == 404 and body(unknown)["code"] == "ROUTE_NOT_FOUND", unknown
+
+
+def test_feedback_on_a_dossier_is_filed_read_back_and_exported(lambdas: dict[str, LambdaProcess]) -> None:
+    dossier = submit(lambdas["api"])
+    feedback = lambdas["api-feedback"]
+    content = {"about": "dossier", "dossier_id": dossier["id"], "category": "procedure",
+               "title": "Hồ sơ chưa được tiếp nhận", "content": "Đã nộp ba ngày mà chưa thấy tiếp nhận."}
+    filed = feedback.invoke(http_event("POST", "/feedback", route="ANY /feedback", path_parameters={},
+                                       claims=CITIZEN, body=content, headers={"idempotency-key": uuid.uuid4().hex}))
+    assert filed["statusCode"] == 201, filed
+    feedback_id = body(filed)["id"]
+
+    read = feedback.invoke(http_event("GET", f"/feedback/{feedback_id}", route="ANY /feedback/{proxy+}",
+                                      path_parameters={"proxy": feedback_id}, claims=CITIZEN))
+    assert read["statusCode"] == 200 and body(read)["dossier_id"] == dossier["id"], read
+
+    exported = body(feedback.invoke(http_event("GET", "/me/export", route="ANY /me/export", path_parameters={},
+                                               claims=CITIZEN)))
+    assert [d["id"] for d in exported["dossiers"]] == [dossier["id"]]
+    assert [f["id"] for f in exported["feedback"]] == [feedback_id]
 
 
 def test_the_sign_in_trigger_refuses_the_system_role_and_the_api_a_subject_never_signed_in(
@@ -176,3 +200,7 @@ def test_the_monthly_index_scores_the_month_and_writes_its_reports(
     for key in report["reports"].values():
         assert s3.head_object(Bucket=bucket_name("reports"), Key=key)["ContentLength"] > 0
     assert report["reports"]
+
+    month = lambdas["api-index"].invoke(http_event("GET", "/indexes/2026-03", route="GET /indexes/{month}",
+                                                   path_parameters={"month": "2026-03"}))
+    assert month["statusCode"] == 200 and body(month)["month"] == "2026-03", month

@@ -1,4 +1,6 @@
-"""The HTTP API: one Lambda behind API Gateway (HTTP API, JWT authoriser), routed by Powertools.
+"""The ``api`` function: dossiers, uploads, officials' actions, the citizen's own dossiers and notification
+settings, and every path no other function is routed (API Gateway's authorised catch-all, answered with
+the standard 404). Behind API Gateway (HTTP API, JWT authoriser), routed by Powertools (``handlers.http``).
 
 Handlers stay thin: parse (Powertools validation with the models of ``schemas.api``), call one service
 function, return a model. Errors map to responses in ``http_errors``.
@@ -13,59 +15,34 @@ from motcua.handlers import startup  # first: the modules below load with the GC
 import inspect
 from typing import Annotated
 
-from aws_lambda_powertools import Tracer
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
 
 from motcua.data import uploads
 from motcua.data.models import bind
-from motcua.domain.catalogue import Channel, Level, ProcedureView
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
-from motcua.domain.model import ClientDatetime
-from motcua.handlers import feedback_api as feedback_routes
-from motcua.handlers import http_errors
+from motcua.handlers import http, http_errors
 from motcua.handlers.common import action_operation_id, current_actor, request_id
-from motcua.handlers.feedback_api import router as feedback_router
 from motcua.handlers.forms_api import router as forms_router
-from motcua.handlers.guards import check_raw_request
-from motcua.handlers.index_api import router as index_router
-from motcua.handlers.params import ActionKey, DossierId, ProcedureCode, ReceiptCode, SubmissionKey
+from motcua.handlers.params import ActionKey, DossierId, SubmissionKey
 from motcua.handlers.steps_api import router as steps_router
-from motcua.observability import service_logger
 from motcua.service.actions import API_IDEMPOTENCY, act_from_api, service
-from motcua.service.catalogue import list_agencies, search_procedures
 from motcua.service.contacts import ContactService
 from motcua.service.dossiers import audit_view, now_vn
-from motcua.service.feedback_api import FILE_IDEMPOTENCY, STEP_IDEMPOTENCY
 from motcua.service.submission import SUBMIT_IDEMPOTENCY, submit_dossier
 from motcua.settings import ApiSettings, load
 from schemas.api import (
-    AgencyPage,
-    AppointmentPreview,
     AuditEventPage,
     DossierSubmission,
     DossierSummaryPage,
     DossierView,
-    PersonalDataExport,
-    ProcedurePage,
-    TrackingView,
     UploadRequest,
     UploadTicket,
 )
-from schemas.common import ErrorBody
 from schemas.contacts import DeviceRegistration, DeviceView, NotificationSettingsIn, NotificationSettingsView
 
-logger = service_logger()
-# Only botocore is patched: every AWS call (pynamodb's included, which go through botocore) is a subsegment,
-# without importing and wrapping every other library X-Ray knows (httplib, sqlite3, ...) at each cold start.
-tracer = Tracer(patch_modules=("botocore",))
-# A response that fails its own model is our bug: a 500, never a client-facing 422.
-app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500,
-                             serializer=http_errors.serialize)
-http_errors.register(app)
+# The forms the desk hands out (Form 01, Form 06) as PDF; officials' internal-procedure steps (their work list).
+app = http.resolver(forms_router, steps_router)
 
 config = load(ApiSettings)
 bind(config.table_name)
@@ -79,62 +56,7 @@ InstallationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{8,128}$",
                                      description="The app installation's own id (stable until reinstalled)")]
 
 
-# --- catalogue (public) ------------------------------------------------------------------------------
-
-@app.get("/procedures", tags=["catalogue"], operation_id="listProcedures", summary="Search the procedure catalogue",
-         description="The public catalogue, by code: filter by agency, level or text (diacritics optional). "
-                     "Public, no token.",
-         responses=_errors(400, 422))
-def get_procedures(
-    agency_code: Annotated[str | None, Query(max_length=40, description="Agency code")] = None,
-    level: Annotated[Level | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Text, diacritics optional")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    next_token: Annotated[str | None, Query(max_length=40)] = None,
-) -> ProcedurePage:
-    items, token = search_procedures(service.catalogue, agency=agency_code, level=level, text=q, limit=limit,
-                                     next_token=next_token)
-    return ProcedurePage(items=items, next_token=token)
-
-
-@app.get("/procedures/<code>", tags=["catalogue"],
-         operation_id="getProcedure", summary="One procedure",
-         description="A procedure: legal time limits per channel, fees, documents to submit, competent agency. "
-                     "Public.",
-         responses=_errors(404))
-def get_procedure(code: ProcedureCode) -> ProcedureView:
-    return service.catalogue.procedure(code)
-
-
-@app.get("/agencies", tags=["catalogue"],
-         operation_id="listAgencies", summary="Agencies and communes that receive dossiers",
-         description="Every agency and commune a dossier can be submitted to, by code. Public.",
-         responses=_errors(422))
-def get_agencies(
-    level: Annotated[Level | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 500,
-    next_token: Annotated[str | None, Query(max_length=40)] = None,
-) -> AgencyPage:
-    items, token = list_agencies(service.catalogue, level, limit=limit, next_token=next_token)
-    return AgencyPage(items=items, next_token=token)
-
-
-@app.get("/calendar/preview", tags=["catalogue"],
-         operation_id="previewAppointment", summary="The appointment a submission now would get",
-         description="What a citizen would be promised on submitting at `submitted_at` (default now): when the "
-                     "legal clock starts and the appointment, on the working-day calendar. Public.",
-         responses=_errors(400, 404))
-def get_calendar_preview(
-    procedure_code: Annotated[str, Query(pattern=r"^\d\.\d{6}$", description="Procedure code")],
-    submitted_at: Annotated[ClientDatetime | None, Query(description="ISO 8601 with offset; default now")] = None,
-    agency_code: Annotated[str | None, Query(max_length=40,
-                                             description="Commune, for commune-level procedures")] = None,
-    channel: Annotated[Channel, Query()] = Channel.ONLINE,
-) -> AppointmentPreview:
-    return service.preview(procedure_code, agency_code, channel, submitted_at)
-
-
-# --- submission and tracking -------------------------------------------------------------------------
+# --- submission and the dossier ------------------------------------------------------------------------
 
 @app.post("/uploads", tags=["dossiers"],
           operation_id="createUpload", summary="Presigned S3 POST form for one attachment (yours alone)",
@@ -208,16 +130,6 @@ def _action_route(action: ActionName, body_model: type[ActionBody]) -> None:
 for _action, _model in PAYLOADS.items():
     _action_route(_action, _model)
 
-# The monthly index and the citizen's evaluation: routes in their own module.
-app.include_router(index_router)
-# Citizens' feedback, the citizen's document store and document verification.
-app.include_router(feedback_router)
-# The forms the desk hands out (Form 01, Form 06) as PDF.
-app.include_router(forms_router)
-# Officials' internal-procedure steps (their work list).
-app.include_router(steps_router)
-
-
 @app.get("/me/dossiers", tags=["citizen"],
          operation_id="listMyDossiers", summary="My dossiers, newest first", security=BEARER,
          description="The signed-in citizen's dossiers, a page at a time.",
@@ -228,19 +140,6 @@ def get_my_dossiers(
 ) -> DossierSummaryPage:
     items, token = service.mine(current_actor(app), limit, next_token)
     return DossierSummaryPage(items=items, next_token=token)
-
-
-@app.get("/me/export", tags=["citizen"],
-         operation_id="exportMyData", summary="Everything held about me (download)", security=BEARER,
-         description="The citizen's right of access: dossiers with their trails, stored documents, feedback, "
-                     "notification settings and devices.",
-         responses=_errors(401, 403))
-def get_my_export() -> PersonalDataExport:
-    actor = current_actor(app)
-    # The citizen's document store and their feedback are part of what is held about them.
-    return service.export(actor).model_copy(update={"documents": feedback_routes.store.export(actor),
-                                                    "feedback": feedback_routes.feedback.export(actor),
-                                                    **contact_settings.export(actor)})
 
 
 # --- notification settings and push devices (citizens and officials) ----------------------------------------
@@ -278,38 +177,6 @@ def delete_device(installation_id: InstallationId) -> NotificationSettingsView:
     return contact_settings.view(actor)
 
 
-@app.get("/track/<receipt_code>", tags=["tracking"],
-         operation_id="trackDossier", summary="Public tracking: status and appointment only",
-         description="By the receipt code on the slip, no token: status and appointment, never personal data. "
-                     "Lookups are limited per client (429 with Retry-After).",
-         responses=_errors(404, 429))
-def get_tracking(receipt_code: ReceiptCode) -> TrackingView:
-    return service.track(receipt_code, client=app.current_event.request_context.http.source_ip)
-
-
-class HealthView(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-
-    status: str = Field(examples=["ok"])
-
-
-@app.get("/health", tags=["ops"], operation_id="getHealth", summary="Liveness",
-         description="Answers 200 while the function runs; touches no storage.", responses=_errors())
-def get_health() -> HealthView:
-    return HealthView(status="ok")
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not in traces
-def handler(event: dict, context: LambdaContext) -> dict:
-    # In-progress records expire with this invocation (feedback filing and steps too).
-    for idempotency in (SUBMIT_IDEMPOTENCY, API_IDEMPOTENCY, FILE_IDEMPOTENCY, STEP_IDEMPOTENCY):
-        idempotency.register_lambda_context(context)
-    rejected = check_raw_request(event)
-    if rejected is not None:
-        return {"statusCode": rejected.http_status, "headers": {"Content-Type": http_errors.JSON_UTF8},
-                "body": ErrorBody(**rejected.to_body()).model_dump_json(), "isBase64Encoded": False}
-    return app.resolve(event, context)
-
+handler = http.lambda_handler(app, SUBMIT_IDEMPOTENCY, API_IDEMPOTENCY)
 
 startup.loaded()  # last: the cold start is over (motcua/handlers/startup.py)

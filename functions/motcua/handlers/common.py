@@ -1,7 +1,7 @@
 """What every API route module reads from the request it serves: who is asking and the request's id.
 
-The routes live in one resolver (``api.app``) and the routers it includes (``feedback_api``, ``index_api``);
-each passes its own, which all see the same current event.
+Each HTTP function's routes live on its resolver (``api.app``, ``public_api.app``) or on a router it includes
+(``feedback_api.router``, ``index_api.router``); a route passes its own, which sees the current event.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Routes of citizens' feedback and of the citizen's document store (docs/feedback.md, docs/documents.md §5),
-included by ``motcua.handlers.api``.
+"""The ``api-feedback`` function: citizens' feedback, the citizen's document store and what is held about
+them (docs/feedback.md, docs/documents.md §5).
 
 * ``POST /feedback``: a citizen files feedback (Idempotency-Key: a retry returns the same feedback).
 * ``GET /feedback``: citizens their own; officials their agency's (a complaint about an official only for the
@@ -9,9 +9,14 @@ included by ``motcua.handlers.api``.
 * ``POST /feedback/{id}/actions/{refuse|request_info|provide_info|answer|publish|rate}``: one step.
 * ``GET /me/documents``: the citizen's document store (presigned download links).
 * ``GET /documents/{id}/verify``: **public**, integrity and signature of a stored document, no personal data.
+* ``GET /me/export``: everything held about the caller: dossiers, documents, feedback, notification settings.
 """
 
 from __future__ import annotations
+
+from motcua.handlers import startup  # first: the modules below load with the GC paused
+
+# isort: split
 
 import inspect
 from typing import Annotated
@@ -20,23 +25,32 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from motcua.data.models import bind
 from motcua.domain.feedback import FeedbackAction
-from motcua.handlers import http_errors
+from motcua.handlers import http, http_errors
 from motcua.handlers.common import action_operation_id, current_actor, request_id
 from motcua.handlers.params import RequestKey
 from motcua.service.actions import service
 from motcua.service.citizen_store import CitizenStore
-from motcua.service.feedback_api import file_feedback, take_feedback_step
+from motcua.service.contacts import ContactService
+from motcua.service.feedback_api import FILE_IDEMPOTENCY, STEP_IDEMPOTENCY, file_feedback, take_feedback_step
 from motcua.service.feedback_api import service as feedback
+from motcua.settings import FeedbackApiSettings, load
+from schemas.api import PersonalDataExport
 from schemas.documents import StoredDocumentPage, VerificationView
 from schemas.feedback import FeedbackIn, FeedbackStepBody, FeedbackSummaryPage, FeedbackView, PublicFeedbackPage
 
 router = APIGatewayHttpRouter()
+
+config = load(FeedbackApiSettings)
+bind(config.table_name)
+
 BEARER = http_errors.BEARER
 _errors = http_errors.documented_responses  # every route: its success, its own errors, the ones any route gives
 
 # The shared DossierService's store and clock: a test freezing one freezes both.
 store = CitizenStore(documents=service.store.documents, clock=lambda: service.clock())
+contact_settings = ContactService(clock=lambda: service.clock())
 
 FeedbackId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The feedback's id")]
 DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A stored document's id")]
@@ -129,3 +143,22 @@ def get_my_documents(
             responses=_errors(404))
 def get_document_verification(document_id: DocumentId) -> VerificationView:
     return store.verify(document_id)
+
+
+@router.get("/me/export", tags=["citizen"],
+            operation_id="exportMyData", summary="Everything held about me (download)", security=BEARER,
+            description="The citizen's right of access: dossiers with their trails, stored documents, feedback, "
+                        "notification settings and devices.",
+            responses=_errors(401, 403))
+def get_my_export() -> PersonalDataExport:
+    actor = current_actor(router)
+    # The citizen's document store and their feedback are part of what is held about them.
+    return service.export(actor).model_copy(update={"documents": store.export(actor),
+                                                    "feedback": feedback.export(actor),
+                                                    **contact_settings.export(actor)})
+
+
+app = http.resolver(router)
+handler = http.lambda_handler(app, FILE_IDEMPOTENCY, STEP_IDEMPOTENCY)
+
+startup.loaded()  # last: the cold start is over (motcua/handlers/startup.py)

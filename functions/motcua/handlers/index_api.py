@@ -1,4 +1,4 @@
-"""Routes of the monthly index and the citizen's evaluation (docs/index.md), included by ``motcua.handlers.api``.
+"""The ``api-index`` function: the monthly index and the citizen's evaluation (docs/index.md).
 
 * ``POST /dossiers/{id}/evaluation``: the citizen owner (app) or a reception officer of the dossier's agency
   (counter kiosk) answers the survey of a returned dossier, once.
@@ -11,6 +11,10 @@
 
 from __future__ import annotations
 
+from motcua.handlers import startup  # first: the modules below load with the GC paused
+
+# isort: split
+
 from functools import cache
 from typing import Annotated, Literal
 
@@ -18,17 +22,23 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from motcua.data.models import bind
 from motcua.domain.evaluation import Evaluation, EvaluationInput
 from motcua.domain.index import Month
-from motcua.handlers import http_errors
+from motcua.handlers import http, http_errors
 from motcua.handlers.common import current_actor, request_id
 from motcua.handlers.params import DossierId
 from motcua.service.actions import service
 from motcua.service.evaluations import EvaluationService
 from motcua.service.index.queries import IndexQueries
+from motcua.settings import IndexApiSettings, load
 from schemas.index import IndexDossiers, IndexMonth, UnitIndexView
 
 router = APIGatewayHttpRouter()
+
+config = load(IndexApiSettings)
+bind(config.table_name)
+
 BEARER = http_errors.BEARER
 _errors = http_errors.documented_responses  # every route: its own errors plus the ones any route can give
 
@@ -89,3 +99,9 @@ def get_index_dossiers(
 ) -> IndexDossiers:
     return queries().dossiers(Month.parse(month), unit, indicator, current_actor(router), role=role, limit=limit,
                             next_token=next_token)
+
+
+app = http.resolver(router)
+handler = http.lambda_handler(app)
+
+startup.loaded()  # last: the cold start is over (motcua/handlers/startup.py)
