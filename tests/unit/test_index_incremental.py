@@ -150,7 +150,7 @@ MOVES: dict[S, list[tuple[str, S | None, dict]]] = {
                    (events.APOLOGISE, None, {"reason": "Chờ xác minh"}),
                    (events.FEEDBACK_RECEIVE, None, {"feedback_id": "f1", "kind": "complaint"}), *STEP_EVENTS],
     S.SUPPLEMENT_REQUESTED: [(events.RECEIVE_SUPPLEMENT, S.PROCESSING, {}), (events.STOP, S.STOPPED, {})],
-    S.AWAITING_PAYMENT: [(events.RECORD_PAYMENT, None, {"online": True}), (events.RESUME_PROCESSING, S.PROCESSING, {}),
+    S.AWAITING_PAYMENT: [(events.RECORD_PAYMENT, None, {"online": True, "gateway": "paygov", "transaction_id": "MC1"}), (events.RESUME_PROCESSING, S.PROCESSING, {}),
                          (events.DECIDE, S.DECIDED, {})],
     S.WITHDRAWAL_REQUESTED: [(events.STOP, S.STOPPED, {})],
     S.DECIDED: [(events.ISSUE_ELECTRONIC_RESULT, None, {}), (events.RETURN_RESULT, S.RETURNED, {"method": "counter"})],

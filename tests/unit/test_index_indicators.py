@@ -142,7 +142,8 @@ def march_stories() -> list[Story]:
 
     d2 = (Story("D2", C1, P1, Channel.ONLINE, at(2), submitted=at(1, 20))  # Sunday evening, received Monday
           .step(at(2, 10), events.SYNC_NATIONAL_PORTAL).step(at(2, 10), events.START_PROCESSING, S.PROCESSING)
-          .step(at(3), events.RECORD_PAYMENT, online=True, amount_vnd=50000))
+          .step(at(3), events.RECORD_PAYMENT, online=True, amount_vnd=50000, gateway="paygov",
+                transaction_id="MC0123456789ABCDEF01"))
     d2.decided(at(5, 17)).step(at(5, 17), events.ISSUE_ELECTRONIC_RESULT).step(at(6), events.RETURN_RESULT,
                                                                                 S.RETURNED, method="counter")
     d2.step(at(10), events.EVALUATE, satisfaction="satisfied", total=15)
@@ -167,7 +168,7 @@ def march_stories() -> list[Story]:
                                                                      synced=False)
     d9 = (Story("D9", C1, P3, Channel.COUNTER, at(2)).step(at(2, 10), events.START_PROCESSING, S.PROCESSING)
           .step(at(2, 10), events.SYNC_NATIONAL_PORTAL, synced=False)
-          .step(at(3), events.RECORD_PAYMENT, online=False)
+          .step(at(3), events.RECORD_PAYMENT, online=True)  # declared online by the desk: no platform receipt
           .step(at(6), events.APOLOGISE, reason="Chờ ý kiến Sở Xây dựng", new_appointment_at=at(13, 17).isoformat()))
     d9.decided(at(10, 17)).step(at(11), events.RETURN_RESULT, S.RETURNED)
     d9.step(at(11), events.FEEDBACK_RECEIVE, feedback_id="fb-d9", kind="complaint")
@@ -307,7 +308,8 @@ def test_3b_2_procedures_actually_paid_online(march: dict[str, UnitIndex]) -> No
 
 
 def test_3b_3_dossiers_paid_online(march: dict[str, UnitIndex]) -> None:
-    # paid: D1 (desk), D2 (online), D9 (desk): 6 x 1/3 = 2.00
+    # paid: D1 (desk), D2 (online: the platform's receipt), D9 (the desk says "online", with no receipt: not
+    # counted, 3b comes from the payment records): 6 x 1/3 = 2.00
     r = march[C1].indicator("3b.3")
     assert (r.numerator, r.denominator, r.points) == (1, 3, d("2.00"))
 

@@ -28,7 +28,9 @@ action                          details read (all optional unless marked)
 ``receive_supplement``          ``appointment_at`` (re-issued appointment), ``reused_documents`` (5 -> 4)
 ``request_payment``             none (-> 6)
 ``resume_processing``           none (6 -> 4 once the fees are paid)
-``record_payment``              ``online`` (bool, REQUIRED to count as paid online), ``amount_vnd`` (int)
+``record_payment``              ``amount_vnd`` (int); ``gateway`` and ``transaction_id``: the payment platform's
+                                verified receipt (``motcua.domain.payment``), REQUIRED to count as paid online
+                                (3b). ``online`` is what an official declared; the index does not count it
 ``digitise``                    ``reused_documents`` (int), ``population_db`` (bool): dossier digitised
 ``decide``                      none (-> 9)
 ``issue_electronic_result``     none: the result was issued as an electronic document
@@ -111,8 +113,19 @@ D_OUTCOME: Final = "outcome"
 D_SATISFIED: Final = "satisfied"
 D_PUBLIC: Final = "public"
 D_SYNCED: Final = "synced"
+D_GATEWAY: Final = "gateway"
+D_TRANSACTION_ID: Final = "transaction_id"
 
 RETURN_METHOD_ELECTRONIC: Final = "electronic"
+
+
+def paid_through_gateway(details: dict | None) -> bool:
+    """A ``record_payment`` event written from a payment platform's verified callback (it names the gateway
+    and the transaction): the one test of "paid online" every fold of the index uses (group 3b)."""
+    if not details:
+        return False
+    gateway, transaction = details.get(D_GATEWAY), details.get(D_TRANSACTION_ID)
+    return isinstance(gateway, str) and bool(gateway) and isinstance(transaction, str) and bool(transaction)
 
 
 class Satisfaction(StrEnum):

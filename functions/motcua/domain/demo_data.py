@@ -37,7 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from motcua.domain import actions as ev
-from motcua.domain import clock
+from motcua.domain import clock, payment
 from motcua.domain.actors import Actor, Role
 from motcua.domain.calendar import VN_TZ, default_calendar
 from motcua.domain.catalogue import Channel, Procedure
@@ -60,6 +60,7 @@ from motcua.domain.receipt import receipt_code
 from motcua.domain.status import PAUSE_REASONS, DossierStatus
 
 S = DossierStatus
+DEMO_GATEWAY = "paygov"  # online payments go through the national platform (docs/integrations.md §2)
 DEFAULT_END_MONTH = Month(2026, 10)  # the official calendar data covers 2024-2026
 
 # Relative demand by sector (commune-level civil status and certification dominate real desks).
@@ -274,9 +275,12 @@ class _Generator:
                 online = d.channel is Channel.ONLINE and procedure.code in self.online_payment_codes
                 paid_at = self.later(pay_at, rng.uniform(0.05, 0.3), agency)
                 paid_at = min(paid_at, finish)
-                self.add(plan, paid_at, ev.RECORD_PAYMENT, details={
-                    ev.D_ONLINE: online and rng.random() < 0.75, ev.D_AMOUNT_VND: _amount(procedure, rng)},
-                    actor=citizen)
+                paid_online = online and rng.random() < 0.75
+                details: dict[str, Any] = {ev.D_ONLINE: paid_online, ev.D_AMOUNT_VND: _amount(procedure, rng)}
+                if paid_online:  # the platform's verified receipt, as its callback records it
+                    details |= {ev.D_GATEWAY: DEMO_GATEWAY,
+                                ev.D_TRANSACTION_ID: payment.transaction_id(d.id, pay_at, DEMO_GATEWAY)}
+                self.add(plan, paid_at, ev.RECORD_PAYMENT, details=details, actor=_SYSTEM if paid_online else citizen)
                 self.add(plan, paid_at, ev.RESUME_PROCESSING, S.PROCESSING)
         self.add(plan, max(finish, plan.events[-1].occurred_at), ev.DECIDE, S.DECIDED)
         decided = plan.events[-1].occurred_at

@@ -255,19 +255,23 @@ def _request_payment(c: _Change, body: a.RequestPayment) -> None:
     c.pause("financial_obligation")  # per procedure in law, default paused (docs/domain.md §4.4, UNSURE)
 
 
-def _record_payment(c: _Change, body: a.RecordPayment) -> None:
+def _mark_paid(c: _Change, online: bool, reference: str | None, amount_vnd: int, note: str | None,
+               **receipt: str) -> None:
     payment = c.dossier.payment
     if payment is None:
         raise PaymentNotRecorded({"reason": "no financial obligation was requested"})
     if payment.paid_at is not None:
         raise PaymentAlreadyRecorded({"paid_at": payment.paid_at.isoformat()})
-    c.set(payment=payment.model_copy(update={"paid_at": c.now, "online": body.online,
-                                             "reference": body.reference}))
-    c.event(ev.RECORD_PAYMENT, None, body.note, online=body.online, amount_vnd=body.amount_vnd)
+    c.set(payment=payment.model_copy(update={"paid_at": c.now, "online": online, "reference": reference}))
+    c.event(ev.RECORD_PAYMENT, None, note, online=online, amount_vnd=amount_vnd, **receipt)
+
+
+def _record_payment(c: _Change, body: a.RecordPayment) -> None:
+    _mark_paid(c, body.online, body.reference, body.amount_vnd, body.note)
 
 
 def _resume(c: _Change, body: a.ResumeProcessing) -> None:
-    payment = c.dossier.payment
+    payment = c.get("payment")
     if payment is None or payment.paid_at is None:
         raise PaymentNotRecorded()
     c.resume()
@@ -524,6 +528,22 @@ def follow_process(before: Dossier | None, changed: Dossier, events: list[Histor
 def _step_code(events: list[HistoryEvent]) -> str:
     status_events = [e.action for e in events if e.from_status is not e.to_status]
     return (status_events[-1] if status_events else "WORKFLOW").upper()
+
+
+def pay_online(dossier: Dossier, transaction_id: str, gateway: str, amount_vnd: int, actor: Actor, now: datetime,
+               request_id: str | None = None,
+               process: ProcessDefinition | None = None) -> tuple[Dossier, list[HistoryEvent]]:
+    """A payment platform confirmed the obligation (``motcua.domain.payment.confirm``): the payment is
+    recorded with the platform's receipt and processing resumes (6 -> 4), as ``record_payment`` then
+    ``resume_processing`` would, in one change, checked against the same transition table. ``actor``: the
+    platform, as ``Role.SYSTEM``. ``process``: as for :func:`apply_action`, the steps follow the move."""
+    _ensure_applies(a.ActionName.RECORD_PAYMENT, dossier.status)
+    _ensure_applies(a.ActionName.RESUME_PROCESSING, dossier.status)
+    change = _Change(dossier, actor, now, request_id)
+    _mark_paid(change, True, transaction_id, amount_vnd, None, gateway=gateway, transaction_id=transaction_id)
+    _resume(change, a.ResumeProcessing())
+    changed, events = change.result()
+    return follow_process(dossier, changed, events, process, actor, now, request_id)
 
 
 def _track_processing_officer(c: _Change) -> None:

@@ -325,7 +325,7 @@ class _Builder:
         # -- status-neutral facts, by action name --
         if action == ev.RECORD_PAYMENT:
             f["paid"] = True
-            if d.get(ev.D_ONLINE) is True:
+            if ev.paid_through_gateway(d):
                 f["paid_online"] = True
         elif action == ev.ISSUE_ELECTRONIC_RESULT:
             f["result_electronic"] = True

@@ -248,7 +248,7 @@ class MonthFolder:
                 digitised = True
             elif code == _RECORD_PAYMENT:
                 paid = True
-                if d.get(ev.D_ONLINE) is True:
+                if ev.paid_through_gateway(d):
                     paid_online = True
             elif code == _ISSUE_ELECTRONIC_RESULT:
                 electronic = True
