@@ -154,7 +154,7 @@ node-check:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 
 $(NODE_STAMP): package-lock.json | node-check
-	@echo "==> npm packages (DynamoDB Local, CDK CLI, the TypeScript client test) from package-lock.json"
+	@echo "==> npm packages (DynamoDB Local, CDK CLI, the TypeScript client test, Spectral) from package-lock.json"
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

@@ -113,25 +113,58 @@ def _own_error_shapes(document: dict) -> dict:
     return _gateway_answers(document)
 
 
+# What each error status means on every route. Those marked (gateway) can also come from API Gateway itself,
+# before any function runs: deployed, it answers them with its own fixed body ``{"message": ...}``, which an
+# HTTP API cannot reshape (gateway responses are a REST API feature); the local adapter answers them in
+# ErrorBody, as this document states (docs/mobile.md "Errors").
+STATUSES = {
+    "400": "Bad request: the body is not readable JSON, a required header is missing, or a page token was not one "
+           "the server gave (gateway: a request it cannot read)",
+    "401": "No valid token, or one for a subject that never signed in (gateway: the JWT authoriser's refusal)",
+    "403": "Signed in, but this role or agency may not do this",
+    "404": "No such resource (gateway: no route matches the method and path)",
+    "409": "Conflict: the state changed, or the Idempotency-Key names another request",
+    "413": "The body is over the function's limit (gateway: over API Gateway's payload quota)",
+    "415": "The body is not application/json",
+    "422": "The request failed validation; `details.errors` says where",
+    "429": "Too many requests: Motcua's per-client limit (with Retry-After), or the gateway's stage or route "
+           "throttle (gateway, no Retry-After)",
+    "500": "An internal error; nothing of the request's data is echoed",
+    "503": "Storage is temporarily unavailable: retry later, with the same Idempotency-Key",
+}
+GATEWAY_STATUSES = ("400", "404", "413", "429")  # every route; 401 on the authorised ones too
+HEADERS = {
+    "Location": {"description": "Where the created resource is (a path of this API)", "required": True,
+                 "schema": {"type": "string", "examples": ["/dossiers/7f3c0e2a9b5d4c1e8f6a2b3c4d5e6f70"]}},
+    "Retry-After": {"description": "Seconds to wait before retrying; sent with Motcua's own 429, not the "
+                                   "gateway's", "schema": {"type": "integer", "minimum": 1}},
+    "apigw-requestid": {"description": "API Gateway's id of this request (also sent by the local stack): quote it "
+                                       "when reporting a problem", "schema": {"type": "string"}},
+}
+REQUEST_ID = {"$ref": "#/components/headers/apigw-requestid"}
+
+
 def _gateway_answers(document: dict) -> dict:
-    """API Gateway answers some requests itself, before any function runs, with its own fixed body
-    ``{"message": ...}`` that an HTTP API cannot reshape: 401 from the JWT authoriser on authorised routes,
-    404 for a path no route matches, 413 over its payload quota and 400 for a request it cannot read (the
-    function answers its own 400 and 413, for a smaller body limit, in the error shape). The document says
-    so, so clients and the fuzzer expect it."""
-    document["components"]["schemas"]["GatewayError"] = {
-        "title": "GatewayError", "type": "object", "required": ["message"],
-        "properties": {"message": {"type": "string", "examples": ["Unauthorized"]}},
-        "description": "API Gateway's own answer (authoriser refusal, unknown route, payload quota, unreadable "
-                       "request); not from Motcua's code.",
-    }
-    either = {"anyOf": [{"$ref": "#/components/schemas/ErrorBody"}, {"$ref": "#/components/schemas/GatewayError"}]}
+    """Every error status a route can give, API Gateway's own answers included, in the one error shape, and
+    the response headers: ``Location`` on each 201, ``Retry-After`` on 429, the request id on every answer."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    document["components"]["headers"] = HEADERS
     for operations in document["paths"].values():
         for operation in operations.values():
-            statuses = ["400", "404", "413"] + (["401"] if operation.get("security") else [])
+            responses = operation["responses"]
+            statuses = [*GATEWAY_STATUSES, *(["401"] if operation.get("security") else [])]
             for status in statuses:
-                operation["responses"][status] = {"description": "Error", "content": {"application/json": {
-                    "schema": either}}}
+                responses.setdefault(status, {})
+            for status, response in responses.items():
+                if status[0] in "45":
+                    response.update(description=STATUSES[status], content=error)
+                headers = response.setdefault("headers", {})
+                headers["apigw-requestid"] = REQUEST_ID
+                if status == "201":
+                    headers["Location"] = {"$ref": "#/components/headers/Location"}
+                if status == "429":
+                    headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
+            operation["responses"] = dict(sorted(responses.items()))
     return document
 
 

@@ -30,6 +30,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from infra import declaration
 from infra.constructs.constants import CORS_ALLOWED_HEADERS, CORS_MAX_AGE_S
 from infra.local import ACCOUNT_ID, Invoker, invoker_for
+from motcua.domain.access import AuthenticationRequired
+from motcua.domain.errors import MotcuaError, RequestTooLarge, RequestUnreadable, RouteNotFound
+from motcua.handlers.http_errors import INTERNAL_ERROR, JSON_UTF8
 from motcua.observability import MASK, mask_text
 
 log = logging.getLogger("infra.local")
@@ -222,8 +225,13 @@ class HttpResponse:
         return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
 
 
+def _error_body(status: int, body: dict[str, Any]) -> HttpResponse:
+    return HttpResponse(status, {"content-type": JSON_UTF8}, body=_json_dumps(body, ensure_ascii=False).encode())
+
+
 def _internal_error() -> HttpResponse:
-    return HttpResponse(500, {"content-type": "application/json"}, body=b'{"message":"Internal Server Error"}')
+    # Deployed, API Gateway says {"message":"Internal Server Error"}; locally the document's one error shape.
+    return _error_body(500, {**INTERNAL_ERROR, "details": {}})
 
 
 def to_http_response(result: Any) -> HttpResponse:
@@ -314,8 +322,11 @@ def http_routes(functions: Iterable[declaration.Function] | None = None) -> list
     return sorted(routes, key=lambda r: r.specificity)
 
 
-def _gateway_error(status: int, message: str) -> HttpResponse:
-    return HttpResponse(status, {"content-type": "application/json"}, body=_json_dumps({"message": message}).encode())
+def _gateway_error(error: MotcuaError) -> HttpResponse:
+    """What API Gateway answers itself (no route, the authoriser's refusal, the payload quota, an unreadable
+    request). Deployed it sends its own fixed ``{"message": ...}``, which an HTTP API cannot reshape; here it is
+    the error shape ``schemas/openapi.json`` documents for these statuses (docs/mobile.md "Errors")."""
+    return _error_body(error.http_status, error.to_body())
 
 
 def match_route(routes: list[Route], method: str, path: str) -> tuple[Route | None, dict[str, str] | None]:
@@ -345,19 +356,19 @@ def dispatch(routes: list[Route], event_args: dict[str, Any], verifier: TokenVer
     method = event_args["method"]
     route, params = match_route(routes, method, path)
     if route is None:
-        return _gateway_error(404, "Not Found")
+        return _gateway_error(RouteNotFound({"method": method, "path": path}))
     event = build_http_event(**event_args, route_key=route.route_key, path_parameters=params or None)
     if route.authorised:
         token = bearer_token(event["headers"])
         claims: dict[str, Any] | None = None
         if verifier is not None:
             if token is None:
-                return _gateway_error(401, "Unauthorized")
+                return _gateway_error(AuthenticationRequired())
             try:
                 claims = verifier.verify(token)
             except Exception as error:
                 log.info("token refused on %s: %s", route.route_key, error)
-                return _gateway_error(401, "Unauthorized")
+                return _gateway_error(AuthenticationRequired())
         elif token is not None:
             claims = unverified_claims(token)
         if claims is not None:
@@ -439,12 +450,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             body = self._read_body()
         except ValueError:
             self.close_connection = True
-            return HttpResponse(400, {"content-type": "application/json"}, body=b'{"message":"Bad Request"}')
+            return _gateway_error(RequestUnreadable())
         if body is None:
             self.close_connection = True  # the unread body would be taken for the next request
-            return HttpResponse(
-                413, {"content-type": "application/json"}, body=b'{"message":"Request Entity Too Large"}'
-            )
+            return _gateway_error(RequestTooLarge({"max_bytes": MAX_BODY_BYTES}))
         return dispatch(
             self.server.routes,
             {

@@ -67,6 +67,8 @@ def evaluate(api_client, dossier_id: str, body: dict, headers: dict | None = Non
 
 def test_the_owner_rates_a_returned_dossier_once_and_the_index_counts_it(api_client, frozen) -> None:
     dossier_id = processed(api_client, frozen)
+    unrated = api_client.get(f"/dossiers/{dossier_id}/evaluation", headers=bearer(OWNER))
+    assert (unrated.status, unrated.json()["code"]) == (404, "EVALUATION_NOT_FOUND")
     frozen(6, 15)
     response = evaluate(api_client, dossier_id, GOOD)
     assert response.status == 201, response.text
@@ -75,6 +77,12 @@ def test_the_owner_rates_a_returned_dossier_once_and_the_index_counts_it(api_cli
     assert [s["score"] for s in evaluation["scores"]] == [2, 2, 2, 2, 2, 2, 2, 1, 2]
     assert evaluation["total"] == 17 and evaluation["band_code"] == "excellent"
     assert evaluation["source"] == "app" and evaluation["satisfaction"] == "satisfied"
+    # Location names it, and reading it there gives the same evaluation (the owner, and the desk).
+    assert response.header("location") == f"/dossiers/{dossier_id}/evaluation"
+    assert api_client.get(response.header("location"), headers=bearer(OWNER)).json() == evaluation
+    assert api_client.get(response.header("location"), headers=bearer(*DESK)).status == 200
+    stranger = api_client.get(response.header("location"), headers=bearer("citizen-stranger"))
+    assert (stranger.status, stranger.json()["code"]) == (403, "DOSSIER_ACCESS_DENIED")
 
     again = evaluate(api_client, dossier_id, {**GOOD, "satisfaction": "dissatisfied"})
     assert again.status == 409 and again.json()["code"] == "EVALUATION_DUPLICATE"

@@ -306,11 +306,13 @@ def test_response_shortcut_errors_and_oversized_bodies(echo_server):
     status, _, raw = _call(f"{echo_server.url}/any/method", "TRACE")
     assert (status, json.loads(raw)["requestContext"]["http"]["method"]) == (201, "TRACE")
 
+    # The gateway's own answers, locally in the one error shape the document states (docs/mobile.md "Errors").
     status, _, raw = _call(f"{echo_server.url}/boom", "GET")
-    assert (status, json.loads(raw)) == (500, {"message": "Internal Server Error"})
+    assert (status, json.loads(raw)["code"]) == (500, "INTERNAL_ERROR")
 
     status, _, raw = _call(f"{echo_server.url}/big", "POST", b"x" * (MAX_BODY_BYTES + 1))
-    assert status == 413
+    assert (status, json.loads(raw)["code"]) == (413, "REQUEST_BODY_TOO_LARGE")
+    assert set(json.loads(raw)) == {"code", "message_vi", "message_en", "details"}
 
 
 def test_in_process_client_builds_the_same_event(local_stack):
@@ -373,7 +375,7 @@ def test_the_adapter_authorises_like_the_jwt_authoriser(local_stack):
     finally:
         adapter.stop()
 
-    assert (missing[0], json.loads(missing[2])) == (401, {"message": "Unauthorized"})
+    assert (missing[0], json.loads(missing[2])["code"]) == (401, "AUTH_REQUIRED")
     assert forged[0] == 401
     assert status == 201
     claims = json.loads(raw)["requestContext"]["authorizer"]["jwt"]["claims"]

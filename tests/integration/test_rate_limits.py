@@ -44,6 +44,7 @@ def test_one_address_gets_its_limit_then_429_others_and_the_next_hour_are_served
     body = refused.json()
     assert body["code"] == "RATE_LIMITED" and body["message_vi"] and body["message_en"]
     assert body["details"]["limit"] == LIMIT and body["details"]["retry_after_s"] == 50 * 60
+    assert refused.header("retry-after") == str(50 * 60)  # the same wait, where HTTP clients look for it
     # Misses count too: enumeration finds mostly codes that do not exist.
     assert api_client.get("/track/000.20.01.H36-261207-9999", source_ip="198.51.100.7").status == 429
 

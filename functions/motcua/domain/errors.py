@@ -46,6 +46,31 @@ class Conflict(MotcuaError):
     http_status = 409
 
 
+class RouteNotFound(NotFound):
+    """No route for this method and path (the function's resolver, or the gateway in front of it)."""
+
+    code = "ROUTE_NOT_FOUND"
+    message_vi = "Không có đường dẫn này."
+    message_en = "No such route."
+
+
+class RequestTooLarge(InvalidInput):
+    """A body over the limit: the function's own, or API Gateway's payload quota."""
+
+    code = "REQUEST_BODY_TOO_LARGE"
+    http_status = 413
+    message_vi = "Nội dung yêu cầu quá lớn."
+    message_en = "The request body is too large."
+
+
+class RequestUnreadable(InvalidInput):
+    """A request the gateway cannot read (malformed framing, a bad chunk size)."""
+
+    code = "REQUEST_UNREADABLE"
+    message_vi = "Không đọc được yêu cầu."
+    message_en = "The request could not be read."
+
+
 class IdempotencyKeyRequired(InvalidInput):
     """Every write a client retries (a submission, an action, a feedback) names itself with a key of its own."""
 

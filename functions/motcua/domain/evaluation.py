@@ -32,7 +32,7 @@ from motcua.domain import actions as ev
 from motcua.domain.actors import Actor
 from motcua.domain.clock import Timeliness
 from motcua.domain.dossier import Dossier, HistoryEvent
-from motcua.domain.errors import Conflict, InvalidInput
+from motcua.domain.errors import Conflict, InvalidInput, NotFound
 from motcua.domain.index.config import IndexConfig, config_for
 from motcua.domain.index.facts import FactsContext, dossier_timeliness, facts_from_history
 from motcua.domain.index.month import Month
@@ -99,6 +99,12 @@ class EvaluationDossierNotReturned(Conflict):
     code = "EVALUATION_DOSSIER_NOT_RETURNED"
     message_vi = "Chỉ đánh giá được hồ sơ đã trả kết quả."
     message_en = "Only a dossier whose result was returned can be evaluated."
+
+
+class EvaluationNotFound(NotFound):
+    code = "EVALUATION_NOT_FOUND"
+    message_vi = "Hồ sơ này chưa được đánh giá."
+    message_en = "This dossier has not been evaluated."
 
 
 class EvaluationDuplicate(Conflict):

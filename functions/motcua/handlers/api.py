@@ -15,7 +15,7 @@ from motcua.handlers import startup  # first: the modules below load with the GC
 import inspect
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from motcua.data import uploads
@@ -61,15 +61,15 @@ InstallationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{8,128}$",
 @app.post("/uploads", tags=["dossiers"],
           operation_id="createUpload", summary="Presigned S3 POST form for one attachment (yours alone)",
           description="A form to upload one file straight to storage; the returned `key` is then named in a "
-                      "submission's `attachments`.",
-          status_code=201, security=BEARER, responses=_errors(401, 403, 422, ok=201))
-def post_upload(request: UploadRequest) -> Response[UploadTicket]:
+                      "submission's `attachments`. Nothing is created here until the file is posted (200, "
+                      "not 201).",
+          security=BEARER, responses=_errors(401, 403, 422))
+def post_upload(request: UploadRequest) -> UploadTicket:
     actor = current_actor(app)
     key = uploads.new_upload_key(request.file_name)
     url, fields, expires_at = uploads.presign_post(config.uploads_bucket, key, request.content_type,
                                                    request.size_bytes, actor.subject, now_vn())
-    ticket = UploadTicket(key=key, url=url, fields=fields, expires_at=expires_at)
-    return Response(201, content_types.APPLICATION_JSON, ticket)
+    return UploadTicket(key=key, url=url, fields=fields, expires_at=expires_at)
 
 
 @app.post("/dossiers", tags=["dossiers"],
@@ -82,7 +82,7 @@ def post_dossier(
     idempotency_key: SubmissionKey,
 ) -> Response[DossierView]:
     view = submit_dossier(submission, current_actor(app), idempotency_key, request_id(app))
-    return Response(201, content_types.APPLICATION_JSON, view)
+    return http_errors.created(f"/dossiers/{view.id}", view)
 
 
 @app.get("/dossiers/<dossier_id>", tags=["dossiers"],

@@ -21,7 +21,7 @@ from motcua.handlers import startup  # first: the modules below load with the GC
 import inspect
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -63,7 +63,7 @@ DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A store
              responses=_errors(400, 401, 403, 404, 409, ok=201))
 def post_feedback(body: FeedbackIn, idempotency_key: RequestKey) -> Response[FeedbackView]:
     view = file_feedback(body, current_actor(router), idempotency_key, request_id(router))
-    return Response(201, content_types.APPLICATION_JSON, view)
+    return http_errors.created(f"/feedback/{view.id}", view)
 
 
 @router.get("/feedback", tags=["feedback"],

@@ -39,6 +39,7 @@ def _pdf(body: bytes, name: str) -> Response:
 
 @router.get("/dossiers/<dossier_id>/forms/receipt-slip", tags=["dossiers"], operation_id="getReceiptSlip",
             security=BEARER, summary="Form 01: the receipt and appointment slip issued on reception (PDF)",
+            description="The owner, or officials who may read the dossier (their reads are audited).",
             responses=_pdf_responses(401, 403, 404))
 def get_receipt_slip(dossier_id: DossierId):  # no return annotation: see _pdf
     dossier = service.readable(dossier_id, current_actor(router), request_id(router))
@@ -47,6 +48,8 @@ def get_receipt_slip(dossier_id: DossierId):  # no return annotation: see _pdf
 
 @router.get("/dossiers/<dossier_id>/forms/control-slip", tags=["dossiers"], operation_id="getControlSlip",
             security=BEARER, summary="Form 06: the processing control slip, one row per hand-over (PDF)",
+            description="The same readers: the slip stored with a returned result, else drawn from the history "
+                        "as it stands.",
             responses=_pdf_responses(401, 403, 404))
 def get_control_slip(dossier_id: DossierId):  # no return annotation: see _pdf
     dossier, body = service.control_slip(dossier_id, current_actor(router), request_id(router))

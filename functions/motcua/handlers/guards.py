@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from motcua.domain.errors import InvalidInput, MotcuaError
+from motcua.domain.errors import InvalidInput, MotcuaError, RequestTooLarge
 
 MAX_JSON_DEPTH = 32
 MAX_BODY_BYTES = 256 * 1024
@@ -60,8 +60,7 @@ def check_raw_request(event: dict[str, Any]) -> MotcuaError | None:
                            "The request body is not valid base64.")
     limit = MAX_BODY_BYTES
     if len(raw) > limit:
-        return _reject(413, "REQUEST_BODY_TOO_LARGE", "Nội dung yêu cầu quá lớn.",
-                       "The request body is too large.", {"max_bytes": limit, "bytes": len(raw)})
+        return RequestTooLarge({"max_bytes": limit, "bytes": len(raw)})
     headers = event.get("headers") or {}
     names = [k for k in headers if str(k).lower() == "content-type"]
     content_type = str(headers[names[0]] if names else "").split(";")[0].strip().lower()

@@ -18,7 +18,7 @@ from motcua.handlers import startup  # first: the modules below load with the GC
 from functools import cache
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -65,7 +65,16 @@ UnitParam = Annotated[str, Path(max_length=40, description="Unit code (agency, c
              responses=_errors(400, 401, 403, 404, 409, ok=201))
 def post_evaluation(dossier_id: DossierId, answer: EvaluationInput) -> Response[Evaluation]:
     evaluation = evaluations.submit(dossier_id, answer, current_actor(router), request_id(router))
-    return Response(201, content_types.APPLICATION_JSON, evaluation)
+    return http_errors.created(f"/dossiers/{dossier_id}/evaluation", evaluation)
+
+
+@router.get("/dossiers/<dossier_id>/evaluation", tags=["evaluation"], operation_id="getDossierEvaluation",
+            security=BEARER, summary="A dossier's evaluation", responses=_errors(401, 403, 404),
+            description="Whoever may read the dossier (its owner, its agency's officials, inspectors); 404 until "
+                        "it is evaluated.")
+def get_evaluation(dossier_id: DossierId) -> Evaluation:
+    service.readable(dossier_id, current_actor(router), request_id(router))
+    return evaluations.of(dossier_id)
 
 
 @router.get("/indexes/<month>", tags=["index"],

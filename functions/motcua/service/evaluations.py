@@ -23,6 +23,7 @@ from motcua.domain.evaluation import (
     Evaluation,
     EvaluationDuplicate,
     EvaluationInput,
+    EvaluationNotFound,
     EvaluationSource,
     evaluate,
     evaluation_event,
@@ -40,6 +41,13 @@ class EvaluationService:
     def existing(self, dossier_id: str) -> Evaluation | None:
         raw = self.store.evaluation(dossier_id)
         return None if raw is None else Evaluation.model_validate_json(raw)
+
+    def of(self, dossier_id: str) -> Evaluation:
+        """The dossier's evaluation (the caller's read access is the dossier's, checked before)."""
+        found = self.existing(dossier_id)
+        if found is None:
+            raise EvaluationNotFound({"dossier_id": dossier_id})
+        return found
 
     def submit(self, dossier_id: str, answer: EvaluationInput, actor: Actor,
                request_id: str | None = None) -> Evaluation:
