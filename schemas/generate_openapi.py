@@ -141,14 +141,12 @@ HEADERS = {
     "apigw-requestid": {"description": "API Gateway's id of this request (also sent by the local stack): quote it "
                                        "when reporting a problem", "schema": {"type": "string"}},
 }
-REQUEST_ID = {"$ref": "#/components/headers/apigw-requestid"}
 
 
 def _gateway_answers(document: dict) -> dict:
     """Every error status a route can give, API Gateway's own answers included, in the one error shape, and
     the response headers: ``Location`` on each 201, ``Retry-After`` on 429, the request id on every answer."""
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-    document["components"]["headers"] = HEADERS
     for operations in document["paths"].values():
         for operation in operations.values():
             responses = operation["responses"]
@@ -159,11 +157,12 @@ def _gateway_answers(document: dict) -> dict:
                 if status[0] in "45":
                     response.update(description=STATUSES[status], content=error)
                 headers = response.setdefault("headers", {})
-                headers["apigw-requestid"] = REQUEST_ID
+                # Inline, not $ref: a client's validator follows a response's own pointers (clients/typescript).
+                headers["apigw-requestid"] = dict(HEADERS["apigw-requestid"])
                 if status == "201":
-                    headers["Location"] = {"$ref": "#/components/headers/Location"}
+                    headers["Location"] = dict(HEADERS["Location"])
                 if status == "429":
-                    headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
+                    headers["Retry-After"] = dict(HEADERS["Retry-After"])
             operation["responses"] = dict(sorted(responses.items()))
     return document
 
