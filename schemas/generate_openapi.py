@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 OPENAPI_PATH = Path(__file__).parent / "openapi.json"
 
@@ -133,7 +134,7 @@ STATUSES = {
     "503": "Storage is temporarily unavailable: retry later, with the same Idempotency-Key",
 }
 GATEWAY_STATUSES = ("400", "404", "413", "429")  # every route; 401 on the authorised ones too
-HEADERS = {
+HEADERS: dict[str, dict[str, Any]] = {
     "Location": {"description": "Where the created resource is (a path of this API)", "required": True,
                  "schema": {"type": "string", "examples": ["/dossiers/7f3c0e2a9b5d4c1e8f6a2b3c4d5e6f70"]}},
     "Retry-After": {"description": "Seconds to wait before retrying; sent with Motcua's own 429, not the "

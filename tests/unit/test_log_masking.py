@@ -45,13 +45,15 @@ _PROBE = """
 import importlib, logging, sys
 from aws_lambda_powertools import Logger
 module = importlib.import_module(sys.argv[1])
+# The HTTP functions share one logger (motcua.handlers.http), imported by each of their modules.
+logger = getattr(module, "logger", None) or sys.modules["motcua.handlers.http"].logger
 line = "citizen 079203001234 phone 0912345678 mail hang.nguyen@example.vn"
-module.logger.info(line, extra={"applicant": {"national_id": "079203001234", "phone": "0912345678"}})
+logger.info(line, extra={"applicant": {"national_id": "079203001234", "phone": "0912345678"}})
 Logger(child=True).warning(line)  # what the modules a handler calls log through
 try:
     raise ValueError(line)
 except ValueError:
-    module.logger.exception("failed")
+    logger.exception("failed")
 print("probe-done", flush=True)
 """
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypedDict
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -75,9 +75,15 @@ def _known_codes() -> dict[str, type[MotcuaError]]:
     return found
 
 
+class ErrorText(TypedDict):
+    code: str
+    message_vi: str
+    message_en: str
+
+
 # Our bug or the runtime's: the one 500 body, which says nothing of the request (the local adapter's too).
-INTERNAL_ERROR = {"code": "INTERNAL_ERROR", "message_vi": "Đã có lỗi hệ thống. Vui lòng thử lại sau.",
-                  "message_en": "An internal error occurred. Please retry later."}
+INTERNAL_ERROR: ErrorText = {"code": "INTERNAL_ERROR", "message_vi": "Đã có lỗi hệ thống. Vui lòng thử lại sau.",
+                             "message_en": "An internal error occurred. Please retry later."}
 
 
 def error_response(status: int, code: str, message_vi: str, message_en: str,
