@@ -9,7 +9,7 @@ patching (threads, sockets and subprocesses would all be green), so it lives her
 3. the HTTP adapter on a free 127.0.0.1 port with that key as the JWT authoriser, and the actions queue's
    poller, as ``make run`` serves them;
 4. one JSON line written to ``--ready-file`` (atomically) once everything answers:
-   ``{"url", "identity_dir", "dynamodb", "table"}``.
+   ``{"url", "moto", "dynamodb", "table"}``.
 
 It stops on SIGTERM/SIGINT, when its parent goes away, or after ``--max-seconds`` whatever happens, and
 stops what it started (engines included) on the way out.
@@ -29,7 +29,6 @@ import logging
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -42,10 +41,10 @@ for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SE
 
 def serve(ready_file: Path, max_seconds: float) -> int:
     from infra import declaration
+    from infra.local.cognito import PoolVerifier
     from infra.local.engines import free_port, start_engines
     from infra.local.env import Endpoints, local_environment
     from infra.local.http_adapter import HttpAdapter, http_routes
-    from infra.local.identity import LocalIdentity
     from infra.local.pollers import QueuePoller, queue_pollers
     from infra.local.resources import client, create_all
 
@@ -60,7 +59,6 @@ def serve(ready_file: Path, max_seconds: float) -> int:
     engines = start_engines(quick_start=False)
     adapter: HttpAdapter | None = None
     pollers: list[QueuePoller] = []
-    identity_dir = Path(tempfile.mkdtemp(prefix="motcua-load-identity-"))
     try:
         endpoints = Endpoints(dynamodb=engines.dynamodb_endpoint, moto=engines.moto_endpoint)
         os.environ.update(local_environment(endpoints))
@@ -68,12 +66,12 @@ def serve(ready_file: Path, max_seconds: float) -> int:
         from motcua.cli.catalogue_cmds import seed_catalogue  # after the environment: handlers read it at import
 
         seed_catalogue(resources.table_name)
-        identity = LocalIdentity.load_or_create(identity_dir)
-        adapter = HttpAdapter(http_routes(), port=free_port(), verifier=identity).start()
+        assert resources.user_pool is not None
+        adapter = HttpAdapter(http_routes(), port=free_port(), verifier=PoolVerifier(resources.user_pool)).start()
         actions = declaration.function("actions")
         urls = {name: (q.url, q.arn) for name, q in resources.queues.items()}
         pollers = [p.start() for p in queue_pollers(client("sqs", endpoints), urls, functions=[actions])]
-        ready = {"url": adapter.url, "identity_dir": str(identity_dir), "dynamodb": endpoints.dynamodb,
+        ready = {"url": adapter.url, "moto": endpoints.moto, "dynamodb": endpoints.dynamodb,
                  "table": resources.table_name}
         partial = ready_file.with_suffix(".partial")
         partial.write_text(json.dumps(ready), encoding="utf-8")
@@ -89,9 +87,6 @@ def serve(ready_file: Path, max_seconds: float) -> int:
         if adapter is not None:
             adapter.stop()
         engines.stop()
-        for leftover in identity_dir.glob("*"):
-            leftover.unlink()
-        identity_dir.rmdir()
 
 
 def main() -> int:

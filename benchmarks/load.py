@@ -126,8 +126,8 @@ def warm_up(info: dict[str, str], identity: Any, rounds: int = 2) -> None:
     through every step before measuring (they are not counted)."""
     from motcua.domain.actors import Role
 
-    citizen = identity.issue("load-warm-up", Role.CITIZEN)
-    officials = {role: identity.issue(f"load-warm-up-{role}", Role(role), COMMUNE) for role in (DESK, PROCESSOR)}
+    citizen = identity.token("load-warm-up", Role.CITIZEN)
+    officials = {role: identity.token(f"load-warm-up-{role}", Role(role), COMMUNE) for role in (DESK, PROCESSOR)}
     for _ in range(rounds):
         status, dossier = _call(f"{info['url']}/dossiers", citizen, submission())
         if status != 201:
@@ -172,7 +172,7 @@ def run_load(info: dict[str, str], identity: Any, seconds: float, users: int, ma
         wait_time = between(0.0, 0.05)
 
         def on_start(self) -> None:
-            self.token = identity.issue(f"load-citizen-{uuid.uuid4().hex[:8]}", Role.CITIZEN)
+            self.token = identity.token(f"load-citizen-{uuid.uuid4().hex[:8]}", Role.CITIZEN)
 
         @task
         def submit(self) -> None:
@@ -196,7 +196,7 @@ def run_load(info: dict[str, str], identity: Any, seconds: float, users: int, ma
 
         def on_start(self) -> None:
             who = uuid.uuid4().hex[:8]
-            self.tokens = {role: identity.issue(f"load-{role}-{who}", Role(role), COMMUNE)
+            self.tokens = {role: identity.token(f"load-{role}-{who}", Role(role), COMMUNE)
                            for role in (DESK, PROCESSOR)}
 
         @task
@@ -321,16 +321,17 @@ def main() -> int:
         process, info = start_server(Path(workdir), max_seconds=args.seconds + SERVER_START_TIMEOUT_S + 600)
         try:
             from infra import declaration
-            from infra.local.cognito import pre_token_trigger
+            from infra.local.cognito import LocalAccounts, ensure_pool, pre_token_trigger
             from infra.local.env import Endpoints, local_environment
-            from infra.local.identity import LocalIdentity
+            from infra.local.resources import client
 
-            # Tokens are issued here through the declared pre token trigger, which registers each subject in
-            # the server's table (the API serves known subjects only); it touches DynamoDB alone.
+            # People sign in to the server's user pool here and the declared pre token trigger runs here, which
+            # registers each subject in the server's table (the API serves known subjects only).
             sign_in = [f for f in declaration.FUNCTIONS if f.name == "sign-in"]
-            os.environ.update(local_environment(Endpoints(dynamodb=info["dynamodb"], moto="http://127.0.0.1:9"),
-                                                sign_in, table=info["table"]))
-            identity = LocalIdentity.load_or_create(Path(info["identity_dir"]), pre_token_trigger())
+            endpoints = Endpoints(dynamodb=info["dynamodb"], moto=info["moto"])
+            os.environ.update(local_environment(endpoints, sign_in, table=info["table"]))
+            cognito = client("cognito-idp", endpoints)
+            identity = LocalAccounts(ensure_pool(cognito, endpoints.moto), cognito, pre_token_trigger())
             warm_up(info, identity)
             print(f"load: {args.users} users for {args.seconds:.0f} s (at most {args.max_requests} requests) against "
                   f"{info['url']} (loopback); server ready and warm in {time.monotonic() - started:.1f} s")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from motcua.domain.access import AGENCY_CLAIM, NATIONAL_ID_CLAIM, ROLE_CLAIM, TOKEN_LIFETIME_S
 from motcua.domain.calendar import VN_TZ
 
 SERVICE = "motcua"
@@ -68,9 +69,9 @@ class Bucket:
 class HttpTrigger:
     """An API Gateway route to a function; the Powertools resolver inside routes further.
 
-    ``authorised`` routes carry the JWT authoriser (Cognito in the cloud, ``infra.local.identity``
-    locally): a request without a valid token never reaches the function. API Gateway picks the most
-    specific route, so public routes are declared one by one next to the authorised catch-all.
+    ``authorised`` routes carry the JWT authoriser (the user pool's tokens; locally, moto's pool checked by
+    ``infra.local.cognito``): a request without a valid token never reaches the function. API Gateway picks
+    the most specific route, so public routes are declared one by one next to the authorised catch-all.
     """
 
     path: str = "/{proxy+}"
@@ -98,7 +99,7 @@ class ScheduleTrigger:
 
 @dataclass(frozen=True)
 class CognitoTrigger:
-    """A Cognito user pool trigger; the local identity provider (``infra.local.identity``) invokes it too.
+    """A Cognito user pool trigger; the local Cognito front (``infra.local.cognito``) invokes it too.
 
     ``pre_token_generation`` (event version 1): before the pool issues tokens, at every sign-in and refresh.
     Cognito waits 5 s for a trigger, then refuses the sign-in, so the function's timeout stays within that.
@@ -431,3 +432,84 @@ def queue(name: str) -> Queue:
 
 def dlq_name(queue_name: str) -> str:
     return f"{queue_name}-dlq"
+
+
+# --- the user pool: who may call the API (infra/constructs/auth.py deploys it, infra/local/cognito.py creates
+# it in moto). A person's role and agency are custom attributes, named by the claims the handlers read.
+
+@dataclass(frozen=True)
+class CustomAttribute:
+    claim: str  # "custom:<name>", as the ID token carries it
+    # Constraints of a custom attribute can never change once the pool exists: leave room.
+    min_len: int = 1
+    max_len: int = 64
+    mutable: bool = True
+
+    @property
+    def name(self) -> str:
+        if not self.claim.startswith("custom:"):
+            raise ValueError(f"claim {self.claim!r} is not a Cognito custom attribute")
+        return self.claim.removeprefix("custom:")
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    min_length: int = 12
+    require_lowercase: bool = True
+    require_uppercase: bool = True
+    require_digits: bool = True
+    require_symbols: bool = True
+    temp_password_validity_days: int = 3
+
+
+@dataclass(frozen=True)
+class UserPool:
+    """The pool and its one app client (the citizen app and the officials' web front end: public clients)."""
+
+    custom_attributes: tuple[CustomAttribute, ...]
+    password_policy: PasswordPolicy = PasswordPolicy()
+    # Citizens register themselves with their e-mail address; officials are created by administrators
+    # (`motcua users add`).
+    self_sign_up: bool = True
+    # ``user_srp``: the mobile SDKs' default. ``user_password``: the password sent over TLS, what a script, the
+    # curl lines `make run` prints and the client journey test use. Refresh is always allowed.
+    auth_flows: tuple[Literal["user_srp", "user_password"], ...] = ("user_srp", "user_password")
+    readable_standard: tuple[str, ...] = ("email", "email_verified", "name", "phone_number")
+    # No custom attribute is writable by the client: role and agency are set by administrators, so a citizen
+    # who signs up (no role: a citizen) cannot promote themselves or join an agency.
+    writable_standard: tuple[str, ...] = ("email", "name", "phone_number")
+    token_lifetime_s: int = TOKEN_LIFETIME_S
+    refresh_token_days: int = 30
+
+    @property
+    def readable(self) -> tuple[str, ...]:
+        return self.readable_standard + tuple(a.claim for a in self.custom_attributes)
+
+
+# The national ID is declared whether or not a provider is federated: a custom attribute can be added to a
+# pool but never removed, and only a federated provider's mapping writes it.
+USER_POOL = UserPool(custom_attributes=(CustomAttribute(ROLE_CLAIM), CustomAttribute(AGENCY_CLAIM),
+                                        CustomAttribute(NATIONAL_ID_CLAIM)))
+
+
+@dataclass(frozen=True)
+class FederatedProvider:
+    """An OpenID Connect identity provider federated into the user pool, off unless configured (its issuer,
+    client id and secret are the deployment's: context ``motcua:vneid``, infra/constructs/auth.py).
+
+    ``attribute_mapping``: pool attribute -> the provider's claim (defaults; the context may rename the claims).
+    Cognito writes the mapped attributes at every federated sign-in; only this provider's own app client may
+    write them, so an e-mail account can never carry a national ID (docs/mobile.md, "VNeID").
+    """
+
+    name: str
+    attribute_mapping: tuple[tuple[str, str], ...]
+    scopes: tuple[str, ...] = ("openid", "profile")
+
+
+# VNeID, the national electronic identity (level 2 accounts: Decree 69/2024/NĐ-CP), through the national
+# public service portal's single sign-on.
+# The pool requires an e-mail address (immutable once created), so the provider must release one too.
+VNEID = FederatedProvider(name="VNeID", attribute_mapping=((NATIONAL_ID_CLAIM, "national_id"), ("name", "name"),
+                                                           ("email", "email")),
+                          scopes=("openid", "profile", "email"))

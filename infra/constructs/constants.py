@@ -35,6 +35,10 @@ CTX_ALARM_EMAIL: Final = "motcua:alarmEmail"  # optional on-call address subscri
 # never deployable). Without it, synthesis refuses to run until `make package` has built the layer.
 CTX_PLACEHOLDER_LAYER: Final = "motcua:placeholderLayer"
 CTX_AUDIT_ACKNOWLEDGMENTS: Final = "motcua:auditAcknowledgments"  # "true": drop every nag acknowledgment
+# VNeID federated into the user pool (infra/constructs/auth.py; off when absent): {"issuer", "clientId",
+# "clientSecretName" (a Secrets Manager secret holding the client secret), "domainPrefix" (the pool's hosted
+# sign-in domain), "callbackUrls" (the app's), optionally "claims" ({pool attribute: the provider's claim})}.
+CTX_VNEID: Final = "motcua:vneid"
 
 # A setting absent from the context is read at deploy time from this SSM parameter path.
 SETTINGS_SSM_PREFIX: Final = "/motcua/settings/"

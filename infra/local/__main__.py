@@ -1,4 +1,4 @@
-"""`python -m infra.local run|engines|fire|token`: the local stack's command line (`make run` is `run`)."""
+"""`python -m infra.local run|engines|fire|token|motcua`: the local stack's command line (`make run` is `run`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import os
 import sys
 
 from infra.local import runner
+from infra.local.cognito import LocalPool
+from infra.local.env import Endpoints
 
 
 def _fire(args: argparse.Namespace) -> int:
@@ -35,13 +37,32 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _token(args: argparse.Namespace) -> int:
-    # The token's subject is registered by the pre token trigger, in the running `make run`'s table.
+def _running_pool() -> tuple[Endpoints, LocalPool]:
+    """The user pool of a running `make run` (moto's, found by its declared name), its environment set."""
+    from infra.local.cognito import ensure_pool
     from infra.local.env import local_environment
+    from infra.local.resources import client
 
-    os.environ.update(local_environment(runner.fixed_endpoints()))
-    print(runner.local_identity().issue(args.subject, args.role, args.agency, ttl_s=args.ttl_minutes * 60))
+    endpoints = runner.fixed_endpoints()
+    os.environ.update(local_environment(endpoints))
+    pool = ensure_pool(client("cognito-idp", endpoints), endpoints.moto)
+    os.environ["USER_POOL_ID"] = pool.pool_id
+    return endpoints, pool
+
+
+def _token(args: argparse.Namespace) -> int:
+    # Signing in runs the pre token trigger here, which registers the subject in the running `make run`'s table.
+    endpoints, pool = _running_pool()
+    print(runner.local_accounts(pool, endpoints).token(args.subject, args.role, args.agency))
     return 0
+
+
+def _motcua(args: argparse.Namespace) -> int:
+    # `motcua ...` with the running `make run`'s environment, e.g. `users add` into its user pool.
+    from motcua import cli
+
+    _running_pool()
+    return cli.main(args.arguments)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,12 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     fire = commands.add_parser("fire", help="invoke a scheduled function now, against a running `make run`")
     fire.add_argument("function", help="declared function name")
     fire.add_argument("--index", type=int, default=0, help="which of its schedules (default: the first)")
-    token = commands.add_parser("token", help="print a bearer token the local API accepts, against a running "
-                                "`make run` (issuing registers the subject there, as the user pool's trigger does)")
-    token.add_argument("--subject", default=runner.DEMO_SUBJECT)
+    token = commands.add_parser("token", help="sign a person in to a running `make run`'s user pool (their account "
+                                "created if needed) and print the ID token, the bearer token the local API accepts")
+    token.add_argument("--subject", default=runner.DEMO_SUBJECT, help="the person's name (<name>@motcua.test)")
     token.add_argument("--role", default="citizen", help="citizen, reception_officer, processing_officer, ...")
     token.add_argument("--agency", default=None, help="agency code (officials)")
-    token.add_argument("--ttl-minutes", type=int, default=60, help="at most 60, as the user pool's tokens")
+    motcua = commands.add_parser("motcua", help="`motcua ...` against a running `make run` (e.g. users add)")
+    motcua.add_argument("arguments", nargs=argparse.REMAINDER)
     demo = commands.add_parser("demo", help="load a generated province into a running `make run`, with its reports")
     demo.add_argument("--dossiers", type=int, default=3000)
     demo.add_argument("--months", type=int, default=runner.DEMO_MONTHS)
@@ -74,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fire(args)
     if args.command == "demo":
         return _demo(args)
+    if args.command == "motcua":
+        return _motcua(args)
     return _token(args)
 
 

@@ -21,7 +21,8 @@ from infra.declaration import Function, Ref
 from infra.local import ACCOUNT_ID, REGION
 
 # Services served by moto server; each gets its own endpoint variable (boto3 reads them per service).
-MOTO_SERVICES = ("SQS", "S3", "SES", "SESV2", "SNS", "SCHEDULER", "EVENTBRIDGE", "STS", "SECRETSMANAGER")
+MOTO_SERVICES = ("SQS", "S3", "SES", "SESV2", "SNS", "SCHEDULER", "EVENTBRIDGE", "STS", "SECRETSMANAGER",
+                 "COGNITO_IDENTITY_PROVIDER")
 # Secrets the local stack creates in moto (the partners' emulators' connections); the others read nothing
 # locally (signing keys come from the local test CA).
 LOCAL_SECRETS = ("national-portal",)

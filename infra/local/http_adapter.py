@@ -98,7 +98,7 @@ def authorizer_context(claims: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class TokenVerifier(Protocol):
-    """What the adapter needs of an identity provider (``infra.local.identity.LocalIdentity``)."""
+    """What the adapter needs of the JWT authoriser (``infra.local.cognito.PoolVerifier``)."""
 
     def verify(self, token: str) -> dict[str, Any]: ...
 
@@ -499,7 +499,7 @@ def default_cors_origins() -> tuple[str, ...]:
 class HttpAdapter:
     """Serves the declared HTTP routes on 127.0.0.1:port from a background thread.
 
-    With a ``verifier`` (``make run`` passes the local identity provider) authorised routes refuse
+    With a ``verifier`` (``make run`` passes the local user pool's) authorised routes refuse
     requests without a valid bearer token, as API Gateway's JWT authoriser does.
     """
 

@@ -1,7 +1,8 @@
 """Create the declared resources on the local engines. Every step is idempotent.
 
 ``make run`` persists DynamoDB under ``.local/`` while moto starts empty each time, so a restart must
-find the table and skip it, and re-create queues, buckets, identities and schedules without failing.
+find the table and skip it, and re-create queues, buckets, identities, schedules and the user pool without
+failing.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from botocore.exceptions import ClientError
 from infra import declaration
 from infra.declaration import Function, Queue, ScheduleTrigger
 from infra.local import ACCOUNT_ID, REGION, function_arn
+from infra.local.cognito import LocalPool, ensure_pool
 from infra.local.env import (
     PUSH_PLATFORM_NAMES,
     Endpoints,
@@ -59,6 +61,7 @@ class LocalResources:
     topics: dict[str, str] = field(default_factory=dict)
     push_applications: dict[str, str] = field(default_factory=dict)  # platform -> ARN
     schedules: list[str] = field(default_factory=list)
+    user_pool: LocalPool | None = None
 
 
 def client(service: str, endpoints: Endpoints) -> Any:
@@ -239,6 +242,7 @@ def _create_moto_resources(
             resources.push_applications[ref.name] = create_push_application(sns, ref.name)
 
     resources.schedules = create_schedules(client("scheduler", endpoints), functions)
+    resources.user_pool = ensure_pool(client("cognito-idp", endpoints), endpoints.moto)
 
 
 def put_secret(secretsmanager: Any, name: str, value: dict[str, Any]) -> str:

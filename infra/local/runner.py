@@ -21,10 +21,20 @@ from typing import Any
 
 from infra import declaration
 from infra.local import invoker_for
+from infra.local.cognito import DEFAULT_PORT as COGNITO_PORT
+from infra.local.cognito import (
+    LOCAL_PASSWORD,
+    TARGET_PREFIX,
+    CognitoFront,
+    LocalAccounts,
+    LocalPool,
+    PoolVerifier,
+    pre_token_trigger,
+)
 from infra.local.engines import REPO_ROOT, EngineError, port_is_free, start_engines
 from infra.local.env import Endpoints, local_environment
-from infra.local.examples import DEMO_PROCEDURE, example_submission
-from infra.local.http_adapter import DEFAULT_PORT, HttpAdapter, TokenVerifier, http_routes
+from infra.local.examples import DEMO_AGENCY, DEMO_PROCEDURE, example_submission
+from infra.local.http_adapter import DEFAULT_PORT, HttpAdapter, http_routes
 from infra.local.national_portal import provision, start_national_portal
 from infra.local.pollers import queue_pollers
 from infra.local.resources import client, create_all
@@ -53,11 +63,12 @@ def ports() -> dict[str, int]:
         "api": _int_env("MOTCUA_API_PORT", DEFAULT_PORT),
         "dynamodb": _int_env("MOTCUA_DYNAMODB_PORT", 8000),
         "moto": _int_env("MOTCUA_MOTO_PORT", 5000),
+        "cognito": _int_env("MOTCUA_COGNITO_PORT", COGNITO_PORT),
     }
 
 
 def fixed_endpoints() -> Endpoints:
-    """Where a running `make run` serves its engines (for `python -m infra.local fire|token`)."""
+    """Where a running `make run` serves its engines (for `python -m infra.local fire|token|motcua`)."""
     p = ports()
     return Endpoints(dynamodb=f"http://127.0.0.1:{p['dynamodb']}", moto=f"http://127.0.0.1:{p['moto']}")
 
@@ -68,33 +79,10 @@ def configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def local_identity() -> Any:
-    """The local stand-in for Cognito + the JWT authoriser; its key persists under .local/identity. It issues
-    every token through the declared pre token trigger, in this process: the environment must point at the
-    stack's engines."""
-    from infra.local.cognito import pre_token_trigger
-    from infra.local.identity import LocalIdentity
-
-    return LocalIdentity.load_or_create(LOCAL_DIR / "identity", pre_token_trigger())
-
-
-def verifier_and_demo_token() -> tuple[TokenVerifier, str]:
-    """The local authoriser and a citizen's token. A signing key that cannot be read stops `make run`: the
-    API never runs without verifying tokens."""
-    from infra.local.identity import IdentityKeyUnreadable
-
-    try:
-        identity = local_identity()
-    except IdentityKeyUnreadable as error:
-        raise SystemExit(f"make run: the local signing key is unreadable: {error}. Delete it to create a new "
-                         "one (tokens issued with it stop working).") from None
-    return identity, demo_token(identity)
-
-
-def demo_token(identity: Any) -> str:
-    from motcua.domain.actors import Role
-
-    return str(identity.issue(DEMO_SUBJECT, Role.CITIZEN))  # lives as long as a user pool token
+def local_accounts(pool: LocalPool, endpoints: Endpoints) -> LocalAccounts:
+    """The running stack's people, signed in through the declared pre token trigger in this process: the
+    environment must point at the stack's engines."""
+    return LocalAccounts(pool, client("cognito-idp", endpoints), pre_token_trigger())
 
 
 def seed_catalogue() -> None:
@@ -168,16 +156,52 @@ def example_commands(url: str, token: str) -> str:
 """
 
 
-def banner(url: str, endpoints: Endpoints, token: str | None) -> str:
+def _cognito_call(front: str, operation: str, request: dict[str, Any]) -> str:
+    return (f"curl -s {front} -H 'Content-Type: application/x-amz-json-1.1' \\\n"
+            f"    -H 'X-Amz-Target: {TARGET_PREFIX}{operation}' \\\n"
+            f"    -d '{json.dumps(request, ensure_ascii=False)}'")
+
+
+def sign_in_commands(front: str, pool: LocalPool, email: str = "hang.nguyen@example.vn") -> str:
+    """The Cognito calls a mobile SDK makes, against the local Cognito (printed at start-up, docs/mobile.md)."""
+    client_id = pool.client_id
+    sign_up = _cognito_call(front, "SignUp", {"ClientId": client_id, "Username": email, "Password": LOCAL_PASSWORD,
+                                              "UserAttributes": [{"Name": "email", "Value": email}]})
+    confirm = _cognito_call(front, "ConfirmSignUp", {"ClientId": client_id, "Username": email,
+                                                      "ConfirmationCode": "123456"})
+    sign_in = _cognito_call(front, "InitiateAuth", {
+        "ClientId": client_id, "AuthFlow": "USER_PASSWORD_AUTH",
+        "AuthParameters": {"USERNAME": email, "PASSWORD": LOCAL_PASSWORD}})
+    return f"""\
+  # Sign up as a citizen, confirm (no e-mail is sent locally: any code is accepted), sign in
+  {sign_up}
+  {confirm}
+  export MOTCUA_TOKEN=$({sign_in} \\
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["AuthenticationResult"]["IdToken"])')
+
+  # An official's account, with role and agency (administrators only)
+  .venv/bin/python -m infra.local motcua users add --email desk@example.vn --role reception_officer \\
+    --agency {DEMO_AGENCY} --password '{LOCAL_PASSWORD}'
+"""
+
+
+def banner(url: str, endpoints: Endpoints, token: str | None, front: str | None = None,
+           pool: LocalPool | None = None) -> str:
     lines = [
         "",
         f"Motcua is running: API on {url}",
         f"  DynamoDB Local {endpoints.dynamodb} (data in {LOCAL_DIR / 'dynamodb'}), moto {endpoints.moto}",
         f"  logs in {LOCAL_DIR / 'logs'}; Ctrl-C stops everything",
-        "",
     ]
+    if front and pool:
+        lines += [f"  Cognito on {front} (user pool {pool.pool_id}, app client {pool.client_id}; "
+                  f"JWKS {front}/{pool.pool_id}/.well-known/jwks.json)", "",
+                  "Sign in as the app does (the ID token is the bearer token; docs/mobile.md):", "",
+                  sign_in_commands(front, pool)]
+    lines.append("")
     if token:
-        lines += ["Try it (the token is a citizen's, valid 7 days; more: python -m infra.local token --help):", ""]
+        lines += ["Try it (the token is the demo citizen's, valid 1 hour; more: python -m infra.local token --help):",
+                  ""]
         lines.append(example_commands(url, token))
     return "\n".join(lines)
 
@@ -245,7 +269,12 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
             _wait_forever()
             return 0
 
-        verifier, token = verifier_and_demo_token()
+        assert resources.user_pool is not None
+        pool = resources.user_pool
+        accounts = local_accounts(pool, endpoints)
+        front = CognitoFront(pool, accounts.cognito, accounts.trigger, p["cognito"]).start()
+        stopper.push("Cognito", front.stop)
+        token = accounts.token(DEMO_SUBJECT)
 
         routes = http_routes()
         sqs = client("sqs", endpoints)
@@ -256,14 +285,14 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
             except Exception:
                 log.exception("%s: handler %s does not import", function.name, function.handler)
 
-        adapter = HttpAdapter(routes, p["api"], verifier=verifier).start()
+        adapter = HttpAdapter(routes, p["api"], verifier=PoolVerifier(pool)).start()
         stopper.push("API", adapter.stop)
         for poller in pollers:
             stopper.push(f"poller {poller.trigger.queue}", poller.start().stop)
         scheduler = LocalScheduler().start()
         stopper.push("scheduler", scheduler.stop)
 
-        print(banner(adapter.url, endpoints, token), flush=True)
+        print(banner(adapter.url, endpoints, token, front.url, pool), flush=True)
         demo_dossiers = _int_env("MOTCUA_DEMO_DOSSIERS", DEMO_DOSSIERS)
         if demo_dossiers > 0:
             _load_demo_in_background(demo_dossiers)

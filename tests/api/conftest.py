@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from infra.local.http_adapter import HttpAdapter, http_routes
-from tests.integration.helpers import IDENTITY
+from tests.integration.helpers import verifier
 
 
 @pytest.fixture(scope="session")
@@ -16,7 +16,7 @@ def live_api(local_stack) -> Iterator[str]:
     from motcua.cli.catalogue_cmds import seed_catalogue
 
     seed_catalogue(local_stack.table_name)
-    adapter = HttpAdapter(http_routes(), port=0, verifier=IDENTITY).start()
+    adapter = HttpAdapter(http_routes(), port=0, verifier=verifier()).start()
     # Warm the function once (imports, calendar tables) so no generated case pays the cold start.
     urllib.request.urlopen(f"{adapter.url}/procedures", timeout=120).read()
     try:

@@ -2,25 +2,62 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import time
 import uuid
 from typing import Any
 
 import boto3
 import requests
+from joserfc import jwt
 
-from infra.local.cognito import pre_token_trigger
+from infra.local.cognito import LocalAccounts, PoolVerifier, ensure_pool, pool_key, pre_token_trigger
 from infra.local.examples import example_submission
-from infra.local.identity import LocalIdentity
 from motcua.domain.actors import Role
 
-# As the user pool: every token is issued through the declared pre token trigger, which registers its subject.
-IDENTITY = LocalIdentity.generate(pre_token_trigger())
 COMMUNE = "000.20.01.H36"  # Ủy ban nhân dân phường Xuân Hương - Đà Lạt (seed)
 
 
+@functools.cache
+def _accounts(endpoint: str) -> LocalAccounts:
+    cognito = boto3.client("cognito-idp", endpoint_url=endpoint)
+    return LocalAccounts(ensure_pool(cognito, endpoint), cognito, pre_token_trigger())
+
+
+def accounts() -> LocalAccounts:
+    """The people of the session's user pool (moto's, created by the local stack from the declaration)."""
+    return _accounts(os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"])
+
+
+def verifier() -> PoolVerifier:
+    """The JWT authoriser over the session's pool, as `make run` applies it."""
+    return PoolVerifier(accounts().pool)
+
+
+def token(subject: str = "citizen-an", role: Role | str = Role.CITIZEN, agency_code: str | None = None) -> str:
+    """An ID token of a sign-in to the pool: the trigger ran, so the API knows the subject."""
+    return accounts().token(subject, str(role), agency_code)
+
+
 def bearer(subject: str = "citizen-an", role: Role | str = Role.CITIZEN, agency_code: str | None = None) -> dict:
-    return {"authorization": f"Bearer {IDENTITY.issue(subject, role, agency_code)}"}
+    return {"authorization": f"Bearer {token(subject, role, agency_code)}"}
+
+
+def subject_of(name: str) -> str:
+    """The pool's ``sub`` of a person the tests name (their account, a citizen's unless signed in otherwise)."""
+    return accounts().subject(name)
+
+
+def minted(claims: dict[str, Any], *, ttl_s: int = 600, issued_at: float | None = None) -> str:
+    """A token signed with the pool's key, never issued by the pool (as a leaked key could sign one): the pool's
+    issuer and audience unless ``claims`` say otherwise."""
+    pool = accounts().pool
+    issued = int(issued_at if issued_at is not None else time.time())
+    payload = {"iss": pool.issuer, "aud": pool.client_id, "token_use": "id", "iat": issued,
+               "exp": issued + ttl_s, **claims}
+    return jwt.encode({"alg": "RS256", "kid": pool_key().kid}, payload, pool_key())
 
 
 def submission(procedure_code: str = "1.001193", **overrides: Any) -> dict[str, Any]:

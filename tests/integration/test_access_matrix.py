@@ -1,4 +1,4 @@
-"""Every role against every route and action, through the JWT authoriser (the local identity provider).
+"""Every role against every route and action, through the JWT authoriser (over the local user pool).
 
 Zero cross-tenant reads: a citizen sees only their dossiers, an official only their agency's (and those
 transferred to it), an inspector everything read-only; bad tokens never reach a handler.
@@ -16,14 +16,15 @@ from pathlib import Path
 import jsonschema
 import pytest
 from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 from infra.local.http_adapter import dispatch, http_routes
-from infra.local.identity import AUDIENCE, ISSUER, LocalIdentity
 from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.domain.actors import Role
 from motcua.domain.commands import ActionName
 from motcua.domain.workflow import ROLES
-from tests.integration.helpers import COMMUNE, IDENTITY, submission
+from tests.integration.helpers import COMMUNE, minted, subject_of, submission, verifier
+from tests.integration.helpers import token as signed_in
 
 OTHER = "000.20.02.H36"
 PEOPLE = {
@@ -45,12 +46,22 @@ def call(method: str, path: str, token: str | None = None, body: dict | None = N
         headers.append(("authorization", f"Bearer {token}"))
     raw = json.dumps(body).encode() if body is not None else None
     return dispatch(ROUTES, {"method": method, "path": path, "headers": headers, "body": raw, "query": query},
-                    verifier=IDENTITY)
+                    verifier=verifier())
 
 
 def token(person: str) -> str:
     subject, role, agency = PEOPLE[person]
-    return IDENTITY.issue(subject, role, agency)
+    return signed_in(subject, role, agency)
+
+
+def _owner_claims() -> dict:
+    return {"sub": subject_of("citizen-owner"), "custom:role": "citizen"}
+
+
+def _other_key(claims: dict) -> str:
+    key = RSAKey.generate_key(2048, parameters={"kid": "dummy"})  # moto's kid, another key
+    now = int(time.time())
+    return jwt.encode({"alg": "RS256", "kid": "dummy"}, {"iat": now, "exp": now + 600, **claims}, key)
 
 
 @pytest.fixture
@@ -176,10 +187,16 @@ def _tampered(original: str, **changes: str) -> str:
 @pytest.mark.parametrize(
     "bad_token",
     [
-        pytest.param(lambda: IDENTITY.issue("citizen-owner", Role.CITIZEN, now=time.time() - 10 * 3600), id="expired"),
-        pytest.param(lambda: LocalIdentity.generate().issue("citizen-owner", Role.CITIZEN), id="other-key"),
+        pytest.param(lambda: minted(_owner_claims(), issued_at=time.time() - 10 * 3600), id="expired"),
+        pytest.param(lambda: _other_key({**_owner_claims(), "iss": verifier().pool.issuer,
+                                         "aud": verifier().pool.client_id, "token_use": "id"}), id="other-key"),
         pytest.param(lambda: _tampered(token("owner"), **{"custom:role": "inspector"}), id="altered-role"),
-        pytest.param(lambda: IDENTITY.issue("citizen-owner", Role.CITIZEN, issuer="someone-else"), id="wrong-issuer"),
+        pytest.param(lambda: minted({**_owner_claims(), "iss": "https://cognito-idp.ap-southeast-1.amazonaws.com/"
+                                     "ap-southeast-1_other"}), id="wrong-issuer"),
+        pytest.param(lambda: minted({**_owner_claims(), "aud": "another-app-client"}), id="wrong-audience"),
+        pytest.param(lambda: minted({**_owner_claims(), "token_use": "refresh"}), id="wrong-token-use"),
+        pytest.param(lambda: minted({**_owner_claims(), "token_use": "access", "aud": None}), id="access-no-client"),
+        pytest.param(lambda: minted(_owner_claims(), ttl_s=2 * 3600), id="longer-than-the-pool-issues"),
         pytest.param(lambda: "not.a.jwt", id="garbage"),
         pytest.param(lambda: None, id="missing"),
     ],
@@ -191,13 +208,8 @@ def test_bad_tokens_never_reach_a_handler(dossier_id: str, bad_token) -> None:
 
 
 def test_a_validly_signed_token_claiming_the_system_role_reads_nothing(dossier_id: str) -> None:
-    # The local issuer, like the user pool, issues no such token; one signed with the key anyway is refused.
-    with pytest.raises(ValueError):
-        IDENTITY.issue("intruder", Role.SYSTEM)
-    header = {"alg": "RS256", "kid": IDENTITY.key.kid}
-    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "intruder", "iat": int(time.time()),
-              "exp": int(time.time()) + 600, "custom:role": "system"}
-    forged = jwt.encode(header, claims, IDENTITY.key)
+    # The pool issues no such token (its trigger refuses the sign-in); one signed with its key anyway is refused.
+    forged = minted({"sub": subject_of("citizen-owner"), "custom:role": "system"})
     for path in (f"/dossiers/{dossier_id}", f"/dossiers/{dossier_id}/history"):
         response = call("GET", path, forged)
         assert response.status == 403, response.body
@@ -206,21 +218,19 @@ def test_a_validly_signed_token_claiming_the_system_role_reads_nothing(dossier_i
 
 
 def test_a_validly_signed_token_for_a_subject_never_issued_one_is_refused(dossier_id: str) -> None:
-    # Signed with the issuer's own key but never issued by it (the pool's trigger never saw the subject): as a
-    # leaked key or a token minted outside the pool would be.
-    now = int(time.time())
-    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "never-signed-in", "iat": now, "exp": now + 600,
-              "custom:role": "citizen"}
-    minted = jwt.encode({"alg": "RS256", "kid": IDENTITY.key.kid}, claims, IDENTITY.key)
+    # Signed with the pool's own key but never issued by it (the pool's trigger never saw the subject): as a
+    # leaked key or a token minted outside the pool would be. (moto's key is public: locally, anyone can.)
+    outsider = minted({"sub": str(uuid.uuid4()), "custom:role": "citizen"})
     for method, path, body in (("GET", "/me/dossiers", None), ("GET", "/me/notification-settings", None),
                                ("POST", "/dossiers", submission())):
-        response = call(method, path, minted, body)
+        response = call(method, path, outsider, body)
         assert response.status == 401, (path, response.body)
         assert json.loads(response.body)["code"] == "SUBJECT_UNKNOWN"
         _matches_documented(method, path, 401, response.body)
     # Once the subject signs in (a token issued through the trigger), the same kind of token is served.
-    assert call("GET", "/me/dossiers", IDENTITY.issue("never-signed-in", Role.CITIZEN)).status == 200
-    assert call("GET", "/me/dossiers", minted).status == 200
+    signed_in("never-signed-in")
+    known = minted({"sub": subject_of("never-signed-in"), "custom:role": "citizen"})
+    assert call("GET", "/me/dossiers", known).status == 200
 
 
 def test_public_routes_need_no_token(dossier_id: str) -> None:

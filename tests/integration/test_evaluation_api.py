@@ -14,7 +14,7 @@ from motcua.data.index_store import IndexRepository
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.index import Month, load_default_tree
 from motcua.service.index.job import IndexJob
-from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
+from tests.integration.helpers import COMMUNE, bearer, subject_of, submission, submit_headers
 
 DESK = ("officer-lan", "reception_officer", COMMUNE)
 PROCESSOR = ("officer-minh", "processing_officer", COMMUNE)
@@ -134,7 +134,7 @@ def test_the_counter_kiosk_answers_for_the_citizen(api_client, frozen) -> None:
     assert response.json()["source"] == "kiosk"  # the caller is the counter's identity
     history = api_client.get(f"/dossiers/{dossier_id}/history", headers=bearer(*DESK)).json()["items"]
     event = next(e for e in history if e["action"] == "evaluate")
-    assert (event["actor_subject"], event["actor_role"]) == ("officer-lan", "reception_officer")
+    assert (event["actor_subject"], event["actor_role"]) == (subject_of("officer-lan"), "reception_officer")
 
 
 def test_the_source_comes_from_the_caller_never_from_the_body(api_client, frozen) -> None:

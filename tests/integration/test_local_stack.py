@@ -23,13 +23,13 @@ from infra.local import Invoker
 from infra.local.engines import free_port
 from infra.local.env import queue_url
 from infra.local.http_adapter import MAX_BODY_BYTES, HttpAdapter, Route
-from infra.local.identity import LocalIdentity
 from infra.local.pollers import QueuePoller
 from infra.local.resources import create_all, create_queue, create_schedules
 from infra.local.scheduler import LocalScheduler, fire
 from motcua.data.table import GLOBAL_INDEXES
 from motcua.domain.actors import Role
 from tests.api_client import ApiClient
+from tests.integration.helpers import minted, subject_of, token, verifier
 
 # --- tiny handlers of our own: the harness must work for any handler, not for a configured mock ---------
 
@@ -332,40 +332,35 @@ def test_in_process_client_builds_the_same_event(local_stack):
 
 
 def test_the_most_specific_route_wins_and_public_routes_carry_no_claims(local_stack):
-    identity = LocalIdentity.generate()
     api = _function("echo", HttpTrigger())
     routes = sorted(
         [Route(Invoker(api, echo)), Route(Invoker(api, echo), "/track/{code}", authorised=False, method="GET")],
         key=lambda r: r.specificity,
     )
-    client = ApiClient(routes, verifier=identity)
-    token = {"authorization": f"Bearer {identity.issue('citizen-an', Role.CITIZEN)}"}
+    client = ApiClient(routes, verifier=verifier())
+    signed_in = {"authorization": f"Bearer {token('citizen-an', Role.CITIZEN)}"}
 
-    public = client.get("/track/H36-260302-0001", headers=token).json()
-    private = client.get("/dossiers/abc", headers=token).json()
+    public = client.get("/track/H36-260302-0001", headers=signed_in).json()
+    private = client.get("/dossiers/abc", headers=signed_in).json()
 
     assert public["routeKey"] == "GET /track/{code}"
     assert public["pathParameters"] == {"code": "H36-260302-0001"}
     assert "authorizer" not in public["requestContext"]
     assert private["routeKey"] == "ANY /{proxy+}"
-    assert private["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] == "citizen-an"
+    assert private["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] == subject_of("citizen-an")
     assert client.get("/").status == 404  # /{proxy+} does not match the root, as in API Gateway
     # Another method on a GET-only public path falls through to the authorised catch-all.
-    assert client.post("/track/H36-260302-0001", headers=token).json()["routeKey"] == "ANY /{proxy+}"
+    assert client.post("/track/H36-260302-0001", headers=signed_in).json()["routeKey"] == "ANY /{proxy+}"
 
 
 def test_the_adapter_authorises_like_the_jwt_authoriser(local_stack):
-    identity = LocalIdentity.generate()
     api = _function("echo", HttpTrigger())
-    adapter = HttpAdapter([Route(Invoker(api, echo))], port=free_port(), verifier=identity).start()
+    adapter = HttpAdapter([Route(Invoker(api, echo))], port=free_port(), verifier=verifier()).start()
     try:
         missing = _call(f"{adapter.url}/dossiers", "GET")
-        forged = _call(
-            f"{adapter.url}/dossiers",
-            "GET",
-            headers={"Authorization": f"Bearer {LocalIdentity.generate().issue('mallory', Role.CITIZEN)}"},
-        )
-        good_token = identity.issue("officer-1", Role.RECEPTION_OFFICER, "000.20.01.H36")
+        expired = minted({"sub": "mallory"}, issued_at=time.time() - 7200)
+        forged = _call(f"{adapter.url}/dossiers", "GET", headers={"Authorization": f"Bearer {expired}"})
+        good_token = token("officer-1", Role.RECEPTION_OFFICER, "000.20.01.H36")
         status, _, raw = _call(f"{adapter.url}/dossiers", "GET", headers={"Authorization": f"Bearer {good_token}"})
         preflight = _call(
             f"{adapter.url}/dossiers",
@@ -379,7 +374,8 @@ def test_the_adapter_authorises_like_the_jwt_authoriser(local_stack):
     assert forged[0] == 401
     assert status == 201
     claims = json.loads(raw)["requestContext"]["authorizer"]["jwt"]["claims"]
-    assert claims["sub"] == "officer-1" and isinstance(claims["exp"], str)
+    assert claims["sub"] == subject_of("officer-1") and isinstance(claims["exp"], str)
+    assert claims["custom:role"] == "reception_officer" and claims["custom:agency_code"] == "000.20.01.H36"
     assert preflight[0] == 204 and preflight[1]["access-control-allow-origin"] == "*"
     # The stack's CORS answer, not one of the adapter's own (infra/constructs/api.py reads the same constants).
     assert preflight[1]["access-control-max-age"] == "3600"

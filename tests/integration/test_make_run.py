@@ -52,8 +52,20 @@ def _get(url: str, token: str | None = None) -> tuple[int, object]:
         return error.code, json.loads(error.read() or b"null")
 
 
+def _cognito(front: str, printed: str) -> dict:
+    """A printed curl line's call (``-H 'X-Amz-Target: ...'`` and ``-d '...'`` on the lines `make run` prints)."""
+    request = json.loads(re.search(r"-d '(.+)'", printed).group(1))
+    operation = {"Password": "SignUp", "ConfirmationCode": "ConfirmSignUp", "AuthFlow": "InitiateAuth"}
+    (target,) = [op for key, op in operation.items() if key in request]
+    sent = urllib.request.Request(front, data=json.dumps(request).encode(), method="POST", headers={
+        "content-type": "application/x-amz-json-1.1", "x-amz-target": f"AWSCognitoIdentityProviderService.{target}"})
+    with urllib.request.urlopen(sent, timeout=30) as response:
+        return json.loads(response.read() or b"{}")
+
+
 def test_make_run_serves_the_catalogue_loads_the_demo_province_and_stops_cleanly(tmp_path: Path) -> None:
-    ports = {"MOTCUA_API_PORT": free_port(), "MOTCUA_DYNAMODB_PORT": free_port(), "MOTCUA_MOTO_PORT": free_port()}
+    ports = {"MOTCUA_API_PORT": free_port(), "MOTCUA_DYNAMODB_PORT": free_port(), "MOTCUA_MOTO_PORT": free_port(),
+             "MOTCUA_COGNITO_PORT": free_port()}
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "MOTCUA_LOCAL_DIR": str(tmp_path),
            "MOTCUA_DEMO_DOSSIERS": str(DEMO_DOSSIERS), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen([sys.executable, "-m", "infra.local", "run", "--in-memory"], cwd=REPO_ROOT, env=env,
@@ -63,11 +75,18 @@ def test_make_run_serves_the_catalogue_loads_the_demo_province_and_stops_cleanly
     seen: list[str] = []
     try:
         url = _wait_for(sink, r"API on (http://127\.0\.0\.1:\d+)", 180, seen).group(1)
+        cognito = _wait_for(sink, r"Cognito on (http://127\.0\.0\.1:\d+) \(user pool \S+, app client (\w+);", 10, seen)
         token = _wait_for(sink, r"export MOTCUA_TOKEN='([^']+)'", 10, seen).group(1)
+        sign_up_and_in = [line.strip() for line in seen if "-d '{\"ClientId\"" in line]
 
         status, page = _get(f"{url}/procedures?limit=100")
         assert status == 200 and len(page["items"]) == 38  # the seeded catalogue
         status, mine = _get(f"{url}/me/dossiers", token)  # the printed token is accepted
+        assert status == 200 and mine["items"] == []
+        # The printed sign-up, confirmation and sign-in, as a mobile SDK makes them: that citizen's ID token too.
+        assert len(sign_up_and_in) == 3 and cognito.group(2) in sign_up_and_in[0]
+        answers = [_cognito(cognito.group(1), line) for line in sign_up_and_in]
+        status, mine = _get(f"{url}/me/dossiers", answers[2]["AuthenticationResult"]["IdToken"])
         assert status == 200 and mine["items"] == []
 
         report = Path(_wait_for(sink, r"monthly report (\S+\.html)", 240, seen).group(1))

@@ -12,7 +12,7 @@ import pytest
 
 from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.domain.calendar import VN_TZ
-from tests.integration.helpers import COMMUNE, all_pages, bearer, submission, submit_headers
+from tests.integration.helpers import COMMUNE, all_pages, bearer, subject_of, submission, submit_headers
 
 
 @pytest.fixture(autouse=True)
@@ -308,7 +308,7 @@ def test_a_citizen_lists_only_their_own_dossiers_and_exports_everything(api_clie
     export = api_client.get("/me/export", headers=bearer("citizen-an"))
     assert export.status == 200
     body = export.json()
-    assert body["subject"] == "citizen-an"
+    assert body["subject"] == subject_of("citizen-an")
     assert sorted(d["id"] for d in body["dossiers"]) == sorted(d["id"] for d in mine)
     assert all(d["history"] and d["applicant"]["national_id"] == "079203001234" for d in body["dossiers"])
     # Notification settings and push devices are part of what is held (none saved here; see test_contacts).

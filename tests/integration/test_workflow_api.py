@@ -15,7 +15,7 @@ from infra.local.pollers import build_sqs_event
 from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.commands import ActionName
-from tests.integration.helpers import COMMUNE, all_pages, bearer, outbox, submission, submit_headers
+from tests.integration.helpers import COMMUNE, all_pages, bearer, outbox, subject_of, submission, submit_headers
 
 DESK = ("officer-lan", "reception_officer", COMMUNE)
 PROCESSOR = ("officer-minh", "processing_officer", COMMUNE)
@@ -165,8 +165,8 @@ def test_two_officials_acting_at_once_one_wins_the_other_gets_409(api_client) ->
     from motcua.domain.errors import Conflict
     from motcua.service.actions import service
 
-    desk = Actor(subject=DESK[0], role=Role.RECEPTION_OFFICER, agency_code=COMMUNE)
-    leader = Actor(subject=LEADER[0], role=Role.AGENCY_LEADER, agency_code=COMMUNE)
+    desk = Actor(subject=subject_of(DESK[0]), role=Role.RECEPTION_OFFICER, agency_code=COMMUNE)
+    leader = Actor(subject=subject_of(LEADER[0]), role=Role.AGENCY_LEADER, agency_code=COMMUNE)
     for _ in range(4):
         dossier = new_dossier(api_client)
         barrier = threading.Barrier(2)
@@ -230,8 +230,10 @@ def test_officials_of_other_agencies_cannot_read_and_reads_are_audited(api_clien
     assert api_client.get(f"/dossiers/{dossier['id']}", headers=bearer("inspector-1", "inspector")).status == 200
     history = api_client.get(f"/dossiers/{dossier['id']}/history", headers=official(LEADER)).json()["items"]
     reads = [(e["actor_subject"], e["actor_role"]) for e in history if e["action"] == "read_personal_data"]
-    assert ("officer-lan", "reception_officer") in reads and ("inspector-1", "inspector") in reads
-    assert ("citizen-hang", "citizen") not in reads  # the owner reading their own dossier is not an audit event
+    assert (subject_of("officer-lan"), "reception_officer") in reads
+    assert (subject_of("inspector-1"), "inspector") in reads
+    # The owner reading their own dossier is not an audit event.
+    assert (subject_of("citizen-hang"), "citizen") not in reads
 
 
 def test_transfer_lets_the_receiving_agency_see_and_act(api_client) -> None:
@@ -356,7 +358,7 @@ def test_a_write_landing_between_read_and_write_makes_the_action_decide_again(ap
     frozen(2)  # Monday 2 March 2026
     dossier = new_dossier(api_client)
     action(api_client, dossier["id"], "receive", DESK)
-    leader = Actor(subject=LEADER[0], role=Role.AGENCY_LEADER, agency_code=COMMUNE)
+    leader = Actor(subject=subject_of(LEADER[0]), role=Role.AGENCY_LEADER, agency_code=COMMUNE)
     original_get = service.dossiers.get
     interleaved: list[int] = []
 
@@ -370,7 +372,7 @@ def test_a_write_landing_between_read_and_write_makes_the_action_decide_again(ap
         return read
 
     monkeypatch.setattr(service.dossiers, "get", get_then_someone_writes)
-    processor = Actor(subject=PROCESSOR[0], role=Role.PROCESSING_OFFICER, agency_code=COMMUNE)
+    processor = Actor(subject=subject_of(PROCESSOR[0]), role=Role.PROCESSING_OFFICER, agency_code=COMMUNE)
     changed = service.act(dossier["id"], ActionName.START_PROCESSING, StartProcessing(), processor)
     assert interleaved == [2]  # our first read saw version 2; the apology made it 3
     assert changed.version == 4 and changed.status.value == 4 and changed.apology is not None

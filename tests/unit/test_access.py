@@ -27,3 +27,24 @@ def test_no_role_claim_is_a_citizen_who_signed_up() -> None:
 
 def test_the_person_roles_are_every_role_but_the_system() -> None:
     assert set(Role) - PERSON_ROLES == {Role.SYSTEM}
+
+
+@pytest.mark.parametrize(("role", "agency", "expected"), [
+    ("reception_officer", "000.20.01.H36", {"custom:role": "reception_officer", "custom:agency_code": "000.20.01.H36"}),
+    ("inspector", None, {"custom:role": "inspector", "custom:agency_code": None}),
+    ("citizen", None, {"custom:role": "citizen", "custom:agency_code": None}),
+])
+def test_an_account_carries_a_person_role_and_an_officials_agency(role: str, agency: str | None,
+                                                                  expected: dict) -> None:
+    from motcua.domain.access import account_attributes
+
+    assert account_attributes(role, agency) == expected
+
+
+@pytest.mark.parametrize(("role", "agency"), [("system", None), ("mayor", None), ("agency_leader", None),
+                                              ("agency_leader", ""), ("citizen", "000.20.01.H36")])
+def test_no_account_is_given_a_role_or_agency_the_rules_refuse(role: str, agency: str | None) -> None:
+    from motcua.domain.access import AccountInvalid, account_attributes
+
+    with pytest.raises(AccountInvalid):
+        account_attributes(role, agency)

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "motcua.cli.index_cmds",  # index (the monthly index, --recompute)
     "motcua.cli.demo_cmds",  # demo-data
     "motcua.cli.process_cmds",  # process check (internal procedures)
+    "motcua.cli.users_cmds",  # users add (officials' accounts in the user pool)
 ]
 
 

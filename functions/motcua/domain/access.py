@@ -7,13 +7,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from motcua.domain.actors import PERSON_ROLES, Actor, Role
+from motcua.domain.actors import OFFICIAL_ROLES, PERSON_ROLES, Actor, Role
 from motcua.domain.errors import MotcuaError
 
 # Claim names as a Cognito user pool issues them (custom attributes are prefixed "custom:"); the local
 # stack's token issuer uses the same names, so handlers read one shape everywhere.
 ROLE_CLAIM = "custom:role"
 AGENCY_CLAIM = "custom:agency_code"
+# The national ID number (số định danh cá nhân) of a citizen who signed in with their electronic identity
+# (VNeID, level 2: Decree 69/2024/NĐ-CP), mapped by the user pool from the identity provider's token. Only
+# that federation writes it (docs/mobile.md, "VNeID"); an e-mail sign-up has none.
+NATIONAL_ID_CLAIM = "custom:national_id"
 # How long the user pool's ID and access tokens live (infra/constructs/auth.py); the local issuer and its
 # verifier hold tokens to the same, so a token accepted locally is one Cognito could have issued.
 TOKEN_LIFETIME_S = 3600
@@ -45,6 +49,12 @@ def actor_from_claims(claims: Mapping[str, Any] | None) -> Actor:
         return Actor(subject=str(claims["sub"]), role=role, agency_code=claims.get(AGENCY_CLAIM) or None)
     except (ValueError, ValidationError):
         raise AccessDenied({"reason": "unknown role"}) from None
+
+
+def verified_national_id(claims: Mapping[str, Any] | None) -> str | None:
+    """The national ID a verified token carries (the identity provider's, mapped by the pool), or None."""
+    value = str((claims or {}).get(NATIONAL_ID_CLAIM) or "").strip()
+    return value or None
 
 
 class SignInRefused(MotcuaError):
@@ -100,3 +110,27 @@ def ensure_can_read(actor: Actor, owner: str, agency_codes: str | frozenset[str]
     if actor.role in (Role.INSPECTOR, Role.SYSTEM):
         return
     raise DossierAccessDenied({"role": actor.role.value})
+
+
+class AccountInvalid(MotcuaError):
+    code = "ACCOUNT_INVALID"
+    http_status = 400
+    message_vi = "Tài khoản không hợp lệ: vai trò hoặc cơ quan không phù hợp."
+    message_en = "The account is not valid: its role or agency does not fit."
+
+
+def account_attributes(role: Role | str, agency_code: str | None) -> dict[str, str | None]:
+    """The custom attributes an administrator gives a person's account (``motcua users add``); ``None``
+    removes one. Only a person role, an official always of an agency, a citizen of none: what the pre token
+    generation trigger (``token_claims``) and the access rules then read."""
+    try:
+        held = Role(role)
+    except ValueError:
+        raise AccountInvalid({"reason": "unknown role"}) from None
+    if held not in PERSON_ROLES:
+        raise AccountInvalid({"reason": "no person holds this role"})
+    if held in OFFICIAL_ROLES and not agency_code:
+        raise AccountInvalid({"reason": "an official belongs to an agency"})
+    if held is Role.CITIZEN and agency_code:
+        raise AccountInvalid({"reason": "a citizen belongs to no agency"})
+    return {ROLE_CLAIM: held.value, AGENCY_CLAIM: agency_code or None}

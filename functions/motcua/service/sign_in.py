@@ -2,8 +2,9 @@
 
 Cognito's pre token generation trigger (``pre_token_generation``) runs each time the pool issues tokens
 (sign-in, new password, refresh). It decides the token's role claim (``motcua.domain.access.token_claims``:
-a role no person holds refuses the sign-in) and registers the subject (``motcua.data.subjects``). The local
-identity provider (``infra.local.identity``) invokes the same declared trigger for every token it issues.
+a role no person holds refuses the sign-in) and registers the subject (``motcua.data.subjects``). Locally,
+moto's user pool invokes no trigger: the local Cognito front (``infra.local.cognito``) invokes this declared
+one around every token moto issues.
 
 The API then serves a token only for a subject registered that way (``actor_for``): a validly signed token
 for a subject no token was ever issued to (a key that leaked, a token minted outside the pool) is refused.
