@@ -67,6 +67,8 @@ class MotcuaStack(Stack):
             lock_days=int(self.node.try_get_context(c.CTX_DOCUMENT_LOCK_DAYS) or stage.document_lock_days),
         )
         auth = Auth(self, "Auth")
+        if vneid := self._context_object(c.CTX_VNEID):  # off unless configured
+            auth.federate(d.VNEID, vneid)
         notifications = Notifications(self, "Notifications")
         resources = Resources(
             scope=self,
@@ -99,7 +101,7 @@ class MotcuaStack(Stack):
                 declared=spec.functions,
                 functions=functions.functions,
                 user_pool=auth.user_pool,
-                user_pool_client=auth.client,
+                user_pool_clients=auth.clients,
                 allowed_origins=allowed_origins,
             )
         dlqs = dict(queues.dlqs)
@@ -174,6 +176,10 @@ class MotcuaStack(Stack):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return [str(item) for item in value]
+
+    def _context_object(self, key: str) -> dict[str, Any]:
+        value = self.node.try_get_context(key) or {}
+        return dict(json.loads(value) if isinstance(value, str) else value)
 
     def _context_map(self, key: str) -> dict[str, str]:
         value = self.node.try_get_context(key) or {}

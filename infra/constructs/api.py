@@ -80,7 +80,7 @@ class Api(Construct):
         declared: Sequence[d.Function],
         functions: Mapping[str, lambda_.IFunction],
         user_pool: cognito.IUserPool,
-        user_pool_client: cognito.IUserPoolClient,
+        user_pool_clients: Sequence[cognito.IUserPoolClient],
         allowed_origins: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
@@ -110,7 +110,7 @@ class Api(Construct):
             ),
         )
         self.authorizer = authorizers.HttpUserPoolAuthorizer(
-            "CognitoAuthorizer", user_pool, user_pool_clients=[user_pool_client]
+            "CognitoAuthorizer", user_pool, user_pool_clients=list(user_pool_clients)
         )
         self.routes: list[apigwv2.HttpRoute] = []
         throttled: dict[str, tuple[tuple[int, int], apigwv2.HttpRoute]] = {}

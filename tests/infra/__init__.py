@@ -5,6 +5,7 @@ process and cached here; the test modules wrap it in module-scoped fixtures. The
 
 - ``project``: the stack from the real ``infra/declaration.py``.
 - ``prod``: the project's declaration deployed as the prod stage (reservations, long Object Lock, protection).
+- ``vneid``: the project's stack with VNeID federated into the user pool (context ``motcua:vneid``).
 - ``extended``: the same plus what the roadmap adds (queue consumers, the 5-minute SLA sweep, the monthly
   index cron in Asia/Ho_Chi_Minh, a notifier with e-mail and SMS, a public route, a second bucket), to
   prove that declaring them is enough: the stack code needs no change, and cdk-nag still passes.
@@ -95,7 +96,12 @@ EXTENDED = StackDeclaration(
 )
 
 
-VARIANT_CONTEXT: dict[str, dict[str, str]] = {"prod": {"motcua:stage": "prod"}}
+# ``vneid``: the project's stack with VNeID federated (docs/mobile.md, "VNeID"), as an operator configures it.
+VNEID_CONTEXT = {"issuer": "https://sso.vneid.example", "clientId": "motcua-at-vneid",
+                 "clientSecretName": "motcua/vneid/client-secret", "domainPrefix": "motcua-example",
+                 "callbackUrls": ["vn.motcua.app://signed-in"], "claims": {"custom:national_id": "identity_number"}}
+VARIANT_CONTEXT: dict[str, dict[str, Any]] = {"prod": {"motcua:stage": "prod"},
+                                              "vneid": {c.CTX_VNEID: VNEID_CONTEXT}}
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from cdk_nag import AwsSolutionsChecks
 from infra.constructs.nag import MIN_REASON_LENGTH
 from tests.infra import synthesise
 
-VARIANTS = ("project", "extended", "prod")
+VARIANTS = ("project", "extended", "prod", "vneid")
 LINT_REGION = "ap-southeast-1"  # the region closest to Vietnam with every service the stack uses
 IGNORED_LINT_RULES = ["W3005"]  # "obsolete DependsOn": CDK emits them on every template
 

@@ -367,6 +367,57 @@ def test_the_user_pool_issues_the_claims_the_handlers_read_and_only_admins_set_t
     assert not [a for a in client["Properties"]["WriteAttributes"] if a.startswith("custom:")]
 
 
+def test_without_the_vneid_context_the_pool_federates_no_provider(project: dict[str, Any]) -> None:
+    assert resources(project, "AWS::Cognito::UserPoolIdentityProvider") == {}
+    assert resources(project, "AWS::Cognito::UserPoolDomain") == {}
+    (client,) = resources(project, "AWS::Cognito::UserPoolClient").values()
+    assert client["Properties"]["SupportedIdentityProviders"] == ["COGNITO"]
+
+
+def test_with_the_vneid_context_the_pool_federates_it_and_only_its_client_writes_the_national_id() -> None:
+    from motcua.domain.access import NATIONAL_ID_CLAIM
+    from tests.infra import VNEID_CONTEXT
+
+    template = synthesise("vneid").require()
+    (provider,) = resources(template, "AWS::Cognito::UserPoolIdentityProvider").values()
+    props = provider["Properties"]
+    assert (props["ProviderName"], props["ProviderType"]) == ("VNeID", "OIDC")
+    details = props["ProviderDetails"]
+    assert details["oidc_issuer"] == VNEID_CONTEXT["issuer"] and details["client_id"] == VNEID_CONTEXT["clientId"]
+    # The secret stays in Secrets Manager: the template holds a dynamic reference to it, never the value.
+    assert json.dumps(details["client_secret"]).startswith(
+        f'"{{{{resolve:secretsmanager:{VNEID_CONTEXT["clientSecretName"]}:SecretString:::}}}}"')
+    assert set(details["authorize_scopes"].split()) == {"openid", "profile", "email"}
+    # The declared mapping, the national ID's claim renamed by the context.
+    assert props["AttributeMapping"] == {NATIONAL_ID_CLAIM: "identity_number", "name": "name", "email": "email"}
+    (domain,) = resources(template, "AWS::Cognito::UserPoolDomain").values()
+    assert domain["Properties"]["Domain"] == VNEID_CONTEXT["domainPrefix"]
+
+    clients = {k: r["Properties"] for k, r in resources(template, "AWS::Cognito::UserPoolClient").items()}
+    (web,) = [c for c in clients.values() if c["SupportedIdentityProviders"] == ["COGNITO"]]
+    (vneid,) = [c for c in clients.values() if c is not web]
+    assert NATIONAL_ID_CLAIM not in web["WriteAttributes"]
+    assert vneid["SupportedIdentityProviders"] == [{"Ref": next(iter(
+        resources(template, "AWS::Cognito::UserPoolIdentityProvider")))}]
+    assert NATIONAL_ID_CLAIM in vneid["WriteAttributes"]  # Cognito writes mapped attributes through it...
+    # ...and no token of it may change them: no password flow, no aws.cognito.signin.user.admin scope.
+    assert vneid["ExplicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH"]
+    assert set(vneid["AllowedOAuthScopes"]) == {"openid", "profile", "email"}
+    assert vneid["AllowedOAuthFlows"] == ["code"] and vneid["CallbackURLs"] == VNEID_CONTEXT["callbackUrls"]
+    # The API accepts both clients' tokens.
+    (authorizer,) = resources(template, "AWS::ApiGatewayV2::Authorizer").values()
+    assert len(authorizer["Properties"]["JwtConfiguration"]["Audience"]) == 2
+
+
+def test_an_incomplete_vneid_context_is_refused(tmp_path: Path) -> None:
+    from infra.app import build_app
+    from tests.infra import VNEID_CONTEXT
+
+    partial = {k: v for k, v in VNEID_CONTEXT.items() if k != "clientSecretName"}
+    with pytest.raises(Exception, match="clientSecretName missing"):
+        build_app(tmp_path, context={**PLACEHOLDER, "motcua:vneid": json.dumps(partial)}, nag=False)
+
+
 # --- schedules ------------------------------------------------------------------------------------------
 
 

@@ -1,10 +1,12 @@
-"""Checks on applicant data that have legal formats: national ID (CCCD) and Vietnamese phone numbers."""
+"""Checks on applicant data that have legal formats: national ID (CCCD) and Vietnamese phone numbers; and
+that a citizen signed in with their electronic identity submits under their own national ID."""
 
 from __future__ import annotations
 
 import re
 
-from motcua.domain.errors import InvalidInput
+from motcua.domain.actors import Actor, Role
+from motcua.domain.errors import InvalidInput, MotcuaError
 
 
 class NationalIdInvalid(InvalidInput):
@@ -56,3 +58,20 @@ def normalise_email(value: str) -> str:
     if len(value) > 254 or not _EMAIL.fullmatch(value):
         raise EmailInvalid({"field": "email"})
     return value.lower()
+
+
+class NationalIdNotYours(MotcuaError):
+    code = "APPLICANT_NATIONAL_ID_NOT_YOURS"
+    http_status = 403
+    message_vi = ("Số định danh cá nhân của người nộp hồ sơ không phải số của tài khoản định danh điện tử (VNeID) "
+                  "đang đăng nhập.")
+    message_en = "The applicant's national ID number is not the one of the electronic identity (VNeID) signed in."
+
+
+def require_own_national_id(actor: Actor, given: str, verified: str | None) -> None:
+    """A citizen whose sign-in vouches for a national ID (VNeID, level 2: Decree 69/2024/NĐ-CP) submits as
+    that person: an applicant's ID that differs is refused, never silently replaced, so the app learns that
+    its form and the signed-in person disagree. No verified ID (an e-mail account) leaves the form's say;
+    officials at the counter submit for the person in front of them."""
+    if actor.role is Role.CITIZEN and verified is not None and given.strip() != verified:
+        raise NationalIdNotYours({"field": "applicant.national_id"})

@@ -22,7 +22,7 @@ from motcua.data import uploads
 from motcua.data.models import bind
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
 from motcua.handlers import http, http_errors
-from motcua.handlers.common import action_operation_id, current_actor, request_id
+from motcua.handlers.common import action_operation_id, current_actor, current_claims, request_id
 from motcua.handlers.forms_api import router as forms_router
 from motcua.handlers.params import ActionKey, DossierId, SubmissionKey
 from motcua.handlers.steps_api import router as steps_router
@@ -81,7 +81,7 @@ def post_dossier(
     submission: DossierSubmission,
     idempotency_key: SubmissionKey,
 ) -> Response[DossierView]:
-    view = submit_dossier(submission, current_actor(app), idempotency_key, request_id(app))
+    view = submit_dossier(submission, current_actor(app), idempotency_key, request_id(app), current_claims(app))
     return http_errors.created(f"/dossiers/{view.id}", view)
 
 

@@ -6,6 +6,8 @@ Each HTTP function's routes live on its resolver (``api.app``, ``public_api.app`
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -18,6 +20,12 @@ Routes = APIGatewayHttpResolver | APIGatewayHttpRouter
 def current_actor(routes: Routes) -> Actor:
     """The caller, from the JWT authoriser's claims, checked against the registered subjects."""
     return known_actor(routes.current_event.request_context.authorizer.jwt_claim)
+
+
+def current_claims(routes: Routes) -> dict[str, Any]:
+    """The verified token's claims, as the JWT authoriser passed them (for a service that reads more than the
+    actor, e.g. a VNeID sign-in's national ID)."""
+    return dict(routes.current_event.request_context.authorizer.jwt_claim or {})
 
 
 def request_id(routes: Routes) -> str:

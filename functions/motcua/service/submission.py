@@ -7,12 +7,17 @@ guards the case where Powertools' record was lost with the answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from pydantic import BaseModel, ConfigDict
 
 from motcua.data.idempotency import CLIENT_RETRY_WINDOW_S, persistence_store
+from motcua.domain.access import verified_national_id
 from motcua.domain.actors import Actor
+from motcua.domain.applicant import require_own_national_id
 from motcua.domain.errors import idempotency_key_given
 from motcua.service.actions import service
 from motcua.service.dossiers import dossier_view, require_submitter
@@ -40,9 +45,11 @@ SUBMIT_IDEMPOTENCY = IdempotencyConfig(
 
 
 def submit_dossier(submission: DossierSubmission, actor: Actor, idempotency_key: str | None,
-                   request_id: str | None = None) -> DossierView:
-    """The submission use case: its receipt code and appointment, the same dossier for a retry under the key."""
+                   request_id: str | None = None, claims: Mapping[str, Any] | None = None) -> DossierView:
+    """The submission use case: its receipt code and appointment, the same dossier for a retry under the key.
+    ``claims``: the verified token's, where a VNeID sign-in's national ID is (``verified_national_id``)."""
     require_submitter(actor)
+    require_own_national_id(actor, submission.applicant.national_id, verified_national_id(claims))
     key = idempotency_key_given(idempotency_key)
     return _submit_once(command=SubmitCommand(owner=actor.subject, idempotency_key=key, actor=actor,
                                               submission=submission, request_id=request_id))
