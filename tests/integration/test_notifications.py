@@ -383,7 +383,7 @@ def register_device(api_client, who: tuple = ("citizen-hang",), platform: str = 
     response = api_client.put(f"/me/devices/{installation}", json={"platform": platform, "token": token},
                               headers=bearer(*who))
     assert response.status == 200, response.text
-    return contacts.get_device(who[0], installation)
+    return contacts.get_device(subject_of(who[0]), installation)
 
 
 def save_settings(api_client, who: tuple, **body: Any) -> None:

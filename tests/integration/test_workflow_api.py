@@ -79,7 +79,8 @@ def test_a_dossier_goes_from_submission_to_returned_result(api_client, frozen) -
                        "request_payment", "record_payment", "resume_processing", "decide",
                        "issue_electronic_result", "return_result"]
     receive = next(e for e in history if e["action"] == "receive")
-    assert (receive["actor_subject"], receive["actor_role"], receive["actor_agency_code"]) == DESK
+    assert (receive["actor_subject"], receive["actor_role"], receive["actor_agency_code"]) == (
+        subject_of(DESK[0]), *DESK[1:])
     assert receive["from_status"]["code"] == 1 and receive["to_status"]["code"] == 2
     assert receive["request_id"]
     # The trail pages like every list: a page at a time, the same events in the same order.
