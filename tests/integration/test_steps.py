@@ -17,7 +17,7 @@ import pytest
 from motcua.data.repositories import DossierRepository
 from motcua.domain.calendar import VN_TZ
 from motcua.service.sla import SlaSweeper
-from tests.integration.helpers import COMMUNE, bearer, outbox, submission, submit_headers
+from tests.integration.helpers import COMMUNE, bearer, outbox, subject_of, submission, submit_headers
 from tests.integration.test_notifications import Sent, receive_messages, relay, run_notifier, save_settings
 from tests.integration.test_workflow_api import deliver, queue_message
 
@@ -80,7 +80,7 @@ def test_a_dossier_goes_through_its_steps_assigned_timed_warned_and_escalated(ap
     assert received.process is not None and not received.process.generated
     first = received.current_step
     assert (first.code, first.lead, first.assigned_by, first.due_at) == (
-        "TIEP_NHAN", DESK[0], "least_loaded", vn(8, 15))
+        "TIEP_NHAN", subject_of(DESK[0]), "least_loaded", vn(8, 15))
     at(vn(8, 5))
     [task] = tasks(api_client, DESK)
     assert (task["step_code"], task["role"], task["hours_left"], task["overdue"]) == (
@@ -93,16 +93,17 @@ def test_a_dossier_goes_through_its_steps_assigned_timed_warned_and_escalated(ap
     assert result["response"] == {"batchItemFailures": []}
     processing = dossier(dossier_id)
     second = processing.current_step
-    assert processing.status == 4 and (second.code, second.lead, second.due_at) == ("THAM_DINH", OFFICER_AN[0],
-                                                                                    vn(9, 10))
+    assert processing.status == 4
+    assert (second.code, second.lead, second.due_at) == ("THAM_DINH", subject_of(OFFICER_AN[0]), vn(9, 10))
     assert tasks(api_client, DESK) == []
 
     # The leader reassigns it (audited: the previous officer and the reason on the trail).
     reassigned = act(api_client, dossier_id, "reassign_step", LEADER,
-                     {"step_seq": 2, "lead": OFFICER_BINH[0], "reason": "Cán bộ An đi công tác"})
+                     {"step_seq": 2, "lead": subject_of(OFFICER_BINH[0]), "reason": "Cán bộ An đi công tác"})
     assert reassigned.status == 200, reassigned.text
     assert tasks(api_client, OFFICER_AN) == [] and [t["seq"] for t in tasks(api_client, OFFICER_BINH)] == [2]
-    by_a_desk = act(api_client, dossier_id, "reassign_step", DESK, {"lead": OFFICER_AN[0], "reason": "Không được"})
+    by_a_desk = act(api_client, dossier_id, "reassign_step", DESK,
+                    {"lead": subject_of(OFFICER_AN[0]), "reason": "Không được"})
     assert by_a_desk.status == 403
 
     # The sweep: warned at 80 % of the budget (08:58), overdue at 09:10, escalated to the leaders 4 working hours
@@ -113,8 +114,8 @@ def test_a_dossier_goes_through_its_steps_assigned_timed_warned_and_escalated(ap
     assert fired == {(8, 57): {}, (8, 58): {"step_warning": 1}, (8, 59): {}, (9, 10): {"step_overdue": 1},
                      (15, 9): {}, (15, 10): {"step_escalated": 1}, (15, 11): {}}
     assert step_envelopes(local_stack, dossier_id) == [("dossier.step_escalated", 2, ()),
-                                                       ("dossier.step_overdue", 2, (OFFICER_BINH[0],)),
-                                                       ("dossier.step_warning", 2, (OFFICER_BINH[0],))]
+                                                       ("dossier.step_overdue", 2, (subject_of(OFFICER_BINH[0]),)),
+                                                       ("dossier.step_warning", 2, (subject_of(OFFICER_BINH[0]),))]
     notify_everything(local_stack)
     code = processing.receipt_code
     to_binh = [m for m in sent.mail(code) if BINH_MAIL in str(m["destinations"])]
@@ -130,7 +131,7 @@ def test_a_dossier_goes_through_its_steps_assigned_timed_warned_and_escalated(ap
     after = dossier(dossier_id)
     assert after.steps[1].verdict == "late" and after.steps[1].hours_left == 0
     assert (after.due_at, after.appointment_at) == (processing.due_at, processing.appointment_at) == (vn(17),) * 2
-    assert (after.current_step.code, after.current_step.lead) == ("PHE_DUYET", LEADER[0])
+    assert (after.current_step.code, after.current_step.lead) == ("PHE_DUYET", subject_of(LEADER[0]))
 
     # The leader signs (4 -> 9: decide, its body in payload); the desk returns by the queue (9 -> 10: return_result).
     at(vn(15, 30))
@@ -150,10 +151,11 @@ def test_a_dossier_goes_through_its_steps_assigned_timed_warned_and_escalated(ap
     history = DossierRepository().history(dossier_id)
     rows = [(e.details["step_code"], e.details["giver"], e.details.get("receiver"), e.details["verdict"])
             for e in history if e.action == "step_complete"]
-    assert rows == [("TIEP_NHAN", DESK[0], OFFICER_AN[0], "on_time"), ("THAM_DINH", OFFICER_BINH[0], LEADER[0], "late"),
-                    ("PHE_DUYET", LEADER[0], DESK[0], "on_time"), ("TRA_KET_QUA", DESK[0], None, "on_time")]
+    desk, an, binh, leader = (subject_of(who[0]) for who in (DESK, OFFICER_AN, OFFICER_BINH, LEADER))
+    assert rows == [("TIEP_NHAN", desk, an, "on_time"), ("THAM_DINH", binh, leader, "late"),
+                    ("PHE_DUYET", leader, desk, "on_time"), ("TRA_KET_QUA", desk, None, "on_time")]
     reassign = next(e for e in history if e.action == "step_reassign")
     assert (reassign.actor.subject, reassign.details["previous_lead"], reassign.details["lead"]) == (
-        LEADER[0], OFFICER_AN[0], OFFICER_BINH[0])
+        subject_of(LEADER[0]), subject_of(OFFICER_AN[0]), subject_of(OFFICER_BINH[0]))
     moved = [e.action for e in history if e.from_status is not None and e.from_status != e.to_status]
     assert moved == ["receive", "start_processing", "decide", "return_result"]  # the workflow's own actions
