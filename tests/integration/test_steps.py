@@ -25,7 +25,7 @@ DESK = ("officer-lan", "reception_officer", COMMUNE)
 OFFICER_AN = ("officer-an", "processing_officer", COMMUNE)
 OFFICER_BINH = ("officer-binh", "processing_officer", COMMUNE)
 LEADER = ("chairman-tuan", "agency_leader", COMMUNE)
-BINH_MAIL = "binh.cb@xuanhuong.lamdong.gov.vn"
+OFFICER_MAIL = "can.bo@xuanhuong.lamdong.gov.vn"
 LEADER_MAIL = "tuan.ld@xuanhuong.lamdong.gov.vn"
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -38,6 +38,12 @@ def vn(hour: int, minute: int = 0) -> datetime:
 def act(api_client, dossier_id: str, name: str, who, body: dict | None = None):
     return api_client.post(f"/dossiers/{dossier_id}/actions/{name}", json=body or {},
                            headers={**bearer(*who), "idempotency-key": uuid.uuid4().hex})
+
+
+def queued(who) -> tuple[str, str, str]:
+    """``who`` as the actions queue names them: the source system sends the pool's ``sub``, not a name."""
+    name, role, agency = who
+    return subject_of(name), role, agency
 
 
 def tasks(api_client, who) -> list[dict]:
@@ -64,8 +70,10 @@ def step_envelopes(local_stack, dossier_id: str) -> list[tuple[str, int, tuple]]
 
 
 def test_a_dossier_goes_through_its_steps_assigned_timed_warned_and_escalated(api_client, at, local_stack) -> None:
-    # The staff list: who saved their work contacts is an official of that agency and role.
-    for who, mail in ((DESK, None), (OFFICER_AN, None), (OFFICER_BINH, BINH_MAIL), (LEADER, LEADER_MAIL)):
+    # The staff list: who saved their work contacts is an official of that agency and role. THAM_DINH goes first to
+    # the processing officer first by subject (the pool's sub), then to the other: the one with the mail address.
+    taken_first, other = sorted((OFFICER_AN, OFFICER_BINH), key=lambda who: subject_of(who[0]))
+    for who, mail in ((DESK, None), (taken_first, None), (other, OFFICER_MAIL), (LEADER, LEADER_MAIL)):
         save_settings(api_client, who, **({"work_email": mail, "channels": ["email"]} if mail else {}))
     sent = Sent(local_stack)
     at(vn(8))
@@ -89,21 +97,22 @@ def test_a_dossier_goes_through_its_steps_assigned_timed_warned_and_escalated(ap
     # The desk hands over through the actions queue: 2 -> 4 is the workflow's start_processing. THAM_DINH (1 h, due
     # 09:10) goes to the least loaded processing officer; nobody has a step, so the first by subject.
     at(vn(8, 10))
-    result = deliver(local_stack, [queue_message(dossier_id, "complete_step", DESK, {"step_action": "CHUYEN_XU_LY"})])
+    handed_over = queue_message(dossier_id, "complete_step", queued(DESK), {"step_action": "CHUYEN_XU_LY"})
+    result = deliver(local_stack, [handed_over])
     assert result["response"] == {"batchItemFailures": []}
     processing = dossier(dossier_id)
     second = processing.current_step
     assert processing.status == 4
-    assert (second.code, second.lead, second.due_at) == ("THAM_DINH", subject_of(OFFICER_AN[0]), vn(9, 10))
+    assert (second.code, second.lead, second.due_at) == ("THAM_DINH", subject_of(taken_first[0]), vn(9, 10))
     assert tasks(api_client, DESK) == []
 
     # The leader reassigns it (audited: the previous officer and the reason on the trail).
     reassigned = act(api_client, dossier_id, "reassign_step", LEADER,
-                     {"step_seq": 2, "lead": subject_of(OFFICER_BINH[0]), "reason": "Cán bộ An đi công tác"})
+                     {"step_seq": 2, "lead": subject_of(other[0]), "reason": "Cán bộ đi công tác"})
     assert reassigned.status == 200, reassigned.text
-    assert tasks(api_client, OFFICER_AN) == [] and [t["seq"] for t in tasks(api_client, OFFICER_BINH)] == [2]
+    assert tasks(api_client, taken_first) == [] and [t["seq"] for t in tasks(api_client, other)] == [2]
     by_a_desk = act(api_client, dossier_id, "reassign_step", DESK,
-                    {"lead": subject_of(OFFICER_AN[0]), "reason": "Không được"})
+                    {"lead": subject_of(taken_first[0]), "reason": "Không được"})
     assert by_a_desk.status == 403
 
     # The sweep: warned at 80 % of the budget (08:58), overdue at 09:10, escalated to the leaders 4 working hours
@@ -114,19 +123,19 @@ def test_a_dossier_goes_through_its_steps_assigned_timed_warned_and_escalated(ap
     assert fired == {(8, 57): {}, (8, 58): {"step_warning": 1}, (8, 59): {}, (9, 10): {"step_overdue": 1},
                      (15, 9): {}, (15, 10): {"step_escalated": 1}, (15, 11): {}}
     assert step_envelopes(local_stack, dossier_id) == [("dossier.step_escalated", 2, ()),
-                                                       ("dossier.step_overdue", 2, (subject_of(OFFICER_BINH[0]),)),
-                                                       ("dossier.step_warning", 2, (subject_of(OFFICER_BINH[0]),))]
+                                                       ("dossier.step_overdue", 2, (subject_of(other[0]),)),
+                                                       ("dossier.step_warning", 2, (subject_of(other[0]),))]
     notify_everything(local_stack)
     code = processing.receipt_code
-    to_binh = [m for m in sent.mail(code) if BINH_MAIL in str(m["destinations"])]
+    to_officer = [m for m in sent.mail(code) if OFFICER_MAIL in str(m["destinations"])]
     to_leader = [m for m in sent.mail(code) if LEADER_MAIL in str(m["destinations"])]
-    assert sorted(m["subject"] for m in to_binh) == [f"Hồ sơ {code}: bước THAM_DINH quá hạn",
+    assert sorted(m["subject"] for m in to_officer) == [f"Hồ sơ {code}: bước THAM_DINH quá hạn",
                                                      f"Hồ sơ {code}: bước THAM_DINH sắp đến hạn"]
     assert [m["subject"] for m in to_leader] == [f"Hồ sơ {code}: bước THAM_DINH quá hạn, báo lãnh đạo"]
 
     # Completed late at 15:20: the step is late, the dossier's own due date and appointment do not move.
     at(vn(15, 20))
-    late = act(api_client, dossier_id, "complete_step", OFFICER_BINH, {"step_seq": 2, "step_action": "TRINH"})
+    late = act(api_client, dossier_id, "complete_step", other, {"step_seq": 2, "step_action": "TRINH"})
     assert late.status == 200, late.text
     after = dossier(dossier_id)
     assert after.steps[1].verdict == "late" and after.steps[1].hours_left == 0
@@ -140,7 +149,7 @@ def test_a_dossier_goes_through_its_steps_assigned_timed_warned_and_escalated(ap
     at(vn(15, 40))
     wrong = act(api_client, dossier_id, "complete_step", DESK, {"step_action": "TRA", "payload": {"method": "fax"}})
     assert (wrong.status, wrong.json()["code"]) == (422, "STEP_PAYLOAD_INVALID")
-    result = deliver(local_stack, [queue_message(dossier_id, "complete_step", DESK,
+    result = deliver(local_stack, [queue_message(dossier_id, "complete_step", queued(DESK),
                                                  {"step_action": "TRA", "payload": {"method": "counter"}})])
     assert result["response"] == {"batchItemFailures": []}
     done = dossier(dossier_id)
@@ -151,11 +160,11 @@ def test_a_dossier_goes_through_its_steps_assigned_timed_warned_and_escalated(ap
     history = DossierRepository().history(dossier_id)
     rows = [(e.details["step_code"], e.details["giver"], e.details.get("receiver"), e.details["verdict"])
             for e in history if e.action == "step_complete"]
-    desk, an, binh, leader = (subject_of(who[0]) for who in (DESK, OFFICER_AN, OFFICER_BINH, LEADER))
-    assert rows == [("TIEP_NHAN", desk, an, "on_time"), ("THAM_DINH", binh, leader, "late"),
+    desk, took, reassigned_to, leader = (subject_of(who[0]) for who in (DESK, taken_first, other, LEADER))
+    assert rows == [("TIEP_NHAN", desk, took, "on_time"), ("THAM_DINH", reassigned_to, leader, "late"),
                     ("PHE_DUYET", leader, desk, "on_time"), ("TRA_KET_QUA", desk, None, "on_time")]
     reassign = next(e for e in history if e.action == "step_reassign")
     assert (reassign.actor.subject, reassign.details["previous_lead"], reassign.details["lead"]) == (
-        subject_of(LEADER[0]), subject_of(OFFICER_AN[0]), subject_of(OFFICER_BINH[0]))
+        subject_of(LEADER[0]), subject_of(taken_first[0]), subject_of(other[0]))
     moved = [e.action for e in history if e.from_status is not None and e.from_status != e.to_status]
     assert moved == ["receive", "start_processing", "decide", "return_result"]  # the workflow's own actions
