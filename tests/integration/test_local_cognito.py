@@ -65,7 +65,7 @@ def test_the_local_pool_is_the_declared_one(local_stack) -> None:
     spec = declaration.USER_POOL
     assert described["Policies"]["PasswordPolicy"]["MinimumLength"] == spec.password_policy.min_length
     custom = {a["Name"] for a in described["SchemaAttributes"] if a["Name"].startswith("custom:")}
-    assert custom == {"custom:role", "custom:agency_code"}
+    assert custom == {"custom:role", "custom:agency_code", "custom:national_id"}
     client = idp.describe_user_pool_client(UserPoolId=pool.pool_id, ClientId=pool.client_id)["UserPoolClient"]
     assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH",
                                                 "ALLOW_REFRESH_TOKEN_AUTH"}
