@@ -400,15 +400,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for cookie in response.cookies:
             self.send_header("set-cookie", cookie)
         self.send_header("content-length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+        # Logged before the body goes out, so a client that has its answer can also find its line.
         log.info(
             "%s -> %d (%.0f ms)",
             access_line(self.server.routes, self.command, self.path),
             response.status,
             (time.monotonic() - started) * 1000,
         )
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
 
     def _read_body(self) -> bytes | None:
         """The request body, or None when it is over API Gateway's quota (answered with 413)."""
