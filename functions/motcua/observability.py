@@ -18,7 +18,8 @@ from aws_lambda_powertools.logging.types import PowertoolsLogRecord
 
 MASK = "*****"
 _PATTERNS = (
-    re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])"),  # CCCD: 12 digits
+    # CCCD: 12 digits; not a UUID's last group (8-4-4-4-12 hex), which is all digits about once in 280 ids.
+    re.compile(r"(?<![0-9])(?<![0-9A-Fa-f]{4}-)[0-9]{12}(?![0-9])"),
     re.compile(r"(?<![0-9])(?:\+?84|0)(?:[35789][0-9]{8}|2[0-9]{9})(?![0-9])"),  # VN mobile / landline
     re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),  # email
 )

@@ -36,6 +36,10 @@ def test_personal_data_is_erased_from_every_part_of_a_log_line() -> None:
 def test_masking_keeps_what_is_not_personal() -> None:
     text = "receipt 000.20.01.H36-260302-0001 at 2026-03-02T09:00:00+07:00, 1772416800000 ms, version 12"
     assert mask_text(text) == text
+    # A pool subject (a UUID) whose last group happens to be all digits is an identifier, not a CCCD.
+    subject = "subject 4f1c2a9e-7b3d-4e8a-9c21-455012345678 signed in"
+    assert mask_text(subject) == subject
+    assert mask_text("CCCD 455012345678, ref-455012345678") == f"CCCD {MASK}, ref-{MASK}"
 
 
 # --- each declared handler, alone in a fresh process as on Lambda -------------------------------------------
