@@ -1,25 +1,33 @@
 """Load test: citizens submitting dossiers and officials acting on them, concurrently, over HTTP (locust).
 
-Run: ``make bench``, or ``PYTHONPATH=.:functions .venv/bin/python benchmarks/load.py [--seconds 60] [--users 10]``.
-The last line is key=value pairs: ``rps= p50_ms= p99_ms= errors= receipts_unique=``.
+Run: ``make bench``, or ``PYTHONPATH=.:functions .venv/bin/python benchmarks/load.py [--concurrency 1,2,4]
+[--seconds 30] [--users 10]``. The last line is key=value pairs: ``rps_c1= rps_c2= rps_c4= scale= p50_ms_c1= ...
+errors= lost= duplicate_codes= receipts_unique=``; ``scale`` is the highest level's throughput over the lowest's.
 
+- Concurrency: the local runtime runs each function in execution environments of its own (worker processes,
+  ``infra.local.workers``), up to N invocations of a function at once, as Lambda's concurrency does. The load
+  runs once per level of ``--concurrency`` (default ``1,2,4``), each against a fresh server with that N, for
+  ``--seconds`` each; a level's own run is this script again (``--level-result``), so that locust's
+  monkey-patching starts afresh too.
 - The API runs in a SEPARATE process (``benchmarks/_serve.py``: DynamoDB Local in memory, moto, the HTTP
-  adapter with the JWT authoriser, the actions queue's poller) on 127.0.0.1 only. This process imports
-  locust (and with it gevent's monkey-patching) only once the server is up.
+  adapter with the JWT authoriser, the actions queue's poller) on 127.0.0.1 only, never under gevent. A
+  level's process patches itself with gevent first thing (locust needs it, before ssl is imported).
 - Users (locust as a library, ``FastHttpUser``): citizens (1 in 5) submit dossiers with their own tokens and
   a fresh ``Idempotency-Key`` each; officials (a reception and a processing officer's token each) take
   submitted dossiers one at a time through ``receive``, ``start_processing``, ``decide`` and
   ``return_result``. A dossier is in one official's hands at a time, so any 409 is a real error.
-- Bounded: ``--seconds`` (default 60) and ``--max-requests`` (default 20,000), whichever comes first; the
-  server stops with this process, or on its own after a deadline.
+- Bounded: ``--seconds`` (default 30 per level) and ``--max-requests`` (default 20,000 per level), whichever
+  comes first; the server stops with this process, or on its own after a deadline.
 - Afterwards: every request must have had its expected status (201, 200): errors are 5xx, any unexpected
   4xx and connection failures. Receipt codes must be unique among the answers AND in the table, each
   pointing at the dossier it was returned with, and every dossier must carry exactly the actions the
-  officials were told succeeded (version = 1 + actions, status of the last one).
+  officials were told succeeded (version = 1 + actions, status of the last one). ``lost`` counts dossiers
+  answered 201 but not stored and acknowledged actions not stored; ``duplicate_codes`` receipt codes answered
+  twice or stored for another dossier than answered. Both must be 0.
 
-Every request goes through one local Lambda emulation that runs one invocation at a time (as reserved
-concurrency 1 would), so throughput is the handler's sequential throughput on this machine; concurrency
-shows as queueing in the latencies. Exits non-zero when any check fails.
+The machine's cores bound the growth: locust, the server's adapter, its environments, DynamoDB Local and moto
+all share them; what still grows past the cores is the time invocations spend waiting on DynamoDB Local.
+Exits non-zero when any check fails at any level.
 """
 
 from __future__ import annotations
@@ -28,11 +36,21 @@ import _paths  # first: see benchmarks/_paths.py
 
 # isort: split
 
+import sys
+
+if "--level-result" in sys.argv:
+    # A level's own process loads with locust, whose gevent must patch the standard library before ssl and
+    # urllib3 are imported (here, by urllib.request and botocore), or creating an SSL context recurses forever.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+# isort: split
+
 import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -78,14 +96,15 @@ def percentile(samples: list[float], q: float) -> float:
 
 # --- the server process ------------------------------------------------------------------------------
 
-def start_server(workdir: Path, max_seconds: float) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+def start_server(workdir: Path, max_seconds: float, concurrency: int) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
     ready = workdir / "ready.json"
     log_path = workdir / "serve.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([_paths.ROOT, os.path.join(_paths.ROOT, "functions")])}
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # a fixed argv, no shell
             [sys.executable, os.path.join(_paths.HERE, "_serve.py"), "--ready-file", str(ready),
-             "--max-seconds", str(max_seconds)],
+             "--max-seconds", str(max_seconds), "--concurrency", str(concurrency),
+             "--stats-file", str(workdir / "stats.json")],
             cwd=_paths.ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while not ready.exists():
@@ -166,13 +185,21 @@ def run_load(info: dict[str, str], identity: Any, seconds: float, users: int, ma
     outcome = Outcome()
     work: deque[tuple[str, int]] = deque()  # (dossier id, index of its next step): one official at a time
     quitting: list[bool] = []  # set once --max-requests is reached
+    citizens = max(1, users // 5)  # 1 in 5 users, at least one; the officials are the rest
+    # Everyone signs in before the clock starts: signing in is not what is measured.
+    citizen_tokens = [identity.token(f"load-citizen-{uuid.uuid4().hex[:8]}", Role.CITIZEN) for _ in range(citizens)]
+    official_tokens = []
+    for _ in range(users - citizens):
+        who = uuid.uuid4().hex[:8]
+        official_tokens.append({role: identity.token(f"load-{role}-{who}", Role(role), COMMUNE)
+                                for role in (DESK, PROCESSOR)})
 
     class Citizen(FastHttpUser):
-        fixed_count = max(1, users // 5)  # 1 in 5 users, at least one; the officials are the rest
+        fixed_count = citizens
         wait_time = between(0.0, 0.05)
 
         def on_start(self) -> None:
-            self.token = identity.token(f"load-citizen-{uuid.uuid4().hex[:8]}", Role.CITIZEN)
+            self.token = citizen_tokens.pop()
 
         @task
         def submit(self) -> None:
@@ -195,9 +222,7 @@ def run_load(info: dict[str, str], identity: Any, seconds: float, users: int, ma
         wait_time = constant(0)
 
         def on_start(self) -> None:
-            who = uuid.uuid4().hex[:8]
-            self.tokens = {role: identity.token(f"load-{role}-{who}", Role(role), COMMUNE)
-                           for role in (DESK, PROCESSOR)}
+            self.tokens = official_tokens.pop()
 
         @task
         def act(self) -> None:
@@ -242,7 +267,14 @@ def run_load(info: dict[str, str], identity: Any, seconds: float, users: int, ma
 
 # --- checks and report -------------------------------------------------------------------------------
 
-def check_table(info: dict[str, str], outcome: Outcome) -> list[str]:
+@dataclass
+class Checks:
+    problems: list[str] = field(default_factory=list)
+    lost: int = 0  # dossiers answered 201 and not stored, actions acknowledged and not stored
+    duplicate_codes: int = 0  # receipt codes answered twice, or stored for another dossier than answered
+
+
+def check_table(info: dict[str, str], outcome: Outcome) -> Checks:
     """What the table holds against what the clients were told."""
     import boto3
 
@@ -261,27 +293,37 @@ def check_table(info: dict[str, str], outcome: Outcome) -> list[str]:
     stored = {i["pk"]["S"].removeprefix("RECEIPT#"): i["dossier_id"]["S"] for i in items if i["sk"]["S"] == "RECEIPT"}
     dossiers = {i["pk"]["S"].removeprefix("DOSSIER#"): (int(i["version"]["N"]), int(i["status"]["N"]))
                 for i in items if i["sk"]["S"] == "DOSSIER"}
-    problems = []
+    checks = Checks()
+    problems = checks.problems
     if outcome.duplicates:
+        checks.duplicate_codes += len(outcome.duplicates)
         problems.append(f"receipt codes answered twice: {outcome.duplicates[:5]}")
     if len(stored) != len(dossiers):
+        checks.duplicate_codes += max(0, len(dossiers) - len(stored))  # two dossiers, one receipt item
         problems.append(f"{len(stored)} receipt items for {len(dossiers)} dossiers")
     for code, dossier_id in outcome.receipts.items():
-        if stored.get(code) != dossier_id:
-            problems.append(f"receipt {code} answered for {dossier_id} but stored for {stored.get(code)}")
+        if code in stored and stored[code] != dossier_id:
+            checks.duplicate_codes += 1
+            problems.append(f"receipt {code} answered for {dossier_id} but stored for {stored[code]}")
+        elif code not in stored:
+            checks.lost += 1
+            problems.append(f"receipt {code} answered for {dossier_id} but not stored")
     statuses = {0: 1, **{n + 1: step[3] for n, step in enumerate(STEPS)}}
     for dossier_id, done in outcome.done.items():
         if dossier_id not in dossiers:
+            checks.lost += 1
             problems.append(f"dossier {dossier_id} answered 201 but is not stored")
             continue
         version, status = dossiers[dossier_id]
         # An action in flight when the load stopped may have committed without its answer being counted.
         if (version, status) != (1 + done, statuses[done]) and (version, status) != (2 + done, statuses.get(done + 1)):
+            checks.lost += max(0, 1 + done - version)  # acknowledged, not stored
             problems.append(f"dossier {dossier_id}: {done} actions acknowledged, stored v{version} status {status}")
-    return problems
+    return checks
 
 
-def report(outcome: Outcome, users: int, problems: list[str]) -> int:
+def report(outcome: Outcome, users: int, checks: Checks, concurrency: int) -> dict[str, Any]:
+    """Print one level's table; returns its figures (what the sweep's last line is made of)."""
     elapsed = max(outcome.stopped - outcome.started, 1e-9)
     every = [t for name in NAMES for t in outcome.samples[name]]
     errors = sum(len(e) for e in outcome.errors.values())
@@ -294,31 +336,23 @@ def report(outcome: Outcome, users: int, problems: list[str]) -> int:
           f"{percentile(every, 99):>8.1f} {errors:>7}")
     finished = sum(1 for done in outcome.done.values() if done == len(STEPS))
     print(f"{len(outcome.receipts)} dossiers submitted, {finished} taken through all {len(STEPS)} actions, "
-          f"{users} users, {elapsed:.1f} s")
+          f"{users} users, concurrency {concurrency}, {elapsed:.1f} s")
     for name, messages in outcome.errors.items():
         for message in messages[:3]:
             print(f"error {name}: {message}")
-    for problem in problems[:20]:
+    for problem in checks.problems[:20]:
         print(f"check failed: {problem}")
-    unique = int(not outcome.duplicates and not any("receipt" in p for p in problems))
-    print(f"rps={len(every) / elapsed:.1f} p50_ms={percentile(every, 50):.1f} p99_ms={percentile(every, 99):.1f} "
-          f"errors={errors} receipts_unique={unique}")
-    return 0 if errors == 0 and not problems else 1
+    return {"concurrency": concurrency, "rps": len(every) / elapsed, "p50_ms": percentile(every, 50),
+            "p99_ms": percentile(every, 99), "requests": len(every), "errors": errors, "lost": checks.lost,
+            "duplicate_codes": checks.duplicate_codes, "problems": len(checks.problems),
+            "dossiers": len(outcome.receipts), "finished": finished, "seconds": elapsed}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--seconds", type=float, default=60.0, help="how long to load (default 60)")
-    parser.add_argument("--users", type=int, default=10, help="concurrent users, 1 in 5 a citizen (default 10)")
-    parser.add_argument("--max-requests", type=int, default=20_000, help="stop after this many (default 20,000)")
-    args = parser.parse_args()
-    if args.seconds <= 0 or args.users < 2 or args.max_requests < 1:
-        parser.error("--seconds > 0, --users >= 2 (a citizen and an official), --max-requests >= 1")
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        os.environ.pop(name, None)
+def run_level(args: argparse.Namespace, concurrency: int) -> dict[str, Any]:
+    """One level: a server with ``concurrency`` environments per function, warmed, loaded, checked."""
     with tempfile.TemporaryDirectory(prefix="motcua-load-") as workdir:
         started = time.monotonic()
-        process, info = start_server(Path(workdir), max_seconds=args.seconds + SERVER_START_TIMEOUT_S + 600)
+        process, info = start_server(Path(workdir), args.seconds + SERVER_START_TIMEOUT_S + 600, concurrency)
         try:
             from infra import declaration
             from infra.local.cognito import LocalAccounts, ensure_pool, pre_token_trigger
@@ -333,13 +367,79 @@ def main() -> int:
             cognito = client("cognito-idp", endpoints)
             identity = LocalAccounts(ensure_pool(cognito, endpoints.moto), cognito, pre_token_trigger())
             warm_up(info, identity)
-            print(f"load: {args.users} users for {args.seconds:.0f} s (at most {args.max_requests} requests) against "
-                  f"{info['url']} (loopback); server ready and warm in {time.monotonic() - started:.1f} s")
+            print(f"load: concurrency {concurrency}, {args.users} users for {args.seconds:.0f} s (at most "
+                  f"{args.max_requests} requests) against {info['url']} (loopback); server ready and warm in "
+                  f"{time.monotonic() - started:.1f} s", flush=True)
             outcome = run_load(info, identity, args.seconds, args.users, args.max_requests)
-            problems = check_table(info, outcome)
+            checks = check_table(info, outcome)
         finally:
             stop_server(process)
-    return report(outcome, args.users, problems)
+        stats_path = Path(workdir) / "stats.json"
+        stats = json.loads(stats_path.read_text(encoding="utf-8")) if stats_path.exists() else {}
+    figures = report(outcome, args.users, checks, concurrency)
+    figures["peak_busy"] = stats.get("api", {}).get("peak_busy", -1)  # the API's invocations at once, at most
+    print(f"the API ran at most {figures['peak_busy']} invocations at once (of {concurrency} allowed)")
+    return figures
+
+
+def sweep(args: argparse.Namespace, levels: list[int]) -> int:
+    """Each level in a process of its own (this script with ``--level-result``), then the comparison."""
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="motcua-load-sweep-") as workdir:
+        for level in levels:
+            print(f"==> concurrency {level}", flush=True)
+            result_file = Path(workdir) / f"c{level}.json"
+            subprocess.run(  # a fixed argv, no shell
+                [sys.executable, os.path.abspath(__file__), "--concurrency", str(level), "--seconds", str(args.seconds),
+                 "--users", str(args.users), "--max-requests", str(args.max_requests),
+                 "--level-result", str(result_file)], check=False, stdin=subprocess.DEVNULL)
+            if not result_file.exists():
+                print(f"concurrency {level}: the level did not finish")
+                return 1
+            results.append(json.loads(result_file.read_text(encoding="utf-8")))
+    print(f"{'concurrency':>11} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'at once':>7} {'errors':>6} {'lost':>5} "
+          f"{'dup':>4}")
+    for r in results:
+        print(f"{r['concurrency']:>11} {r['rps']:>7.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['peak_busy']:>7} "
+              f"{r['errors']:>6} {r['lost']:>5} {r['duplicate_codes']:>4}")
+    low, high = results[0], results[-1]
+    errors = sum(r["errors"] for r in results)
+    lost = sum(r["lost"] for r in results)
+    duplicates = sum(r["duplicate_codes"] for r in results)
+    problems = sum(r["problems"] for r in results)
+    line = " ".join(f"rps_c{r['concurrency']}={r['rps']:.1f}" for r in results)
+    line += f" scale={high['rps'] / low['rps'] if low['rps'] else float('nan'):.2f} "
+    line += " ".join(f"p50_ms_c{r['concurrency']}={r['p50_ms']:.1f}" for r in results)
+    line += " " + " ".join(f"peak_c{r['concurrency']}={r['peak_busy']}" for r in results)
+    print(f"{line} errors={errors} lost={lost} duplicate_codes={duplicates} receipts_unique={int(duplicates == 0)}")
+    return 0 if errors == 0 and problems == 0 else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--concurrency", default="1,2,4",
+                        help="execution environments per function, one run per level (default 1,2,4)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long to load each level (default 30)")
+    parser.add_argument("--users", type=int, default=10, help="concurrent users, 1 in 5 a citizen (default 10)")
+    parser.add_argument("--max-requests", type=int, default=20_000,
+                        help="stop a level after this many (default 20,000)")
+    parser.add_argument("--level-result", type=Path, help=argparse.SUPPRESS)  # one level, its figures there
+    args = parser.parse_args()
+    try:
+        levels = sorted({int(level) for level in args.concurrency.split(",") if level.strip()})
+    except ValueError:
+        parser.error("--concurrency: levels as numbers, comma-separated (1,2,4)")
+    if args.seconds <= 0 or args.users < 2 or args.max_requests < 1 or not levels or levels[0] < 1:
+        parser.error("--seconds > 0, --users >= 2 (a citizen and an official), --max-requests >= 1, levels >= 1")
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(name, None)
+    if args.level_result is None:
+        return sweep(args, levels)
+    if len(levels) != 1:
+        parser.error("--level-result runs one level")
+    figures = run_level(args, levels[0])
+    args.level_result.write_text(json.dumps(figures), encoding="utf-8")
+    return 0 if figures["errors"] == 0 and figures["problems"] == 0 else 1
 
 
 if __name__ == "__main__":

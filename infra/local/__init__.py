@@ -13,7 +13,10 @@ what the tests exercise are the same code path. The modules:
 - ``runner``: ``make run``.
 
 This module holds what the three trigger emulations share: loading a handler from its declared
-``module.attribute`` and invoking it with a Lambda-like context, one invocation at a time per function.
+``module.attribute`` and invoking it with a Lambda-like context. By default (tests, in-process tools) a
+function runs in this process, one invocation at a time; ``make run`` and the load benchmark call
+``use_execution_environments`` first, and every function then runs in worker processes of its own, several
+invocations at once as Lambda's concurrency does (``infra.local.workers``).
 """
 
 from __future__ import annotations
@@ -24,9 +27,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from infra import declaration
+
+if TYPE_CHECKING:
+    from infra.local.workers import LocalConcurrency, WorkerPool
 
 REGION = "ap-southeast-1"
 ACCOUNT_ID = "123456789012"  # moto's default account: ARNs and queue URLs it returns carry it
@@ -83,8 +89,17 @@ def load_handler(dotted: str) -> Handler:
     return handler  # type: ignore[no-any-return]
 
 
+class Invocable(Protocol):
+    """What a trigger emulation calls: an in-process ``Invoker`` or a ``WorkerPool`` of environments."""
+
+    @property
+    def function(self) -> declaration.Function: ...
+
+    def __call__(self, event: Any) -> Any: ...
+
+
 class Invoker:
-    """Invokes one declared function, one event at a time.
+    """Invokes one declared function in this process, one event at a time.
 
     A Lambda execution environment handles a single event at a time, and module-level state such as a
     Powertools resolver's ``current_event`` relies on it. The HTTP adapter serves requests on several
@@ -111,19 +126,61 @@ class Invoker:
             return handler(event, make_context(self.function))
 
 
-_invokers: dict[tuple[str, str], Invoker] = {}
+_invokers: dict[tuple[str, str], Invocable] = {}
 _invokers_lock = threading.Lock()
 # Powertools keeps the event being resolved on a class attribute every resolver shares
-# (``BaseRouter.current_event``). In the cloud each HTTP function has a process of its own; here they share
-# one, so they take turns together, or a request could read another function's caller.
+# (``BaseRouter.current_event``). In the cloud each HTTP function has a process of its own; in-process they
+# share one, so they take turns together, or a request could read another function's caller.
 _http_lock = threading.Lock()
+_concurrency: LocalConcurrency | None = None  # set: functions run in worker pools
 
 
-def invoker_for(function: declaration.Function) -> Invoker:
-    """The one invoker of a function, shared by its triggers so that they too take turns."""
+def use_execution_environments(concurrency: LocalConcurrency | None = None) -> None:
+    """From now on ``invoker_for`` gives each function a pool of execution environments (worker processes), up
+    to ``concurrency`` of it at once (default: ``MOTCUA_LOCAL_CONCURRENCY``, capped by the declared reserved
+    concurrency). Call it once the handlers' environment is in ``os.environ``: environments inherit it."""
+    from infra.local.workers import LocalConcurrency
+
+    global _concurrency
+    with _invokers_lock:
+        if _invokers:
+            raise RuntimeError("use_execution_environments before any function is invoked")
+        _concurrency = concurrency or LocalConcurrency.from_environment()
+
+
+def stop_execution_environments() -> None:
+    """Close every pool's environments; ``invoker_for`` is back to in-process invokers."""
+    global _concurrency
+    with _invokers_lock:
+        invokers = list(_invokers.values())
+        _invokers.clear()
+        _concurrency = None
+    for invoker in invokers:
+        stop = getattr(invoker, "stop", None)
+        if stop is not None:
+            stop()
+
+
+def worker_pool(function: declaration.Function) -> WorkerPool:
+    """The function's pool of environments (``use_execution_environments`` must have been called)."""
+    from infra.local.workers import WorkerPool
+
+    pool = invoker_for(function)
+    if not isinstance(pool, WorkerPool):
+        raise RuntimeError("functions run in process: call use_execution_environments first")
+    return pool
+
+
+def invoker_for(function: declaration.Function) -> Invocable:
+    """The one invoker of a function, shared by its triggers (so that they share its concurrency too)."""
     key = (function.name, function.handler)
-    http = any(isinstance(t, declaration.HttpTrigger) for t in function.triggers)
     with _invokers_lock:
         if key not in _invokers:
-            _invokers[key] = Invoker(function, lock=_http_lock if http else None)
+            if _concurrency is not None:
+                from infra.local.workers import WorkerPool
+
+                _invokers[key] = WorkerPool(function, _concurrency.of(function))
+            else:
+                http = any(isinstance(t, declaration.HttpTrigger) for t in function.triggers)
+                _invokers[key] = Invoker(function, lock=_http_lock if http else None)
         return _invokers[key]

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from infra import declaration
 from infra.constructs.constants import CORS_ALLOWED_HEADERS, CORS_MAX_AGE_S
-from infra.local import ACCOUNT_ID, Invoker, invoker_for
+from infra.local import ACCOUNT_ID, Invocable, Invoker, invoker_for
 from motcua.domain.access import AuthenticationRequired
 from motcua.domain.errors import MotcuaError, RequestTooLarge, RequestUnreadable, RouteNotFound
 from motcua.handlers.http_errors import INTERNAL_ERROR, JSON_UTF8
@@ -254,7 +254,7 @@ def to_http_response(result: Any) -> HttpResponse:
     return HttpResponse(200, {"content-type": "application/json"}, body=body.encode("utf-8"))
 
 
-def invoke_http(invoker: Invoker, event: dict[str, Any]) -> HttpResponse:
+def invoke_http(invoker: Invocable, event: dict[str, Any]) -> HttpResponse:
     """Call the handler with ``event``; an exception becomes API Gateway's 500, as in the cloud."""
     try:
         result = invoker(event)
@@ -276,7 +276,7 @@ _SEGMENT_RANK = {"literal": 0, "variable": 1, "greedy": 2}
 class Route:
     """One HttpTrigger, wired as the stack wires it: ``<method> <path>``, with or without the JWT authoriser."""
 
-    invoker: Invoker
+    invoker: Invocable
     path: str = "/{proxy+}"
     authorised: bool = True
     method: str = "ANY"

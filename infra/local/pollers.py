@@ -20,7 +20,7 @@ from typing import Any
 
 from infra import declaration
 from infra.declaration import Function, Queue, QueueTrigger
-from infra.local import REGION, Invoker, invoker_for
+from infra.local import REGION, Invocable, invoker_for
 
 log = logging.getLogger("infra.local")
 
@@ -84,7 +84,7 @@ def failed_message_ids(response: Any, batch_ids: list[str]) -> set[str]:
 class QueuePoller:
     """One event source mapping: one queue, one function."""
 
-    invoker: Invoker
+    invoker: Invocable
     trigger: QueueTrigger
     queue_url: str
     queue_arn: str

@@ -2,7 +2,10 @@
 
 DynamoDB Local persists under ``.local/dynamodb`` (a restart loses nothing); moto starts empty and the
 queues, buckets, identities and schedules are created again. The API listens on 127.0.0.1:3000
-(``MOTCUA_API_PORT``), queue pollers and scheduled functions run on threads of this process.
+(``MOTCUA_API_PORT``), queue pollers and scheduled functions run on threads of this process. Every function
+runs in execution environments of its own (worker processes, ``infra.local.workers``), several invocations at
+once up to its local concurrency (``MOTCUA_LOCAL_CONCURRENCY``, default 4, capped by the declared reserved
+concurrency), as Lambda runs them.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from types import FrameType
 from typing import Any
 
 from infra import declaration
-from infra.local import invoker_for
+from infra.local import load_handler, stop_execution_environments, use_execution_environments
 from infra.local.cognito import DEFAULT_PORT as COGNITO_PORT
 from infra.local.cognito import (
     LOCAL_PASSWORD,
@@ -39,6 +42,7 @@ from infra.local.national_portal import provision, start_national_portal
 from infra.local.pollers import queue_pollers
 from infra.local.resources import client, create_all
 from infra.local.scheduler import LocalScheduler
+from infra.local.workers import CONCURRENCY_VARIABLE, LocalConcurrency
 
 log = logging.getLogger("infra.local")
 
@@ -185,14 +189,24 @@ def sign_in_commands(front: str, pool: LocalPool, email: str = "hang.nguyen@exam
 """
 
 
+def concurrency_line(concurrency: LocalConcurrency) -> str:
+    """What the start-up says of the local concurrency (``infra.local.workers``)."""
+    own = ", ".join(f"{name} {n}" for name, n in sorted((concurrency.per_function or {}).items()))
+    return (f"  every function in its own execution environments (processes), up to {concurrency.default} "
+            f"invocations at once{f' ({own})' if own else ''}, capped by its declared reserved concurrency "
+            f"({CONCURRENCY_VARIABLE})")
+
+
 def banner(url: str, endpoints: Endpoints, token: str | None, front: str | None = None,
-           pool: LocalPool | None = None) -> str:
+           pool: LocalPool | None = None, concurrency: LocalConcurrency | None = None) -> str:
     lines = [
         "",
         f"Motcua is running: API on {url}",
         f"  DynamoDB Local {endpoints.dynamodb} (data in {LOCAL_DIR / 'dynamodb'}), moto {endpoints.moto}",
         f"  logs in {LOCAL_DIR / 'logs'}; Ctrl-C stops everything",
     ]
+    if concurrency is not None:
+        lines.append(concurrency_line(concurrency))
     if front and pool:
         lines += [f"  Cognito on {front} (user pool {pool.pool_id}, app client {pool.client_id}; "
                   f"JWKS {front}/{pool.pool_id}/.well-known/jwks.json)", "",
@@ -234,6 +248,11 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
     # explicitly too: a shell starting us in the background would otherwise leave it ignored.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _raise_keyboard_interrupt)
+    try:
+        concurrency = LocalConcurrency.from_environment()
+    except ValueError as error:
+        log.error("%s", error)
+        return 1
     p = ports()
     busy = [f"{name} port {port}" for name, port in p.items() if not port_is_free(port)]
     if busy:
@@ -270,6 +289,10 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
             return 0
 
         assert resources.user_pool is not None
+        # From here on every function (the pre token trigger included) runs in environments of its own, which
+        # inherit the environment set above.
+        use_execution_environments(concurrency)
+        stopper.push("execution environments", stop_execution_environments)
         pool = resources.user_pool
         accounts = local_accounts(pool, endpoints)
         front = CognitoFront(pool, accounts.cognito, accounts.trigger, p["cognito"]).start()
@@ -281,7 +304,7 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
         pollers = queue_pollers(sqs, {name: (q.url, q.arn) for name, q in resources.queues.items()})
         for function in declaration.FUNCTIONS:
             try:
-                _ = invoker_for(function).handler  # import now: a broken handler shows at start, not later
+                load_handler(function.handler)  # import now: a broken handler shows at start, not later
             except Exception:
                 log.exception("%s: handler %s does not import", function.name, function.handler)
 
@@ -292,7 +315,7 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
         scheduler = LocalScheduler().start()
         stopper.push("scheduler", scheduler.stop)
 
-        print(banner(adapter.url, endpoints, token, front.url, pool), flush=True)
+        print(banner(adapter.url, endpoints, token, front.url, pool, concurrency), flush=True)
         demo_dossiers = _int_env("MOTCUA_DEMO_DOSSIERS", DEMO_DOSSIERS)
         if demo_dossiers > 0:
             _load_demo_in_background(demo_dossiers)

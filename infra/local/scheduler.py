@@ -17,7 +17,7 @@ from typing import Any
 
 from infra import declaration
 from infra.declaration import Function, ScheduleTrigger
-from infra.local import ACCOUNT_ID, REGION, Invoker, invoker_for
+from infra.local import ACCOUNT_ID, REGION, Invocable, invoker_for
 from infra.local.resources import SCHEDULE_GROUP, schedule_name
 
 log = logging.getLogger("infra.local")
@@ -47,7 +47,7 @@ def schedule_triggers(function: Function) -> list[ScheduleTrigger]:
     return [t for t in function.triggers if isinstance(t, ScheduleTrigger)]
 
 
-def fire(function: Function | str, index: int = 0, invoker: Invoker | None = None) -> Any:
+def fire(function: Function | str, index: int = 0, invoker: Invocable | None = None) -> Any:
     """Invoke a scheduled function now with its ``index``-th schedule's event; returns its result."""
     if isinstance(function, str):
         function = declaration.function(function)
@@ -70,7 +70,7 @@ class LocalScheduler:
     def __init__(
         self,
         functions: Iterable[Function] | None = None,
-        invoker_factory: Callable[[Function], Invoker] = invoker_for,
+        invoker_factory: Callable[[Function], Invocable] = invoker_for,
     ) -> None:
         self._stop = threading.Event()
         self._invoker_factory = invoker_factory
