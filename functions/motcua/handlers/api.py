@@ -28,7 +28,7 @@ from motcua.handlers.params import ActionKey, DossierId, SubmissionKey
 from motcua.handlers.steps_api import router as steps_router
 from motcua.service.actions import API_IDEMPOTENCY, act_from_api, service
 from motcua.service.contacts import ContactService
-from motcua.service.dossiers import audit_view, now_vn
+from motcua.service.dossier_reads import audit_view, now_vn
 from motcua.service.submission import SUBMIT_IDEMPOTENCY, submit_dossier
 from motcua.settings import ApiSettings, load
 from schemas.api import (

@@ -30,9 +30,9 @@ from motcua.domain.feedback import FeedbackAction
 from motcua.handlers import http, http_errors
 from motcua.handlers.common import action_operation_id, current_actor, request_id
 from motcua.handlers.params import RequestKey
-from motcua.service.actions import service
 from motcua.service.citizen_store import CitizenStore
 from motcua.service.contacts import ContactService
+from motcua.service.dossier_reads import reads  # the read side: no route here writes a dossier
 from motcua.service.feedback_api import FILE_IDEMPOTENCY, STEP_IDEMPOTENCY, file_feedback, take_feedback_step
 from motcua.service.feedback_api import service as feedback
 from motcua.settings import FeedbackApiSettings, load
@@ -48,9 +48,9 @@ bind(config.table_name)
 BEARER = http_errors.BEARER
 _errors = http_errors.documented_responses  # every route: its success, its own errors, the ones any route gives
 
-# The shared DossierService's store and clock: a test freezing one freezes both.
-store = CitizenStore(documents=service.store.documents, clock=lambda: service.clock())
-contact_settings = ContactService(clock=lambda: service.clock())
+# The dossier core's clock (service.dossier_reads): a test freezing it freezes these too.
+store = CitizenStore(clock=lambda: reads.clock())
+contact_settings = ContactService(clock=lambda: reads.clock())
 
 FeedbackId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The feedback's id")]
 DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A stored document's id")]
@@ -153,7 +153,7 @@ def get_document_verification(document_id: DocumentId) -> VerificationView:
 def get_my_export() -> PersonalDataExport:
     actor = current_actor(router)
     # The citizen's document store and their feedback are part of what is held about them.
-    return service.export(actor).model_copy(update={"documents": store.export(actor),
+    return reads.export(actor).model_copy(update={"documents": store.export(actor),
                                                     "feedback": feedback.export(actor),
                                                     **contact_settings.export(actor)})
 

@@ -28,7 +28,7 @@ from motcua.domain.index import Month
 from motcua.handlers import http, http_errors
 from motcua.handlers.common import current_actor, request_id
 from motcua.handlers.params import DossierId
-from motcua.service.actions import service
+from motcua.service.dossier_reads import reads  # the read side: no route here takes a dossier action
 from motcua.service.evaluations import EvaluationService
 from motcua.service.index.queries import IndexQueries
 from motcua.settings import IndexApiSettings, load
@@ -42,8 +42,8 @@ bind(config.table_name)
 BEARER = http_errors.BEARER
 _errors = http_errors.documented_responses  # every route: its own errors plus the ones any route can give
 
-# The shared DossierService's clock and repository: a test freezing one freezes both.
-evaluations = EvaluationService(dossiers=service.dossiers, clock=lambda: service.clock())
+# The dossier core's clock and repository (service.dossier_reads): a test freezing one freezes both.
+evaluations = EvaluationService(dossiers=reads.dossiers, clock=lambda: reads.clock())
 
 
 @cache
@@ -73,7 +73,7 @@ def post_evaluation(dossier_id: DossierId, answer: EvaluationInput) -> Response[
             description="Whoever may read the dossier (its owner, its agency's officials, inspectors); 404 until "
                         "it is evaluated.")
 def get_evaluation(dossier_id: DossierId) -> Evaluation:
-    service.readable(dossier_id, current_actor(router), request_id(router))
+    reads.readable(dossier_id, current_actor(router), request_id(router))
     return evaluations.of(dossier_id)
 
 

@@ -27,8 +27,8 @@ from motcua.domain.catalogue import Channel, Level, ProcedureView
 from motcua.domain.model import ClientDatetime
 from motcua.handlers import http, http_errors
 from motcua.handlers.params import ProcedureCode, ReceiptCode
-from motcua.service.actions import service
 from motcua.service.catalogue import list_agencies, search_procedures
+from motcua.service.dossier_reads import reads  # the read side only: no public route writes a dossier
 from motcua.settings import PublicApiSettings, load
 from schemas.api import AgencyPage, AppointmentPreview, ProcedurePage, TrackingView
 
@@ -53,7 +53,7 @@ def get_procedures(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=40)] = None,
 ) -> ProcedurePage:
-    items, token = search_procedures(service.catalogue, agency=agency_code, level=level, text=q, limit=limit,
+    items, token = search_procedures(reads.catalogue, agency=agency_code, level=level, text=q, limit=limit,
                                      next_token=next_token)
     return ProcedurePage(items=items, next_token=token)
 
@@ -64,7 +64,7 @@ def get_procedures(
                      "Public.",
          responses=_errors(404))
 def get_procedure(code: ProcedureCode) -> ProcedureView:
-    return service.catalogue.procedure(code)
+    return reads.catalogue.procedure(code)
 
 
 @app.get("/agencies", tags=["catalogue"],
@@ -76,7 +76,7 @@ def get_agencies(
     limit: Annotated[int, Query(ge=1, le=500)] = 500,
     next_token: Annotated[str | None, Query(max_length=40)] = None,
 ) -> AgencyPage:
-    items, token = list_agencies(service.catalogue, level, limit=limit, next_token=next_token)
+    items, token = list_agencies(reads.catalogue, level, limit=limit, next_token=next_token)
     return AgencyPage(items=items, next_token=token)
 
 
@@ -92,7 +92,7 @@ def get_calendar_preview(
                                              description="Commune, for commune-level procedures")] = None,
     channel: Annotated[Channel, Query()] = Channel.ONLINE,
 ) -> AppointmentPreview:
-    return service.preview(procedure_code, agency_code, channel, submitted_at)
+    return reads.preview(procedure_code, agency_code, channel, submitted_at)
 
 
 # --- tracking and liveness ---------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ def get_calendar_preview(
                      "Lookups are limited per client (429 with Retry-After).",
          responses=_errors(404, 429))
 def get_tracking(receipt_code: ReceiptCode) -> TrackingView:
-    return service.track(receipt_code, client=app.current_event.request_context.http.source_ip)
+    return reads.track(receipt_code, client=app.current_event.request_context.http.source_ip)
 
 
 class HealthView(BaseModel):

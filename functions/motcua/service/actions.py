@@ -21,6 +21,7 @@ from motcua.data.repositories import AppliedKey, DossierNotFound
 from motcua.domain.actors import Actor
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
 from motcua.domain.errors import MotcuaError, NotFound, idempotency_key_given
+from motcua.service.dossier_reads import reads
 from motcua.service.dossiers import DossierService, dossier_view
 from schemas.actions import ActionMessage
 from schemas.api import DossierView
@@ -57,7 +58,7 @@ QUEUE_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[caller, key]",
                                       payload_validation_jmespath="[dossier_id, action, body]",
                                       expires_after_seconds=REDRIVE_WINDOW_S, raise_on_no_idempotency_key=True)
 
-service = DossierService()
+service = DossierService(reads=reads)  # the process's reads: the read-only groups share its clock
 
 
 def _apply(command: ActionCommand, config: IdempotencyConfig) -> DossierView:

@@ -18,10 +18,8 @@ from motcua.data.repositories import (
     TransactionPart,
 )
 from motcua.data.tasks import TaskWrites
-from motcua.domain import limits
-from motcua.domain.access import ensure_can_read, require_role
+from motcua.domain.access import require_role
 from motcua.domain.actors import Actor, Role
-from motcua.domain.calendar import VN_TZ
 from motcua.domain.catalogue import Channel, Procedure
 from motcua.domain.commands import (
     STEP_ACTIONS,
@@ -38,55 +36,38 @@ from motcua.domain.dossier import (
     Dossier,
     HistoryEvent,
     StaleDossier,
-    appointment_if_submitted,
     open_dossier,
 )
-from motcua.domain.errors import IdempotencyKeyReused, InvalidInput, MotcuaError
+from motcua.domain.errors import IdempotencyKeyReused, MotcuaError
 from motcua.domain.receipt import receipt_code
-from motcua.domain.status import DossierStatus, StatusView
 from motcua.domain.workflow import StepPayloadInvalid, apply_action, status_action
 from motcua.service.citizen_store import CitizenStore, ResultIssuer
 from motcua.service.desk_forms import ControlSlips, ReceiptSlips
+from motcua.service.dossier_reads import (  # noqa: F401  (the read side's names, where they were)
+    READ_ACTION,
+    AgencyNotCompetent,
+    AgencyNotFound,
+    AgencyRequired,
+    DossierReads,
+    audit_view,
+    dossier_view,
+    now_vn,
+    status_view,
+)
 from motcua.service.index.tracking import IndexTracker
 from motcua.service.letters import ApologyLetters
 from motcua.service.steps import StepDesk
-from motcua.settings import environment
 from schemas.api import (
     AppointmentPreview,
-    AuditEventView,
     DossierSubmission,
     DossierSummary,
     DossierView,
-    HistoryEventView,
     PersonalDataExport,
     TrackingView,
 )
 
-
-class AgencyRequired(InvalidInput):
-    code = "AGENCY_REQUIRED"
-    http_status = 422
-    message_vi = "Thủ tục cấp xã cần chọn xã, phường nơi nộp hồ sơ (agency_code)."
-    message_en = "A commune-level procedure needs the commune (agency_code) to submit to."
-
-
-class AgencyNotFound(InvalidInput):
-    code = "AGENCY_NOT_FOUND"
-    http_status = 422
-    message_vi = "Không tìm thấy cơ quan."
-    message_en = "Agency not found."
-
-
-class AgencyNotCompetent(InvalidInput):
-    code = "AGENCY_NOT_COMPETENT"
-    http_status = 422
-    message_vi = "Cơ quan đã chọn không có thẩm quyền giải quyết thủ tục này."
-    message_en = "The chosen agency is not competent for this procedure."
-
-
-# Audit-only history actions: they change nothing and the index ignores them.
+# Audit-only history action: a refused queued action changes nothing and the index ignores it.
 REJECTED_ACTION = "action_rejected"
-READ_ACTION = "read_personal_data"
 
 
 SUBMISSION_NAMESPACE = uuid.UUID("6f1d2a7c-3b0e-5c8a-9d4f-2e6b8a1c0d3e")
@@ -105,15 +86,12 @@ def submitted_dossier_id(subject: str, idempotency_key: str) -> str:
     return uuid.uuid5(SUBMISSION_NAMESPACE, f"{subject}\n{idempotency_key}").hex
 
 
-def now_vn() -> datetime:
-    return datetime.now(VN_TZ)
-
-
 @dataclass
 class DossierService:
-    catalogue: CatalogueRepository = field(default_factory=CatalogueRepository)
-    dossiers: DossierRepository = field(default_factory=DossierRepository)
-    clock: Callable[[], datetime] = now_vn
+    """The dossier's use cases. Its repositories and clock are its ``reads``' (``service.dossier_reads``), and
+    it answers the reads through them: the groups that only read share them without importing this."""
+
+    reads: DossierReads = field(default_factory=DossierReads)
     stale_retries: int = 2
     letters: ApologyLetters = field(default_factory=ApologyLetters)  # Form 04 (docs/domain.md §4.7)
     slips: ReceiptSlips = field(default_factory=ReceiptSlips)  # Form 01, on reception (docs/documents.md §1)
@@ -121,23 +99,30 @@ class DossierService:
     index: IndexTracker = field(default_factory=IndexTracker)  # the monthly index's writes
     store: CitizenStore = field(default_factory=CitizenStore)  # the citizen's document store
     results: ResultIssuer = field(default_factory=ResultIssuer)  # signed electronic results
-    rate_counters: RateCounters = field(default_factory=RateCounters)
     steps: StepDesk = field(default_factory=StepDesk)  # the internal procedure (docs/domain.md §11.4)
 
+    @property
+    def catalogue(self) -> CatalogueRepository:
+        return self.reads.catalogue
+
+    @property
+    def dossiers(self) -> DossierRepository:
+        return self.reads.dossiers
+
+    @property
+    def rate_counters(self) -> RateCounters:
+        return self.reads.rate_counters
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.reads.clock
+
+    @clock.setter
+    def clock(self, value: Callable[[], datetime]) -> None:  # the reads' clock: one per service, both sides
+        self.reads.clock = value
+
     def competent_agency(self, procedure: Procedure, requested: str | None) -> str:
-        competent = procedure.competent_agency
-        if competent.kind == "department":
-            if requested not in (None, competent.agency_code):
-                raise AgencyNotCompetent({"procedure_code": procedure.code, "agency_code": requested,
-                                          "competent_agency_code": competent.agency_code})
-            assert competent.agency_code is not None  # the catalogue model guarantees it for departments
-            return competent.agency_code
-        if requested is None:
-            raise AgencyRequired({"procedure_code": procedure.code})
-        agency = self.catalogue.agencies().get(requested)
-        if agency is None or agency.kind != "commune":
-            raise AgencyNotCompetent({"procedure_code": procedure.code, "agency_code": requested})
-        return requested
+        return self.reads.competent_agency(procedure, requested)
 
     def submit(self, submission: DossierSubmission, actor: Actor, request_id: str | None = None,
                idempotency_key: str | None = None) -> Dossier:
@@ -270,121 +255,30 @@ class DossierService:
             details={"action": action, "code": error.code, "reason": error.message_en, **error.details},
             request_id=request_id))
 
-    def audit_read(self, dossier: Dossier, actor: Actor, request_id: str | None) -> None:
-        """Officials' reads of personal data are on the trail too (who, role, agency, when)."""
-        if actor.role is Role.CITIZEN:
-            return
-        self.dossiers.append_history(HistoryEvent(
-            dossier_id=dossier.id, occurred_at=self.clock(), action=READ_ACTION, from_status=dossier.status,
-            to_status=dossier.status, actor=actor, details={"agency_code": actor.agency_code},
-            request_id=request_id))
-
-    def mine(self, actor: Actor, limit: int, after: str | None) -> tuple[list[DossierSummary], str | None]:
-        require_role(actor, Role.CITIZEN)
-        dossiers, token = self.dossiers.owned_by(actor.subject, limit=limit, after=after)
-        return [DossierSummary(
-            id=d.id, receipt_code=d.receipt_code, procedure_code=d.procedure_code,
-            procedure_name_vi=d.procedure_name_vi, status=status_view(d.status), submitted_at=d.submitted_at,
-            appointment_at=d.appointment_at, appointment_is_provisional=d.appointment_is_provisional,
-        ) for d in dossiers], token
-
-    def export(self, actor: Actor) -> PersonalDataExport:
-        """All of a citizen's dossiers with their full trails (other sources add their own parts)."""
-        require_role(actor, Role.CITIZEN)
-        views, after = [], None
-        while True:
-            page, after = self.dossiers.owned_by(actor.subject, limit=100, after=after)
-            views += [dossier_view(d, self.dossiers.history(d.id)) for d in page]
-            if after is None:
-                return PersonalDataExport(subject=actor.subject, generated_at=self.clock(), dossiers=views)
-
-    def preview(self, procedure_code: str, agency_code: str | None, channel: Channel,
-                submitted_at: datetime | None) -> AppointmentPreview:
-        procedure = self.catalogue.procedure(procedure_code)
-        agency = self.competent_agency(procedure, agency_code)
-        at = submitted_at or self.clock()
-        starts_at, appointment = appointment_if_submitted(procedure, channel, at, agency)
-        return AppointmentPreview(procedure_code=procedure.code, agency_code=agency, channel=channel,
-                                  submitted_at=at, clock_starts_at=starts_at, appointment_at=appointment,
-                                  time_limit=procedure.time_limit)
-
-    def readable(self, dossier_id: str, actor: Actor, request_id: str | None = None) -> Dossier:
-        dossier = self.dossiers.get(dossier_id)
-        ensure_can_read(actor, dossier.owner, dossier.agencies)
-        self.audit_read(dossier, actor, request_id)
-        return dossier
-
     def control_slip(self, dossier_id: str, actor: Actor, request_id: str | None = None) -> tuple[Dossier, bytes]:
         """Form 06 for whoever may read the dossier: stored with a returned result, else drawn now."""
         dossier = self.readable(dossier_id, actor, request_id)
         return dossier, self.control_slips.read(dossier, self.dossiers.history(dossier_id), self.catalogue.agencies())
 
+    # The reads, answered by ``reads`` (service.dossier_reads).
+    def audit_read(self, dossier: Dossier, actor: Actor, request_id: str | None) -> None:
+        self.reads.audit_read(dossier, actor, request_id)
+
+    def mine(self, actor: Actor, limit: int, after: str | None) -> tuple[list[DossierSummary], str | None]:
+        return self.reads.mine(actor, limit, after)
+
+    def export(self, actor: Actor) -> PersonalDataExport:
+        return self.reads.export(actor)
+
+    def preview(self, procedure_code: str, agency_code: str | None, channel: Channel,
+                submitted_at: datetime | None) -> AppointmentPreview:
+        return self.reads.preview(procedure_code, agency_code, channel, submitted_at)
+
+    def readable(self, dossier_id: str, actor: Actor, request_id: str | None = None) -> Dossier:
+        return self.reads.readable(dossier_id, actor, request_id)
+
     def view(self, dossier_id: str, actor: Actor, request_id: str | None = None) -> DossierView:
-        dossier = self.readable(dossier_id, actor, request_id)
-        return dossier_view(dossier, self.dossiers.history(dossier_id))
+        return self.reads.view(dossier_id, actor, request_id)
 
     def track(self, code: str, client: str | None = None) -> TrackingView:
-        """Public tracking; ``client`` (the caller's address) is held to the per-client lookup limit."""
-        if client is not None:
-            policy = limits.tracking(environment().track_lookups_per_hour)
-            now = self.clock()
-            start = policy.window_start(now)
-            policy.check(self.rate_counters.hit(policy.name, client, start, policy.window), now)
-        dossier = self.dossiers.get_by_receipt(code)
-        return TrackingView(
-            receipt_code=dossier.receipt_code,
-            procedure_code=dossier.procedure_code,
-            procedure_name_vi=dossier.procedure_name_vi,
-            status=status_view(dossier.status),
-            submitted_at=dossier.submitted_at,
-            appointment_at=dossier.appointment_at,
-            appointment_is_provisional=dossier.appointment_is_provisional,
-            updated_at=dossier.updated_at,
-        )
-
-
-def status_view(status: DossierStatus) -> StatusView:
-    return StatusView(code=int(status), name_vi=status.name_vi)
-
-
-def dossier_view(dossier: Dossier, history: list[HistoryEvent] | None = None) -> DossierView:
-    return DossierView(
-        id=dossier.id,
-        receipt_code=dossier.receipt_code,
-        procedure_code=dossier.procedure_code,
-        procedure_name_vi=dossier.procedure_name_vi,
-        agency_code=dossier.agency_code,
-        channel=dossier.channel,
-        status=status_view(dossier.status),
-        applicant=dossier.applicant.model_dump(),  # type: ignore[arg-type]
-        attachments=[a.model_dump() for a in dossier.attachments],  # type: ignore[misc]
-        submitted_at=dossier.submitted_at,
-        received_at=dossier.received_at,
-        appointment_at=dossier.appointment_at,
-        appointment_is_provisional=dossier.appointment_is_provisional,
-        due_at=dossier.due_at,
-        rule_version=dossier.rule_version,
-        version=dossier.version,
-        handling_agency_code=dossier.handling_agency_code,
-        supplement_requests=dossier.supplement_requests,
-        finished_at=dossier.finished_at,
-        returned_at=dossier.returned_at,
-        apology=dossier.apology.model_dump(mode="json") if dossier.apology else None,
-        history=[
-            HistoryEventView(event_id=e.event_id, occurred_at=e.occurred_at, action=e.action,
-                             from_status=status_view(e.from_status) if e.from_status else None,
-                             to_status=status_view(e.to_status),
-                             actor_role=e.actor.role.value, note=e.note)
-            for e in (history or [])
-        ],
-    )
-
-
-def audit_view(event: HistoryEvent) -> AuditEventView:
-    return AuditEventView(
-        event_id=event.event_id, occurred_at=event.occurred_at, action=event.action,
-        from_status=status_view(event.from_status) if event.from_status else None,
-        to_status=status_view(event.to_status), actor_subject=event.actor.subject,
-        actor_role=event.actor.role.value, actor_agency_code=event.actor.agency_code, note=event.note,
-        details=event.details, request_id=event.request_id,
-    )
+        return self.reads.track(code, client)

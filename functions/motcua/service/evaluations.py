@@ -28,7 +28,7 @@ from motcua.domain.evaluation import (
     evaluate,
     evaluation_event,
 )
-from motcua.service.dossiers import now_vn
+from motcua.service.dossier_reads import now_vn
 from motcua.service.index.tracking import IndexTracker
 
 

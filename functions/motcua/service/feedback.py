@@ -42,7 +42,7 @@ from motcua.domain.feedback import timers as feedback_timers
 from motcua.domain.feedback.steps import StepInput
 from motcua.domain.redaction import redact
 from motcua.service.citizen_store import CitizenStore
-from motcua.service.dossiers import AgencyNotFound, DossierService, now_vn
+from motcua.service.dossier_reads import AgencyNotFound, competent_agency, now_vn
 from motcua.service.index.tracking import IndexTracker, plan_feedback_change
 from schemas.feedback import (
     AnswerFeedback,
@@ -119,7 +119,7 @@ class FeedbackService:
         elif body.about is FeedbackAbout.PROCEDURE:
             assert body.procedure_code is not None
             procedure = self.catalogue.procedure(body.procedure_code)
-            agency = DossierService(catalogue=self.catalogue).competent_agency(procedure, body.agency_code)
+            agency = competent_agency(self.catalogue, procedure, body.agency_code)
             procedure_code = procedure.code
         else:
             assert body.agency_code is not None

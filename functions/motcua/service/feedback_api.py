@@ -1,8 +1,8 @@
 """Citizens' feedback from the API, exactly once: one Powertools persistence store per idempotent
 function, on a business key (the citizen and their Idempotency-Key; the caller and theirs for a step).
 
-The service shares the API's ``DossierService`` repositories and clock (``motcua.service.actions.service``): a
-test freezing that clock freezes this one too.
+The service shares the dossier core's repositories and clock (``motcua.service.dossier_reads.reads``, which
+``motcua.service.actions.service`` is built on): a test freezing that clock freezes this one too.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from motcua.data.idempotency import CLIENT_RETRY_WINDOW_S, persistence_store
 from motcua.domain.actors import Actor
 from motcua.domain.errors import idempotency_key_given
 from motcua.domain.feedback import FeedbackAction
-from motcua.service.actions import service as _dossier_service
+from motcua.service.dossier_reads import reads as _dossier_reads
 from motcua.service.feedback import STEP_BODIES, FeedbackService, feedback_view
 from schemas.feedback import FeedbackIn, FeedbackStepBody, FeedbackView
 
@@ -49,9 +49,9 @@ STEP_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="[caller, key]",
                                      payload_validation_jmespath="[feedback_id, action, body]",
                                      expires_after_seconds=CLIENT_RETRY_WINDOW_S, raise_on_no_idempotency_key=True)
 
-# The API's DossierService's repositories and clock: a test freezing that clock freezes this one too.
-service = FeedbackService(dossiers=_dossier_service.dossiers, catalogue=_dossier_service.catalogue,
-                          clock=lambda: _dossier_service.clock())
+# The dossier core's repositories and clock: a test freezing that clock freezes this one too.
+service = FeedbackService(dossiers=_dossier_reads.dossiers, catalogue=_dossier_reads.catalogue,
+                          clock=lambda: _dossier_reads.clock())
 
 
 def file_feedback(feedback: FeedbackIn, actor: Actor, idempotency_key: str | None,

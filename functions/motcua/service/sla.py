@@ -44,7 +44,7 @@ from motcua.domain.errors import MotcuaError
 from motcua.domain.feedback import Feedback
 from motcua.domain.feedback.timers import index_keys as feedback_index_keys
 from motcua.domain.workflow import apply_action
-from motcua.service.dossiers import now_vn
+from motcua.service.dossier_reads import now_vn
 from motcua.service.feedback import FeedbackService
 from motcua.service.index.tracking import IndexTracker
 from motcua.service.letters import ApologyLetters
