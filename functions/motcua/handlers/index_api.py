@@ -16,7 +16,7 @@ from motcua.handlers import startup  # first: the modules below load with the GC
 # isort: split
 
 from functools import cache
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -30,9 +30,11 @@ from motcua.handlers.common import current_actor, request_id
 from motcua.handlers.params import DossierId
 from motcua.service.dossier_reads import reads  # the read side: no route here takes a dossier action
 from motcua.service.evaluations import EvaluationService
-from motcua.service.index.queries import IndexQueries
 from motcua.settings import IndexApiSettings, load
 from schemas.index import IndexDossiers, IndexMonth, UnitIndexView
+
+if TYPE_CHECKING:
+    from motcua.service.index.queries import IndexQueries
 
 router = APIGatewayHttpRouter()
 
@@ -48,7 +50,10 @@ evaluations = EvaluationService(dossiers=reads.dossiers, clock=lambda: reads.clo
 
 @cache
 def queries() -> IndexQueries:
-    """Made on the first index read: it loads the seeded unit tree and catalogue, which no other route needs."""
+    """Made on the first index read: it loads the seeded unit tree and catalogue, which no other route needs
+    (imported here too: the evaluation routes do without its month summaries and open-data columns)."""
+    from motcua.service.index.queries import IndexQueries
+
     return IndexQueries()
 
 
