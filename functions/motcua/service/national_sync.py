@@ -54,8 +54,8 @@ from motcua.domain.national_portal import (
     sync_record_details,
     verdict,
 )
-from motcua.service.dossiers import DossierService, submitted_dossier_id
-from motcua.service.submission import submit_dossier
+from motcua.service.dossier_reads import DossierReads
+from motcua.service.index.tracking import IndexTracker
 from schemas.api import ApplicantIn, DossierSubmission, DossierView
 
 SYNC_ACTOR = Actor(subject="national-portal-sync", role=Role.SYSTEM)
@@ -91,7 +91,10 @@ def _now() -> datetime:
 class NationalSync:
     portal: NationalPortal
     mapping: PortalMapping = field(default_factory=PortalMapping)
-    dossiers: DossierService = field(default_factory=DossierService)
+    # The dossier core's read side and the index's writes: the sync records an acknowledgement, it never takes
+    # a dossier action (so the sync function does not import the write side: docs/benchmarks.md, cold start).
+    dossiers: DossierReads = field(default_factory=DossierReads)
+    index: IndexTracker = field(default_factory=IndexTracker)
     clock: Callable[[], datetime] = _now
     stale_retries: int = 3
 
@@ -168,7 +171,7 @@ class NationalSync:
             changed = dossier.model_copy(update={"version": dossier.version + 1, "updated_at": now})
             write = AckWrite(dossier_id, key, service, answer, now, int(dossier.status))
             try:
-                index = self.dossiers.index.for_change(dossier, changed, [event])
+                index = self.index.for_change(dossier, changed, [event])
                 repository.save_change(changed, [event], index=index, extra=[write])
                 return
             except StaleDossier:
@@ -194,6 +197,11 @@ def intake(body: str, mapping: PortalMapping) -> DossierView:
         filed = PortalFiledDossier.model_validate_json(body)
     except ValidationError as error:
         raise SyncMessageInvalid({"reason": type(error).__name__}) from None
+    # The submission path (the dossier core's write side) is the intake's alone: the sync function, which
+    # shares this module, never submits. The intake's handler imports it at its own start (cold start).
+    from motcua.service.dossiers import submitted_dossier_id
+    from motcua.service.submission import submit_dossier
+
     citizen = Actor(subject=filed.TaiKhoanNop, role=Role.CITIZEN)
     try:
         submission = DossierSubmission(
