@@ -11,6 +11,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from motcua.domain.calendar import WorkingCalendar
 from motcua.domain.clock import (
@@ -20,6 +22,7 @@ from motcua.domain.clock import (
     Timeliness,
     TimeUnit,
     counted_working_dates,
+    deadline_and_working_days,
     deadline_for,
     due_at,
     effective_reception,
@@ -367,3 +370,59 @@ def test_custom_calendar_is_honoured() -> None:
                           {}, statutory_base=False)
     # Mon 3 Mar 2025 + 1 with Tue 4 off in this calendar -> Wed 5.
     assert due_at(vn(2025, 3, 3), 1, calendar=cal) == close(2025, 3, 5)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# deadline_and_working_days: the two calls in one pass (the index's recompute), equal to them exactly
+
+_INSTANTS = st.builds(lambda day, minute, second: vn(2026, 1, 2) + timedelta(days=day, minutes=minute,
+                                                                             seconds=second),
+                      st.integers(0, 300), st.integers(0, 24 * 60 - 1), st.sampled_from([0, 1, 59]))
+_LIMITS = st.sampled_from([TimeLimit(value=Decimal(v), unit=u) for v, u in [
+    ("3", TimeUnit.WORKING_DAYS), ("15", TimeUnit.WORKING_DAYS), ("0", TimeUnit.WORKING_DAYS),
+    ("0.5", TimeUnit.WORKING_DAYS), ("1.25", TimeUnit.WORKING_DAYS), ("1", TimeUnit.SAME_DAY_15H_CUTOFF),
+    ("10", TimeUnit.CALENDAR_DAYS), ("4", TimeUnit.WORKING_HOURS), ("0", TimeUnit.CALENDAR_DAYS)]])
+
+
+@st.composite
+def _pauses(draw: st.DrawFn, received: datetime) -> list[tuple[datetime, datetime | None]]:
+    """Pauses around a reception: before it, overlapping, touching, zero-length, still open (Tết and the
+    30/4 holidays fall inside the drawn range)."""
+    out: list[tuple[datetime, datetime | None]] = []
+    for _ in range(draw(st.integers(0, 4))):
+        start = received + timedelta(minutes=draw(st.sampled_from([-600, 0, 1, 90, 600, 60 * 24 * 3, 60 * 24 * 9]))
+                                     + draw(st.integers(0, 60 * 24 * 5)))
+        end = None if draw(st.integers(0, 4)) == 0 else start + timedelta(minutes=draw(st.sampled_from(
+            [0, 1, 45, 60 * 5, 60 * 24 * 2, 60 * 24 * 20])) + draw(st.integers(0, 60 * 24)))
+        out.append((start, end))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data(), received=_INSTANTS, limit=_LIMITS, finished_after=st.one_of(
+    st.none(), st.integers(0, 60 * 24 * 40)), agency=st.sampled_from([None, "000.00.00.H36"]))
+def test_deadline_and_working_days_equals_the_two_calls(data: st.DataObject, received: datetime,
+                                                          limit: TimeLimit, finished_after: int | None,
+                                                          agency: str | None) -> None:
+    spans = data.draw(_pauses(received))
+    pauses = [Pause(start=s, end=e) for s, e in spans]
+    finished = None if finished_after is None else received + timedelta(minutes=finished_after)
+    expected_due = deadline_for(limit, received, pauses, agency=agency)
+    expected_days = None if finished is None else working_days_between(received, finished, pauses, agency=agency)
+    assert deadline_and_working_days(limit, received, spans, finished, agency=agency) == (expected_due,
+                                                                                          expected_days)
+
+
+def test_deadline_and_working_days_checks_its_inputs() -> None:
+    limit = TimeLimit(value=Decimal(3), unit=TimeUnit.WORKING_DAYS)
+    with pytest.raises(CalendarError):
+        deadline_and_working_days(limit, vn(2026, 3, 2), [(vn(2026, 3, 3), vn(2026, 3, 2))])
+    with pytest.raises(CalendarError):
+        deadline_and_working_days(limit, vn(2026, 3, 2), [], vn(2026, 3, 1))
+    with pytest.raises(CalendarError):
+        deadline_and_working_days(limit, datetime(2026, 3, 2, 9), [])
+    # Worked by hand: received Monday 2 March 2026 09:00, 3 working days (due Thursday 17:00), paused Tuesday
+    # 09:00 to Wednesday 09:00 (6 h on Tuesday + 1 h 30 on Wednesday: one office day), so due Friday 17:00;
+    # finished Friday 09:00: Tuesday to Thursday (3 days) + Friday 07:30-09:00 (0.2) - the pause (1) = 2.2.
+    due, days = deadline_and_working_days(limit, vn(2026, 3, 2), [(vn(2026, 3, 3), vn(2026, 3, 4))], vn(2026, 3, 6))
+    assert (due, days) == (close(2026, 3, 6), Decimal("2.2"))

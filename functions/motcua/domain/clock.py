@@ -57,6 +57,7 @@ __all__ = [
     "TimeUnit",
     "Timeliness",
     "counted_working_dates",
+    "deadline_and_working_days",
     "deadline_for",
     "due_at",
     "effective_reception",
@@ -236,20 +237,38 @@ def _at(run: DayIndex, position: int) -> datetime:
     return run.midnight_dt[k] + timedelta(seconds=run.hours.second_at(offset))
 
 
+def _spans(pauses: Sequence[Pause]) -> list[tuple[datetime, datetime | None]]:
+    """The pauses as checked local (start, end) pairs."""
+    out: list[tuple[datetime, datetime | None]] = []
+    for p in pauses:
+        if not isinstance(p, Pause):
+            raise CalendarError({"pause": repr(p)}, message_en="Pauses must be Pause(start, end) values.")
+        out.append(_span(p.start, p.end))
+    return out
+
+
+def _span(start: Any, end: Any) -> tuple[datetime, datetime | None]:
+    ps = _local(start, "pause.start")
+    pe = None if end is None else _local(end, "pause.end")
+    if pe is not None and pe < ps:  # Pause() checks too; frozen instances can be forged via replace
+        raise CalendarError({"start": ps.isoformat(), "end": pe.isoformat()},
+                            message_en="A pause ends before it starts.")
+    return ps, pe
+
+
 def _pause_positions(run: DayIndex, origin: datetime, pauses: Sequence[Pause],
                      until: datetime | None = None) -> list[tuple[int, int | None]]:
     """Pauses as merged, sorted [a, b) intervals of working time, clipped to start at ``origin``; an open
     pause has b=None (or ends at ``until`` when given)."""
+    return _span_positions(run, origin, _spans(pauses), until)
+
+
+def _span_positions(run: DayIndex, origin: datetime, spans: Sequence[tuple[datetime, datetime | None]],
+                    until: datetime | None = None) -> list[tuple[int, int | None]]:
+    """:func:`_pause_positions` of pauses already checked into local ``(start, end)`` pairs."""
     intervals: list[tuple[int, int | None]] = []
     beyond = (len(run.work_ords) + 1) * run.spd + 1
-    for p in pauses:
-        if not isinstance(p, Pause):
-            raise CalendarError({"pause": repr(p)}, message_en="Pauses must be Pause(start, end) values.")
-        ps = _local(p.start, "pause.start")
-        pe = None if p.end is None else _local(p.end, "pause.end")
-        if pe is not None and pe < ps:  # Pause() checks too; frozen instances can be forged via replace
-            raise CalendarError({"start": ps.isoformat(), "end": pe.isoformat()},
-                                message_en="A pause ends before it starts.")
+    for ps, pe in spans:
         if pe is None and until is not None:
             pe = max(until, ps)
         if pe is not None and pe <= origin:
@@ -287,7 +306,12 @@ def _pause_positions(run: DayIndex, origin: datetime, pauses: Sequence[Pause],
 def _push(run: DayIndex, origin: datetime, start: int, target: int, pauses: Sequence[Pause]) -> int | None:
     """Move ``target`` later by the working time the pauses cover after ``start``; None if an open pause
     holds the clock before the target is reached."""
-    for a, b in _pause_positions(run, origin, pauses):
+    return _push_over(_pause_positions(run, origin, pauses), start, target)
+
+
+def _push_over(intervals: list[tuple[int, int | None]], start: int, target: int) -> int | None:
+    """:func:`_push` over the pauses' merged intervals (:func:`_pause_positions`)."""
+    for a, b in intervals:
         if a >= target:
             break
         lo = a if a > start else start
@@ -420,16 +444,70 @@ def deadline_for(limit: TimeLimit, received_at: datetime, pauses: Sequence[Pause
     """Due date for a procedure's time limit in any unit (conventions in the module docstring)."""
     if not isinstance(limit, TimeLimit):
         raise CalendarError({"limit": repr(limit)}, message_en="limit must be a TimeLimit.")
-    unit = limit.unit
-    if unit is TimeUnit.WORKING_DAYS:
-        return due_at(received_at, limit._amount, pauses, agency=agency, calendar=calendar)
-    cal = _cal(calendar)
     r = _local(received_at, "received_at")
-    run = _run(cal, agency, r)
+    return _deadline(limit, r, _run(_cal(calendar), agency, r), _spans(pauses) if pauses else [], None)
+
+
+def deadline_and_working_days(limit: TimeLimit, received_at: datetime,
+                              pauses: Sequence[tuple[datetime, datetime | None]] = (),
+                              finished_at: datetime | None = None, *, agency: str | None = None,
+                              calendar: WorkingCalendar | None = None) -> tuple[datetime, Decimal | None]:
+    """``deadline_for(limit, received_at, ps)`` and, when ``finished_at`` is given,
+    ``working_days_between(received_at, finished_at, ps)`` (else None), with ``ps`` the pauses given here as
+    plain ``(start, end)`` pairs (``end`` None: still paused), in one pass: the pauses' working-time
+    positions are computed once and serve both. The index's recompute asks both of every dossier it folds
+    (docs/index.md §2); the two calls and this one agree exactly (tests/unit/test_clock.py)."""
+    if not isinstance(limit, TimeLimit):
+        raise CalendarError({"limit": repr(limit)}, message_en="limit must be a TimeLimit.")
+    r = _local(received_at, "received_at")
+    run = _run(_cal(calendar), agency, r)
+    spans = [_span(ps, pe) for ps, pe in pauses] if pauses else []
+    intervals = (_span_positions(run, r, spans)
+                 if spans and (finished_at is not None or limit.unit is not TimeUnit.CALENDAR_DAYS) else None)
+    due = _deadline(limit, r, run, spans, intervals)
+    if finished_at is None:
+        return due, None
+    rb = _local(finished_at, "b")
+    if rb < r:
+        raise CalendarError({"a": r.isoformat(), "b": rb.isoformat()},
+                            message_en="The end of the interval is before its start.")
+    start = run.upto[r.toordinal() - run.first_ord] * run.spd
+    end = _pos(run, rb)
+    if end <= start:
+        return due, Decimal(0)
+    elapsed = end - start
+    if intervals:
+        elapsed -= _covered(intervals, start, end)
+    return due, _days(max(elapsed, 0), run.spd)
+
+
+def _deadline(limit: TimeLimit, r: datetime, run: DayIndex, spans: list[tuple[datetime, datetime | None]],
+              intervals: list[tuple[int, int | None]] | None) -> datetime:
+    """:func:`deadline_for`'s body: ``r`` local, ``run`` its run, ``spans`` the checked pauses, ``intervals``
+    their positions from ``r`` when already computed (None: computed here when needed)."""
+    unit = limit.unit
+    spd = run.spd
+    if unit is TimeUnit.WORKING_DAYS:  # due_at's rule
+        whole, fraction = _whole_days(limit._amount)
+        days_through_reception = run.upto[r.toordinal() - run.first_ord]
+        if whole is not None and whole > 0 and not spans:  # hot path: two list look-ups
+            k = days_through_reception + whole - 1
+            if k < len(run.close_dt):
+                return run.close_dt[k]
+            raise run.missing_after()
+        start = days_through_reception * spd
+        target = start + (whole * spd if whole is not None else _ceil_seconds(fraction, spd))  # type: ignore[arg-type]
+        pushed = _push_over(_intervals(run, r, spans, intervals), start, target)
+        if pushed is None:
+            return OPEN_ENDED
+        if pushed <= 0:
+            return r
+        due = _at(run, pushed)
+        return due if due >= r else r
     if unit is TimeUnit.WORKING_HOURS:
         start = _pos(run, r)
         target = start + _ceil_seconds(limit.value, _UNIT_SECONDS_HOUR)
-        pushed = _push(run, r, start, target, pauses)
+        pushed = _push_over(_intervals(run, r, spans, intervals), start, target)
         if pushed is None:
             return OPEN_ENDED
         if pushed <= 0 or pushed == start:
@@ -444,11 +522,11 @@ def deadline_for(limit: TimeLimit, received_at: datetime, pauses: Sequence[Pause
         k = run.upto[i] - 1 if on_time_today else run.upto[i]
         if k >= len(run.work_ords):
             raise run.missing_after()
-        if not pauses:  # hot path: what _at gives for the close of day k (a whole day's position)
+        if not spans:  # hot path: what _at gives for the close of day k (a whole day's position)
             due = run.close_dt[k]
             return due if due >= r else r
         start = _pos(run, r)
-        pushed = _push(run, r, start, (k + 1) * run.spd, pauses)
+        pushed = _push_over(_intervals(run, r, spans, intervals), start, (k + 1) * spd)
         if pushed is None:
             return OPEN_ENDED
         due = _at(run, pushed)
@@ -458,12 +536,10 @@ def deadline_for(limit: TimeLimit, received_at: datetime, pauses: Sequence[Pause
             raise CalendarError({"value": str(limit.value)},
                                 message_en="A limit in calendar days must be a whole number of days.")
         days = int(limit.value)
-        spans = sorted(((max(_local(p.start, "pause.start"), r),
-                         None if p.end is None else _local(p.end, "pause.end")) for p in pauses),
-                       key=lambda span: span[0])
+        ordered = sorted(((ps if ps > r else r, pe) for ps, pe in spans), key=lambda span: span[0])
         paused = timedelta(0)
         cursor = r
-        for ps, pe in spans:  # merged in wall-clock time: each paused instant counts once
+        for ps, pe in ordered:  # merged in wall-clock time: each paused instant counts once
             if pe is None:
                 if ps < _calendar_due(run, r, days, paused):
                     return OPEN_ENDED
@@ -474,6 +550,11 @@ def deadline_for(limit: TimeLimit, received_at: datetime, pauses: Sequence[Pause
                 cursor = pe
         return _calendar_due(run, r, days, paused)
     raise CalendarError({"unit": str(unit)}, message_en=f"Unsupported time unit {unit!r}.")
+
+
+def _intervals(run: DayIndex, r: datetime, spans: list[tuple[datetime, datetime | None]],
+               known: list[tuple[int, int | None]] | None) -> list[tuple[int, int | None]]:
+    return known if known is not None else _span_positions(run, r, spans) if spans else []
 
 
 def _calendar_due(run: DayIndex, r: datetime, days: int, paused: timedelta) -> datetime:
