@@ -6,7 +6,7 @@ hours) on the N-th working day after the reception day.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,20 +14,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from motcua.domain.calendar import WorkingCalendar
+from motcua.domain.calendar import OfficeHours, WorkingCalendar
 from motcua.domain.clock import (
     OPEN_ENDED,
+    OPEN_ENDED_US,
     Pause,
     TimeLimit,
     Timeliness,
     TimeUnit,
+    _second_tables,
     counted_working_dates,
     deadline_and_working_days,
+    deadline_and_working_days_us,
     deadline_for,
     due_at,
     effective_reception,
+    from_us,
+    instant_us,
     is_open_ended,
     timeliness,
+    timeliness_us,
     working_days_between,
 )
 from motcua.domain.errors import CalendarError, CalendarYearMissing
@@ -426,3 +432,56 @@ def test_deadline_and_working_days_checks_its_inputs() -> None:
     # finished Friday 09:00: Tuesday to Thursday (3 days) + Friday 07:30-09:00 (0.2) - the pause (1) = 2.2.
     due, days = deadline_and_working_days(limit, vn(2026, 3, 2), [(vn(2026, 3, 3), vn(2026, 3, 4))], vn(2026, 3, 6))
     assert (due, days) == (close(2026, 3, 6), Decimal("2.2"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The same clock on integer instants (microseconds since the epoch), equal to the datetime functions
+
+def _us(dt: datetime | None) -> int | None:
+    return None if dt is None else instant_us(dt)
+
+
+@settings(max_examples=600, deadline=None)
+@given(data=st.data(), received=_INSTANTS, micro=st.sampled_from([0, 1, 999_999]), limit=_LIMITS,
+       finished_after=st.one_of(st.none(), st.integers(0, 60 * 24 * 40)),
+       agency=st.sampled_from([None, "000.00.00.H36"]), supplements=st.integers(0, 2),
+       as_of_after=st.integers(-60 * 24, 60 * 24 * 40))
+def test_the_integer_clock_equals_the_datetime_clock(data: st.DataObject, received: datetime, micro: int,
+                                                     limit: TimeLimit, finished_after: int | None,
+                                                     agency: str | None, supplements: int, as_of_after: int
+                                                     ) -> None:
+    received = received.replace(microsecond=micro)
+    spans = data.draw(_pauses(received))
+    finished = None if finished_after is None else received + timedelta(minutes=finished_after, microseconds=7)
+    due, days = deadline_and_working_days(limit, received, spans, finished, agency=agency)
+    assert deadline_and_working_days_us(limit, instant_us(received), [(instant_us(s), _us(e)) for s, e in spans],
+                                        _us(finished), agency=agency) == (
+        instant_us(due), None if days is None else int(days * 1_000_000))
+    assert from_us(instant_us(received)) == received
+    as_of = received + timedelta(minutes=as_of_after)
+    for done in (finished, None):
+        assert timeliness_us(_us(done), instant_us(due), as_of=instant_us(as_of), supplement_requests=supplements
+                             ) == timeliness(done, due, as_of=as_of, supplement_requests=supplements)
+    # the open-ended due date of a pause still open
+    assert timeliness_us(instant_us(received), OPEN_ENDED_US) == timeliness(received, OPEN_ENDED)
+
+
+def test_the_integer_clock_refuses_what_the_datetime_clock_refuses() -> None:
+    limit = TimeLimit(value=Decimal(3), unit=TimeUnit.WORKING_DAYS)
+    r = instant_us(vn(2026, 3, 2))
+    with pytest.raises(CalendarError):  # a pause ending before it starts
+        deadline_and_working_days_us(limit, r, [(r + 10, r)])
+    with pytest.raises(CalendarYearMissing):  # a year the calendar does not cover
+        deadline_and_working_days_us(limit, instant_us(vn(2026, 3, 2).replace(year=2090)))
+
+
+@pytest.mark.parametrize("sessions", [
+    ((time(7, 30), time(11, 30)), (time(13, 30), time(17, 0))),
+    ((time(8, 0), time(12, 0)), (time(12, 0), time(16, 30))),
+    ((time(0, 0), time(23, 59, 59)),),
+])
+def test_the_integer_clock_second_tables_equal_the_office_hours(sessions: tuple[tuple[time, time], ...]) -> None:
+    hours = OfficeHours(sessions=sessions)
+    elapsed, back = _second_tables(hours.spans)
+    assert elapsed == [hours.elapsed(s) for s in range(86_400)]
+    assert back[1:] == [hours.second_at(p) for p in range(1, hours.seconds_per_day + 1)]

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -623,3 +623,257 @@ def counted_working_dates(received_at: datetime, until: datetime, pauses: Sequen
         if hi > lo and hi - lo - _covered(intervals, lo, hi) > 0:
             out.append(date.fromordinal(run.work_ords[k]))
     return out
+
+
+# --------------------------------------------------------------------------------------------------------
+# The same clock on instants as integers: microseconds since the Unix epoch (``instant_us``). The index's full
+# recompute folds a million dossiers a month; datetimes cost it more than the rule itself. Every function
+# below equals its datetime counterpart exactly (tests/unit/test_clock.py draws random instants, pauses and
+# limits, holidays included) and falls back to it for what it does not cover (calendar days, working hours,
+# years outside the calendar's data, which then raise as there).
+
+_US = 1_000_000
+_DAY_US = 86_400 * _US
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORD = _EPOCH.toordinal()
+_ONE_US = timedelta(microseconds=1)
+
+
+def instant_us(dt: datetime) -> int:
+    """An aware datetime as microseconds since the Unix epoch (naive: CalendarError)."""
+    return (_local(dt, "instant") - _EPOCH) // _ONE_US
+
+
+def from_us(us: int) -> datetime:
+    """The local (Asia/Ho_Chi_Minh) datetime of :func:`instant_us`'s ``us``."""
+    return (_EPOCH + timedelta(microseconds=us)).astimezone(VN_TZ)
+
+
+OPEN_ENDED_US = instant_us(OPEN_ENDED)
+
+
+class _Outside(Exception):
+    """An instant the integer tables do not cover: the datetime functions decide (and raise if they must)."""
+
+
+class _IntRun:
+    """A :class:`DayIndex` in integers: local day from an instant, office seconds elapsed at every second
+    of a day, and back (``close_us``, ``midnight_us``, ``second_at``)."""
+
+    __slots__ = (
+        "close_us",
+        "cutoff_us",
+        "days",
+        "el",
+        "first_ord",
+        "is_work",
+        "last_ord",
+        "midnight_us",
+        "offset_us",
+        "second_at",
+        "spd",
+        "upto",
+    )
+
+    def __init__(self, run: DayIndex) -> None:
+        offsets = {m.utcoffset() for m in run.midnight_dt}
+        if len(offsets) != 1:
+            raise _Outside  # an offset change inside the run: not the fixed-offset arithmetic below
+        offset = next(iter(offsets))
+        assert offset is not None
+        self.offset_us = offset // _ONE_US
+        self.first_ord, self.last_ord = run.first_ord, run.last_ord
+        self.upto, self.is_work, self.spd, self.days = run.upto, run.is_work, run.spd, len(run.work_ords)
+        hours = run.hours
+        self.el, self.second_at = _second_tables(hours.spans)
+        self.close_us = [instant_us(d) for d in run.close_dt]
+        self.midnight_us = [instant_us(d) for d in run.midnight_dt]
+        cutoff = hours.same_day_cutoff
+        self.cutoff_us = (cutoff.hour * 3600 + cutoff.minute * 60 + cutoff.second) * _US
+
+    def pos(self, us: int) -> int:
+        """:func:`_pos` of instant ``us``."""
+        local = us + self.offset_us
+        o = local // _DAY_US + _EPOCH_ORD
+        if o > self.last_ord or o < self.first_ord:
+            raise _Outside
+        i = o - self.first_ord
+        k = self.upto[i]
+        if self.is_work[i]:
+            return (k - 1) * self.spd + self.el[(local % _DAY_US) // _US]
+        return k * self.spd
+
+    def at(self, position: int) -> int:
+        """:func:`_at` as an instant."""
+        spd = self.spd
+        k = -(-position // spd) - 1
+        if k >= self.days or k < 0:
+            raise _Outside
+        offset = position - k * spd
+        if offset == spd:
+            return self.close_us[k]
+        return self.midnight_us[k] + self.second_at[offset] * _US
+
+
+def _second_tables(spans: tuple[tuple[int, int], ...]) -> tuple[list[int], list[int]]:
+    """``OfficeHours.elapsed`` at every second of a day, and ``OfficeHours.second_at`` at every office second
+    (index 0 unused), built piece by piece (equal to calling them: tests/unit/test_clock.py)."""
+    el: list[int] = []
+    back: list[int] = [0]
+    done = 0
+    for s, e in spans:
+        el.extend([done] * (s + 1 - len(el)))  # up to and including the session's opening
+        el.extend(range(done + 1, done + e - s + 1))  # s+1 .. e
+        back.extend(range(s + 1, e + 1))
+        done += e - s
+    el.extend([done] * (86_400 - len(el)))
+    return el[:86_400], back
+
+
+_INT_RUNS: dict[int, tuple[DayIndex, _IntRun | None]] = {}
+
+
+def _int_run(run: DayIndex) -> _IntRun | None:
+    found = _INT_RUNS.get(id(run))
+    if found is None or found[0] is not run:
+        try:
+            table: _IntRun | None = _IntRun(run)
+        except _Outside:
+            table = None
+        found = _INT_RUNS[id(run)] = (run, table)
+    return found[1]
+
+
+def deadline_and_working_days_us(limit: TimeLimit, received: int, pauses: Sequence[tuple[int, int | None]] = (),
+                                 finished: int | None = None, *, agency: str | None = None,
+                                 calendar: WorkingCalendar | None = None) -> tuple[int, int | None]:
+    """:func:`deadline_and_working_days` on instants in microseconds (:func:`instant_us`): the due instant
+    (:data:`OPEN_ENDED_US` while a pause holds the clock) and the working days elapsed at ``finished`` in
+    millionths of a day (``int(days * 1_000_000)``; None without ``finished``)."""
+    unit = limit.unit
+    if unit is TimeUnit.WORKING_DAYS or unit is TimeUnit.SAME_DAY_15H_CUTOFF:
+        try:
+            return _due_and_days_us(limit, unit, received, pauses, finished, agency, calendar)
+        except _Outside:
+            pass
+    due, days = deadline_and_working_days(limit, from_us(received),
+                                          [(from_us(s), None if e is None else from_us(e)) for s, e in pauses],
+                                          None if finished is None else from_us(finished), agency=agency,
+                                          calendar=calendar)
+    return instant_us(due), None if days is None else int(days * _US)
+
+
+def _due_and_days_us(limit: TimeLimit, unit: TimeUnit, r: int, pauses: Sequence[tuple[int, int | None]],
+                     finished: int | None, agency: str | None, calendar: WorkingCalendar | None
+                     ) -> tuple[int, int | None]:
+    cal = calendar if calendar is not None else default_calendar()
+    offset = 7 * 3600 * _US  # a first guess for the day's run; checked against the run's own offset below
+    run = cal.index(agency).run_for((r + offset) // _DAY_US + _EPOCH_ORD)
+    t = _int_run(run)
+    if t is None or t.offset_us != offset:
+        raise _Outside
+    local = r + offset
+    o = local // _DAY_US + _EPOCH_ORD
+    if o > t.last_ord or o < t.first_ord:
+        raise _Outside
+    i = o - t.first_ord
+    spd, upto = t.spd, t.upto
+    intervals: list[tuple[int, int | None]] = []
+    if pauses:
+        beyond = (t.days + 1) * spd + 1
+        last_ord = t.last_ord
+        raw: list[tuple[int, int | None]] = []
+        for ps, pe in pauses:
+            if pe is not None and pe < ps:
+                raise _Outside  # the datetime function raises
+            if pe is not None and pe <= r:
+                continue
+            if (ps + offset) // _DAY_US + _EPOCH_ORD > last_ord:
+                continue
+            a = t.pos(ps if ps > r else r)
+            if pe is None:
+                b = None
+            elif (pe + offset) // _DAY_US + _EPOCH_ORD > last_ord:
+                b = beyond
+            else:
+                b = t.pos(pe)
+            if b is not None and b <= a:
+                continue
+            raw.append((a, b))
+        raw.sort(key=lambda x: x[0])
+        for a, b in raw:  # merged as _span_positions merges
+            if intervals:
+                pa, pb = intervals[-1]
+                if pb is None:
+                    break
+                if a <= pb:
+                    intervals[-1] = (pa, None if b is None else max(pb, b))
+                    continue
+            intervals.append((a, b))
+    if unit is TimeUnit.WORKING_DAYS:
+        whole, fraction = _whole_days(limit._amount)
+        through = upto[i]
+        if whole is not None and whole > 0 and not pauses:
+            k = through + whole - 1
+            if k >= t.days:
+                raise _Outside
+            due = t.close_us[k]
+        else:
+            start = through * spd
+            target = start + (whole * spd if whole is not None else _ceil_seconds(fraction, spd))  # type: ignore[arg-type]
+            pushed = _push_over(intervals, start, target)
+            if pushed is None:
+                due = OPEN_ENDED_US
+            elif pushed <= 0:
+                due = r
+            else:
+                due = t.at(pushed)
+                if due < r:
+                    due = r
+    else:  # SAME_DAY_15H_CUTOFF
+        on_time_today = t.is_work[i] and local % _DAY_US <= t.cutoff_us
+        k = upto[i] - 1 if on_time_today else upto[i]
+        if k >= t.days:
+            raise _Outside
+        if not pauses:
+            due = t.close_us[k]
+        else:
+            pushed = _push_over(intervals, t.pos(r), (k + 1) * spd)
+            due = OPEN_ENDED_US if pushed is None else t.at(pushed)
+        if due < r:
+            due = r
+    if finished is None:
+        return due, None
+    if finished < r:
+        raise _Outside
+    start = upto[i] * spd
+    end = t.pos(finished)
+    if end <= start:
+        return due, 0
+    elapsed = end - start
+    if intervals:
+        elapsed -= _covered(intervals, start, end)
+    if elapsed <= 0:
+        return due, 0
+    q, rem = divmod(elapsed * _US, spd)  # _days: rounded half to even to the millionth
+    if 2 * rem > spd or (2 * rem == spd and q % 2):
+        q += 1
+    return due, q
+
+
+def timeliness_us(finished: int | None, due: int, *, as_of: int | None = None, supplement_requests: int = 0,
+                  late_on_second_supplement: bool = True) -> Timeliness:
+    """:func:`timeliness` on instants in microseconds (local days in Asia/Ho_Chi_Minh, UTC+7)."""
+    if late_on_second_supplement and supplement_requests >= 2:
+        return Timeliness.LATE
+    if finished is None:
+        if as_of is None:
+            raise CalendarError({"field": "as_of"},
+                                message_en="An open dossier is measured as of an instant: as_of is required.")
+        return Timeliness.ON_TIME if as_of <= due else Timeliness.LATE
+    if finished > due:
+        return Timeliness.LATE
+    offset = 7 * 3600 * _US
+    if (finished + offset) // _DAY_US < (due + offset) // _DAY_US:
+        return Timeliness.EARLY
+    return Timeliness.ON_TIME

@@ -44,7 +44,7 @@ class MonthColumns:
     channel: list[Channel] = field(default_factory=list)
     limit: list[clock.TimeLimit] = field(default_factory=list)
     offsets: array = field(default_factory=lambda: array("q", [0]))  # dossier i's events: offsets[i]:offsets[i+1]
-    at: list[datetime] = field(default_factory=list)
+    at: array = field(default_factory=lambda: array("q"))  # microseconds since the epoch (clock.instant_us)
     action: list[int | None] = field(default_factory=list)
     from_status: list[DossierStatus | None] = field(default_factory=list)
     to_status: list[DossierStatus] = field(default_factory=list)

@@ -107,14 +107,16 @@ def _member(table: dict[str, Any], value: Any) -> Any:
     return table.get(value) if isinstance(value, str) else None
 
 
-# One event as the fold reads it: (occurred_at, the action's code in _ACTIONS or None, from_status, to_status,
-# details).
-Event = tuple[datetime, int | None, DossierStatus | None, DossierStatus, dict[str, Any]]
+# One event as the fold reads it: (occurred_at in microseconds since the epoch (clock.instant_us), the action's
+# code in _ACTIONS or None, from_status, to_status, details). Integer instants: the fold compares and measures
+# them through the clock's integer functions (clock.deadline_and_working_days_us, clock.timeliness_us).
+Event = tuple[int, int | None, DossierStatus | None, DossierStatus, dict[str, Any]]
 
 
 def as_events(ordered: Sequence[HistoryEvent]) -> list[Event]:
     """The events as the fold reads them (``ordered``: :func:`up_to`'s)."""
-    return [(e.occurred_at, _ACTIONS.get(e.action), e.from_status, e.to_status, e.details) for e in ordered]
+    us = clock.instant_us
+    return [(us(e.occurred_at), _ACTIONS.get(e.action), e.from_status, e.to_status, e.details) for e in ordered]
 
 
 def up_to(history: Sequence[HistoryEvent], end: datetime) -> list[HistoryEvent]:
@@ -151,6 +153,9 @@ class MonthFolder:
         rules = {c.pause_for_financial_obligation for c in INDEX_CONFIGS}
         self._uniform_pause = next(iter(rules)) if config is None and len(rules) == 1 else None
         self._start, self._after = month.start, month.next.start
+        self._start_us, self._after_us, self._end_us = (clock.instant_us(month.start),
+                                                        clock.instant_us(month.next.start),
+                                                        clock.instant_us(self.end))
 
     def units(self, agency: str) -> tuple[str, ...]:
         found = self._units.get(agency)
@@ -166,12 +171,12 @@ class MonthFolder:
             found = self._limits[key] = clock.TimeLimit(value=Decimal(raw["value"]), unit=clock.TimeUnit(raw["unit"]))
         return found
 
-    def _pause_financial(self, first_at: datetime) -> bool:
+    def _pause_financial(self, first_at: int) -> bool:
         if self.config is not None:
             return self.config.pause_for_financial_obligation
         if self._uniform_pause is not None:
             return self._uniform_pause
-        m = Month.of(first_at)
+        m = Month.of(clock.from_us(first_at))
         cfg = self._fold_cfg.get(m)
         if cfg is None:
             cfg = self._fold_cfg[m] = config_for(m)
@@ -187,7 +192,7 @@ class MonthFolder:
             return None
         return self.units(dossier.agency_code), self.counters(
             dossier.agency_code, dossier.procedure_code, dossier.channel, self.limit(dossier.time_limit),
-            ordered[0].occurred_at, as_events(ordered))
+            clock.instant_us(ordered[0].occurred_at), as_events(ordered))
 
     @property
     def covers(self) -> bool:
@@ -195,12 +200,12 @@ class MonthFolder:
         return self.cfg.deadline_basis == "legal_due"
 
     def counters(self, agency: str, procedure: str, channel: Channel, limit: clock.TimeLimit,
-                 first_at: datetime, events: Iterable[Event]) -> dict[str, int]:
+                 first_at: int, events: Iterable[Event]) -> dict[str, int]:
         """The month's counters of one dossier from its events up to the month's end, in time order
         (:func:`up_to`; the first at ``first_at``), each as an :data:`Event`. The per-dossier path and the
         columnar export (:mod:`motcua.domain.index.columns`) both fold through here."""
-        cfg, end = self.cfg, self.end
-        start, after = self._start, self._after
+        cfg, end = self.cfg, self._end_us
+        start, after = self._start_us, self._after_us
         pause_financial = self._pause_financial(first_at)
         received = refused = decided = returned = stopped = None
         evaluated = complaint = None
@@ -284,7 +289,7 @@ class MonthFolder:
                 fb = next((f for f in feedback if f["feedback_id"] == d.get(ev.D_FEEDBACK_ID)), None)
                 outcome = _member(_OUTCOMES, d.get(ev.D_OUTCOME))
                 if fb is not None and outcome is not None:
-                    fb["steps"].append(FeedbackStep(outcome=outcome, at=t))
+                    fb["steps"].append(FeedbackStep(outcome=outcome, at=clock.from_us(t)))
                     if outcome is ev.FeedbackOutcome.HANDLED and d.get(ev.D_PUBLIC) is True:
                         fb["answer_public"] = True
             elif code == _FEEDBACK_RATE:
@@ -303,18 +308,17 @@ class MonthFolder:
                 finished = None
             # The deadline and the processing time in one pass over the pauses (clock.deadline_and_working_days
             # equals deadline_for + working_days_between).
-            due, days = clock.deadline_and_working_days(
+            due, micro = clock.deadline_and_working_days_us(
                 limit, received, [(p[0], p[1]) for p in pauses],
                 finished if finished is not None and finished >= received else None, agency=agency)
             c[RECEIVED] = 1
-            verdict = clock.timeliness(finished, due, as_of=end, supplement_requests=supplements,
-                                       late_on_second_supplement=cfg.late_on_second_supplement)
+            verdict = clock.timeliness_us(finished, due, as_of=end, supplement_requests=supplements,
+                                          late_on_second_supplement=cfg.late_on_second_supplement)
             c.update(timeliness_counters(verdict, supplements, cfg, late_step))
             if finished is None:
                 c[OPEN] = 1
             else:
                 c[FINISHED] = 1
-                micro = int(days * 1_000_000) if days is not None else 0
                 if micro:
                     c[PROCESSING_MICRODAYS] = micro
             online = channel is Channel.ONLINE
@@ -367,10 +371,11 @@ class MonthFolder:
             c[FEEDBACK_RECEIVED] = c.get(FEEDBACK_RECEIVED, 0) + 1
             if fb["kind"] is not ev.FeedbackKind.UNCLASSIFIED:
                 c[FEEDBACK_CLASSIFIED] = c.get(FEEDBACK_CLASSIFIED, 0) + 1
-            handled = FeedbackFacts(feedback_id=fb["feedback_id"], kind=fb["kind"], received_at=fb["received_at"],
+            handled = FeedbackFacts(feedback_id=fb["feedback_id"], kind=fb["kind"],
+                                    received_at=clock.from_us(fb["received_at"]),
                                     steps=tuple(fb["steps"]), satisfied=fb["satisfied"],
                                     answer_public=fb["answer_public"])
-            if feedback_on_time(handled, end, agency, cfg.feedback_deadlines):
+            if feedback_on_time(handled, self.end, agency, cfg.feedback_deadlines):
                 c[FEEDBACK_ON_TIME] = c.get(FEEDBACK_ON_TIME, 0) + 1
             if fb["satisfied"] is not None:
                 c[FEEDBACK_RATED] = c.get(FEEDBACK_RATED, 0) + 1
