@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,8 +27,8 @@ from typing import Any
 from motcua.domain import clock
 from motcua.domain.catalogue import Channel
 from motcua.domain.dossier import Dossier, HistoryEvent
-from motcua.domain.index.contribution import LATE, add_into
-from motcua.domain.index.fast import MonthFolder, as_events, up_to
+from motcua.domain.index.contribution import add_into
+from motcua.domain.index.fast import LATE_FLAG, MonthFolder, as_events, up_to
 from motcua.domain.status import DossierStatus
 
 Counters = dict[str, dict[str, int]]
@@ -89,34 +90,47 @@ class Folded:
 
 def fold_range(folder: MonthFolder, columns: MonthColumns, lo: int, hi: int) -> Folded:
     """What dossiers ``lo..hi`` of ``columns`` contribute."""
-    counters_of = folder.counters
+    fold_into = folder.fold_into
     offsets, at, action, frm, to, details = (columns.offsets, columns.at, columns.action, columns.from_status,
                                              columns.to_status, columns.details)
     agency, procedure, channel, limit, ids = columns.agency, columns.procedure, columns.channel, columns.limit, \
         columns.ids
-    by_agency: dict[str, dict[str, int]] = {}
+    # Per agency: the counters that add one, as a list of their names (counted in C by Counter.update, every
+    # _FLUSH names), and the others summed.
+    ones_of: dict[str, list[str]] = {}
+    valued_of: dict[str, dict[str, int]] = {}
+    totals: dict[str, Counter[str]] = {}
     late: list[str] = []
     contributed = 0
     for i in range(lo, hi):
         s, e = offsets[i], offsets[i + 1]
         code = agency[i]
-        c = counters_of(code, procedure[i], channel[i], limit[i], at[s],
-                        zip(at[s:e], action[s:e], frm[s:e], to[s:e], details[s:e], strict=True))
-        if not c:
+        ones = ones_of.get(code)
+        if ones is None:
+            ones = ones_of[code] = []
+            valued_of[code] = {}
+            totals[code] = Counter()
+        flags = fold_into(ones, valued_of[code], code, procedure[i], channel[i], limit[i], at[s],
+                          zip(at[s:e], action[s:e], frm[s:e], to[s:e], details[s:e], strict=True))
+        if not flags:
             continue
         contributed += 1
-        if LATE in c:
+        if flags & LATE_FLAG:
             late.append(ids[i])
-        row = by_agency.get(code)
-        if row is None:
-            by_agency[code] = c
-        else:
-            for key, value in c.items():
-                row[key] = row.get(key, 0) + value
+        if len(ones) > _FLUSH:
+            totals[code].update(ones)
+            ones.clear()
     out: Counters = {}
-    for code, row in by_agency.items():
-        add_into(out, {unit: row for unit in folder.units(code)})
+    for code, ones in ones_of.items():
+        row = totals[code]
+        row.update(ones)
+        for key, value in valued_of[code].items():
+            row[key] += value
+        add_into(out, {unit: dict(row) for unit in folder.units(code)})
     return Folded(out, late, contributed)
+
+
+_FLUSH = 1 << 16
 
 
 _SHARED: tuple[MonthFolder, MonthColumns] | None = None  # set before the fork: the workers read it

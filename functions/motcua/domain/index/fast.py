@@ -21,6 +21,7 @@ Its one body is :meth:`MonthFolder.counters`, which reads a dossier's events as 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -83,6 +84,8 @@ from motcua.domain.index.month import Month
 from motcua.domain.status import PAUSE_REASONS, DossierStatus
 
 S = DossierStatus
+Timeliness = clock.Timeliness
+CONTRIBUTED, LATE_FLAG = 1, 2  # MonthFolder.fold_into's answer: the dossier added a counter; it is late (2.1)
 _EVALUATION_KEYS = {ev.Satisfaction.VERY_SATISFIED: EVALUATION_VERY_SATISFIED,
                     ev.Satisfaction.SATISFIED: EVALUATION_SATISFIED,
                     ev.Satisfaction.DISSATISFIED: EVALUATION_DISSATISFIED}
@@ -202,8 +205,24 @@ class MonthFolder:
     def counters(self, agency: str, procedure: str, channel: Channel, limit: clock.TimeLimit,
                  first_at: int, events: Iterable[Event]) -> dict[str, int]:
         """The month's counters of one dossier from its events up to the month's end, in time order
-        (:func:`up_to`; the first at ``first_at``), each as an :data:`Event`. The per-dossier path and the
-        columnar export (:mod:`motcua.domain.index.columns`) both fold through here."""
+        (:func:`up_to`; the first at ``first_at``, an instant in microseconds), each as an :data:`Event`."""
+        ones: list[str] = []
+        valued: dict[str, int] = {}
+        self.fold_into(ones, valued, agency, procedure, channel, limit, first_at, events)
+        c = dict(Counter(ones))
+        for key, value in valued.items():
+            c[key] = c.get(key, 0) + value
+        return c
+
+    def fold_into(self, ones: list[str], valued: dict[str, int], agency: str, procedure: str, channel: Channel,
+                  limit: clock.TimeLimit, first_at: int, events: Iterable[Event]) -> int:
+        """:meth:`counters`, added to a running total instead: each counter that adds one is appended to
+        ``ones`` (counted once for many dossiers, ``Counter.update``), the others (the processing time, the
+        evaluation points) added into ``valued``. Returns :data:`CONTRIBUTED` if the dossier added anything,
+        with :data:`LATE_FLAG` when it is late for 2.1. The per-dossier path (:meth:`counters`) and the
+        columnar fold (:mod:`motcua.domain.index.columns`) both fold through here."""
+        one = ones.append
+        before = len(ones)
         cfg, end = self.cfg, self._end_us
         start, after = self._start_us, self._after_us
         pause_financial = self._pause_financial(first_at)
@@ -300,7 +319,7 @@ class MonthFolder:
             elif late_step is None:  # a step event (_STEP_COMPLETE, _STEP_ALERT)
                 late_step = late_step_in(code == _STEP_COMPLETE, d)
 
-        c: dict[str, int] = {}
+        verdict = None
         if received is not None and start <= received < after:
             traits = self.context.traits_for(procedure, channel)
             finished = decided or returned or stopped or refused
@@ -311,74 +330,80 @@ class MonthFolder:
             due, micro = clock.deadline_and_working_days_us(
                 limit, received, [(p[0], p[1]) for p in pauses],
                 finished if finished is not None and finished >= received else None, agency=agency)
-            c[RECEIVED] = 1
+            one(RECEIVED)
             verdict = clock.timeliness_us(finished, due, as_of=end, supplement_requests=supplements,
                                           late_on_second_supplement=cfg.late_on_second_supplement)
-            c.update(timeliness_counters(verdict, supplements, cfg, late_step))
+            for key, value in timeliness_counters(verdict, supplements, cfg, late_step).items():
+                if value == 1:
+                    one(key)
+                else:
+                    valued[key] = valued.get(key, 0) + value
             if finished is None:
-                c[OPEN] = 1
+                one(OPEN)
             else:
-                c[FINISHED] = 1
+                one(FINISHED)
                 if micro:
-                    c[PROCESSING_MICRODAYS] = micro
+                    valued[PROCESSING_MICRODAYS] = valued.get(PROCESSING_MICRODAYS, 0) + micro
             online = channel is Channel.ONLINE
             if online:
-                c[RECEIVED_ONLINE] = 1
+                one(RECEIVED_ONLINE)
             if traits.offers_online or cfg.online_share_of == "all":
-                c[ONLINE_CAPABLE] = 1
+                one(ONLINE_CAPABLE)
                 if online:
-                    c[ONLINE_CAPABLE_ONLINE] = 1
+                    one(ONLINE_CAPABLE_ONLINE)
             if online and traits.offers_online:
-                c[PROC_ONLINE + procedure] = 1
+                one(PROC_ONLINE + procedure)
             if supplements:
-                c[SUPPLEMENT_REQUESTED] = 1
+                one(SUPPLEMENT_REQUESTED)
             if apologies:
-                c[APOLOGISED] = 1
+                one(APOLOGISED)
             if digitised or (online and cfg.online_counts_as_digitised):
-                c[DIGITISED] = 1
+                one(DIGITISED)
             if reused:
-                c[REUSED] = 1
+                one(REUSED)
             if population:
-                c[POPULATION_DB] = 1
-                c[PROC_POPULATION_DB + procedure] = 1
+                one(POPULATION_DB)
+                one(PROC_POPULATION_DB + procedure)
             if sync_recorded:
-                c[SYNC_RECORDED] = 1
+                one(SYNC_RECORDED)
             if synced:
-                c[SYNCED_NATIONAL] = 1
+                one(SYNCED_NATIONAL)
             if decided is not None:
-                c[DECIDED] = 1
+                one(DECIDED)
                 if electronic:
-                    c[RESULT_ELECTRONIC] = 1
+                    one(RESULT_ELECTRONIC)
                     if synced_citizen:
-                        c[RESULT_SYNCED_CITIZEN] = 1
+                        one(RESULT_SYNCED_CITIZEN)
             if paid:
-                c[PAID] = 1
+                one(PAID)
                 if paid_online:
-                    c[PAID_ONLINE] = 1
-                    c[PROC_PAID_ONLINE + procedure] = 1
+                    one(PAID_ONLINE)
+                    one(PROC_PAID_ONLINE + procedure)
         elif received is None and refused is not None and start <= refused < after:
-            c[REFUSED_AT_RECEPTION] = 1
+            one(REFUSED_AT_RECEPTION)
         if satisfaction is not None and evaluated is not None and start <= evaluated < after:
-            c[EVALUATIONS] = 1
-            c[_EVALUATION_KEYS[satisfaction]] = 1
+            one(EVALUATIONS)
+            one(_EVALUATION_KEYS[satisfaction])
             if evaluation_total:
-                c[EVALUATION_POINTS] = evaluation_total
+                valued[EVALUATION_POINTS] = valued.get(EVALUATION_POINTS, 0) + evaluation_total
         if complaint is not None and start <= complaint < after:
-            c[COMPLAINT_OR_DISLIKE] = 1
+            one(COMPLAINT_OR_DISLIKE)
         for fb in feedback:
             if not start <= fb["received_at"] < after:
                 continue
-            c[FEEDBACK_RECEIVED] = c.get(FEEDBACK_RECEIVED, 0) + 1
+            one(FEEDBACK_RECEIVED)
             if fb["kind"] is not ev.FeedbackKind.UNCLASSIFIED:
-                c[FEEDBACK_CLASSIFIED] = c.get(FEEDBACK_CLASSIFIED, 0) + 1
+                one(FEEDBACK_CLASSIFIED)
             handled = FeedbackFacts(feedback_id=fb["feedback_id"], kind=fb["kind"],
                                     received_at=clock.from_us(fb["received_at"]),
                                     steps=tuple(fb["steps"]), satisfied=fb["satisfied"],
                                     answer_public=fb["answer_public"])
             if feedback_on_time(handled, self.end, agency, cfg.feedback_deadlines):
-                c[FEEDBACK_ON_TIME] = c.get(FEEDBACK_ON_TIME, 0) + 1
+                one(FEEDBACK_ON_TIME)
             if fb["satisfied"] is not None:
-                c[FEEDBACK_RATED] = c.get(FEEDBACK_RATED, 0) + 1
+                one(FEEDBACK_RATED)
                 if fb["satisfied"]:
-                    c[FEEDBACK_SATISFIED] = c.get(FEEDBACK_SATISFIED, 0) + 1
-        return c
+                    one(FEEDBACK_SATISFIED)
+        if len(ones) == before:
+            return 0
+        return CONTRIBUTED | LATE_FLAG if verdict is Timeliness.LATE else CONTRIBUTED
