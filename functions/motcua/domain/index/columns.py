@@ -10,8 +10,11 @@ object each.
 :func:`fold_columns` ``(folder, columns, processes=1)`` -> :class:`Folded` (counters per unit, late dossiers):
 equal to summing :meth:`MonthFolder.contribution` over the pairs (the same body, :meth:`MonthFolder.counters`, reads
 the columns), with the dossiers split into ``processes`` contiguous ranges folded by forked processes (the
-columns are shared copy-on-write, only the counters come back). Counters are summed per ancestry and spread
-over the units once at the end, so a dossier costs one dictionary merge, not one per unit.
+columns are shared copy-on-write, only the counters come back). Counters are summed per agency (the names of
+those that add one gathered in a list and counted by ``Counter.update``, the others summed) and spread over
+the ancestries once at the end, so a dossier costs a few list appends, not a dictionary merge per unit.
+Instants are integers (microseconds since the epoch, ``clock.instant_us``), what the clock's integer
+functions measure.
 """
 
 from __future__ import annotations
