@@ -115,7 +115,9 @@ class _Environment:
             self.process = subprocess.Popen(  # noqa: S603 - a fixed argv, no shell
                 [sys.executable, "-m", "infra.local.worker", str(child_end.fileno())],
                 cwd=_REPO_ROOT, stdin=subprocess.DEVNULL, pass_fds=(child_end.fileno(),),
-                start_new_session=True)  # Ctrl-C reaches `make run`, which closes its environments
+                # A process group of its own, so Ctrl-C reaches `make run` only (which closes its environments); the
+                # same session, so the same scheduling (autogroup) as the process that started it.
+                process_group=0)
         finally:
             child_end.close()
         self.connection = Connection(parent_end.detach())
