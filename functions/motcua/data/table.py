@@ -14,6 +14,8 @@ index facts            ``DOSSIER#<id>``                ``INDEX#FACTS`` (``motcua
 evaluation             ``DOSSIER#<id>``                ``EVALUATION`` (the citizen's, ``motcua.data.index_store``)
 sync acknowledgement   ``DOSSIER#<id>``                ``SYNCACK#<version>#<event id>`` (``data.national_portal``)
 national portal code   ``DOSSIER#<id>``                ``NATIONALCODE`` (a dossier filed on the portal)
+postal order           ``DOSSIER#<id>``                ``POSTAL#<kind>`` (``data.postal``: receiver, carrier order)
+postal tracking step   ``DOSSIER#<id>``                ``POSTALSTEP#<kind>#<carrier time>#<sequence>`` (each once)
 notification delivery  ``DOSSIER#<id>``                ``NOTIFY#<occurred_at>#<event id>#<ref>#<channel>[#<device>]``
 outbox event           ``OUTBOX#<event id>``           ``OUTBOX`` (written with the change, claimed by the relay)
 receipt code           ``RECEIPT#<code>``              ``RECEIPT`` (points at the dossier)

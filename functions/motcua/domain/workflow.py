@@ -546,6 +546,24 @@ def pay_online(dossier: Dossier, transaction_id: str, gateway: str, amount_vnd: 
     return follow_process(dossier, changed, events, process, actor, now, request_id)
 
 
+def deliver_by_post(dossier: Dossier, delivered_at: datetime, carrier: str, order_code: str, actor: Actor,
+                    now: datetime, request_id: str | None = None,
+                    process: ProcessDefinition | None = None) -> tuple[Dossier, list[HistoryEvent]]:
+    """The carrier confirmed delivery of the result sent by post (Decision 45/2016/QĐ-TTg): the dossier is
+    returned (9 -> 10, docs/domain.md §2.3) as ``return_result`` with method ``post`` would be, checked against
+    the same transition table, with the returned-at time the carrier's delivery time, not the time we heard it.
+    ``actor``: the carrier, as ``Role.SYSTEM``."""
+    _ensure_applies(a.ActionName.RETURN_RESULT, dossier.status)
+    result = dossier.result
+    assert result is not None  # a decided dossier always has one
+    change = _Change(dossier, actor, now, request_id)
+    change.set(returned_at=delivered_at, result=result.model_copy(update={"return_method": "post"}))
+    change.event(ev.RETURN_RESULT, S.RETURNED, None, method="post", carrier=carrier, order_code=order_code,
+                 delivered_at=delivered_at.isoformat())
+    changed, events = change.result()
+    return follow_process(dossier, changed, events, process, actor, now, request_id)
+
+
 def _track_processing_officer(c: _Change) -> None:
     """A processing officer who acts on the dossier becomes its officer, if they belong to the agency handling
     it after this action (an officer of the receiving agency acting after a transfer is not the new agency's)."""

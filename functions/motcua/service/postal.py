@@ -1,0 +1,271 @@
+"""Postal collection and return (docs/integrations.md §3): requests, carrier orders, tracking, delivery.
+
+1. The citizen (or the desk, for them) asks for collection at home and/or the result by post, with the
+   receiver's details (applicant contact data, stored on the dossier's order item, never logged or queued).
+2. An order goes to the carrier through the postal queue (``OrderMessage``: identifiers only): a collection at
+   once, a return when the desk orders it once the result is ready (status 9). The consumer
+   (``handlers/postal_orders.py``) creates it at the carrier, idempotent per (dossier, kind): the carrier's
+   ``OrderCode`` is ours, so a create retried after a timeout answers the first order. A carrier outage fails
+   the message, retried with backoff, then the DLQ; nothing is lost. Cancel and retry are actions too.
+3. Tracking steps arrive by callback (checksum verified) or polling, duplicated or out of order: each step is
+   recorded once, the latest kept. Delivery of a return moves the dossier 9 -> 10 at the carrier's delivery time
+   (``workflow.deliver_by_post``), once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from motcua.data import postal as store
+from motcua.data.postal import OrderRecord, tracking_update
+from motcua.domain.actors import Actor, Role
+from motcua.domain.dossier import StaleDossier
+from motcua.domain.errors import Conflict, InvalidInput, MotcuaError
+from motcua.domain.postal import (
+    COLLECTION,
+    RETURN,
+    CallbackRejected,
+    CarrierMapping,
+    CarrierRefused,
+    OrderKind,
+    OrderMessage,
+    PostalCarrier,
+    PostalOrder,
+    PostalRequest,
+    TrackingUpdate,
+    verify_checksum,
+)
+from motcua.domain.status import DossierStatus
+from motcua.domain.workflow import DESK, deliver_by_post
+from motcua.service.dossiers import DossierService
+
+
+class PostalMessageInvalid(MotcuaError):
+    """Can never be delivered (malformed, or naming no order): parked."""
+
+    code = "POSTAL_MESSAGE_INVALID"
+    http_status = 422
+
+
+class PostalNotAllowed(Conflict):
+    code = "POSTAL_ORDER_NOT_ALLOWED"
+    message_vi = "Không thể thực hiện thao tác này với đơn bưu chính ở trạng thái hiện tại."
+    message_en = "This postal order cannot take this action in its current state."
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """A carrier's adapter and what the callback is verified with (from its one secret)."""
+
+    client: PostalCarrier
+    checksum_key: str
+
+
+def _actor_for(carrier: str) -> Actor:
+    return Actor(subject=f"postal-{carrier}", role=Role.SYSTEM)
+
+
+@dataclass
+class PostalService:
+    carriers: Callable[[str], Carrier]
+    enqueue: Callable[[OrderMessage], None]
+    mapping: CarrierMapping = field(default_factory=CarrierMapping)
+    dossiers: DossierService = field(default_factory=DossierService)
+    default_carrier: str = "vnpost"
+    stale_retries: int = 3
+
+    def _now(self) -> datetime:
+        return self.dossiers.clock()
+
+    # -- actions ------------------------------------------------------------------------------------------
+    def request(self, dossier_id: str, body: PostalRequest, actor: Actor,
+                request_id: str | None = None) -> list[OrderRecord]:
+        """The citizen's (or the desk's, for them) request: collection is ordered at once, a return waits for
+        the result (``order``)."""
+        dossier = self.dossiers.readable(dossier_id, actor, request_id)
+        if not (actor.role is Role.CITIZEN and dossier.owner == actor.subject) and actor.role not in DESK:
+            raise PostalNotAllowed({"reason": "the dossier's owner or the desk asks"})
+        if dossier.status.is_terminal:
+            raise PostalNotAllowed({"status": int(dossier.status)})
+        kinds: list[OrderKind] = ([COLLECTION] if body.collection else []) + ([RETURN] if body.return_by_post else [])
+        if not kinds:
+            raise InvalidInput({"reason": "collection or return_by_post"})
+        if COLLECTION in kinds and dossier.status is not DossierStatus.SUBMITTED:
+            raise PostalNotAllowed({"kind": COLLECTION, "status": int(dossier.status)})
+        for kind in kinds:
+            if not store.put_request(dossier.id, kind, self.default_carrier, body.receiver, self._now()):
+                raise PostalNotAllowed({"kind": kind, "reason": "an order is under way"})
+        if COLLECTION in kinds:
+            self._queue(dossier.id, COLLECTION, retry=False)
+        return store.orders_of(dossier.id)
+
+    def order(self, dossier_id: str, kind: OrderKind, actor: Actor, request_id: str | None = None) -> OrderRecord:
+        """The desk creates the carrier order: a return once the result is ready (status 9)."""
+        dossier = self._desk(dossier_id, actor, request_id)
+        if kind == RETURN and dossier.status is not DossierStatus.DECIDED:
+            raise PostalNotAllowed({"kind": kind, "status": int(dossier.status), "allowed": [9]})
+        return self._queue(dossier.id, kind, retry=False)
+
+    def retry(self, dossier_id: str, kind: OrderKind, actor: Actor, request_id: str | None = None) -> OrderRecord:
+        self._desk(dossier_id, actor, request_id)
+        return self._queue(dossier_id, kind, retry=True)
+
+    def cancel(self, dossier_id: str, kind: OrderKind, actor: Actor, request_id: str | None = None) -> OrderRecord:
+        dossier = self.dossiers.readable(dossier_id, actor, request_id)
+        if not (actor.role is Role.CITIZEN and dossier.owner == actor.subject) and actor.role not in DESK:
+            raise PostalNotAllowed({"reason": "the dossier's owner or the desk cancels"})
+        current = self._order(dossier_id, kind)
+        if current.state in ("requested", "refused", "failed"):
+            store.mark_state(dossier_id, kind, "cancelled", from_states=(current.state,))
+        elif current.state in ("queued", "created"):
+            if not store.mark_state(dossier_id, kind, "cancel_requested", from_states=(current.state,)):
+                raise PostalNotAllowed({"kind": kind, "state": current.state})
+            self.enqueue(OrderMessage(op="cancel", carrier=current.carrier, dossier_id=dossier_id, kind=kind,
+                                      attempt=current.attempt))
+        else:
+            raise PostalNotAllowed({"kind": kind, "state": current.state})
+        return self._order(dossier_id, kind)
+
+    def orders(self, dossier_id: str, actor: Actor, request_id: str | None = None) -> list[OrderRecord]:
+        self.dossiers.readable(dossier_id, actor, request_id)
+        return store.orders_of(dossier_id)
+
+    def _desk(self, dossier_id: str, actor: Actor, request_id: str | None):
+        if actor.role not in DESK:
+            raise PostalNotAllowed({"reason": "the desk orders"})
+        dossier = self.dossiers.readable(dossier_id, actor, request_id)
+        if actor.role is not Role.SYSTEM and actor.agency_code not in (dossier.current_agency, dossier.agency_code):
+            raise PostalNotAllowed({"reason": "another agency's dossier"})
+        return dossier
+
+    def _order(self, dossier_id: str, kind: OrderKind) -> OrderRecord:
+        current = store.get_order(dossier_id, kind)
+        if current is None:
+            raise PostalNotAllowed({"kind": kind, "reason": "not requested"})
+        return current
+
+    def _queue(self, dossier_id: str, kind: OrderKind, *, retry: bool) -> OrderRecord:
+        current = self._order(dossier_id, kind)
+        attempt = store.mark_queued(dossier_id, kind, retry=retry)
+        if attempt is None:
+            raise PostalNotAllowed({"kind": kind, "state": current.state})
+        self.enqueue(OrderMessage(op="create", carrier=current.carrier, dossier_id=dossier_id, kind=kind,
+                                  attempt=attempt))
+        return self._order(dossier_id, kind)
+
+    # -- the consumer -------------------------------------------------------------------------------------
+    def deliver(self, body: str) -> str:
+        """One queued operation at the carrier. ``CarrierUnavailable`` propagates (retried with backoff);
+        ``CarrierRefused`` is recorded on the order and propagates (parked)."""
+        try:
+            message = OrderMessage.model_validate_json(body)
+        except ValidationError as error:
+            raise PostalMessageInvalid({"reason": type(error).__name__}) from None
+        current = store.get_order(message.dossier_id, message.kind)
+        if current is None:
+            raise PostalMessageInvalid({"dossier_id": message.dossier_id, "reason": "no such order"})
+        carrier = self.carriers(message.carrier).client
+        if message.op == "cancel":
+            if current.state != "cancel_requested" or current.item_code is None:
+                if current.state == "cancel_requested":  # never created at the carrier
+                    store.mark_state(message.dossier_id, message.kind, "cancelled", from_states=("cancel_requested",))
+                    return "cancelled"
+                return "stale"
+            try:
+                carrier.cancel_order(current.item_code)
+            except CarrierRefused as refused:  # collected already: the order goes on
+                store.mark_state(message.dossier_id, message.kind, "created",
+                                 refused_code=str(refused.details.get("error_code")), from_states=("cancel_requested",))
+                raise
+            store.mark_state(message.dossier_id, message.kind, "cancelled", from_states=("cancel_requested",))
+            return "cancelled"
+        if current.state != "queued" or current.attempt != message.attempt:
+            return "stale"  # created by an earlier delivery, cancelled, or superseded by a retry
+        dossier = self.dossiers.dossiers.get(message.dossier_id)
+        agency = self.dossiers.catalogue.agencies().get(dossier.current_agency)
+        agency_name = agency.name_vi if agency is not None else dossier.current_agency
+        order = PostalOrder(
+            dossier_id=dossier.id, kind=message.kind, receipt_code=dossier.receipt_code, receiver=current.receiver,
+            documents=tuple(self._documents(dossier, message.kind)),
+            sender_name=agency_name if message.kind == RETURN else current.receiver.full_name)
+        try:
+            answer = carrier.create_order(order)
+        except CarrierRefused as refused:
+            store.mark_state(message.dossier_id, message.kind, "refused",
+                             refused_code=str(refused.details.get("error_code")), from_states=("queued",))
+            raise
+        store.mark_created(message.dossier_id, message.kind, answer.order_code)
+        return "created"
+
+    @staticmethod
+    def _documents(dossier, kind: OrderKind) -> list[str]:
+        if kind == RETURN and dossier.result is not None:
+            return [d.rsplit("/", 1)[-1] for d in dossier.result.documents]
+        return [x.document_name for x in dossier.attachments] or ["Hồ sơ"]
+
+    # -- tracking -----------------------------------------------------------------------------------------
+    def callback(self, carrier: str, body: bytes, signature: str | None) -> str:
+        """A carrier's callback: refused unless its checksum verifies with the carrier's key."""
+        try:
+            connection = self.carriers(carrier)
+        except KeyError:
+            raise CallbackRejected({"carrier": carrier, "reason": "unknown carrier"}) from None
+        if not verify_checksum(connection.checksum_key, body, signature):
+            raise CallbackRejected({"carrier": carrier, "reason": "checksum"})
+        try:
+            update = tracking_update(json.loads(body))
+        except (ValueError, KeyError, TypeError, ValidationError):
+            raise InvalidInput({"reason": "not a tracking step"}) from None
+        return self.apply(carrier, update)
+
+    def poll(self, dossier_id: str, kind: OrderKind) -> list[str]:
+        current = self._order(dossier_id, kind)
+        if current.item_code is None:
+            return []
+        steps = self.carriers(current.carrier).client.tracking(current.item_code)
+        return [self.apply(current.carrier, step) for step in steps]
+
+    def apply(self, carrier: str, update: TrackingUpdate) -> str:
+        """Once per step; a delivery (whatever order the steps came in) ends the order, once."""
+        dossier_id, _, suffix = update.client_code.rpartition("-")
+        kind: OrderKind | None = {"R": RETURN, "C": COLLECTION}.get(suffix)  # type: ignore[assignment]
+        current = store.get_order(dossier_id, kind) if kind else None
+        if kind is None or current is None or current.item_code not in (None, update.order_code):
+            raise CallbackRejected({"carrier": carrier, "reason": "no such order"})
+        first = store.record_step(dossier_id, kind, update)
+        stage = self.mapping.stage(update.status_code)
+        if stage == "delivered":
+            if kind == RETURN:
+                self._returned(dossier_id, carrier, update)
+            store.mark_delivered(dossier_id, kind, update.occurred_at)
+            return "delivered" if first else "duplicate"
+        if stage == "failed" and first:
+            store.mark_state(dossier_id, kind, "failed", refused_code=update.status_code, from_states=("created",))
+        return "recorded" if first else "duplicate"
+
+    def _returned(self, dossier_id: str, carrier: str, update: TrackingUpdate) -> None:
+        """9 -> 10 at the carrier's delivery time; a dossier already returned is left as it is."""
+        service = self.dossiers
+        for attempt in range(self.stale_retries + 1):
+            dossier = service.dossiers.get(dossier_id)
+            if dossier.status is not DossierStatus.DECIDED:
+                return
+            now = self._now()
+            process = service.steps.definition_for(dossier, now)
+            changed, events = deliver_by_post(dossier, update.occurred_at, carrier, update.order_code,
+                                              _actor_for(carrier), now, process=process)
+            changed, events, task_items = service.steps.assign_entered(dossier, changed, events, process, now, None)
+            changed = service.control_slips.attach(changed, [*service.dossiers.history(dossier.id), *events],
+                                                   service.catalogue.agencies())
+            try:
+                service.dossiers.save_change(changed, events, index=service.index.for_change(dossier, changed, events),
+                                             extra=[task_items])
+                return
+            except StaleDossier:
+                if attempt == self.stale_retries:
+                    raise
