@@ -118,14 +118,17 @@ class TrackingUpdate(BaseModel):
         return (self.occurred_at, self.sequence)
 
 
+DEFAULT_STAGES: Final[dict[str, Stage]] = {
+    "10": "created", "20": "collected", "30": "in_transit", "40": "in_transit", "50": "delivered",
+    "60": "failed", "70": "failed", "90": "cancelled"}
+
+
 class CarrierMapping(BaseModel):
     """What the sources leave UNSURE, as configuration (the ``postal-mapping`` setting, JSON)."""
 
     model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
-    stages: dict[str, Stage] = Field(default_factory=lambda: {
-        "10": "created", "20": "collected", "30": "in_transit", "40": "in_transit", "50": "delivered",
-        "60": "failed", "70": "failed", "90": "cancelled"})
+    stages: dict[str, Stage] = Field(default_factory=lambda: dict(DEFAULT_STAGES))
     checksum_header: str = "X-Checksum"
     accepted_codes: frozenset[str] = frozenset({"00"})
     refused_codes: frozenset[str] = frozenset({"01", "02", "03", "04"})  # invalid data, unknown order, ...

@@ -92,7 +92,11 @@ class PostalService:
             raise PostalNotAllowed({"reason": "the dossier's owner or the desk asks"})
         if dossier.status.is_terminal:
             raise PostalNotAllowed({"status": int(dossier.status)})
-        kinds: list[OrderKind] = ([COLLECTION] if body.collection else []) + ([RETURN] if body.return_by_post else [])
+        kinds: list[OrderKind] = []
+        if body.collection:
+            kinds.append("collection")
+        if body.return_by_post:
+            kinds.append("return")
         if not kinds:
             raise InvalidInput({"reason": "collection or return_by_post"})
         if COLLECTION in kinds and dossier.status is not DossierStatus.SUBMITTED:
