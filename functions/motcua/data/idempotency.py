@@ -37,6 +37,24 @@ class _TableStore(DynamoDBPersistenceLayer):
         super().__init__(boto3_client=_NoClientYet(), **kwargs)  # type: ignore[arg-type]
         self._built = True
 
+    # Powertools hashes the key and the payload of one invocation twice each (the in-progress record, then the
+    # completed one), from the same ``data`` dict: each hash is remembered for that very object (held, so its
+    # identity cannot be reused by another) and computed once.
+    _hashed_for: tuple[Any, str | None, str] | None = None
+
+    def _hashes(self, data: dict[str, Any]) -> tuple[str | None, str]:
+        remembered = self._hashed_for
+        if remembered is None or remembered[0] is not data:
+            remembered = (data, super()._get_hashed_idempotency_key(data), super()._get_hashed_payload(data))
+            self._hashed_for = remembered
+        return remembered[1], remembered[2]
+
+    def _get_hashed_idempotency_key(self, data: dict[str, Any]) -> str | None:
+        return self._hashes(data)[0]
+
+    def _get_hashed_payload(self, data: dict[str, Any]) -> str:
+        return self._hashes(data)[1]
+
     @property  # type: ignore[override]
     def client(self) -> Any:
         return dynamodb_client() if getattr(self, "_built", False) else _NoClientYet()

@@ -41,7 +41,16 @@ from pynamodb.expressions.operand import Path
 from pynamodb.transactions import TransactWrite
 
 from motcua.data.models import Item, ReceiptItem, dynamodb_client, shared_connection
-from motcua.data.transactions import StorageUnavailable, append, cancellation_codes, dossier_item, event_item
+from motcua.data.table import PARTITION_KEY, SORT_KEY
+from motcua.data.transactions import (
+    StorageUnavailable,
+    append,
+    cancellation_codes,
+    dossier_item,
+    event_item,
+    put_guarded,
+    put_new,
+)
 from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
 from motcua.domain.outbox import envelopes_for
 
@@ -185,22 +194,40 @@ def _counter_actions(counters: Mapping[str, int]) -> list[Any]:
 
 def add_to_transaction(transaction: TransactWrite, write: IndexWrite) -> None:
     """The facts item (guarded by the facts version read), the counter ADDs and the rows, into the caller's
-    transaction: they commit, or not, with the dossier and the events they come from."""
-    facts = FactsItem(f"DOSSIER#{write.dossier_id}", FACTS_SK, doc=write.facts_json,
-                      dossier_version=write.dossier_version, last_event_id=write.last_event_id)
-    condition = (FactsItem.pk.does_not_exist() if write.expected_version is None
-                 else FactsItem.dossier_version == write.expected_version)
-    transaction.save(facts, condition=condition)
+    transaction: they commit, or not, with the dossier and the events they come from. Written as attribute
+    maps (``transactions.put_new``: the hot path builds no pynamodb models)."""
+    facts = {PARTITION_KEY: {"S": f"DOSSIER#{write.dossier_id}"}, SORT_KEY: {"S": FACTS_SK},
+             "doc": {"S": write.facts_json}, "dossier_version": {"N": str(write.dossier_version)},
+             "last_event_id": {"S": write.last_event_id}}
+    if write.expected_version is None:
+        put_new(transaction, facts)
+    else:
+        put_guarded(transaction, facts, "#dv = :dv", {"#dv": "dossier_version"},
+                    {":dv": {"N": str(write.expected_version)}})
     for delta in write.deltas:
-        actions = _counter_actions(delta.counters)
-        if actions:
-            transaction.update(Item(aggregate_pk(delta.month), f"UNIT#{delta.unit}"), actions=actions)
+        _add_counters(transaction, delta)
     for row in write.rows:
-        keys = (row_pk(row.month, row.unit), row_sk(row.dossier_id, row.late))
+        key = {PARTITION_KEY: {"S": row_pk(row.month, row.unit)}, SORT_KEY: {"S": row_sk(row.dossier_id, row.late)}}
         if row.doc is None:
-            transaction.delete(RowItem(*keys))
+            transaction._delete_items.append({"TableName": _table(), "Key": key})
         else:
-            transaction.save(RowItem(*keys, doc=row.doc))
+            transaction._put_items.append({"TableName": _table(), "Item": {**key, "doc": {"S": row.doc}}})
+
+
+def _add_counters(transaction: TransactWrite, delta: CounterDelta) -> None:
+    """One ADD per non-zero counter on the unit-month item (as ``_counter_actions``, low-level)."""
+    names, values, parts = {}, {}, []
+    for i, (name, value) in enumerate(sorted(delta.counters.items())):
+        if value:
+            names[f"#c{i}"] = COUNTER_PREFIX + name
+            values[f":c{i}"] = {"N": str(value)}
+            parts.append(f"#c{i} :c{i}")
+    if parts:
+        transaction._update_items.append({
+            "TableName": _table(),
+            "Key": {PARTITION_KEY: {"S": aggregate_pk(delta.month)}, SORT_KEY: {"S": f"UNIT#{delta.unit}"}},
+            "UpdateExpression": "ADD " + ", ".join(parts), "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values})
 
 
 def _retry_pause(attempt: int) -> None:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -25,12 +25,14 @@ from motcua.data.models import (
     shared_connection,
 )
 from motcua.data.transactions import (
+    AttributeMap,
     StorageUnavailable,
     append,
     cancellation_codes,
-    dossier_item,
     event_item,
     failed_keys,
+    put_dossier,
+    put_new,
 )
 from motcua.domain.catalogue import Agency, Procedure
 from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
@@ -159,6 +161,35 @@ class AppliedKey:
     digest: str | None = None
 
 
+def applied_attributes(dossier: Dossier, applied: AppliedKey) -> AttributeMap:
+    """The ``_AppliedItem`` of the key a change carries, as stored."""
+    item = {table.PARTITION_KEY: {"S": f"DOSSIER#{dossier.id}"}, table.SORT_KEY: {"S": f"APPLIED#{applied.key}"},
+            "action": {"S": applied.action}, "dossier_version": {"N": str(dossier.version)},
+            table.TTL_ATTRIBUTE: {"N": str(applied.expires_at)}}
+    if applied.digest is not None:
+        item["digest"] = {"S": applied.digest}
+    return item
+
+
+def _take_sequence(transaction: TransactWrite, counter_key: str, current: int) -> None:
+    """The receipt counter moved from the value read to the next one, only if it still holds that value
+    (``current`` 0: only if there is no counter yet)."""
+    request: dict[str, Any] = {
+        "TableName": SequenceItem.Meta.table_name,
+        "Key": {table.PARTITION_KEY: {"S": counter_key}, table.SORT_KEY: {"S": "SEQ"}},
+        "UpdateExpression": "SET #value = :next",
+        "ExpressionAttributeNames": {"#value": "value"},
+        "ExpressionAttributeValues": {":next": {"N": str(current + 1)}},
+    }
+    if current:
+        request["ConditionExpression"] = "#value = :current"
+        request["ExpressionAttributeValues"][":current"] = {"N": str(current)}
+    else:
+        request["ConditionExpression"] = "attribute_not_exists (#pk)"
+        request["ExpressionAttributeNames"]["#pk"] = table.PARTITION_KEY
+    transaction._update_items.append(request)
+
+
 class DossierRepository:
     max_sequence_attempts = 25
     max_conflict_attempts = 4  # a change cancelled by TransactionConflict (hot counters) is retried
@@ -188,17 +219,13 @@ class DossierRepository:
             if then is not None:
                 dossier, later, part = then(dossier, event)
                 parts.append(part)
-            counter = SequenceItem(counter_key, "SEQ")
-            condition = (SequenceItem.value == current) if current else SequenceItem.pk.does_not_exist()
             transaction = TransactWrite(connection=shared_connection())
             try:
                 with transaction:
-                    transaction.update(counter, actions=[SequenceItem.value.set(current + 1)],
-                                       condition=condition)
-                    transaction.save(dossier_item(dossier))
-                    transaction.save(ReceiptItem(f"RECEIPT#{dossier.receipt_code}", "RECEIPT",
-                                                 dossier_id=dossier.id),
-                                     condition=ReceiptItem.pk.does_not_exist())
+                    _take_sequence(transaction, counter_key, current)
+                    put_dossier(transaction, dossier)
+                    put_new(transaction, {table.PARTITION_KEY: {"S": f"RECEIPT#{dossier.receipt_code}"},
+                                          table.SORT_KEY: {"S": "RECEIPT"}, "dossier_id": {"S": dossier.id}})
                     append(transaction, [event, *later], envelopes_for(dossier, [event, *later], correlation_id))
                     if index_write is not None:
                         index_write.add_to(transaction)
@@ -228,17 +255,14 @@ class DossierRepository:
         for attempt in range(self.max_conflict_attempts):
             try:
                 with TransactWrite(connection=shared_connection()) as transaction:
-                    transaction.save(dossier_item(dossier))
+                    put_dossier(transaction, dossier)
                     append(transaction, events, [*envelopes_for(dossier, events, correlation_id), *extra_envelopes])
                     if index is not None:
                         index.add_to(transaction)
                     for part in extra:
                         part.add_to(transaction)
                     if applied is not None:
-                        transaction.save(_AppliedItem(f"DOSSIER#{dossier.id}", f"APPLIED#{applied.key}",
-                                                      action=applied.action, dossier_version=dossier.version,
-                                                      expiration=applied.expires_at, digest=applied.digest),
-                                         condition=_AppliedItem.pk.does_not_exist())
+                        put_new(transaction, applied_attributes(dossier, applied))
                 return dossier
             except TransactWriteError as error:
                 codes = cancellation_codes(error)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from typing import Any
+
 from motcua.data import table
-from motcua.data.models import DossierItem, HistoryItem, OutboxItem
+from motcua.data.models import DossierItem, HistoryItem, Item, OutboxItem
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.errors import MotcuaError
 from motcua.domain.events import EventEnvelope
@@ -68,6 +70,74 @@ def dossier_item(dossier: Dossier) -> DossierItem:
     return item
 
 
+# --- the hot path's items as DynamoDB attribute maps, straight into the transaction ---------------------------
+# A submission or an action writes five to eight items; building a pynamodb model per item and serialising it
+# (attribute by attribute, condition objects rendered into expressions) was the largest part of the
+# function's own work (docs/benchmarks.md, submit). These write the same attributes and conditions as the
+# models (``tests/unit/test_data_models.py`` compares them) into the same ``TransactWrite``, whose other parts
+# keep using pynamodb models.
+
+AttributeMap = dict[str, dict[str, str]]
+_NOT_EXISTS = {"ConditionExpression": "attribute_not_exists (#pk)", "ExpressionAttributeNames": {"#pk": table.PARTITION_KEY}}
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def dossier_attributes(dossier: Dossier) -> AttributeMap:
+    """The dossier item as stored (the attributes of ``dossier_item``, its version the dossier's own)."""
+    submitted = dossier.submitted_at.isoformat()
+    item = {
+        table.PARTITION_KEY: _s(f"DOSSIER#{dossier.id}"), table.SORT_KEY: _s("DOSSIER"),
+        "gsi2pk": _s(f"AGENCY#{dossier.current_agency}"), "gsi2sk": _s(f"{int(dossier.status):02d}#{submitted}"),
+        "gsi3pk": _s(f"OWNER#{dossier.owner}"), "gsi3sk": _s(submitted),
+        "status": {"N": str(int(dossier.status))}, "version": {"N": str(dossier.version)},
+        "doc": _s(dossier.model_dump_json()),
+    }
+    timer_keys = sla_index_keys(dossier)
+    if timer_keys is not None:
+        item["gsi4pk"], item["gsi4sk"] = _s(timer_keys[0]), _s(timer_keys[1])
+    return item
+
+
+def put_new(transaction: TransactWrite, item: AttributeMap) -> None:
+    """A put of ``item`` into the transaction, only if no item has its key."""
+    transaction._put_items.append({"TableName": Item.Meta.table_name, "Item": item, **_NOT_EXISTS})
+
+
+def put_guarded(transaction: TransactWrite, item: AttributeMap, condition: str, names: dict[str, str],
+                values: dict[str, Any] | None = None) -> None:
+    """A put of ``item`` under ``condition`` (a DynamoDB condition expression)."""
+    request: dict[str, Any] = {"TableName": Item.Meta.table_name, "Item": item, "ConditionExpression": condition,
+                               "ExpressionAttributeNames": names}
+    if values:
+        request["ExpressionAttributeValues"] = values
+    transaction._put_items.append(request)
+
+
+def put_dossier(transaction: TransactWrite, dossier: Dossier) -> None:
+    """The dossier, guarded by the version it was read at (none stored for a new one), as ``VersionAttribute``
+    guards ``dossier_item``: the stored version is ``dossier.version - 1``."""
+    if dossier.version > 1:
+        put_guarded(transaction, dossier_attributes(dossier), "#v = :v", {"#v": "version"},
+                    {":v": {"N": str(dossier.version - 1)}})
+    else:
+        put_guarded(transaction, dossier_attributes(dossier), "attribute_not_exists (#v)", {"#v": "version"})
+
+
+def event_attributes(event: HistoryEvent, position: int = 0) -> AttributeMap:
+    return {table.PARTITION_KEY: _s(f"DOSSIER#{event.dossier_id}"),
+            table.SORT_KEY: _s(f"EVENT#{event.occurred_at.isoformat()}#{position:02d}#{event.event_id}"),
+            "doc": _s(event.model_dump_json())}
+
+
+def outbox_attributes(envelope: EventEnvelope) -> AttributeMap:
+    return {table.PARTITION_KEY: _s(f"OUTBOX#{envelope.id}"), table.SORT_KEY: _s("OUTBOX"),
+            "gsi1pk": _s(OUTBOX_PENDING), "gsi1sk": _s(f"{envelope.occurred_at.isoformat()}#{envelope.id}"),
+            "type": _s(envelope.type), "doc": _s(envelope.model_dump_json())}
+
+
 def event_item(event: HistoryEvent, position: int = 0) -> HistoryItem:
     # The position keeps the order of events one action produced at the same instant (decide, then issue).
     return HistoryItem(f"DOSSIER#{event.dossier_id}",
@@ -87,6 +157,6 @@ def outbox_item(envelope: EventEnvelope) -> OutboxItem:
 def append(transaction: TransactWrite, events: list[HistoryEvent], envelopes: list[EventEnvelope]) -> None:
     """History is append-only: each event is a new item, written only if no item has its key."""
     for position, event in enumerate(events):
-        transaction.save(event_item(event, position), condition=HistoryItem.pk.does_not_exist())
+        put_new(transaction, event_attributes(event, position))
     for envelope in envelopes:
-        transaction.save(outbox_item(envelope), condition=OutboxItem.pk.does_not_exist())
+        put_new(transaction, outbox_attributes(envelope))
