@@ -1,7 +1,7 @@
 """POST /dossiers through the handler, against the bare DynamoDB calls a submission must make.
 
 Run: ``make bench``, or ``PYTHONPATH=.:functions .venv/bin/python benchmarks/submit.py [--n 300]``.
-The last line is key=value pairs. Goal: handler / bare <= 1.3 (p50 and p99).
+The last line is key=value pairs. Goal: handler / bare <= 1.15 at p50 (``ratio``), interleaved.
 
 One process, on the local stack (DynamoDB Local in memory with the full JIT, moto; ``benchmarks/_stack.py``):
 
@@ -51,7 +51,7 @@ import botocore.client
 
 from benchmarks._stack import BenchStack, local_stack
 
-GOAL_RATIO = 1.3
+GOAL_RATIO = 1.15  # at p50, interleaved (docs/benchmarks.md, submit)
 
 Call = Callable[[], None]
 
@@ -375,9 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
     parser.add_argument("--n", type=int, default=300, help="measured calls per series (default 300)")
     parser.add_argument("--warmup", type=int, default=50, help="unmeasured calls per series first (default 50)")
-    parser.add_argument("--interleave", action="store_true",
-                        help="run the three series in turns (handler, bare, bare without idempotency) instead of "
-                             "one after the other: background load then hits all three alike")
+    parser.add_argument("--interleave", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the three series in turns (handler, bare, bare without idempotency), the "
+                             "default: background load then hits all three alike; --no-interleave: one after "
+                             "the other")
     parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
                         help=f"cProfile handler calls: auto = when ratio_p50 > {GOAL_RATIO} (default)")
     parser.add_argument("--profile-n", type=int, default=50, help="handler calls under the profiler (default 50)")
@@ -435,13 +436,14 @@ def run(stack: BenchStack, args: argparse.Namespace) -> int:
     ratio0_p50, ratio0_p99 = h.p50 / b0.p50, h.p99 / b0.p99
     print(f"ratio handler / bare:                     p50 {ratio_p50:.2f}  p99 {ratio_p99:.2f}")
     print(f"ratio handler / bare without idempotency: p50 {ratio0_p50:.2f}  p99 {ratio0_p99:.2f}")
-    met = ratio_p50 <= GOAL_RATIO and ratio_p99 <= GOAL_RATIO
-    print(f"goal ratio <= {GOAL_RATIO} (p50 and p99, against the full bare baseline): {'met' if met else 'NOT met'}")
+    met = ratio_p50 <= GOAL_RATIO
+    print(f"goal ratio <= {GOAL_RATIO} (p50, against the full bare baseline): {'met' if met else 'NOT met'}")
 
     if args.profile == "always" or (args.profile == "auto" and ratio_p50 > GOAL_RATIO):
         profile_handler(handler, args.profile_n, args.profile_top, args.profile_out)
 
-    print(f"n={args.n} warmup={args.warmup} order={order} handler_p50_ms={h.p50:.2f} handler_p99_ms={h.p99:.2f} "
+    print(f"n={args.n} warmup={args.warmup} order={order} ratio={ratio_p50:.3f} handler_p50_ms={h.p50:.2f} "
+          f"handler_p99_ms={h.p99:.2f} "
           f"bare_p50_ms={b.p50:.2f} bare_p99_ms={b.p99:.2f} bare_no_idem_p50_ms={b0.p50:.2f} "
           f"bare_no_idem_p99_ms={b0.p99:.2f} ratio_p50={ratio_p50:.2f} ratio_p99={ratio_p99:.2f} "
           f"ratio_p50_no_idem={ratio0_p50:.2f} ratio_p99_no_idem={ratio0_p99:.2f} "

@@ -55,9 +55,9 @@ def test_the_transactions_attribute_maps_are_what_the_models_would_write() -> No
     from motcua.data.repositories import AppliedKey, _AppliedItem, applied_attributes
     from motcua.domain.actors import Actor, Role
     from motcua.domain.calendar import VN_TZ
+    from motcua.domain.catalogue import Channel
     from motcua.domain.dossier import Applicant, open_dossier
     from motcua.domain.outbox import envelopes_for
-    from motcua.domain.catalogue import Channel
     from tests.unit.catalogue_fixtures import procedure
 
     now = datetime(2026, 11, 23, 9, 30, tzinfo=VN_TZ)

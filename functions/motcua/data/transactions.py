@@ -7,10 +7,10 @@ writer builds the same items (keys, indexes, conditions) and reads a failure the
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
-
-from typing import Any
 
 from motcua.data import table
 from motcua.data.models import DossierItem, HistoryItem, Item, OutboxItem
@@ -78,7 +78,8 @@ def dossier_item(dossier: Dossier) -> DossierItem:
 # keep using pynamodb models.
 
 AttributeMap = dict[str, dict[str, str]]
-_NOT_EXISTS = {"ConditionExpression": "attribute_not_exists (#pk)", "ExpressionAttributeNames": {"#pk": table.PARTITION_KEY}}
+_NOT_EXISTS = {"ConditionExpression": "attribute_not_exists (#pk)",
+               "ExpressionAttributeNames": {"#pk": table.PARTITION_KEY}}
 
 
 def _s(value: str) -> dict[str, str]:
