@@ -21,6 +21,19 @@ One process, on the local stack (DynamoDB Local in memory with the full JIT, mot
    (nothing due any more) is timed.
 3. The table grows to the next size (more not-due dossiers plus a fresh set of ``--due`` due ones) and the
    sweep is measured again; the ratio of the two sweep times shows whether it grows with the open total.
+
+``--burst N`` measures the 17:00 burst instead: N timers due at the same instant T, a mix of dossiers' warnings
+(``warn_2wd``), breaches (``--breach-share``, each drafting its automatic apology and Form 04) and open steps'
+warnings (``--burst-step-share``), loaded as above. The deployed path runs: the scheduled sweep's handler
+(``handlers/sla_sweep``) hands one message per shard to the ``sla-shards`` queue, and the local runner's pollers
+for the declared ``sla-worker`` (as many as its trigger's declared concurrency, each invoking the handler as an
+execution environment of its own, ``infra/local/pollers.py``) fire the shards at once. ``burst_s`` runs from the
+schedule's invocation to the queue being empty with every worker returned. Then, not timed: the history and the
+outbox are scanned to count what fired (``fired``: timer events in the history, ``duplicates``: a dossier's
+timer recorded twice), and ``--letters`` of the breaches' Form 04 drafts are rendered as their consumer (the
+notifier) does, to give the cost moved off the burst (``letter_ms``). ``items_per_due`` is what the workers
+read (index entries, re-reads after a conflict, and the stored index facts each automatic apology reads) per
+due timer.
 """
 
 from __future__ import annotations
@@ -61,7 +74,7 @@ def _dossier(received: datetime, days: int, seq: int) -> Any:
         applicant=Applicant(full_name="Nguyễn Văn Bình", national_id="079203009999", phone="0912000000",
                             address="Phường Xuân Hương - Đà Lạt"),
         owner="citizen-bench", submitted_at=received, received_at=received, appointment_at=due, due_at=due,
-        time_limit={"value": str(days), "unit": "working_days"}, rule_version="2025-07-01", version=3,
+        time_limit={"value": str(days), "unit": "working_days"}, rule_version="nd118-2025", version=3,
         updated_at=received,
     )
 
@@ -128,6 +141,20 @@ def due_now(t: datetime, rng: random.Random, seq: int) -> Any:
     return d
 
 
+def breach_now(t: datetime, rng: random.Random, seq: int) -> Any:
+    """Received Thu 26 Feb between 08:00 and 16:00 with 5 working days: due Thu 5 Mar 17:00 = T; its warnings
+    and last day fired by earlier sweeps, its breach due at T."""
+    from motcua.domain import sla
+
+    received = datetime(2026, 2, 26, 8, tzinfo=t.tzinfo) + timedelta(seconds=rng.randrange(8 * 3600))
+    d = _dossier(received, 5, seq)
+    fired = tuple(x.key for x in sla.pending_timers(d) if x.at < t)
+    d = d.model_copy(update={"sla_fired": fired, "updated_at": t - timedelta(hours=9)})
+    timer = sla.next_timer(d, t)
+    assert d.due_at == t and timer is not None and timer.kind == "breach" and timer.at == t, timer
+    return d
+
+
 def load(stack: BenchStack, dossiers: list[Any]) -> float:
     """BatchWriteItem the dossiers' items (25 per request, 2 threads); returns items per second."""
     from motcua.data.transactions import dossier_item
@@ -186,6 +213,135 @@ def measure(size: int, due: int, t: datetime, step_due: int = 0) -> dict[str, An
             "empty_sweep_s": empty_s}
 
 
+def scan_fired(stack: BenchStack) -> tuple[int, int, int]:
+    """(timer firings in the history, duplicates, breach dossiers with a drafted letter key), from a scan."""
+    import json
+    from collections import Counter
+
+    client = stack.client("dynamodb")
+    seen: Counter[tuple[str, str, str]] = Counter()
+    drafted = 0
+
+    def segment(n: int) -> tuple[Counter[tuple[str, str, str]], int]:
+        found: Counter[tuple[str, str, str]] = Counter()
+        letters = 0
+        request: dict[str, Any] = {"TableName": stack.table_name, "Segment": n, "TotalSegments": 2,
+                                   "ProjectionExpression": "pk, sk, doc"}
+        while True:
+            page = client.scan(**request)
+            for item in page.get("Items", []):
+                sk = item["sk"]["S"]
+                if sk.startswith("EVENT#"):
+                    event = json.loads(item["doc"]["S"])
+                    if event["action"] in ("sla_warning", "sla_breach", "step_alert"):
+                        found[(event["dossier_id"], event["action"], event["details"]["kind"])] += 1
+                elif sk == "DOSSIER":
+                    apology = json.loads(item["doc"]["S"]).get("apology")
+                    letters += bool(apology and apology.get("letter_key"))
+            if "LastEvaluatedKey" not in page:
+                return found, letters
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for found, letters in pool.map(segment, range(2)):
+            seen.update(found)
+            drafted += letters
+    return sum(seen.values()), sum(n - 1 for n in seen.values() if n > 1), drafted
+
+
+def burst(args: argparse.Namespace) -> None:
+    """N timers due at T fired by the declared fan-out: the sweep's handler, the queue, the shard workers."""
+    import threading
+
+    rng = random.Random(args.seed)
+    with local_stack(seed=True) as stack:
+        from infra import declaration
+        from infra.local import load_handler, make_context
+        from infra.local.pollers import queue_pollers
+        from infra.local.scheduler import schedule_event
+        from motcua.data.models import bind
+        from motcua.domain.calendar import VN_TZ
+
+        bind(stack.table_name)
+        t = datetime(*T_SWEEP, tzinfo=VN_TZ)
+        print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
+              f"engines up in {stack.startup_s:.1f}s; burst at {t.isoformat()}")
+        breaches = round(args.burst * args.breach_share)
+        steps = round(args.burst * args.burst_step_share)
+        warnings = args.burst - breaches - steps
+        started = time.perf_counter()
+        dossiers = ([due_now(t, rng, n) for n in range(warnings)]
+                    + [breach_now(t, rng, warnings + n) for n in range(breaches)]
+                    + [step_due_now(t, rng, warnings + breaches + n) for n in range(steps)])
+        generate_s = time.perf_counter() - started
+        rate = load(stack, dossiers)
+        print(f"due at T: {warnings} warnings, {breaches} breaches (with their apology), {steps} step warnings; "
+              f"generated in {generate_s:.1f}s, loaded at {rate:,.0f} items/s")
+
+        from motcua.handlers import sla_worker  # the worker's module, as its pollers import it
+
+        reports: list[Any] = []
+        lock = threading.Lock()
+        sweep_shard = sla_worker.sweeper.sweep_shard
+
+        def counted(*a: Any, **k: Any) -> Any:  # the workers' reports, summed (the handler only logs them)
+            report = sweep_shard(*a, **k)
+            with lock:
+                reports.append(report)
+            return report
+
+        sla_worker.sweeper.sweep_shard = counted  # type: ignore[method-assign]
+        worker = declaration.function("sla-worker")
+        sqs = stack.client("sqs")
+        queues = {name: (q.url, q.arn) for name, q in stack.resources.queues.items()}
+        pollers = queue_pollers(sqs, queues, functions=[worker])
+        queue_url = stack.resources.queues["sla-shards"].url
+        sweep_fn = declaration.function("sla")
+        for poller in pollers:
+            poller.start()
+        try:
+            started = time.perf_counter()
+            load_handler(sweep_fn.handler)(schedule_event(sweep_fn, at=t), make_context(sweep_fn))
+            while True:
+                attributes = sqs.get_queue_attributes(
+                    QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages",
+                                                        "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+                if not any(int(v) for v in attributes.values()):
+                    break
+                time.sleep(0.2)
+            burst_s = time.perf_counter() - started
+        finally:
+            for poller in pollers:
+                poller.stop()
+        fired_reported = sum(r.fired_total for r in reports)
+        items_read = sum(r.items_read for r in reports)
+        conflicts = sum(r.conflicts for r in reports)
+        errors = sum(r.errors for r in reports)
+        print(f"burst: {len(pollers)} concurrent workers, {len(reports)} shard runs, fired {fired_reported} "
+              f"(reported) in {burst_s:.1f}s ({1000 * burst_s / max(fired_reported, 1):.2f} ms per timer), "
+              f"read {items_read} items, {conflicts} conflicts, {errors} errors")
+        fired, duplicates, drafted = scan_fired(stack)
+        letter_ms = 0.0
+        if args.letters and breaches:
+            from motcua.data.repositories import CatalogueRepository, DossierRepository
+            from motcua.service.letters import ApologyLetters
+
+            letters, agencies = ApologyLetters(), CatalogueRepository().agencies()
+            breached = [d.id for d in dossiers[warnings:warnings + min(args.letters, breaches)]]
+            started = time.perf_counter()
+            rendered = sum(letters.render_pending(DossierRepository().get(i), agencies) for i in breached)
+            letter_ms = 1000 * (time.perf_counter() - started) / max(len(breached), 1)
+            print(f"Form 04 drafts rendered after the burst (as the notifier does): {rendered} of {len(breached)}, "
+                  f"{letter_ms:.0f} ms each; all {breaches} would take {breaches * letter_ms / 1000:.0f}s "
+                  "of the notifier's time")
+        print(f"burst={args.burst} warnings={warnings} breaches={breaches} step_warnings={steps} "
+              f"workers={len(pollers)} conflicts={conflicts} errors={errors} letters_drafted={drafted} "
+              f"letter_ms={letter_ms:.0f} fired_reported={fired_reported} "
+              f"goal_5min_met={burst_s <= 300 and fired == args.burst} "
+              f"burst_s={burst_s:.1f} fired={fired} duplicates={duplicates} "
+              f"items_per_due={items_read / args.burst:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000", help="open totals, ascending (default 10000,100000)")
@@ -193,7 +349,14 @@ def main() -> None:
     parser.add_argument("--step-due", type=int, default=500, help="dossiers whose open step's warning is due at T")
     parser.add_argument("--step-share", type=float, default=0.5, help="share of the not-due dossiers with an open step")
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--burst", type=int, default=0, help="measure N timers due at the same 17:00 instead")
+    parser.add_argument("--breach-share", type=float, default=0.07, help="--burst: share of breaches")
+    parser.add_argument("--burst-step-share", type=float, default=0.3, help="--burst: share of step warnings")
+    parser.add_argument("--letters", type=int, default=50, help="--burst: Form 04 drafts rendered afterwards")
     args = parser.parse_args()
+    if args.burst:
+        burst(args)
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     rng = random.Random(args.seed)
 

@@ -15,9 +15,12 @@ from typing import Literal
 
 from motcua.domain.access import AGENCY_CLAIM, NATIONAL_ID_CLAIM, ROLE_CLAIM, TOKEN_LIFETIME_S
 from motcua.domain.calendar import VN_TZ
+from motcua.domain.sla import SlaConfig
 
 SERVICE = "motcua"
 TIMEZONE = VN_TZ.key  # schedules fire on the calendar's clock: one statement of the zone
+# The SLA timers index's shards (motcua.domain.sla.SlaConfig): the sweep's parallel workers, one per shard.
+SLA_SHARDS = SlaConfig().shards
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,10 @@ class QueueTrigger:
     queue: str
     batch_size: int = 10
     max_batching_window_s: int = 0
+    # How many batches are processed at once: Lambda's event source mapping scales to the function's reserved
+    # concurrency (its maximum concurrency, infra/constructs/functions.py; on a FIFO queue at most one batch
+    # per message group); the local runner starts as many pollers. 1: one batch at a time locally.
+    concurrency: int = 1
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,10 @@ QUEUES: tuple[Queue, ...] = (
     # Dossiers citizens filed on the national portal, handed over by the integration platform. Standard: the
     # submission is idempotent per portal code, so a duplicate delivery finds the dossier already made.
     Queue("national-intake", visibility_timeout_s=180, max_receive_count=5),
+    # The SLA sweep's shards (sla -> sla-worker). FIFO grouped by shard: one worker per shard at a time, so
+    # no two race on the same due entries; deduplicated per (shard, sweep instant, continuation). A message
+    # older than two schedules means a shard is not keeping up with its timers.
+    Queue("sla-shards", fifo=True, visibility_timeout_s=420, max_receive_count=5, max_message_age_s=600),
 )
 
 # Values the stack reads when cdk.json's context does not set them (else an SSM parameter, infra/stack.py).
@@ -291,16 +302,30 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="sla",
         handler="motcua.handlers.sla_sweep.handler",
-        description="SLA sweep: fires the warnings, breaches and automatic apologies that are due",
+        description="SLA sweep: hands each shard of the timers index to the shard workers",
         triggers=(ScheduleTrigger("rate(5 minutes)", local_every_s=10),),
+        permissions=(Permission("queue", "sla-shards", "send"),),  # one message per shard, nothing read
+        environment={"SLA_SHARDS_QUEUE_URL": Ref("queue_url", "sla-shards")},
+        memory_mb=256,
+        timeout_s=30,
+        reserved_concurrency=1,
+    ),
+    Function(
+        name="sla-worker",
+        handler="motcua.handlers.sla_worker.handler",
+        description="SLA shard worker: fires one shard's due warnings, breaches (with their Form 04 drafts) and "
+                    "step notices",
+        triggers=(QueueTrigger("sla-shards", batch_size=1, concurrency=SLA_SHARDS),),
         permissions=(
             Permission("table", "main", "read_write"),  # timers index query; dossier, history, outbox writes
-            Permission("bucket", "documents", "write"),  # Form 04 of an automatic apology
+            Permission("queue", "sla-shards", "consume"),
+            Permission("queue", "sla-shards", "send"),  # the rest of a shard its time did not cover
+            Permission("queue", "sla-shards-dlq", "send"),
         ),
-        environment={"DOCUMENTS_BUCKET": Ref("bucket", "documents")},
-        memory_mb=1024,  # rendering PDFs is CPU-bound, and Lambda's CPU grows with memory
-        timeout_s=240,  # inside the 5-minute rate; the sweep stops 20 s early and the next run continues
-        reserved_concurrency=1,  # one sweep at a time: a retried schedule never overlaps a running sweep
+        environment={"SLA_SHARDS_QUEUE_URL": Ref("queue_url", "sla-shards")},
+        memory_mb=1024,  # deciding and serialising a page of dossiers is CPU-bound; Lambda's CPU grows with memory
+        timeout_s=60,  # a page at a time; stops 15 s early and hands the rest of its shard on
+        reserved_concurrency=SLA_SHARDS,  # one worker per shard (the FIFO group), all shards at once
     ),
     # --- the monthly index (motcua.service.index): reads O(units) counter items, writes results and reports ---
     Function(
@@ -350,7 +375,9 @@ FUNCTIONS: tuple[Function, ...] = (
             Permission("email", "main", "send"),
             Permission("sms", "main", "send"),
             *(Permission("push", platform, "send") for platform in PUSH_PLATFORMS),
-            Permission("bucket", "documents", "read"),  # the Form 04 PDF attached to the apology e-mail
+            # The Form 04 PDF attached to the apology e-mail; rendered and stored first when the SLA sweep only
+            # drafted it (motcua.service.letters.AnnouncedLetters).
+            Permission("bucket", "documents", "read_write"),
         ),
         environment={
             "NOTIFY_SENDER": Ref("sender", "main"),

@@ -87,8 +87,16 @@ class ActionsSettings(_Common, _Uploads, _Documents, _Signing):
     actions_dlq_url: str = Field(min_length=8)
 
 
-class SlaSettings(_Common, _Documents):
-    pass
+class SlaSettings(_Common):
+    """The scheduled sweep: it hands each shard of the timers index to the shard workers' queue."""
+
+    sla_shards_queue_url: str = Field(min_length=8)
+
+
+class SlaWorkerSettings(_Common):
+    """A shard worker: fires one shard's due timers; hands what its time did not cover back to the queue."""
+
+    sla_shards_queue_url: str = Field(min_length=8)
 
 
 class IndexSettings(_Common):

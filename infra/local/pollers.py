@@ -89,11 +89,13 @@ class QueuePoller:
     queue_url: str
     queue_arn: str
     sqs: Any
+    index: int = 0  # which of the trigger's concurrent pollers (``QueueTrigger.concurrency``)
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
+        suffix = f"-{self.index}" if self.index else ""
         self._thread = threading.Thread(
-            target=self._run, name=f"poller-{self.invoker.function.name}-{self.trigger.queue}", daemon=True
+            target=self._run, name=f"poller-{self.invoker.function.name}-{self.trigger.queue}{suffix}", daemon=True
         )
 
     def start(self) -> QueuePoller:
@@ -181,4 +183,10 @@ def queue_pollers(
                     raise ValueError(f"{function.name} consumes undeclared queue {trigger.queue!r}")
                 url, arn = queue_urls[trigger.queue]
                 pollers.append(QueuePoller(invoker, trigger, url, arn, sqs))
+                # A trigger declared to process several batches at once (Lambda's poller scaling out to the
+                # function's concurrency) gets as many pollers, each invoking as an execution environment
+                # of its own: its own invoker, so they run at once (on a FIFO queue SQS hands each message
+                # group to one of them at a time, as it does to Lambda).
+                pollers += [QueuePoller(Invoker(function), trigger, url, arn, sqs, index=n)
+                            for n in range(1, trigger.concurrency)]
     return pollers

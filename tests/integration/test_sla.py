@@ -24,6 +24,7 @@ from pypdf import PdfReader
 from motcua.data import documents
 from motcua.data.repositories import DossierRepository
 from motcua.domain.calendar import VN_TZ
+from motcua.service.letters import AnnouncedLetters
 from motcua.service.sla import SlaSweeper
 from tests.integration.helpers import COMMUNE, bearer, outbox, subject_of, submission, submit_headers
 
@@ -233,6 +234,10 @@ def test_breach_flags_overdue_once_and_drafts_the_apology_letter(api_client, at,
     issued = next(e for e in outbox(local_stack, dossier_id) if e["type"] == "dossier.apology_issued")
     assert issued["data"]["letter_key"] == apology.letter_key
     assert apology.letter_key.startswith(f"dossiers/{dossier_id}/form04-")
+    # Drafted, not rendered, by the sweep: the consumer of the apology's envelope renders it, once.
+    assert not documents.pdf_exists(apology.letter_key)
+    assert AnnouncedLetters().render(json.dumps(issued)) is True
+    assert AnnouncedLetters().render(json.dumps(issued)) is False  # a duplicate delivery: already stored
 
     text = pdf_text(apology.letter_key)
     assert "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT" in text  # rules of 2025-07-01
@@ -326,38 +331,101 @@ def test_a_result_a_second_after_the_breach_is_taken_and_stays_late(api_client, 
 def test_a_sweep_that_crashes_halfway_fires_each_timer_once_when_run_again(api_client, at, local_stack) -> None:
     ids = [quick_dossier() for _ in range(7)]
     crashing = SlaSweeper(page_size=2)
-    real_fire = crashing.fire_one
-    calls = {"n": 0}
+    real_save = crashing.dossiers.save_changes
+    written: list[int] = []
 
-    def fire_then_crash(*args: Any, **kwargs: Any) -> Any:
-        if calls["n"] == 3:
+    def save_then_crash(changes: Any, *args: Any, **kwargs: Any) -> Any:
+        if len(written) == 2:  # two pages written together, then the invocation dies before the third
             raise RuntimeError("simulated crash: the Lambda died mid-sweep")
-        calls["n"] += 1
-        return real_fire(*args, **kwargs)
+        written.append(len(changes))
+        return real_save(changes, *args, **kwargs)
 
-    crashing.fire_one = fire_then_crash  # type: ignore[method-assign]
+    crashing.dossiers.save_changes = save_then_crash  # type: ignore[method-assign]
     with pytest.raises(RuntimeError, match="simulated crash"):
         crashing.sweep(vn(3, 5, 17))
-    assert sum(1 for i in ids if sla_events(i)) == 3  # three fired, then the crash
+    fired = sum(written)  # the pages (of at most 2) written before the crash: a shard may hold only one
+    assert 2 <= fired <= 4 and sum(1 for i in ids if sla_events(i)) == fired
     report = SlaSweeper(page_size=2).sweep(vn(3, 5, 17, 5))  # the next run
     assert report.errors == 0
-    assert report.fired_total == 4 and report.entries == 4 and report.items_read == 4
+    rest = len(ids) - fired
+    assert report.fired_total == rest and report.entries == rest and report.items_read == rest
     assert SlaSweeper().sweep(vn(3, 5, 17, 10)).fired_total == 0
     for dossier_id in ids:
         assert sla_events(dossier_id) == [("sla_warning", "warn_2wd")]
         assert sla_envelopes(local_stack, dossier_id) == [("dossier.sla_warning", "warn_2wd")]
 
 
-def test_the_scheduled_handler_sweeps_with_the_real_clock(api_client, at, local_stack) -> None:
+def test_a_page_is_written_together_and_a_dossier_changed_meanwhile_is_decided_again(api_client, at,
+                                                                                     local_stack) -> None:
+    ids = [quick_dossier() for _ in range(5)]
+    sweeper = SlaSweeper()
+    transactions: list[int] = []
+    real_write = sweeper.dossiers._write_chunk
+
+    def counted(chunk: Any) -> Any:
+        transactions.append(len(chunk))
+        return real_write(chunk)
+
+    sweeper.dossiers._write_chunk = counted  # type: ignore[method-assign]
+    # One of them changes after the page was read (an officer's action between the read and the write).
+    real_page = sweeper.timers.due_page
+
+    def page_then_change(*args: Any, **kwargs: Any) -> Any:
+        page = real_page(*args, **kwargs)
+        if any(e.dossier.id == ids[2] for e in page.entries):
+            at(vn(3, 5, 16))
+            assert act(api_client, ids[2], "request_supplement", PROCESSOR,
+                       {"documents": ["Tờ khai"], "reason": "Thiếu tờ khai"}).status == 200
+        return page
+
+    sweeper.timers.due_page = page_then_change  # type: ignore[method-assign]
+    report = sweeper.sweep(vn(3, 5, 17))
+    # The stale one fails its guard inside a shared transaction: the others are written without it, and the
+    # paused dossier, read again, has nothing due (a pause holds its timers).
+    assert report.fired_total == 4 and report.conflicts == 1 and report.errors == 0
+    assert report.items_read == 5 + 1  # one entry each, one consistent re-read
+    assert sla_events(ids[2]) == [] and all(sla_events(i) == [("sla_warning", "warn_2wd")]
+                                            for i in ids if i != ids[2])
+    assert len(transactions) <= report.pages + 1  # one write per page (and one again without the stale one)
+
+
+def shard_messages(local_stack, count: int) -> list[dict[str, Any]]:
+    sqs = local_stack.client("sqs")
+    messages: list[dict[str, Any]] = []
+    while len(messages) < count:
+        got = sqs.receive_message(QueueUrl=local_stack.queue_url("sla-shards"), MaxNumberOfMessages=10,
+                                  WaitTimeSeconds=1, MessageSystemAttributeNames=["All"]).get("Messages", [])
+        assert got, f"{len(messages)} of {count} shard messages arrived"
+        messages += got
+    return messages
+
+
+def test_the_scheduled_sweep_hands_each_shard_to_a_worker_once(api_client, at, local_stack) -> None:
     from infra import declaration
     from infra.local import load_handler, make_context
+    from infra.local.pollers import build_sqs_event
     from infra.local.scheduler import schedule_event
 
     dossier_id = received_dossier(api_client, at)  # March 2026: long past its deadline by now
     function = declaration.function("sla")
-    summary = load_handler(function.handler)(schedule_event(function), make_context(function))
-    assert summary["fired"] == {"breach": 1} and summary["superseded"] == 3 and summary["complete"]
-    assert DossierRepository().get(dossier_id).overdue_since == vn(3, 9, 17)
+    event = schedule_event(function)
+    summary = load_handler(function.handler)(event, make_context(function))
+    assert summary["shards"] == declaration.SLA_SHARDS
+    # The schedule's invocation retried: SQS deduplicates its messages (the same shard and instant).
+    load_handler(function.handler)(event, make_context(function))
+    messages = shard_messages(local_stack, declaration.SLA_SHARDS)
+    sqs = local_stack.client("sqs")
+    assert sqs.receive_message(QueueUrl=local_stack.queue_url("sla-shards"), WaitTimeSeconds=0).get("Messages") \
+        is None
+    worker = declaration.function("sla-worker")
+    arn = local_stack.resources.queues["sla-shards"].arn
+    for message in messages:
+        response = load_handler(worker.handler)(build_sqs_event([message], arn), make_context(worker))
+        assert response == {"batchItemFailures": []}
+        sqs.delete_message(QueueUrl=local_stack.queue_url("sla-shards"), ReceiptHandle=message["ReceiptHandle"])
+    dossier = DossierRepository().get(dossier_id)
+    assert dossier.overdue_since == vn(3, 9, 17) and dossier.apology is not None
+    assert sla_events(dossier_id) == [("sla_breach", "breach")]
 
 
 # --- motcua sla status -----------------------------------------------------------------------------------

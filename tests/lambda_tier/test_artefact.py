@@ -155,19 +155,36 @@ def test_an_action_from_the_fifo_queue_is_applied(lambdas: dict[str, LambdaProce
     assert after["status"]["code"] == 2  # received
 
 
-def test_the_sla_sweep_records_the_breach_and_issues_the_apology_letter(
+def test_the_sla_sweep_hands_out_its_shards_and_a_worker_records_the_breach_and_the_apology(
     lambdas: dict[str, LambdaProcess], local_stack: Any, api_client: Any
 ) -> None:
     dossier_id = quick_dossier(MON_2_MARCH)  # due Mon 9 Mar 2026 17:00: long overdue now
 
-    report = lambdas["sla"].invoke(scheduler_event("sla"))
-    assert report["errors"] == 0 and report["complete"] is True
-    assert report["fired"]["breach"] == 1 and report["apologies"] == 1
-
+    dispatched = lambdas["sla"].invoke(scheduler_event("sla"))
+    assert dispatched["shards"] == d.SLA_SHARDS
+    messages = receive_all(local_stack, "sla-shards", d.SLA_SHARDS)
+    assert sorted(json.loads(m["Body"])["shard"] for m in messages) == list(range(d.SLA_SHARDS))
+    assert {m["Attributes"]["MessageGroupId"] for m in messages} == {f"shard-{n}" for n in range(d.SLA_SHARDS)}
+    sqs = local_stack.client("sqs")
+    for message in messages:  # batch size 1, as declared: one shard per invocation
+        result = lambdas["sla-worker"].invoke(sqs_event([message], local_stack.resources.queues["sla-shards"].arn))
+        assert result == {"batchItemFailures": []}
+        sqs.delete_message(QueueUrl=local_stack.queue_url("sla-shards"), ReceiptHandle=message["ReceiptHandle"])
     actions = [e.action for e in DossierRepository().history(dossier_id)]
-    assert actions.count("sla_breach") == 1 and actions.count("apologise") == 1
+    assert actions.count("sla_breach") == 1 and actions.count("apologise") == 1, actions
     apology = DossierRepository().get(dossier_id).apology
     assert apology is not None and apology.letter_key.startswith(f"dossiers/{dossier_id}/form04-")
+
+    # The letter is drafted by the sweep and rendered by the consumer of the apology's envelope (the notifier).
+    lambdas["outbox-relay"].invoke(scheduler_event("outbox-relay"))
+    notices = receive_all(local_stack, "notifications", 1)
+    while not any(json.loads(m["Body"])["type"] == "dossier.apology_issued"
+                  and json.loads(m["Body"])["data"]["dossier_id"] == dossier_id for m in notices):
+        notices += receive_all(local_stack, "notifications", 1)
+    apology_notice = [m for m in notices if json.loads(m["Body"])["type"] == "dossier.apology_issued"
+                      and json.loads(m["Body"])["data"]["dossier_id"] == dossier_id]
+    result = lambdas["notifier"].invoke(sqs_event(apology_notice, local_stack.resources.queues["notifications"].arn))
+    assert result == {"batchItemFailures": []}
     letter = local_stack.client("s3").get_object(Bucket=bucket_name("documents"), Key=apology.letter_key)
     assert letter["Body"].read(5) == b"%PDF-"  # rendered by fpdf2 from the layer
 

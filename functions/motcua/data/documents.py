@@ -3,6 +3,11 @@
 Keys are content-addressed per dossier (``dossiers/<id>/<form>-<sha256 prefix>.pdf``): the object is written
 before the dossier change that links it, so a change that loses a race leaves an unlinked object behind, never
 a linked object overwritten by another version of the letter.
+
+The SLA sweep's automatic Form 04 is the exception: its key is derived from the draft itself
+(``draft_key``: dossier, issue instant and new appointment), recorded in the firing's transaction, and the PDF
+is rendered under it after the write (docs/sla.md, "Breach"). One draft has one key; another draft (a later
+apology) has another, so nothing linked is overwritten either.
 """
 
 from __future__ import annotations
@@ -44,6 +49,22 @@ def documents_bucket() -> str:
 
 def document_key(dossier_id: str, form: str, pdf: bytes) -> str:
     return f"dossiers/{dossier_id}/{form}-{hashlib.sha256(pdf).hexdigest()[:16]}.pdf"
+
+
+def draft_key(dossier_id: str, form: str, identity: str) -> str:
+    """The key of a form recorded before it is rendered: named by what identifies the draft, not its bytes."""
+    return f"dossiers/{dossier_id}/{form}-d{hashlib.sha256(identity.encode()).hexdigest()[:16]}.pdf"
+
+
+def pdf_exists(key: str) -> bool:
+    client = _client()
+    try:
+        client.head_object(Bucket=documents_bucket(), Key=key)
+    except client.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
 
 
 def put_pdf(key: str, pdf: bytes, *, form: str) -> None:

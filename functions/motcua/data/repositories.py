@@ -53,6 +53,20 @@ class TransactionPart(Protocol):
     def add_to(self, transaction: TransactWrite) -> None: ...
 
 
+# DynamoDB's limit of actions in one TransactWriteItems call.
+MAX_TRANSACTION_ITEMS = 100
+
+
+@dataclass(frozen=True)
+class Change:
+    """One dossier's change for ``DossierRepository.save_changes``: the dossier as it will be written (its
+    version one above the version read), its new history events and the envelopes beyond ``envelopes_for``."""
+
+    dossier: Dossier
+    events: list[HistoryEvent]
+    extra_envelopes: Sequence[EventEnvelope] = ()
+
+
 class ProcedureNotFound(NotFound):
     code = "PROCEDURE_NOT_FOUND"
     message_vi = "Không tìm thấy thủ tục hành chính."
@@ -275,6 +289,60 @@ class DossierRepository:
                     continue
                 raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def save_changes(self, changes: Sequence[Change], correlation_id: str | None = None) -> set[str]:
+        """Write several dossiers' changes in as few transactions as DynamoDB allows (at most
+        ``MAX_TRANSACTION_ITEMS`` items each): every dossier's items (the dossier guarded by the version it was
+        read at, its history events, its envelopes) commit together or not at all, as with ``save_change``.
+        A transaction is cancelled whole when any of its conditions fails: the dossiers whose condition failed
+        are left out and the rest is written again. Returns the ids of the dossiers that were not written
+        because they changed since they were read (the caller re-reads and decides again on those).
+        Changes that write the monthly index (shared counter items, which one transaction may not touch twice)
+        go through ``save_change`` one by one instead."""
+        stale: set[str] = set()
+        chunk: list[tuple[Change, list[EventEnvelope]]] = []
+        size = 0
+        for change in changes:
+            envelopes = [*envelopes_for(change.dossier, change.events, correlation_id), *change.extra_envelopes]
+            items = 1 + len(change.events) + len(envelopes)
+            if chunk and size + items > MAX_TRANSACTION_ITEMS:
+                stale |= self._write_chunk(chunk)
+                chunk, size = [], 0
+            chunk.append((change, envelopes))
+            size += items
+        if chunk:
+            stale |= self._write_chunk(chunk)
+        return stale
+
+    def _write_chunk(self, chunk: list[tuple[Change, list[EventEnvelope]]]) -> set[str]:
+        stale: set[str] = set()
+        attempt = 0
+        while chunk:
+            owner: dict[tuple[str, str], str] = {}  # item key -> the dossier it belongs to
+            with_conditions = TransactWrite(connection=shared_connection())
+            try:
+                with with_conditions as transaction:
+                    for change, envelopes in chunk:
+                        transaction.save(dossier_item(change.dossier))
+                        append(transaction, change.events, envelopes)
+                        owner.update({(f"OUTBOX#{e.id}", "OUTBOX"): change.dossier.id for e in envelopes})
+                return stale
+            except TransactWriteError as error:
+                codes = cancellation_codes(error)
+                if "ConditionalCheckFailed" in codes:
+                    failed = {owner.get(key) or key[0].removeprefix("DOSSIER#")
+                              for key in failed_keys(with_conditions, error)}
+                    if not failed:  # no reason names an item of ours: not a condition we can act on
+                        raise StorageUnavailable({"reason": "ConditionalCheckFailed"}) from error
+                    stale |= failed
+                    chunk = [(c, e) for c, e in chunk if c.dossier.id not in failed]
+                    continue
+                attempt += 1
+                if "TransactionConflict" in codes and attempt < self.max_conflict_attempts:
+                    time.sleep(random.uniform(0, 0.02 * attempt))
+                    continue
+                raise StorageUnavailable({"reason": str(error.cause_response_code or "")}) from error
+        return stale
 
     def applied(self, dossier_id: str, key: str, digest: str | None = None) -> bool:
         """Whether a committed change carries this idempotency key (``AppliedKey.key``) for this request;

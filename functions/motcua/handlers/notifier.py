@@ -21,6 +21,7 @@ from motcua.data import queues
 from motcua.data.models import bind
 from motcua.notifications.delivery import NOTIFIER_IDEMPOTENCY, PermanentNotificationError, notify
 from motcua.observability import service_logger
+from motcua.service.letters import AnnouncedLetters
 from motcua.settings import NotifierSettings, load
 
 logger = service_logger()  # masked: national IDs, phones and e-mails never reach the logs
@@ -30,9 +31,15 @@ bind(config.table_name)
 # outage is not a bug in this function (no function-error alarm per retry); the DLQ alarm catches what
 # never gets through.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+letters = AnnouncedLetters()  # the SLA sweep's Form 04 drafts are rendered here, before the e-mail carrying them
 
 
 def record_handler(record: SQSRecord) -> None:
+    letters.render(record.body)  # S3 trouble fails the record: retried, the letter before the notices
+    _notify(record)
+
+
+def _notify(record: SQSRecord) -> None:
     try:
         result = notify(record.body, sender=config.notify_sender)
     except PermanentNotificationError as error:

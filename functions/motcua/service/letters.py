@@ -8,15 +8,23 @@ transaction already carries ``letter_key`` and the notifier can send the letter 
 What the letter needs and the dossier does not hold (UNSURE, configuration with defaults, see
 :class:`LetterSettings`): the place on the date line and the head of the agency who signs. The issuing agency
 is the one handling the dossier (``current_agency``): the one that is late.
+
+The automatic draft is not rendered on the sweep's path (a PDF costs about as much CPU as a hundred firings):
+:meth:`ApologyLetters.draft` records the letter's key in the firing's transaction and
+:meth:`ApologyLetters.render_pending` renders and stores it when the ``dossier.apology_issued`` envelope is
+handled (the notifier, before it sends the e-mail that carries the letter). The outbox delivers that envelope
+at least once, so the letter is rendered whatever happens to the sweep after its write.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from motcua.data.documents import document_key, put_pdf
+from motcua.data.documents import document_key, draft_key, pdf_exists, put_pdf
+from motcua.data.repositories import CatalogueRepository, DossierNotFound, DossierRepository
 from motcua.domain.catalogue import Agency
 from motcua.domain.dossier import Dossier
 
@@ -108,3 +116,53 @@ class ApologyLetters:
         self.store(key, rendered.pdf)
         assert dossier.apology is not None
         return dossier.model_copy(update={"apology": dossier.apology.model_copy(update={"letter_key": key})})
+
+    def draft(self, dossier: Dossier) -> Dossier:
+        """The dossier with ``apology.letter_key`` set to the key the letter of this apology will be rendered
+        under (``render_pending``), without rendering it."""
+        apology = dossier.apology
+        assert apology is not None
+        identity = f"{dossier.id}|{apology.issued_at.isoformat()}|{apology.new_appointment_at.isoformat()}"
+        key = draft_key(dossier.id, "form04", identity)
+        return dossier.model_copy(update={"apology": apology.model_copy(update={"letter_key": key})})
+
+    def render_pending(self, dossier: Dossier, agencies: Mapping[str, Agency],
+                       exists: Callable[[str], bool] = pdf_exists) -> bool:
+        """Render and store the letter of the dossier's apology under its recorded key, unless it is stored
+        already (a duplicate delivery, an officer's letter rendered at once); True if it was rendered now."""
+        apology = dossier.apology
+        if apology is None or apology.letter_key is None or exists(apology.letter_key):
+            return False
+        from motcua.documents import pdf  # fpdf2: only where a letter is made (cold start, docs/benchmarks.md)
+
+        self.store(apology.letter_key, pdf.render_apology_letter(self.letter_for(dossier, agencies)).pdf)
+        return True
+
+
+@dataclass
+class AnnouncedLetters:
+    """The consumer of the apology's envelope that renders its letter when it was only drafted (the notifier
+    calls it for every message, before the notices: the citizen's e-mail attaches the letter)."""
+
+    letters: ApologyLetters = field(default_factory=ApologyLetters)
+    dossiers: DossierRepository = field(default_factory=DossierRepository)
+    catalogue: CatalogueRepository = field(default_factory=CatalogueRepository)
+
+    def render(self, body: str) -> bool:
+        """True if the message announced an apology whose letter was rendered now. Anything else (another
+        event, a malformed message, an unknown dossier) is left to the notifier's own checks."""
+        try:
+            envelope = json.loads(body)
+            data = envelope["data"] if envelope.get("type") == "dossier.apology_issued" else None
+            key, dossier_id = (data.get("letter_key"), data.get("dossier_id")) if isinstance(data, dict) else (None, None)
+        except (ValueError, TypeError, AttributeError, KeyError):
+            return False
+        if not isinstance(key, str) or not isinstance(dossier_id, str):
+            return False
+        try:
+            dossier = self.dossiers.get(dossier_id)
+        except DossierNotFound:
+            return False
+        if dossier.apology is None or dossier.apology.letter_key != key:
+            return False
+        return self.letters.render_pending(dossier, self.catalogue.agencies())

@@ -26,6 +26,7 @@ the sweep then re-reads the stored record consistently and decides again on it (
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -34,8 +35,8 @@ from datetime import datetime
 from typing import Any
 
 from motcua.data.failures import AWS_ERRORS
-from motcua.data.repositories import CatalogueRepository, DossierNotFound, DossierRepository
-from motcua.data.timers import TimerIndex
+from motcua.data.repositories import CatalogueRepository, Change, DossierNotFound, DossierRepository
+from motcua.data.timers import DueEntry, TimerIndex
 from motcua.domain import actions as ev
 from motcua.domain import sla
 from motcua.domain.commands import ActionName, Apologise
@@ -83,6 +84,50 @@ class SweepReport:
                 "errors": self.errors, "complete": self.complete}
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What firing one dossier's due timers writes, decided on the record read (``before``)."""
+
+    before: Dossier
+    changed: Dossier
+    events: list
+    envelopes: list
+    firing: sla.Firing | None
+    step_firing: sla.StepFiring | None
+    tracked: bool  # carries an event the monthly index reads (the automatic apology)
+
+
+@dataclass(frozen=True)
+class ShardWork:
+    """One shard of the timers index to fire at ``at`` (the sweep's instant, shared by all its shards)."""
+
+    shard: int
+    at: datetime
+    correlation_id: str | None = None
+    continuation: int = 0  # how many times a worker out of time handed this shard's work on
+
+    def to_json(self) -> str:
+        return json.dumps({"shard": self.shard, "at": self.at.isoformat(), "correlation_id": self.correlation_id,
+                           "continuation": self.continuation})
+
+    @classmethod
+    def from_json(cls, body: str) -> ShardWork:
+        data = json.loads(body)
+        return cls(int(data["shard"]), datetime.fromisoformat(data["at"]), data.get("correlation_id"),
+                   int(data.get("continuation") or 0))
+
+    def group_id(self) -> str:
+        """One message group per shard: one worker at a time on a shard (no two racing on the same entries)."""
+        return f"shard-{self.shard}"
+
+    def deduplication_id(self) -> str:
+        """The same shard at the same instant is the same work: a retried schedule sends it once."""
+        return f"{self.shard}-{self.at.isoformat()}-{self.continuation}"
+
+    def continued(self) -> ShardWork:
+        return ShardWork(self.shard, self.at, self.correlation_id, self.continuation + 1)
+
+
 def _never() -> bool:
     return False
 
@@ -103,36 +148,50 @@ class SlaSweeper:
 
     def sweep(self, now: datetime | None = None, *, out_of_time: Callable[[], bool] = _never,
               correlation_id: str | None = None) -> SweepReport:
-        """Fire what is due at ``now`` (default: the clock) in every shard; stops early (``complete=False``)
-        when ``out_of_time()`` says so, leaving the rest for the next run."""
+        """Fire what is due at ``now`` (default: the clock) in every shard, one after the other; stops early
+        (``complete=False``) when ``out_of_time()`` says so, leaving the rest for the next run. The deployed
+        sweep fans the shards out instead (``shard_messages``, one ``sweep_shard`` per invocation)."""
         now = now or self.clock()
         report = SweepReport(at=now)
         for shard in range(sla.sla_config().shards):
-            report.shards += 1
-            start: dict[str, Any] | None = None
-            while True:
-                if out_of_time():
-                    report.complete = False
-                    return report
-                page = self.timers.due_page(shard, now, limit=self.page_size, start_key=start)
-                report.pages += 1
-                report.entries += len(page.entries)
-                report.items_read += page.items_read
-                report.read_units += page.read_units
-                for entry in page.entries:
-                    self._fire_guarded(entry.dossier, entry.index_sk, now, report, correlation_id)
-                report.entries += len(page.feedback)
-                for fb_entry in page.feedback:  # citizens' feedback, the index's second kind of item
-                    self._fire_feedback(fb_entry.feedback, fb_entry.index_sk, now, report, correlation_id)
-                if page.next_key is None:
-                    break
-                start = page.next_key
+            self.sweep_shard(shard, now, report, out_of_time=out_of_time, correlation_id=correlation_id)
+            if not report.complete:
+                return report
         return report
 
+    def sweep_shard(self, shard: int, now: datetime, report: SweepReport | None = None, *,
+                    out_of_time: Callable[[], bool] = _never, correlation_id: str | None = None) -> SweepReport:
+        """Fire what is due at ``now`` in one shard, page by page (each page's dossiers written together)."""
+        report = report if report is not None else SweepReport(at=now)
+        report.shards += 1
+        start: dict[str, Any] | None = None
+        while True:
+            if out_of_time():
+                report.complete = False
+                return report
+            page = self.timers.due_page(shard, now, limit=self.page_size, start_key=start)
+            report.pages += 1
+            report.entries += len(page.entries)
+            report.items_read += page.items_read
+            report.read_units += page.read_units
+            self._fire_page(page.entries, now, report, correlation_id)
+            report.entries += len(page.feedback)
+            for fb_entry in page.feedback:  # citizens' feedback, the index's second kind of item
+                self._fire_feedback(fb_entry.feedback, fb_entry.index_sk, now, report, correlation_id)
+            if page.next_key is None:
+                return report
+            start = page.next_key
+
+    def shard_messages(self, now: datetime | None = None, correlation_id: str | None = None) -> list[ShardWork]:
+        """One piece of work per shard of the timers index at ``now``: what the scheduled sweep hands to the
+        shard workers (``handlers/sla_worker.py``), so that the shards are fired in parallel."""
+        now = now or self.clock()
+        return [ShardWork(shard, now, correlation_id) for shard in range(sla.sla_config().shards)]
+
     def _fire_guarded(self, dossier: Dossier, index_sk: str | None, now: datetime, report: SweepReport,
-                      correlation_id: str | None) -> None:
+                      correlation_id: str | None, plan: _Plan | None = None) -> None:
         try:
-            self.fire_one(dossier, now, report, index_sk=index_sk, correlation_id=correlation_id)
+            self.fire_one(dossier, now, report, index_sk=index_sk, correlation_id=correlation_id, plan=plan)
         except FIRING_ERRORS:
             # Storage or S3 trouble for this dossier: nothing was written, its entry stays due, the next run
             # retries it. Other dossiers go on.
@@ -140,31 +199,24 @@ class SlaSweeper:
             log.exception("SLA timer of dossier %s not fired; retried next run", dossier.id)
 
     def fire_one(self, dossier: Dossier, now: datetime, report: SweepReport | None = None, *,
-                 index_sk: str | None = None, correlation_id: str | None = None) -> str | None:
-        """Fire the dossier's due timer (if any) on the stored record; returns the kind fired, or None."""
+                 index_sk: str | None = None, correlation_id: str | None = None,
+                 plan: _Plan | None = None) -> str | None:
+        """Fire the dossier's due timer (if any) on the stored record; returns the kind fired, or None.
+        ``plan``: the decision already taken on ``dossier`` (by a page's batch), not taken again."""
         report = report if report is not None else SweepReport(at=now)
         for _ in range(self.max_attempts):
-            firing = sla.fire(dossier, now, correlation_id=correlation_id)
-            # The open step's notices (docs/domain.md §11.4) go in the same write as the dossier's timer.
-            step_firing = sla.fire_steps(dossier, now, correlation_id=correlation_id)
-            if firing is None and step_firing is None:
+            plan = plan or self._plan(dossier, now, report, correlation_id)
+            if plan is None:
                 report.nothing_due += 1
                 self._reindex_if_stale(dossier, index_sk, report)
                 return None
-            envelopes: list = []
-            if firing is not None:
-                changed, events = self._change_for(dossier, firing, now, report, correlation_id)
-                envelopes.append(firing.envelope)
-            else:
-                changed, events = dossier.model_copy(update={"version": dossier.version + 1, "updated_at": now}), []
-            if step_firing is not None:
-                changed = changed.model_copy(update={"steps": step_firing.steps})
-                events = [*events, *step_firing.events]
-                envelopes.extend(step_firing.envelopes)
-            tracked = any(e.action == ev.APOLOGISE for e in events)
-            index = self.index_tracker.for_change(dossier, changed, events) if tracked else None
+            index = None
+            if plan.tracked:
+                report.items_read += 1  # the index tracker reads the dossier's stored facts
+                index = self.index_tracker.for_change(dossier, plan.changed, plan.events)
             try:
-                self.dossiers.save_change(changed, events, correlation_id, extra_envelopes=envelopes, index=index)
+                self.dossiers.save_change(plan.changed, plan.events, correlation_id, extra_envelopes=plan.envelopes,
+                                          index=index)
             except StaleDossier:
                 # Changed since it was read (an officer's action, another sweep): decide on the stored record.
                 report.conflicts += 1
@@ -174,18 +226,89 @@ class SlaSweeper:
                 except DossierNotFound:
                     return None
                 index_sk = None  # the write that beat us re-indexed it
+                plan = None
                 continue
-            for timer in step_firing.timers if step_firing is not None else ():
-                report.fired[timer.kind] += 1
-            if firing is None:
-                assert step_firing is not None
-                return step_firing.timers[-1].kind
-            report.fired[firing.timer.kind] += 1
-            report.superseded += len(firing.superseded)
-            if changed.apology is not None and dossier.apology is None:
-                report.apologies += 1
-            return firing.timer.kind
+            return self._record(plan, report)
         raise StaleDossier({"dossier_id": dossier.id, "attempts": self.max_attempts})
+
+    def _plan(self, dossier: Dossier, now: datetime, report: SweepReport,
+              correlation_id: str | None) -> _Plan | None:
+        """What firing the dossier's due timers writes, decided on the record read; None: nothing is due."""
+        firing = sla.fire(dossier, now, correlation_id=correlation_id)
+        # The open step's notices (docs/domain.md §11.4) go in the same write as the dossier's timer.
+        step_firing = sla.fire_steps(dossier, now, correlation_id=correlation_id)
+        if firing is None and step_firing is None:
+            return None
+        envelopes: list = []
+        if firing is not None:
+            changed, events = self._change_for(dossier, firing, now, report, correlation_id)
+            envelopes.append(firing.envelope)
+        else:
+            changed, events = dossier.model_copy(update={"version": dossier.version + 1, "updated_at": now}), []
+        if step_firing is not None:
+            changed = changed.model_copy(update={"steps": step_firing.steps})
+            events = [*events, *step_firing.events]
+            envelopes.extend(step_firing.envelopes)
+        tracked = any(e.action == ev.APOLOGISE for e in events)
+        return _Plan(dossier, changed, events, envelopes, firing, step_firing, tracked)
+
+    def _record(self, plan: _Plan, report: SweepReport) -> str:
+        """Count a written firing in the report; returns the kind fired."""
+        firing, step_firing = plan.firing, plan.step_firing
+        for timer in step_firing.timers if step_firing is not None else ():
+            report.fired[timer.kind] += 1
+        if firing is None:
+            assert step_firing is not None
+            return step_firing.timers[-1].kind
+        report.fired[firing.timer.kind] += 1
+        report.superseded += len(firing.superseded)
+        if plan.changed.apology is not None and plan.before.apology is None:
+            report.apologies += 1
+        return firing.timer.kind
+
+    def _fire_page(self, entries: list[DueEntry], now: datetime, report: SweepReport,
+                   correlation_id: str | None) -> None:
+        """A page's due dossiers, decided one by one and written together (``DossierRepository.save_changes``:
+        up to 100 items per transaction, each dossier's items all or nothing). A dossier that changed since the
+        page was read is re-read and decided again alone; one whose firing writes the monthly index (the
+        automatic apology) is written alone, its counters being shared items."""
+        batch: list[_Plan] = []
+        for entry in entries:
+            try:
+                plan = self._plan(entry.dossier, now, report, correlation_id)
+            except FIRING_ERRORS:
+                report.errors += 1
+                log.exception("SLA timer of dossier %s not fired; retried next run", entry.dossier.id)
+                continue
+            if plan is not None and not plan.tracked:
+                batch.append(plan)
+            else:
+                self._fire_guarded(entry.dossier, entry.index_sk, now, report, correlation_id, plan)
+        if not batch:
+            return
+        try:
+            stale = self.dossiers.save_changes([Change(p.changed, p.events, p.envelopes) for p in batch],
+                                               correlation_id)
+        except FIRING_ERRORS:
+            # Nothing of the failed transaction was written (others may have been): what is not written stays
+            # due in the index, and the next run takes it.
+            report.errors += len(batch)
+            log.exception("SLA timers of %d dossiers not written together; retried next run", len(batch))
+            return
+        for plan in batch:
+            if plan.before.id not in stale:
+                self._record(plan, report)
+                continue
+            report.conflicts += 1
+            report.items_read += 1  # the consistent re-read
+            try:
+                current = self.dossiers.get(plan.before.id)
+            except DossierNotFound:
+                continue
+            except FIRING_ERRORS:
+                report.errors += 1
+                continue
+            self._fire_guarded(current, None, now, report, correlation_id)
 
     def _change_for(self, dossier: Dossier, firing: sla.Firing, now: datetime, report: SweepReport,
                     correlation_id: str | None) -> tuple[Dossier, list]:
@@ -200,7 +323,9 @@ class SlaSweeper:
         except MotcuaError as error:
             log.warning("automatic apology refused for dossier %s: %s", dossier.id, error.code)
             return sla.apply_firing(dossier, firing, now), [firing.event]
-        changed = self.letters.attach(changed, self.catalogue.agencies())
+        # The letter's key is recorded now; the PDF is rendered after the write, off the sweep (the notifier,
+        # which handles the apology's envelope: ``ApologyLetters.render_pending``).
+        changed = self.letters.draft(changed)
         return changed.model_copy(update=firing.updates), [firing.event, *events]
 
     def _fire_feedback(self, fb: Feedback, index_sk: str, now: datetime, report: SweepReport,
