@@ -107,7 +107,8 @@ bench: install $(LAYER_STAMP)
 	for f in "$${files[@]}"; do \
 		case "$$(basename $$f)" in __init__.py|_*) continue;; esac; \
 		echo "==> $$f"; $(RUN_ENV) $(PY) "$$f"; \
-	done
+	done; \
+	echo "==> benchmarks/sla.py --burst 10000"; $(RUN_ENV) $(PY) benchmarks/sla.py --burst 10000
 
 openapi: $(PY_STAMP)
 	@$(PY) -m schemas.generate_openapi

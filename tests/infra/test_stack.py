@@ -301,6 +301,37 @@ def test_queue_consumers_report_batch_item_failures(extended: dict[str, Any]) ->
         assert mapping.get("MaximumBatchingWindowInSeconds", 0) == trigger.max_batching_window_s
 
 
+def test_the_sla_sweep_fans_its_shards_out_to_a_worker_each() -> None:
+    # Given the prod stage (reservations on), when we read the sweep, its queue and its worker: the sweep may
+    # only send to the FIFO shards queue; the worker takes one shard per invocation, as many at once as
+    # there are shards, reports partial failures, and the queue outlives six of its timeouts, with a DLQ,
+    # alarms on that DLQ's depth and on the oldest message.
+    template = synthesise("prod").require()
+    worker_id, worker = function_by_handler(template, d.function("sla-worker").handler)
+    (mapping,) = [m["Properties"] for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+                  if m["Properties"]["FunctionName"] == {"Ref": worker_id}]
+    assert mapping["BatchSize"] == 1 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": d.SLA_SHARDS}
+    assert worker["Properties"]["ReservedConcurrentExecutions"] == d.SLA_SHARDS
+    queue_id = mapping["EventSourceArn"]["Fn::GetAtt"][0]
+    queue = template["Resources"][queue_id]["Properties"]
+    assert queue["FifoQueue"] is True
+    assert queue["VisibilityTimeout"] >= 6 * worker["Properties"]["Timeout"]
+    dlq_id = queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == d.queue("sla-shards").max_receive_count
+    alarmed = {json.dumps(a["Properties"].get("Dimensions")) for a in resources(template, "AWS::CloudWatch::Alarm")
+               .values() if a["Properties"].get("Namespace") == "AWS/SQS"}
+    for watched in (queue_id, dlq_id):
+        assert any(watched in dimensions for dimensions in alarmed), watched
+    sweep_id, sweep = function_by_handler(template, d.function("sla").handler)
+    actions = {a for s in role_statements(template, sweep_id) for a in as_list(s["Action"])}
+    assert "sqs:SendMessage" in actions
+    assert not {a for a in actions if a.split(":")[0] in ("dynamodb", "s3")}  # it reads and writes nothing else
+    assert "SLA_SHARDS_QUEUE_URL" in sweep["Properties"]["Environment"]["Variables"]
+    worker_actions = {a for s in role_statements(template, worker_id) for a in as_list(s["Action"])}
+    assert not {a for a in worker_actions if a.startswith("s3:")}  # the Form 04 is rendered by the notifier
+
+
 # --- the API and auth ------------------------------------------------------------------------------------
 
 

@@ -154,7 +154,9 @@ class AnnouncedLetters:
         try:
             envelope = json.loads(body)
             data = envelope["data"] if envelope.get("type") == "dossier.apology_issued" else None
-            key, dossier_id = (data.get("letter_key"), data.get("dossier_id")) if isinstance(data, dict) else (None, None)
+            if not isinstance(data, dict):
+                return False
+            key, dossier_id = data.get("letter_key"), data.get("dossier_id")
         except (ValueError, TypeError, AttributeError, KeyError):
             return False
         if not isinstance(key, str) or not isinstance(dossier_id, str):

@@ -1,15 +1,20 @@
 """The SLA sweep: fire every timer that is due, exactly once in effect, reading only what is due.
 
-Every few minutes (``handlers/sla_sweep.py``) the sweep asks each shard of the sparse timers index for the
-entries whose next timer is due (``motcua.data.timers``), page by page, and for each dossier:
+Every five minutes the scheduled sweep (``handlers/sla_sweep.py``) hands each shard of the sparse timers index
+to a shard worker (``handlers/sla_worker.py``, ``shard_messages``), and the workers run at once. A worker asks its
+shard for the entries whose next timer is due (``motcua.data.timers``), page by page (``sweep_shard``), and for
+each dossier of a page:
 
-1. decides on the record it read (``sla.fire``: which timer is due, which earlier ones it supersedes);
+1. decides on the record it read (``sla.fire``: which timer is due, which earlier ones it supersedes; the open
+   step's notices, ``sla.fire_steps``);
 2. on a breach with no apology yet, drafts one through the same ``apply_action(APOLOGISE)`` as an officer,
-   as ``Role.SYSTEM``, with the new appointment from the procedure's extension rule, and renders and stores
-   the Form 04 letter (``service.letters``);
+   as ``Role.SYSTEM``, with the new appointment from the procedure's extension rule, and records the key of its
+   Form 04 letter (``ApologyLetters.draft``; the PDF is rendered after the write by the notifier);
 3. writes the dossier (fired keys, ``overdue_since``, apology), its history events and the envelopes
-   (``dossier.sla_warning`` / ``dossier.sla_breached``, ``dossier.apology_issued``) in ONE transaction guarded
-   by the version it read (``DossierRepository.save_change``).
+   (``dossier.sla_warning`` / ``dossier.sla_breached``, ``dossier.apology_issued``) guarded by the version it
+   read: the page's dossiers together (``DossierRepository.save_changes``, up to 100 items per transaction,
+   each dossier's items all or nothing), an automatic apology (which writes the monthly index) alone
+   (``save_change``).
 
 The index also holds citizens' feedback (``FEEDBACK#`` items): each step still owed runs the same
 timer points before its legal limit; a due one is fired by ``FeedbackService.fire_one`` (fired key, trail
@@ -17,7 +22,8 @@ event, ``feedback.sla_warning`` / ``feedback.sla_breached`` envelope, one versio
 
 Why this is exactly once in effect: the fired timer's key (dossier id + kind + due date) is in the dossier
 written by the very transaction that emits the envelope, and that transaction only succeeds on the version
-that was read. A sweep that crashes halfway has either written a dossier's firing completely or not at all;
+that was read (a shared transaction in which one dossier's guard fails is written again without it). A sweep
+that crashes halfway has either written a dossier's firing completely or not at all;
 run again, it finds the fired ones gone from the due range (their index entry moved to the next timer with
 the same write) and the others still there. Two sweeps racing, or an officer's action landing between the
 read and the write (the result returned a second before the breach), make the write fail the version guard:
