@@ -20,7 +20,7 @@ from typing import Any
 
 from infra import declaration
 from infra.declaration import Function, Queue, QueueTrigger
-from infra.local import REGION, Invocable, invoker_for
+from infra.local import REGION, Invocable, Invoker, invoker_for
 
 log = logging.getLogger("infra.local")
 
@@ -184,9 +184,11 @@ def queue_pollers(
                 url, arn = queue_urls[trigger.queue]
                 pollers.append(QueuePoller(invoker, trigger, url, arn, sqs))
                 # A trigger declared to process several batches at once (Lambda's poller scaling out to the
-                # function's concurrency) gets as many pollers, each invoking as an execution environment
-                # of its own: its own invoker, so they run at once (on a FIFO queue SQS hands each message
-                # group to one of them at a time, as it does to Lambda).
-                pollers += [QueuePoller(Invoker(function), trigger, url, arn, sqs, index=n)
+                # function's concurrency) gets as many pollers (on a FIFO queue SQS hands each message group
+                # to one of them at a time, as it does to Lambda). They invoke the function's pool of
+                # execution environments when it has one (up to its local concurrency at once); in process,
+                # an invoker each, so that they too run at once.
+                pollers += [QueuePoller(invoker if not isinstance(invoker, Invoker) else Invoker(function),
+                                        trigger, url, arn, sqs, index=n)
                             for n in range(1, trigger.concurrency)]
     return pollers
