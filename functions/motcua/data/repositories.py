@@ -323,7 +323,7 @@ class DossierRepository:
             try:
                 with with_conditions as transaction:
                     for change, envelopes in chunk:
-                        transaction.save(dossier_item(change.dossier))
+                        put_dossier(transaction, change.dossier)
                         append(transaction, change.events, envelopes)
                         owner.update({(f"OUTBOX#{e.id}", "OUTBOX"): change.dossier.id for e in envelopes})
                 return stale
