@@ -203,18 +203,25 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="motcua.handlers.api.handler",
         description="HTTP API: dossiers, uploads, officials' actions, my dossiers and notification settings; "
                     "every other path (404)",
-        triggers=(HttpTrigger(),),  # everything no other function is routed; needs a token
+        triggers=(
+            HttpTrigger(),  # everything no other function is routed; needs a token
+            # A payment platform's notification: no token, its checksum verified (docs/integrations.md §2).
+            HttpTrigger("/payments/{gateway}/callback", authorised=False, method="POST", throttle=(20, 40)),
+        ),
         permissions=(
             Permission("table", "main", "read_write"),
             Permission("bucket", "uploads", "read_write"),
             # Form 04 of an officer's apology; signed results written.
             Permission("bucket", "documents", "read_write"),
             Permission("secret", "signing", "read"),  # agencies' signing keys (docs/documents.md §5)
+            # The payment gateways' connections (endpoint, merchant code, checksum key; docs/integrations.md §2).
+            Permission("secret", "payment", "read"),
             # PUT/DELETE /me/devices: the device's platform endpoint is created, updated, deleted.
             *(Permission("push", platform, "register") for platform in PUSH_PLATFORMS),
         ),
         environment={"UPLOADS_BUCKET": Ref("bucket", "uploads"), "DOCUMENTS_BUCKET": Ref("bucket", "documents"),
-                     "SIGNING_SECRET_PREFIX": Ref("secret", "signing"), **PUSH_ENVIRONMENT},
+                     "SIGNING_SECRET_PREFIX": Ref("secret", "signing"),
+                     "PAYMENT_SECRET_PREFIX": Ref("secret", "payment"), **PUSH_ENVIRONMENT},
         reserved_concurrency=50,  # citizens' and officials' work: the largest share, never all of it
     ),
     Function(

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from motcua.domain.applicant import normalise_email, normalise_national_id, normalise_phone
@@ -234,3 +234,40 @@ class TaskView(ApiModel):
 
 class TaskPage(Page[TaskView]):
     """A page of my open internal-procedure steps, the soonest due first."""
+
+
+# --- online payment (docs/integrations.md §2) ------------------------------------------------------------
+
+class PaymentRequest(ApiModel):
+    """Which payment platform the citizen pays through (the national payment platform unless named)."""
+
+    gateway: str = Field(default="national", pattern=r"^[a-z0-9-]{2,32}$")
+
+
+class PaymentLinkView(ApiModel):
+    """The open transaction of the dossier's financial obligation: the page to pay on. Asking again gives the
+    same transaction and link until the platform reports it failed."""
+
+    transaction_id: str
+    gateway: str
+    amount_vnd: int
+    status: Literal["pending", "paid", "failed"]
+    payment_url: str
+    created_at: datetime
+
+
+class PaymentCallback(ApiModel):
+    """A payment platform's notification, its fields as the platform names them (docs/integrations.md §2);
+    verified by its checksum (``MaXacThuc``), never trusted otherwise."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class PaymentCallbackAnswer(ApiModel):
+    """The platform's acknowledgement (its own fields, signed); on a refusal also ``code`` and the messages."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str | None = None
+    message_vi: str | None = None
+    message_en: str | None = None

@@ -18,6 +18,8 @@ from infra import declaration
 from infra.local.engines import Engines, start_engines
 from infra.local.env import Endpoints, local_environment
 from infra.local.national_portal import NationalPortalEmulator, provision, start_national_portal
+from infra.local.payment_platform import PaymentPlatformEmulator, start_payment_platform
+from infra.local.payment_platform import provision as provision_payment
 from infra.local.resources import LocalResources, client, create_all, create_queue
 from tests.api_client import ApiClient
 
@@ -44,6 +46,7 @@ class LocalStack:
     env: dict[str, str]
     resources: LocalResources
     national_portal: NationalPortalEmulator
+    payment_platform: PaymentPlatformEmulator
 
     @property
     def table_name(self) -> str:
@@ -75,6 +78,7 @@ def local_stack() -> Iterator[LocalStack]:
     resources created, and the handlers' environment in ``os.environ`` for the whole session."""
     engines = start_engines()
     portal = start_national_portal()
+    payments = start_payment_platform()
     saved = dict(os.environ)
     try:
         endpoints = Endpoints(dynamodb=engines.dynamodb_endpoint, moto=engines.moto_endpoint)
@@ -82,11 +86,14 @@ def local_stack() -> Iterator[LocalStack]:
         os.environ.update(env)
         resources = create_all(endpoints)
         provision(portal, endpoints)
-        yield LocalStack(engines=engines, endpoints=endpoints, env=env, resources=resources, national_portal=portal)
+        provision_payment(payments, endpoints)
+        yield LocalStack(engines=engines, endpoints=endpoints, env=env, resources=resources, national_portal=portal,
+                         payment_platform=payments)
     finally:
         os.environ.clear()
         os.environ.update(saved)
         portal.stop()
+        payments.stop()
         engines.stop()
 
 

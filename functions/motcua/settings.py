@@ -68,7 +68,8 @@ class _Push(_Settings):
 
 
 class ApiSettings(_Common, _Uploads, _Documents, _Signing, _Push):
-    pass
+    # The Secrets Manager name prefix of the payment gateways' connections (motcua.data.payment_gateways).
+    payment_secret_prefix: str = ""
 
 
 class FeedbackApiSettings(_Common, _Uploads, _Documents, _Signing):

@@ -39,6 +39,8 @@ from infra.local.env import Endpoints, local_environment
 from infra.local.examples import DEMO_AGENCY, DEMO_PROCEDURE, example_submission
 from infra.local.http_adapter import DEFAULT_PORT, HttpAdapter, http_routes
 from infra.local.national_portal import provision, start_national_portal
+from infra.local.payment_platform import provision as provision_payment
+from infra.local.payment_platform import start_payment_platform
 from infra.local.pollers import queue_pollers
 from infra.local.resources import client, create_all
 from infra.local.scheduler import LocalScheduler
@@ -278,6 +280,10 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
         portal = start_national_portal(_int_env("MOTCUA_NATIONAL_PORTAL_PORT", 0))
         stopper.push("national portal emulator", portal.stop)
         provision(portal, endpoints)
+        # The national payment platform's emulator (docs/integrations.md §2): its callbacks reach the API.
+        payments = start_payment_platform(_int_env("MOTCUA_PAYMENT_PLATFORM_PORT", 0))
+        stopper.push("payment platform emulator", payments.stop)
+        provision_payment(payments, endpoints, callback_url=f"http://127.0.0.1:{p['api']}/payments/national/callback")
         seed_catalogue()
 
         if engines_only:

@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from motcua.data import uploads
+from motcua.data.payment_gateways import Gateways
 from motcua.data.models import bind
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
 from motcua.handlers import http, http_errors
@@ -29,10 +30,15 @@ from motcua.handlers.steps_api import router as steps_router
 from motcua.service.actions import API_IDEMPOTENCY, act_from_api, service
 from motcua.service.contacts import ContactService
 from motcua.service.dossier_reads import audit_view, now_vn
+from motcua.service.payments import PaymentService
 from motcua.service.submission import SUBMIT_IDEMPOTENCY, submit_dossier
 from motcua.settings import ApiSettings, load
 from schemas.api import (
     AuditEventPage,
+    PaymentCallback,
+    PaymentCallbackAnswer,
+    PaymentLinkView,
+    PaymentRequest,
     DossierSubmission,
     DossierSummaryPage,
     DossierView,
@@ -52,6 +58,8 @@ BEARER = http_errors.BEARER
 
 _errors = http_errors.documented_responses
 contact_settings = ContactService(clock=lambda: service.clock())  # the shared clock: tests freeze one
+payments = PaymentService(Gateways(config.payment_secret_prefix), service)
+GatewayName = Annotated[str, Path(pattern=r"^[a-z0-9-]{2,32}$", description="The payment platform (`national`)")]
 InstallationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{8,128}$",
                                      description="The app installation's own id (stable until reinstalled)")]
 
@@ -106,6 +114,30 @@ def get_history(
     service.readable(dossier_id, actor, request_id(app))
     events, token = service.dossiers.history_page(dossier_id, limit=limit, after=next_token)
     return AuditEventPage(items=[audit_view(e) for e in events], next_token=token)
+
+
+# --- online payment (docs/integrations.md §2) ------------------------------------------------------------
+
+@app.post("/dossiers/<dossier_id>/payments", tags=["payments"], operation_id="requestPaymentLink",
+          summary="The payment link of the dossier's financial obligation (status 6)",
+          description="The dossier's applicant only. Idempotent: asking again answers the same open transaction "
+                      "and link (one per obligation and platform) until the platform reports it failed.",
+          security=BEARER, responses=_errors(401, 403, 404, 409, 422, 503))
+def post_payment(dossier_id: DossierId, body: PaymentRequest) -> PaymentLinkView:
+    t = payments.request_link(dossier_id, body.gateway, current_actor(app))
+    return PaymentLinkView(transaction_id=t.transaction_id, gateway=t.gateway, amount_vnd=t.amount_vnd,
+                           status=t.status, payment_url=t.payment_url, created_at=t.created_at)
+
+
+@app.post("/payments/<gateway>/callback", tags=["payments"], operation_id="paymentCallback",
+          summary="A payment platform's notification (public: verified by its checksum)",
+          description="Checksum (HMAC-SHA256), amount and transaction verified; applied once per transaction (a "
+                      "repeated notification gets the same answer). Refusals carry a stable code and are audited.",
+          responses=_errors(401, 404, 409, 422, 503))
+def post_payment_callback(gateway: GatewayName, body: PaymentCallback) -> Response[PaymentCallbackAnswer]:
+    outcome = payments.callback(gateway, body.model_dump(), request_id(app))
+    answer = PaymentCallbackAnswer.model_validate(outcome.body)
+    return Response(outcome.status, http_errors.JSON_UTF8, answer)
 
 
 def _action_route(action: ActionName, body_model: type[ActionBody]) -> None:
