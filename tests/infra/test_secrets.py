@@ -32,15 +32,29 @@ def _secret_statements(template: dict[str, Any], function: str) -> list[dict[str
             if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
 
 
+def _families(template: dict[str, Any], function: str) -> list[str]:
+    """The secret name patterns a function may read (CDK merges statements of the same actions)."""
+    return sorted(json.dumps(resource).rsplit(":secret:", 1)[-1].removesuffix('"]]}')
+                  for statement in _secret_statements(template, function)
+                  for resource in as_list(statement["Resource"]))
+
+
 @pytest.mark.parametrize("function", READERS)
 def test_readers_read_only_the_signing_secrets(project: dict[str, Any], function: str) -> None:
-    (statement,) = _secret_statements(project, function)
-    assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
-    (resource,) = as_list(statement["Resource"])
-    rendered = json.dumps(resource)
-    assert ":secretsmanager:" in rendered and rendered.endswith(':secret:motcua/signing/*"]]}')
+    for statement in _secret_statements(project, function):
+        assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
+    # Besides the signing keys, only the api reads one other family: the payment gateways' connections.
+    expected = ["motcua/payment/*", "motcua/signing/*"] if function == "api" else ["motcua/signing/*"]
+    assert _families(project, function) == expected
     _, spec = function_by_handler(project, d.function(function).handler)
     assert spec["Properties"]["Environment"]["Variables"]["SIGNING_SECRET_PREFIX"] == "motcua/signing/"
+
+
+def test_only_the_api_reads_the_payment_gateways_connections(project: dict[str, Any]) -> None:
+    readers = [f.name for f in d.FUNCTIONS if "motcua/payment/*" in _families(project, f.name)]
+    assert readers == ["api"]  # not api-public: its cold start stays light, and it takes no callback
+    _, spec = function_by_handler(project, d.function("api").handler)
+    assert spec["Properties"]["Environment"]["Variables"]["PAYMENT_SECRET_PREFIX"] == "motcua/payment/"
 
 
 def test_functions_without_the_permission_read_no_secret(project: dict[str, Any]) -> None:

@@ -80,7 +80,8 @@ def test_paid_online_through_the_platform(api_client, local_stack) -> None:
     paid = [e for e in events if e["action"] == "record_payment"]
     assert len(paid) == 1  # applied once
     stored = payment_gateways.get_transaction(ref)
-    assert stored is not None and stored.status == "paid" and stored.gateway_transaction_id == callbacks[0]["MaGiaoDich"]
+    assert stored is not None and stored.status == "paid"
+    assert stored.gateway_transaction_id == callbacks[0]["MaGiaoDich"]
     # Group 3b's test of "paid online" holds for the recorded event (docs/integrations.md §2).
     assert paid_through_gateway(paid[0]["details"])
 

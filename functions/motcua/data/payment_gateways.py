@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -34,6 +35,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.transactions import TransactWrite
 
 from motcua.data.models import Item
 from motcua.domain.payment import (
@@ -234,3 +236,16 @@ def put_transaction(transaction: PaymentTransaction) -> bool:
             return False
         raise
     return True
+
+
+@dataclass(frozen=True)
+class TransactionWrite:
+    """A transaction's next version, in the transaction of the dossier's change (``TransactionPart``)."""
+
+    transaction: PaymentTransaction
+
+    def add_to(self, transaction: TransactWrite) -> None:
+        t = self.transaction
+        item = _TransactionItem(_key(t.transaction_id), "TRANSACTION", body=t.model_dump_json(),
+                                version=t.version, dossier_id=t.dossier_id)
+        transaction.save(item, condition=_TransactionItem.version == t.version - 1)

@@ -18,6 +18,7 @@ postal order           ``DOSSIER#<id>``                ``POSTAL#<kind>`` (``data
 postal tracking step   ``DOSSIER#<id>``                ``POSTALSTEP#<kind>#<carrier time>#<sequence>`` (each once)
 notification delivery  ``DOSSIER#<id>``                ``NOTIFY#<occurred_at>#<event id>#<ref>#<channel>[#<device>]``
 outbox event           ``OUTBOX#<event id>``           ``OUTBOX`` (written with the change, claimed by the relay)
+payment transaction    ``PAYMENT#<transaction id>``    ``TRANSACTION`` (``data.payment_gateways``; versioned)
 receipt code           ``RECEIPT#<code>``              ``RECEIPT`` (points at the dossier)
 receipt sequence       ``SEQ#<agency>#<yyMMdd>``       ``SEQ``
 index counters         ``AGG#<month>``                 ``UNIT#<unit>`` (one attribute per counter)

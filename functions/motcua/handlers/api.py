@@ -19,8 +19,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from motcua.data import uploads
-from motcua.data.payment_gateways import Gateways
 from motcua.data.models import bind
+from motcua.data.payment_gateways import Gateways
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
 from motcua.handlers import http, http_errors
 from motcua.handlers.common import action_operation_id, current_actor, current_claims, request_id
@@ -35,13 +35,13 @@ from motcua.service.submission import SUBMIT_IDEMPOTENCY, submit_dossier
 from motcua.settings import ApiSettings, load
 from schemas.api import (
     AuditEventPage,
+    DossierSubmission,
+    DossierSummaryPage,
+    DossierView,
     PaymentCallback,
     PaymentCallbackAnswer,
     PaymentLinkView,
     PaymentRequest,
-    DossierSubmission,
-    DossierSummaryPage,
-    DossierView,
     UploadRequest,
     UploadTicket,
 )

@@ -12,15 +12,14 @@ Refusals are logged as audit lines carrying the gateway, the stable code and our
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.transactions import TransactWrite
-
 from motcua.data import payment_gateways as store
-from motcua.data.payment_gateways import Gateways
+from motcua.data.payment_gateways import Gateways, TransactionWrite
 from motcua.domain.actors import Actor, Role
 from motcua.domain.dossier import StaleDossier
 from motcua.domain.errors import MotcuaError
@@ -47,19 +46,6 @@ class NotDossierOwner(MotcuaError):
     code = "PAYMENT_NOT_OWNER"
     message_vi = "Chỉ người nộp hồ sơ được thanh toán trực tuyến hồ sơ này."
     message_en = "Only the dossier's applicant may pay for it online."
-
-
-@dataclass(frozen=True)
-class _TransactionWrite:
-    """The confirmed transaction, in the transaction of the dossier's change (``TransactionPart``)."""
-
-    transaction: PaymentTransaction
-
-    def add_to(self, transaction: TransactWrite) -> None:
-        t = self.transaction
-        item = store._TransactionItem(store._key(t.transaction_id), "TRANSACTION", body=t.model_dump_json(),
-                                      version=t.version, dossier_id=t.dossier_id)
-        transaction.save(item, condition=store._TransactionItem.version == t.version - 1)
 
 
 @dataclass(frozen=True)
@@ -102,7 +88,8 @@ class PaymentService:
             now = self.dossiers.clock()
             order = PaymentOrder(transaction_id=tx_id, dossier_id=dossier.id, receipt_code=dossier.receipt_code,
                                  procedure_code=dossier.procedure_code, agency_code=dossier.current_agency,
-                                 amount_vnd=payment.amount_vnd, description=f"{dossier.receipt_code} {payment.description}",
+                                 amount_vnd=payment.amount_vnd,
+                                 description=f"{dossier.receipt_code} {payment.description}",
                                  created_at=now)
             link = gateway.create_link(order)  # the platform keeps one order per reference: a retry is safe
             transaction = PaymentTransaction(transaction_id=tx_id, gateway=gateway.name, dossier_id=dossier.id,
@@ -154,7 +141,7 @@ class PaymentService:
             return self._refused(gateway.name, transaction, error, body, request_id, gateway.answer(body, False))
 
     def _apply(self, updated: PaymentTransaction, request_id: str | None) -> None:
-        part = _TransactionWrite(updated)
+        part = TransactionWrite(updated)
         if updated.status != "paid":  # the platform says not paid: the transaction is closed, a new link may follow
             if not store.put_transaction(updated):
                 raise PaymentAlreadyConfirmed({"transaction_id": updated.transaction_id})
@@ -180,11 +167,9 @@ class PaymentService:
         log.warning("payment callback refused", extra={"audit": True, "gateway": gateway, "code": error.code,
                                                        "transaction_id": reference})
         if transaction is not None:
-            try:
+            with contextlib.suppress(MotcuaError):  # the log line above is the audit then
                 self.dossiers.record_rejection(transaction.dossier_id, "pay_online", error,
                                                _gateway_actor(gateway), request_id)
-            except MotcuaError:
-                pass  # the log line above is the audit then
         payload = {"code": error.code, "message_vi": error.message_vi, "message_en": error.message_en,
                    **(answer or {})}
         return CallbackOutcome(error.http_status, payload, error.code)
