@@ -24,6 +24,7 @@ TAGS = {
     "tracking": "Public tracking by receipt code",
     "citizen": "The signed-in citizen's own lists and data",
     "notifications": "Notification channels and push devices",
+    "payments": "Online payment of a dossier's financial obligation, and the payment platforms' notifications",
     "feedback": "Citizens' feedback (phản ánh, kiến nghị) and the agencies' answers",
     "documents": "Public verification of documents agencies issued",
     "evaluation": "The citizen's rating of a returned dossier",
