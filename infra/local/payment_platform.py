@@ -148,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
             if known is not None and known["SoTien"] != body["SoTien"]:
                 return {"MaLoi": REFUSED_DUPLICATE, "MoTa": "Trùng mã tham chiếu"}
             state.orders.setdefault(ref, dict(body))
-        host, port = self.server.server_address[:2]
+        host, port = self.server.host, self.server.server_address[1]
         return {"MaLoi": OK, "MoTa": "Thành công", "MaThamChieu": ref,
                 "UrlThanhToan": f"http://{host}:{port}{PAY_PAGE}?ref={ref}"}
 
@@ -157,6 +157,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     state: PlatformState
     emulator: PaymentPlatformEmulator
+    host: str = "127.0.0.1"
 
 
 @dataclass
@@ -166,8 +167,7 @@ class PaymentPlatformEmulator:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.server.host}:{self.server.server_address[1]}"
 
     @property
     def state(self) -> PlatformState:
@@ -243,6 +243,7 @@ def provision(emulator: PaymentPlatformEmulator, endpoints: Any, callback_url: s
 def start_payment_platform(port: int = 0, host: str = "127.0.0.1") -> PaymentPlatformEmulator:
     """Listening on ``port`` (0: a free one) in a daemon thread, with a merchant code and key made now."""
     server = _Server((host, port), _Handler)
+    server.host = host
     server.state = PlatformState(merchant_code=f"MC{secrets.token_hex(3).upper()}",
                                  checksum_key=secrets.token_urlsafe(24))
     thread = threading.Thread(target=server.serve_forever, name="payment-platform-emulator", daemon=True)
