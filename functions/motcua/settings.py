@@ -143,6 +143,7 @@ FUNCTION_SETTINGS: dict[str, type[_Settings]] = {
     "api-public": PublicApiSettings,
     "actions": ActionsSettings,
     "sla": SlaSettings,
+    "sla-worker": SlaWorkerSettings,
     "index": IndexSettings,
     "outbox-relay": OutboxRelaySettings,
     "notifier": NotifierSettings,
