@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from motcua.observability import _PATTERNS
+from motcua.observability import personal_data_in
 
 _found: list[tuple[str, str, str]] = []
 
 
 def scan(text: str) -> list[str]:
-    return [m.group(0) for pattern in _PATTERNS for m in pattern.finditer(text)]
+    return personal_data_in(text)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

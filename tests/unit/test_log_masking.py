@@ -39,7 +39,9 @@ def test_masking_keeps_what_is_not_personal() -> None:
     # A pool subject (a UUID) whose last group happens to be all digits is an identifier, not a CCCD.
     subject = "subject 4f1c2a9e-7b3d-4e8a-9c21-455012345678 signed in"
     assert mask_text(subject) == subject
-    assert mask_text("CCCD 455012345678, ref-455012345678") == f"CCCD {MASK}, ref-{MASK}"
+    dossier = "dossier 88d785321636532e95b094a81707785b not signed"  # 12 digits in a row inside the id
+    assert mask_text(dossier) == dossier
+    assert mask_text("CCCD 455012345678, ref-455012345678, 0912345678abc") == f"CCCD {MASK}, ref-{MASK}, {MASK}abc"
 
 
 # --- each declared handler, alone in a fresh process as on Lambda -------------------------------------------
