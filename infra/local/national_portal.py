@@ -14,15 +14,16 @@ Control (local only): ``GET /_emulator/state``, ``POST /_emulator/faults`` (a ``
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
+
+from infra.local.emulators import JsonRequestHandler
 
 log = logging.getLogger("motcua.local.national_portal")
 
@@ -107,64 +108,45 @@ def _same_step(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a.get(k) == b.get(k) for k in ("MaHoSo", "ThoiDiemXuLy", "TrangThai", "NoiDungXuLy"))
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # request lines only would be harmless, but nothing is needed: the state is the log
-
-    def _json(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self) -> dict[str, Any]:
-        length = int(self.headers.get("Content-Length") or 0)
-        try:
-            value = json.loads(self.rfile.read(length) or b"{}")
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
-
     def do_GET(self) -> None:
         if self.path == "/_emulator/state":
-            self._json(200, self.server.state.summary())
+            self.send_json(200, self.server.state.summary())
         else:
-            self._json(404, {"error_code": "404", "message": "not found"})
+            self.send_json(404, {"error_code": "404", "message": "not found"})
 
     def do_POST(self) -> None:
         state = self.server.state
-        body = self._body()
+        body = self.json_body()
         if self.path == "/_emulator/faults":
             with state.lock:
                 state.faults = Faults(**body)
                 if state.faults.expire_sessions:
                     state.sessions.clear()
-            self._json(200, {"ok": True})
+            self.send_json(200, {"ok": True})
         elif self.path == "/_emulator/reset":
             self.server.reset()
-            self._json(200, {"ok": True})
+            self.send_json(200, {"ok": True})
         elif self.path == AUTH_PATH:
             self._auth(body)
         elif self.path == INTEGRATION_PATH:
             self._integration(body)
         else:
-            self._json(404, {"error_code": "404", "message": "not found"})
+            self.send_json(404, {"error_code": "404", "message": "not found"})
 
     def _auth(self, body: dict[str, Any]) -> None:
         state = self.server.state
         if (self.headers.get("dstcode", "") != state.dstcode or body.get("username") != state.username
                 or body.get("password") != state.password):
-            self._json(200, {"error_code": 401, "message": "Sai tên đăng nhập hoặc mật khẩu"})
+            self.send_json(200, {"error_code": 401, "message": "Sai tên đăng nhập hoặc mật khẩu"})
             return
         session = secrets.token_hex(16)
         with state.lock:
             state.sessions.add(session)
-        self._json(200, {"error_code": 0, "session": session})
+        self.send_json(200, {"error_code": 0, "session": session})
 
     def _integration(self, body: dict[str, Any]) -> None:
         state = self.server.state
@@ -186,7 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
                         break
         if fault == "error_5xx":
             self._note(service, records, updating, "503")
-            self._json(503, {"error_code": "503", "message": "Hệ thống đang bận"})
+            self.send_json(503, {"error_code": "503", "message": "Hệ thống đang bận"})
             return
         answer = self._apply(service, body, records, updating)
         if fault == "slow":
@@ -195,7 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(2)  # applied, but the client never hears it
             return
-        self._json(200, answer)
+        self.send_json(200, answer)
 
     def _note(self, service: str, records: list[dict[str, Any]], updating: bool, answer: str) -> None:
         with self.server.state.lock:

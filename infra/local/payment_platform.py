@@ -25,8 +25,10 @@ import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
+
+from infra.local.emulators import JsonRequestHandler
 
 log = logging.getLogger("motcua.local.payment_platform")
 
@@ -70,52 +72,36 @@ class PlatformState:
         return {"orders": sorted(self.orders), "callbacks": list(self.callbacks), "faults": asdict(self.faults)}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonRequestHandler):
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("payment platform emulator: %s", self.command)
 
-    def _json(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self) -> dict[str, Any]:
-        length = int(self.headers.get("Content-Length") or 0)
-        try:
-            value = json.loads(self.rfile.read(length) or b"{}")
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
-
     def do_GET(self) -> None:
         if self.path == "/_emulator/state":
-            self._json(200, self.server.state.summary())
+            self.send_json(200, self.server.state.summary())
         elif self.path.startswith(PAY_PAGE):
-            self._json(200, {"page": "the platform's payment page (emulated)"})
+            self.send_json(200, {"page": "the platform's payment page (emulated)"})
         else:
-            self._json(404, {"MaLoi": "404", "MoTa": "Không tìm thấy"})
+            self.send_json(404, {"MaLoi": "404", "MoTa": "Không tìm thấy"})
 
     def do_POST(self) -> None:
-        body = self._body()
+        body = self.json_body()
         emulator = self.server.emulator
         if self.path == CREATE_PATH:
             self._create(body)
         elif self.path == "/_emulator/faults":
             emulator.set_faults(**body)
-            self._json(200, {"ok": True})
+            self.send_json(200, {"ok": True})
         elif self.path == "/_emulator/pay":
-            self._json(200, {"answers": emulator.pay(str(body.get("MaThamChieu", "")),
+            self.send_json(200, {"answers": emulator.pay(str(body.get("MaThamChieu", "")),
                                                      str(body.get("MaKetQua", OK)))})
         elif self.path == "/_emulator/reset":
             emulator.reset()
-            self._json(200, {"ok": True})
+            self.send_json(200, {"ok": True})
         else:
-            self._json(404, {"MaLoi": "404", "MoTa": "Không tìm thấy"})
+            self.send_json(404, {"MaLoi": "404", "MoTa": "Không tìm thấy"})
 
     def _create(self, body: dict[str, Any]) -> None:
         state = self.server.state
@@ -128,12 +114,12 @@ class _Handler(BaseHTTPRequestHandler):
             elif failing:
                 faults.error_5xx -= 1
         if failing:
-            self._json(503, {"MaLoi": "503", "MoTa": "Hệ thống bận"})
+            self.send_json(503, {"MaLoi": "503", "MoTa": "Hệ thống bận"})
             return
         if slow:
             time.sleep(faults.delay_s)
         answer = self._order(body)
-        self._json(200, answer)
+        self.send_json(200, answer)
 
     def _order(self, body: dict[str, Any]) -> dict[str, Any]:
         state = self.server.state

@@ -27,9 +27,11 @@ import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from infra.local.emulators import JsonRequestHandler
 
 log = logging.getLogger("motcua.local.vnpost")
 
@@ -100,28 +102,9 @@ def sign(key: str, body: bytes) -> str:
     return hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _json(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self) -> dict[str, Any]:
-        length = int(self.headers.get("Content-Length") or 0)
-        try:
-            value = json.loads(self.rfile.read(length) or b"{}")
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
 
     def _authorised(self) -> bool:
         token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
@@ -140,63 +123,63 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         if url.path == "/_emulator/state":
-            self._json(200, self.server.state.summary())
+            self.send_json(200, self.server.state.summary())
         elif url.path == TRACKING_PATH:
             if not self._authorised():
-                self._json(401, {"Code": UNAUTHORISED, "Message": "Token không hợp lệ"})
+                self.send_json(401, {"Code": UNAUTHORISED, "Message": "Token không hợp lệ"})
                 return
             if self._fault() == "error_5xx":
-                self._json(503, {"Code": "503", "Message": "Hệ thống đang bận"})
+                self.send_json(503, {"Code": "503", "Message": "Hệ thống đang bận"})
                 return
             item = (parse_qs(url.query).get("ItemCode") or [""])[0]
             order = self.server.find_item(item)
             if order is None:
-                self._json(200, {"Code": UNKNOWN, "Message": "Không tìm thấy bưu gửi"})
+                self.send_json(200, {"Code": UNKNOWN, "Message": "Không tìm thấy bưu gửi"})
                 return
             with self.server.state.lock:
                 steps = [dict(s) for s in order.steps]
-            self._json(200, {"Code": ACCEPTED, "Message": "Thành công", "Data": steps})
+            self.send_json(200, {"Code": ACCEPTED, "Message": "Thành công", "Data": steps})
         else:
-            self._json(404, {"Code": "404", "Message": "not found"})
+            self.send_json(404, {"Code": "404", "Message": "not found"})
 
     def do_POST(self) -> None:
         state = self.server.state
-        body = self._body()
+        body = self.json_body()
         path = urlsplit(self.path).path
         if path == "/_emulator/faults":
             with state.lock:
                 state.faults = Faults(**body)
-            self._json(200, {"ok": True})
+            self.send_json(200, {"ok": True})
         elif path == "/_emulator/reset":
             self.server.reset()
-            self._json(200, {"ok": True})
+            self.send_json(200, {"ok": True})
         elif path == "/_emulator/advance":
-            self._json(200, self.server.advance(str(body.get("ItemCode")), str(body.get("StatusCode")),
+            self.send_json(200, self.server.advance(str(body.get("ItemCode")), str(body.get("StatusCode")),
                                                 body.get("At")))
         elif path == "/_emulator/flush":
-            self._json(200, {"sent": self.server.flush()})
+            self.send_json(200, {"sent": self.server.flush()})
         elif path == TOKEN_PATH:
             if body.get("Username") == state.username and body.get("Password") == state.password:
                 token = secrets.token_hex(16)
                 with state.lock:
                     state.tokens.add(token)
-                self._json(200, {"Code": ACCEPTED, "Token": token})
+                self.send_json(200, {"Code": ACCEPTED, "Token": token})
             else:
-                self._json(200, {"Code": UNAUTHORISED, "Message": "Sai tên đăng nhập hoặc mật khẩu"})
+                self.send_json(200, {"Code": UNAUTHORISED, "Message": "Sai tên đăng nhập hoặc mật khẩu"})
         elif path in (ORDER_PATH, CANCEL_PATH):
             if not self._authorised():
-                self._json(401, {"Code": UNAUTHORISED, "Message": "Token không hợp lệ"})
+                self.send_json(401, {"Code": UNAUTHORISED, "Message": "Token không hợp lệ"})
                 return
             fault = self._fault()
             if fault == "error_5xx":
-                self._json(503, {"Code": "503", "Message": "Hệ thống đang bận"})
+                self.send_json(503, {"Code": "503", "Message": "Hệ thống đang bận"})
                 return
             answer = self._create(body) if path == ORDER_PATH else self._cancel(body)
             if fault == "slow":
                 time.sleep(state.faults.delay_s)
-            self._json(200, answer)
+            self.send_json(200, answer)
         else:
-            self._json(404, {"Code": "404", "Message": "not found"})
+            self.send_json(404, {"Code": "404", "Message": "not found"})
 
     def _create(self, body: dict[str, Any]) -> dict[str, Any]:
         state = self.server.state
