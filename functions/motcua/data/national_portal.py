@@ -30,10 +30,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-import boto3
 import urllib3
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.attributes import UnicodeAttribute
@@ -41,6 +39,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.transactions import TransactWrite
 
 from motcua.data.models import Item
+from motcua.data.secrets import secret_string
 from motcua.domain.national_portal import (
     PortalAnswer,
     PortalMapping,
@@ -48,7 +47,6 @@ from motcua.domain.national_portal import (
     PortalUnavailable,
     verdict,
 )
-from motcua.settings import aws_endpoint_url
 
 ACK_PREFIX = "SYNCACK#"
 CONNECTION_SECRET = "connection"  # noqa: S105 - the secret's name under the prefix, not its value
@@ -167,15 +165,8 @@ class PortalConnection(BaseModel):
     read_timeout_s: float = Field(default=READ_TIMEOUT_S, gt=0, le=60)
 
 
-@lru_cache(maxsize=2)
-def _secrets(endpoint: str | None) -> Any:
-    return boto3.client("secretsmanager", endpoint_url=endpoint)
-
-
 def load_connection(secret_prefix: str) -> PortalConnection:
-    value = _secrets(aws_endpoint_url("secretsmanager")).get_secret_value(
-        SecretId=f"{secret_prefix}{CONNECTION_SECRET}")["SecretString"]
-    return PortalConnection.model_validate_json(value)
+    return PortalConnection.model_validate_json(secret_string(f"{secret_prefix}{CONNECTION_SECRET}"))
 
 
 class PortalClient:

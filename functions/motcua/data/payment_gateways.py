@@ -26,10 +26,8 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from typing import Any
 
-import boto3
 import urllib3
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,6 +36,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.transactions import TransactWrite
 
 from motcua.data.models import Item
+from motcua.data.secrets import secret_string
 from motcua.domain.payment import (
     GatewayConfirmation,
     PaymentCallbackMalformed,
@@ -51,7 +50,6 @@ from motcua.domain.payment import (
     checksum,
     checksum_matches,
 )
-from motcua.settings import aws_endpoint_url
 
 NATIONAL = "national"  # the national payment platform's name in routes and secrets
 CONNECT_TIMEOUT_S = 3.0
@@ -80,15 +78,8 @@ class PaymentConnection(BaseModel):
     read_timeout_s: float = Field(default=READ_TIMEOUT_S, gt=0, le=30)
 
 
-@lru_cache(maxsize=2)
-def _secrets(endpoint: str | None) -> Any:
-    return boto3.client("secretsmanager", endpoint_url=endpoint)
-
-
 def load_connection(secret_prefix: str, gateway: str) -> PaymentConnection:
-    value = _secrets(aws_endpoint_url("secretsmanager")).get_secret_value(
-        SecretId=f"{secret_prefix}{gateway}")["SecretString"]
-    return PaymentConnection.model_validate_json(value)
+    return PaymentConnection.model_validate_json(secret_string(f"{secret_prefix}{gateway}"))
 
 
 def _stamp(at: datetime) -> str:

@@ -13,16 +13,15 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, Literal
 
-import boto3
 import urllib3
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from motcua.data.models import Item
+from motcua.data.secrets import secret_string
 from motcua.domain.postal import (
     CarrierAnswer,
     CarrierMapping,
@@ -33,7 +32,6 @@ from motcua.domain.postal import (
     Receiver,
     TrackingUpdate,
 )
-from motcua.settings import aws_endpoint_url
 
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 10.0
@@ -54,15 +52,8 @@ class CarrierConnection(BaseModel):
     read_timeout_s: float = Field(default=READ_TIMEOUT_S, gt=0, le=60)
 
 
-@lru_cache(maxsize=2)
-def _secrets(endpoint: str | None) -> Any:
-    return boto3.client("secretsmanager", endpoint_url=endpoint)
-
-
 def load_connection(secret_prefix: str, carrier: str) -> CarrierConnection:
-    value = _secrets(aws_endpoint_url("secretsmanager")).get_secret_value(
-        SecretId=f"{secret_prefix}{carrier}")["SecretString"]
-    return CarrierConnection.model_validate_json(value)
+    return CarrierConnection.model_validate_json(secret_string(f"{secret_prefix}{carrier}"))
 
 
 def tracking_update(raw: Mapping[str, Any]) -> TrackingUpdate:

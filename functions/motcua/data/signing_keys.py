@@ -23,11 +23,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from motcua.data.secrets import secret_string
 from motcua.domain.errors import MotcuaError
-from motcua.settings import aws_endpoint_url, environment
+from motcua.settings import environment
 
 if TYPE_CHECKING:
     from motcua.documents.signing import AgencySigner
@@ -82,15 +82,9 @@ def _local_signer(directory: str, agency_code: str, agency_name: str) -> AgencyS
     return LocalFileAgencySigner(directory, agency_code)
 
 
-@lru_cache(maxsize=4)
-def _secrets(endpoint: str | None) -> Any:
-    return boto3.client("secretsmanager", endpoint_url=endpoint)
-
-
 def _secret_json(name: str) -> dict[str, Any]:
     try:
-        raw = _secrets(aws_endpoint_url("secretsmanager")).get_secret_value(SecretId=name)
-        value = json.loads(raw["SecretString"])
+        value = json.loads(secret_string(name))
     except (ClientError, BotoCoreError, KeyError, ValueError) as error:
         raise SigningKeyUnavailable({"secret": name, "reason": type(error).__name__}) from error
     if not isinstance(value, dict):
