@@ -47,13 +47,13 @@ from joserfc.jwk import KeySet, RSAKey
 
 from infra import declaration
 from infra.local import REGION, invoker_for
+from infra.local.servers import LocalServer
 from motcua.domain.access import TOKEN_LIFETIME_S
 
 log = logging.getLogger("infra.local")
 
 POOL_NAME = f"{declaration.SERVICE}-users"
 CLIENT_NAME = f"{declaration.SERVICE}-app"
-HOST = "127.0.0.1"
 DEFAULT_PORT = 9229  # where cognito-local and the SDKs' examples put a local Cognito
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 # The answers that carry tokens, where Cognito runs the pre token generation trigger.
@@ -335,36 +335,20 @@ class _FrontHandler(BaseHTTPRequestHandler):
 
 
 class _FrontServer(ThreadingHTTPServer):
-    daemon_threads = True
     pool: LocalPool
     spec: declaration.UserPool
     cognito: Any
     trigger: Trigger | None
 
 
-class CognitoFront:
+class CognitoFront(LocalServer[_FrontServer]):
     """The local Cognito endpoint on 127.0.0.1:port: moto's user pool API, plus what moto does not do."""
 
     def __init__(self, pool: LocalPool, cognito: Any, trigger: Trigger | None, port: int = DEFAULT_PORT,
                  spec: declaration.UserPool = declaration.USER_POOL) -> None:
-        self._server = _FrontServer((HOST, port), _FrontHandler)
-        self._server.pool, self._server.spec = pool, spec
-        self._server.cognito, self._server.trigger = cognito, trigger
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.1,), name="cognito-front",
-                                        daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self._server.server_address[1]}"
-
-    def start(self) -> CognitoFront:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_FrontServer, _FrontHandler, port, name="cognito-front", poll_interval=0.1)
+        self.server.pool, self.server.spec = pool, spec
+        self.server.cognito, self.server.trigger = cognito, trigger
 
 
 def mapped_attributes(provider: declaration.FederatedProvider, claims: Mapping[str, Any]) -> dict[str, str | None]:

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import re
-import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -30,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from infra import declaration
 from infra.constructs.constants import CORS_ALLOWED_HEADERS, CORS_MAX_AGE_S
 from infra.local import ACCOUNT_ID, Invocable, Invoker, invoker_for
+from infra.local.servers import HOST, LocalServer
 from motcua.domain.access import AuthenticationRequired
 from motcua.domain.errors import MotcuaError, RequestTooLarge, RequestUnreadable, RouteNotFound
 from motcua.handlers.http_errors import INTERNAL_ERROR, JSON_UTF8
@@ -37,7 +37,6 @@ from motcua.observability import MASK, mask_text
 
 log = logging.getLogger("infra.local")
 
-HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
 STAGE = "$default"
 API_ID = "local"
@@ -482,7 +481,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 
 class _AdapterServer(ThreadingHTTPServer):
-    daemon_threads = True
     routes: list[Route]
     verifier: TokenVerifier | None
     cors_origins: tuple[str, ...]
@@ -497,7 +495,7 @@ def default_cors_origins() -> tuple[str, ...]:
     return tuple(o.strip() for o in configured.split(",") if o.strip()) or ("*",)
 
 
-class HttpAdapter:
+class HttpAdapter(LocalServer[_AdapterServer]):
     """Serves the declared HTTP routes on 127.0.0.1:port from a background thread.
 
     With a ``verifier`` (``make run`` passes the local user pool's) authorised routes refuse
@@ -513,27 +511,7 @@ class HttpAdapter:
         cors_origins: tuple[str, ...] | None = None,
     ) -> None:
         self.routes = [Route(routes)] if isinstance(routes, Invoker) else routes
-        self._server = _AdapterServer((HOST, port), _RequestHandler)
-        self._server.routes = self.routes
-        self._server.verifier = verifier
-        self._server.cors_origins = default_cors_origins() if cors_origins is None else cors_origins
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.1,), name="http-adapter", daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def start(self) -> HttpAdapter:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_AdapterServer, _RequestHandler, port, name="http-adapter", poll_interval=0.1)
+        self.server.routes = self.routes
+        self.server.verifier = verifier
+        self.server.cors_origins = default_cors_origins() if cors_origins is None else cors_origins

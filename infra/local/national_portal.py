@@ -24,6 +24,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from infra.local.emulators import JsonRequestHandler
+from infra.local.servers import LocalServer
 
 log = logging.getLogger("motcua.local.national_portal")
 
@@ -233,24 +234,14 @@ class _Handler(JsonRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
     state: PortalState
-    server_name_local: str = "127.0.0.1"
 
     def reset(self) -> None:
         old = self.state
         self.state = PortalState(old.username, old.password, old.unit_code, old.dstcode)
 
 
-@dataclass
-class NationalPortalEmulator:
-    server: _Server
-    thread: threading.Thread
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.server.server_name_local}:{self.server.server_port}"
-
+class NationalPortalEmulator(LocalServer[_Server]):
     @property
     def state(self) -> PortalState:
         return self.server.state
@@ -270,11 +261,6 @@ class NationalPortalEmulator:
     def reset(self) -> None:
         self.server.reset()
 
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-
 
 def provision(emulator: NationalPortalEmulator, endpoints: Any, **overrides: Any) -> None:
     """Hand the emulator's connection to the consumer as operators do in the cloud: the secret
@@ -289,12 +275,10 @@ def provision(emulator: NationalPortalEmulator, endpoints: Any, **overrides: Any
 def start_national_portal(port: int = 0, host: str = "127.0.0.1",
                           unit_code: str = "000.00.00.H00") -> NationalPortalEmulator:
     """Listening on ``port`` (0: a free one) in a daemon thread, with credentials made now."""
-    server = _Server((host, port), _Handler)
-    server.server_name_local = host
+    emulator = NationalPortalEmulator(_Server, _Handler, port, name="national-portal-emulator", host=host)
+    server = emulator.server
     server.state = PortalState(username=f"motcua-{secrets.token_hex(4)}", password=secrets.token_urlsafe(18),
                                unit_code=unit_code, dstcode=secrets.token_hex(4))
-    thread = threading.Thread(target=server.serve_forever, name="national-portal-emulator", daemon=True)
-    thread.start()
-    emulator = NationalPortalEmulator(server, thread)
+    emulator.start()
     log.info("national portal emulator on %s", emulator.url)
     return emulator

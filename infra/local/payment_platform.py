@@ -29,6 +29,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from infra.local.emulators import JsonRequestHandler
+from infra.local.servers import LocalServer
 
 log = logging.getLogger("motcua.local.payment_platform")
 
@@ -140,21 +141,12 @@ class _Handler(JsonRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
     state: PlatformState
     emulator: PaymentPlatformEmulator
     host: str = "127.0.0.1"
 
 
-@dataclass
-class PaymentPlatformEmulator:
-    server: _Server
-    thread: threading.Thread
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.server.host}:{self.server.server_address[1]}"
-
+class PaymentPlatformEmulator(LocalServer[_Server]):
     @property
     def state(self) -> PlatformState:
         return self.server.state
@@ -209,11 +201,6 @@ class PaymentPlatformEmulator:
             answers.append(answer)
         return answers
 
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-
 
 def provision(emulator: PaymentPlatformEmulator, endpoints: Any, callback_url: str = "", **overrides: Any) -> None:
     """Hand the emulator's connection over as operators do in the cloud: the secret
@@ -228,13 +215,11 @@ def provision(emulator: PaymentPlatformEmulator, endpoints: Any, callback_url: s
 
 def start_payment_platform(port: int = 0, host: str = "127.0.0.1") -> PaymentPlatformEmulator:
     """Listening on ``port`` (0: a free one) in a daemon thread, with a merchant code and key made now."""
-    server = _Server((host, port), _Handler)
-    server.host = host
+    emulator = PaymentPlatformEmulator(_Server, _Handler, port, name="payment-platform-emulator", host=host)
+    server = emulator.server
+    server.host, server.emulator = host, emulator
     server.state = PlatformState(merchant_code=f"MC{secrets.token_hex(3).upper()}",
                                  checksum_key=secrets.token_urlsafe(24))
-    thread = threading.Thread(target=server.serve_forever, name="payment-platform-emulator", daemon=True)
-    emulator = PaymentPlatformEmulator(server, thread)
-    server.emulator = emulator
-    thread.start()
+    emulator.start()
     log.info("payment platform emulator on %s", emulator.url)
     return emulator

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from infra.local.emulators import JsonRequestHandler
+from infra.local.servers import LocalServer
 
 log = logging.getLogger("motcua.local.vnpost")
 
@@ -210,9 +211,7 @@ class _Handler(JsonRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
     state: VnpostState
-    server_name_local: str = "127.0.0.1"
 
     def reset(self) -> None:
         old = self.state
@@ -271,15 +270,7 @@ class _Server(ThreadingHTTPServer):
             state.callbacks_sent += 1
 
 
-@dataclass
-class VnpostEmulator:
-    server: _Server
-    thread: threading.Thread
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.server.server_name_local}:{self.server.server_port}"
-
+class VnpostEmulator(LocalServer[_Server]):
     @property
     def state(self) -> VnpostState:
         return self.server.state
@@ -307,11 +298,6 @@ class VnpostEmulator:
     def reset(self) -> None:
         self.server.reset()
 
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-
 
 def provision(emulator: VnpostEmulator, endpoints: Any, **overrides: Any) -> None:
     """Hand the emulator's connection over as operators do in the cloud: the secret ``<prefix>vnpost``
@@ -325,13 +311,11 @@ def provision(emulator: VnpostEmulator, endpoints: Any, **overrides: Any) -> Non
 
 def start_vnpost(port: int = 0, host: str = "127.0.0.1", callback_url: str = "") -> VnpostEmulator:
     """Listening on ``port`` (0: a free one) in a daemon thread, with credentials and checksum key made now."""
-    server = _Server((host, port), _Handler)
-    server.server_name_local = host
+    emulator = VnpostEmulator(_Server, _Handler, port, name="vnpost-emulator", host=host)
+    server = emulator.server
     server.state = VnpostState(username=f"motcua-{secrets.token_hex(4)}", password=secrets.token_urlsafe(18),
                                customer_code=f"C{secrets.token_hex(3).upper()}",
                                checksum_key=secrets.token_urlsafe(24), callback_url=callback_url)
-    thread = threading.Thread(target=server.serve_forever, name="vnpost-emulator", daemon=True)
-    thread.start()
-    emulator = VnpostEmulator(server, thread)
+    emulator.start()
     log.info("VNPost emulator on %s", emulator.url)
     return emulator
