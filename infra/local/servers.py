@@ -42,10 +42,12 @@ class LocalServer(Generic[S]):
         return self
 
     def stop(self) -> None:
-        if self.thread.ident is not None:  # shutdown() waits for a serve_forever that never began
+        started = self.thread.ident is not None  # shutdown() would wait for a serve_forever that never began
+        if started:
             self.server.shutdown()
         self.server.server_close()
-        self.thread.join(timeout=5)
+        if started:
+            self.thread.join(timeout=5)
 
     def __enter__(self) -> Self:
         return self.start()
