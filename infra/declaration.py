@@ -383,7 +383,8 @@ FUNCTIONS: tuple[Function, ...] = (
             Permission("sms", "main", "send"),
             *(Permission("push", platform, "send") for platform in PUSH_PLATFORMS),
             # The Form 04 PDF attached to the apology e-mail; rendered and stored first when the SLA sweep only
-            # drafted it (motcua.service.letters.AnnouncedLetters).
+            # drafted it (motcua.service.letters.AnnouncedLetters). Every reception's Form 01, drawn after the
+            # change that received the dossier (motcua.service.desk_forms.AnnouncedSlips).
             Permission("bucket", "documents", "read_write"),
         ),
         environment={

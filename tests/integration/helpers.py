@@ -81,6 +81,33 @@ def outbox(local_stack, dossier_id: str | None = None) -> list[dict[str, Any]]:
     return [e for e in items if dossier_id is None or e["data"].get("dossier_id") == dossier_id]
 
 
+def announce(local_stack) -> list[dict[str, Any]]:
+    """What runs after a commit, as deployed: the outbox relay moves the pending envelopes to the
+    notifications queue and the notifier takes them from it, as Lambda's event source mapping does (drawing a
+    reception's Form 01 before the notices). Returns the messages handled. The queues must be clean."""
+    from infra import declaration
+    from infra.local import load_handler, make_context
+    from infra.local.pollers import build_sqs_event
+    from infra.local.scheduler import schedule_event
+
+    relay = declaration.function("outbox-relay")
+    sent = load_handler(relay.handler)(schedule_event(relay), make_context(relay))["sent"]
+    sqs, url = local_stack.client("sqs"), local_stack.queue_url("notifications")
+    messages: list[dict[str, Any]] = []
+    while len(messages) < sent:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"],
+                                  MessageAttributeNames=["All"], WaitTimeSeconds=1).get("Messages", [])
+        assert got, f"expected {sent} notifications, got {len(messages)}"
+        messages += got
+    if messages:
+        notifier = declaration.function("notifier")
+        event = build_sqs_event(messages, local_stack.resources.queues["notifications"].arn)
+        assert load_handler(notifier.handler)(event, make_context(notifier)) == {"batchItemFailures": []}
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return messages
+
+
 # --- uploads, as a browser sends them after POST /uploads -------------------------------------------------
 
 def ticket(api_client, who: str | tuple[str, str, str], size: int, name: str = "giay-chung-sinh.pdf",

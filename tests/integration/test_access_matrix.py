@@ -23,7 +23,7 @@ from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.domain.actors import Role
 from motcua.domain.commands import ActionName
 from motcua.domain.workflow import ROLES
-from tests.integration.helpers import COMMUNE, minted, subject_of, submission, verifier
+from tests.integration.helpers import COMMUNE, announce, minted, subject_of, submission, verifier
 from tests.integration.helpers import token as signed_in
 
 OTHER = "000.20.02.H36"
@@ -91,9 +91,10 @@ FORMS = ("receipt-slip", "control-slip")
 
 
 @pytest.fixture
-def received_id(dossier_id: str) -> str:
+def received_id(dossier_id: str, local_stack, clean_queues: None) -> str:
     response = call("POST", f"/dossiers/{dossier_id}/actions/receive", token("desk"), {})
     assert response.status == 200, response.body
+    announce(local_stack)  # Form 01 is drawn after the commit, from the reception's envelope
     return dossier_id
 
 

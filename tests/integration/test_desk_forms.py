@@ -1,5 +1,6 @@
 """The forms the desk hands out, through the API on the local stack (docs/documents.md §1): Form 01 issued
-on reception and read back by its owner and the agency's officials; checked by opening the PDF (pypdf)."""
+on reception (drawn after the commit, from the reception's envelope: outbox -> relay -> notifications queue
+-> notifier) and read back by its owner and the agency's officials; checked by opening the PDF (pypdf)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,32 @@ import pytest
 from pypdf import PdfReader
 
 from motcua.domain.calendar import VN_TZ
-from tests.integration.helpers import COMMUNE, bearer, subject_of, submission, submit_headers
+from tests.integration.helpers import COMMUNE, announce, bearer, subject_of, submission, submit_headers
+from tests.integration.test_notifications import receive_messages, relay, run_notifier, visible_again
 
 DESK = ("officer-lan", "reception_officer", COMMUNE)
 PROCESSOR = ("officer-minh", "processing_officer", COMMUNE)
 
 
 @pytest.fixture(autouse=True)
-def _catalogue(catalogue: None) -> None:
-    """The seeded catalogue for every test."""
+def _catalogue(catalogue: None, clean_queues: None) -> None:
+    """The seeded catalogue and empty queues (the notifications queue carries the receptions) for every test."""
+
+
+@pytest.fixture
+def drawn(monkeypatch) -> list[str]:
+    """The receipt codes of the Form 01 PDFs drawn in this test (the real renderer, counted)."""
+    from motcua.documents import pdf
+
+    codes: list[str] = []
+    render = pdf.render_receipt_slip
+
+    def counted(slip):  # type: ignore[no-untyped-def]
+        codes.append(slip.receipt_code)
+        return render(slip)
+
+    monkeypatch.setattr(pdf, "render_receipt_slip", counted)
+    return codes
 
 
 def text_of(pdf: bytes) -> str:
@@ -49,14 +67,22 @@ def slip(api_client, dossier_id: str, headers: dict):
     return api_client.get(f"/dossiers/{dossier_id}/forms/receipt-slip", headers=headers)
 
 
-def test_an_online_dossier_gets_its_receipt_slip_when_the_desk_receives_it(api_client, at) -> None:
+def test_an_online_dossier_gets_its_receipt_slip_when_the_desk_receives_it(api_client, local_stack, at,
+                                                                           drawn) -> None:
     at(datetime(2026, 3, 2, 9, 30, tzinfo=VN_TZ))
     dossier = api_client.post("/dossiers", json=submission(), headers=submit_headers("citizen-hang")).json()
+    announce(local_stack)  # the submission's envelope: nothing received, nothing drawn
     before = slip(api_client, dossier["id"], bearer("citizen-hang"))
     assert before.status == 404 and before.json()["code"] == "RECEIPT_SLIP_NOT_ISSUED"
 
     at(datetime(2026, 3, 3, 8, 15, tzinfo=VN_TZ))
     received = act(api_client, dossier["id"], "receive", DESK)
+    # Committed; the slip is drawn once the reception's envelope is handled. Until then: a stable 404.
+    pending = slip(api_client, dossier["id"], bearer("citizen-hang"))
+    assert pending.status == 404 and pending.json()["code"] == "RECEIPT_SLIP_PENDING", pending.text
+    at(datetime(2026, 3, 3, 8, 16, tzinfo=VN_TZ))  # drawn a minute later: the slip still says 08:15
+    announce(local_stack)
+    assert drawn == [dossier["receipt_code"]]
     response = slip(api_client, dossier["id"], bearer("citizen-hang"))
     assert response.status == 200, response.text
     assert response.header("content-type") == "application/pdf"
@@ -68,19 +94,48 @@ def test_an_online_dossier_gets_its_receipt_slip_when_the_desk_receives_it(api_c
     appointment = datetime.fromisoformat(received["appointment_at"]).astimezone(VN_TZ)
     assert f"Thời gian trả kết quả giải quyết hồ sơ: {appointment:%H:%M ngày %d/%m/%Y}" in text
     assert printed(subject_of("officer-lan"), text)  # the receiving officer's account
-    # The same stored slip for the agency's officials; later actions leave it as issued.
+    # The same stored slip for the agency's officials; later actions leave it as issued, nothing drawn again.
     act(api_client, dossier["id"], "start_processing", PROCESSOR)
+    announce(local_stack)
     assert slip(api_client, dossier["id"], bearer(*PROCESSOR)).body == response.body
+    assert drawn == [dossier["receipt_code"]]
 
 
-def test_a_counter_dossier_has_its_slip_from_the_moment_it_is_submitted(api_client, at) -> None:
+def test_a_counter_dossier_has_its_slip_once_its_submission_is_announced(api_client, local_stack, at,
+                                                                        drawn) -> None:
     at(datetime(2026, 3, 2, 14, 0, tzinfo=VN_TZ))
     body = submission(channel="counter")
     response = api_client.post("/dossiers", json=body, headers={**bearer(*DESK), "idempotency-key": uuid.uuid4().hex})
     assert response.status == 201, response.text
     dossier = response.json()
+    announce(local_stack)
     text = text_of(slip(api_client, dossier["id"], bearer(*DESK)).body)
     assert dossier["receipt_code"] in text and "Thời gian nhận hồ sơ: 14:00 ngày 02/03/2026" in text
+    assert printed(subject_of(DESK[0]), text) and drawn == [dossier["receipt_code"]]
+
+
+def test_a_redelivered_reception_draws_its_slip_once(api_client, local_stack, at, drawn) -> None:
+    from motcua.service.actions import service
+
+    at(datetime(2026, 3, 2, 9, 30, tzinfo=VN_TZ))
+    dossier = api_client.post("/dossiers", json=submission(), headers=submit_headers("citizen-hang")).json()
+    announce(local_stack)
+    at(datetime(2026, 3, 3, 8, 15, tzinfo=VN_TZ))
+    act(api_client, dossier["id"], "receive", DESK)
+    assert relay()["sent"] == 1
+    messages = receive_messages(local_stack, "notifications", 1)
+    visible_again(local_stack, messages)  # as after a visibility timeout: SQS hands the same message out again
+    duplicate = receive_messages(local_stack, "notifications", 1)
+    assert duplicate[0]["Body"] == messages[0]["Body"]
+    assert run_notifier(local_stack, duplicate) == {"batchItemFailures": []}
+    issued = slip(api_client, dossier["id"], bearer("citizen-hang")).body
+    assert run_notifier(local_stack, messages) == {"batchItemFailures": []}
+    assert drawn == [dossier["receipt_code"]]
+    assert slip(api_client, dossier["id"], bearer("citizen-hang")).body == issued
+    # Two notifiers racing past the existence check: S3's conditional write keeps the first slip.
+    key = service.dossiers.get(dossier["id"]).receipt_slip_key
+    assert service.slips.store(key, b"%PDF-1.4 another") is False
+    assert slip(api_client, dossier["id"], bearer("citizen-hang")).body == issued
 
 
 

@@ -7,7 +7,9 @@ a linked object overwritten by another version of the letter.
 The SLA sweep's automatic Form 04 is the exception: its key is derived from the draft itself
 (``draft_key``: dossier, issue instant and new appointment), recorded in the firing's transaction, and the PDF
 is rendered under it after the write (docs/sla.md, "Breach"). One draft has one key; another draft (a later
-apology) has another, so nothing linked is overwritten either.
+apology) has another, so nothing linked is overwritten either. Form 01 is drafted the same way (dossier and
+reception instant), and written only if its key is free (``put_pdf_once``): a redelivered announcement stores
+nothing twice.
 """
 
 from __future__ import annotations
@@ -70,6 +72,31 @@ def pdf_exists(key: str) -> bool:
 def put_pdf(key: str, pdf: bytes, *, form: str) -> None:
     _client().put_object(Bucket=documents_bucket(), Key=key, Body=pdf, ContentType="application/pdf",
                          Metadata={"form": form, "sha256": hashlib.sha256(pdf).hexdigest()})
+
+
+def put_pdf_once(key: str, pdf: bytes, *, form: str) -> bool:
+    """``put_pdf`` unless an object is stored under ``key`` already (S3's conditional write, ``If-None-Match:
+    *``): of two writers racing for one key exactly one stores. True if this call stored it."""
+    client = _client()
+    try:
+        client.put_object(Bucket=documents_bucket(), Key=key, Body=pdf, ContentType="application/pdf",
+                          Metadata={"form": form, "sha256": hashlib.sha256(pdf).hexdigest()}, IfNoneMatch="*")
+    except client.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+            return False
+        raise
+    return True
+
+
+def find_pdf(key: str) -> bytes | None:
+    """The stored PDF, or None when nothing is stored under ``key`` (yet: a drafted form)."""
+    client = _client()
+    try:
+        return get_pdf(key)
+    except client.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
 
 
 def get_pdf(key: str) -> bytes:

@@ -220,7 +220,8 @@ class Dossier(BaseModel):
     owner: str  # the citizen's subject; their dossiers are theirs alone
     submitted_at: datetime
     received_at: datetime | None = None
-    # Form 01, the receipt and appointment slip rendered on reception (docs/documents.md §1): its PDF's key.
+    # Form 01, the receipt and appointment slip issued on reception (docs/documents.md §1): its PDF's key,
+    # recorded by the receiving change, the PDF drawn after the commit.
     receipt_slip_key: str | None = None
     # Promised to the citizen (appointment slip); provisional until reception for online/post dossiers.
     appointment_at: datetime

@@ -1,5 +1,6 @@
 """Notifications queue -> the citizen's and, for SLA notices, the officials' channels
-(``motcua.notifications.delivery``).
+(``motcua.notifications.delivery``); before the notices, the forms an announced change only drafted: a
+reception's Form 01 (``motcua.service.desk_forms.AnnouncedSlips``), the SLA sweep's Form 04.
 
 A message that can never be delivered (malformed, unknown dossier) goes straight to the DLQ with its
 reason. A failed delivery fails only its own record (partial batch response): SQS retries it and moves it
@@ -21,6 +22,7 @@ from motcua.data import queues
 from motcua.data.models import bind
 from motcua.notifications.delivery import NOTIFIER_IDEMPOTENCY, PermanentNotificationError, notify
 from motcua.observability import service_logger
+from motcua.service.desk_forms import AnnouncedSlips
 from motcua.service.letters import AnnouncedLetters
 from motcua.settings import NotifierSettings, load
 
@@ -32,10 +34,13 @@ bind(config.table_name)
 # never gets through.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 letters = AnnouncedLetters()  # the SLA sweep's Form 04 drafts are rendered here, before the e-mail carrying them
+slips = AnnouncedSlips()  # every reception's Form 01, drawn after the change that received the dossier
 
 
 def record_handler(record: SQSRecord) -> None:
-    letters.render(record.body)  # S3 trouble fails the record: retried, the letter before the notices
+    # S3 trouble fails the record: retried, the forms before the notices (each is stored once).
+    slips.render(record.body)
+    letters.render(record.body)
     _notify(record)
 
 

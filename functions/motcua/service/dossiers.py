@@ -94,7 +94,7 @@ class DossierService:
     reads: DossierReads = field(default_factory=DossierReads)
     stale_retries: int = 2
     letters: ApologyLetters = field(default_factory=ApologyLetters)  # Form 04 (docs/domain.md §4.7)
-    slips: ReceiptSlips = field(default_factory=ReceiptSlips)  # Form 01, on reception (docs/documents.md §1)
+    slips: ReceiptSlips = field(default_factory=ReceiptSlips)  # Form 01, drafted on reception (docs/documents.md §1)
     control_slips: ControlSlips = field(default_factory=ControlSlips)  # Form 06, at return and on demand
     index: IndexTracker = field(default_factory=IndexTracker)  # the monthly index's writes
     store: CitizenStore = field(default_factory=CitizenStore)  # the citizen's document store
@@ -162,8 +162,8 @@ class DossierService:
                 request_id=request_id,
                 submission_digest=digest,
             )
-            # At the counter the dossier is received as it is opened: its Form 01 now (the code is known).
-            return self.slips.attach(None, dossier, actor, lambda _: procedure, self.catalogue.agencies), event
+            # At the counter the dossier is received as it is opened: its Form 01's key now, drawn after the commit.
+            return self.slips.draft(None, dossier), event
 
         def then(dossier: Dossier, event: HistoryEvent) -> tuple[Dossier, list[HistoryEvent], TaskWrites]:
             # Received at the counter: the internal procedure starts with the dossier (docs/domain.md §11.4).
@@ -216,8 +216,9 @@ class DossierService:
         if isinstance(body, ReceiveSupplement):  # uploads: the caller's own, as declared
             self.store.verify_uploads([x.key for x in body.attachments if x.key and not x.document_id], actor.subject)
         extra: list[TransactionPart] = [task_items]
-        # Received by this change (receive, or a supplement completing a dossier found incomplete): Form 01.
-        changed = self.slips.attach(dossier, changed, actor, self.catalogue.procedure, self.catalogue.agencies)
+        # Received by this change (receive, or a supplement completing a dossier found incomplete): Form 01's
+        # key; the slip is drawn after the commit, from the reception's envelope (service/desk_forms.py).
+        changed = self.slips.draft(dossier, changed)
         if action is ActionName.APOLOGISE:  # the letter is rendered and stored first; this change links it
             changed = self.letters.attach(changed, self.catalogue.agencies())
         elif taken is ActionName.DECIDE:  # the signed electronic result, stored first, linked here
