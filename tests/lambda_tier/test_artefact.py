@@ -154,6 +154,17 @@ def test_an_action_from_the_fifo_queue_is_applied(lambdas: dict[str, LambdaProce
     after = body(lambdas["api"].invoke(http_event("GET", f"/dossiers/{dossier['id']}", claims=LEADER)))
     assert after["status"]["code"] == 2  # received
 
+    # Its Form 01 is drawn after the commit, by the consumer of the reception's envelope (the notifier).
+    key = DossierRepository().get(dossier["id"]).receipt_slip_key
+    assert key is not None and key.startswith(f"dossiers/{dossier['id']}/form01-")
+    relayed = lambdas["outbox-relay"].invoke(scheduler_event("outbox-relay"))
+    assert relayed["sent"] == 2  # the submission's and the reception's envelopes
+    notices = receive_all(local_stack, "notifications", 2)
+    result = lambdas["notifier"].invoke(sqs_event(notices, local_stack.resources.queues["notifications"].arn))
+    assert result == {"batchItemFailures": []}
+    slip = local_stack.client("s3").get_object(Bucket=bucket_name("documents"), Key=key)
+    assert slip["Body"].read(5) == b"%PDF-" and slip["Metadata"]["form"] == "01"  # fpdf2 from the layer
+
 
 def test_the_sla_sweep_hands_out_its_shards_and_a_worker_records_the_breach_and_the_apology(
     lambdas: dict[str, LambdaProcess], local_stack: Any, api_client: Any
