@@ -2,7 +2,8 @@
 
 :func:`export_month` ``(folder, pairs)`` -> :class:`MonthColumns`: every dossier's events up to the end of
 ``folder``'s month (:func:`motcua.domain.index.fast.up_to`, read by ``as_events``), flattened into parallel
-event columns (instant, action code, from and to status, details) with one offset per dossier, and the dossier
+event columns (instant, kind: what the event can change as bits, :func:`motcua.domain.index.fast.event_kind`,
+read once here from its action, status move and details; details) with one offset per dossier, and the dossier
 columns the fold reads (agency, procedure, channel, time limit). Built once from whatever read the histories;
 nothing else of a ``Dossier`` or a ``HistoryEvent`` survives, so a million dossiers fold without a model
 object each.
@@ -32,7 +33,6 @@ from motcua.domain.catalogue import Channel
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.index.contribution import add_into
 from motcua.domain.index.fast import LATE_FLAG, MonthFolder, as_events, up_to
-from motcua.domain.status import DossierStatus
 
 Counters = dict[str, dict[str, int]]
 
@@ -49,9 +49,7 @@ class MonthColumns:
     limit: list[clock.TimeLimit] = field(default_factory=list)
     offsets: array = field(default_factory=lambda: array("q", [0]))  # dossier i's events: offsets[i]:offsets[i+1]
     at: array = field(default_factory=lambda: array("q"))  # microseconds since the epoch (clock.instant_us)
-    action: list[int | None] = field(default_factory=list)
-    from_status: list[DossierStatus | None] = field(default_factory=list)
-    to_status: list[DossierStatus] = field(default_factory=list)
+    kind: array = field(default_factory=lambda: array("q"))  # what the event can change (fast.event_kind)
     details: list[dict[str, Any]] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -67,11 +65,9 @@ class MonthColumns:
         self.procedure.append(dossier.procedure_code)
         self.channel.append(dossier.channel)
         self.limit.append(folder.limit(dossier.time_limit))
-        for at, action, frm, to, details in as_events(ordered):
+        for at, kind, details in as_events(ordered):
             self.at.append(at)
-            self.action.append(action)
-            self.from_status.append(frm)
-            self.to_status.append(to)
+            self.kind.append(kind)
             self.details.append(details)
         self.offsets.append(len(self.at))
 
@@ -94,8 +90,7 @@ class Folded:
 def fold_range(folder: MonthFolder, columns: MonthColumns, lo: int, hi: int) -> Folded:
     """What dossiers ``lo..hi`` of ``columns`` contribute."""
     fold_into = folder.fold_into
-    offsets, at, action, frm, to, details = (columns.offsets, columns.at, columns.action, columns.from_status,
-                                             columns.to_status, columns.details)
+    offsets, at, kind, details = columns.offsets, columns.at, columns.kind, columns.details
     agency, procedure, channel, limit, ids = columns.agency, columns.procedure, columns.channel, columns.limit, \
         columns.ids
     # Per agency: the counters that add one, as a list of their names (counted in C by Counter.update, every
@@ -114,7 +109,7 @@ def fold_range(folder: MonthFolder, columns: MonthColumns, lo: int, hi: int) -> 
             valued_of[code] = {}
             totals[code] = Counter()
         flags = fold_into(ones, valued_of[code], code, procedure[i], channel[i], limit[i], at[s],
-                          zip(at[s:e], action[s:e], frm[s:e], to[s:e], details[s:e], strict=True))
+                          zip(at[s:e], kind[s:e], details[s:e], strict=True))
         if not flags:
             continue
         contributed += 1

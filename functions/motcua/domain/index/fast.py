@@ -110,16 +110,83 @@ def _member(table: dict[str, Any], value: Any) -> Any:
     return table.get(value) if isinstance(value, str) else None
 
 
-# One event as the fold reads it: (occurred_at in microseconds since the epoch (clock.instant_us), the action's
-# code in _ACTIONS or None, from_status, to_status, details). Integer instants: the fold compares and measures
-# them through the clock's integer functions (clock.deadline_and_working_days_us, clock.timeliness_us).
-Event = tuple[int, int | None, DossierStatus | None, DossierStatus, dict[str, Any]]
+# One event as the fold reads it: (occurred_at in microseconds since the epoch (clock.instant_us), its kind
+# (:func:`event_kind`: what the event can change, as bits), details). Integer instants: the fold compares and
+# measures them through the clock's integer functions (clock.deadline_and_working_days_us, clock.timeliness_us).
+Event = tuple[int, int, dict[str, Any]]
+
+# An event's kind, bit by bit. The first ten are facts a dossier has once any of its events shows them (the fold
+# ORs them together); the others need the event's instant or order (the first reception, a pause begun or
+# ended, the first decision...), or its details (an evaluation, feedback, a step: the action's code above bit 20).
+K_DIGITISED, K_REUSED, K_POPULATION, K_PAID, K_PAID_ONLINE, K_ELECTRONIC, K_SYNC_RECORDED, K_SYNCED, \
+    K_SYNCED_CITIZEN, K_APOLOGISED = (1 << b for b in range(10))
+K_RECEIVED, K_END_SUPPLEMENT, K_END_FINANCIAL, K_SUPPLEMENT, K_AWAITING_PAYMENT, K_DECIDED, K_RETURNED, K_STOPPED, \
+    K_REFUSED, K_DETAILS = (1 << b for b in range(10, 20))
+K_ORDERED = (1 << 20) - K_END_SUPPLEMENT  # every bit from K_END_SUPPLEMENT up: read in order, one event at a time
+_K_ACTION_SHIFT = 20
+_K_FACTS = (K_APOLOGISED << 1) - 1 | K_SUPPLEMENT  # what _keys_for reads of them
+_DETAILS_ACTIONS = frozenset({_EVALUATE, _FEEDBACK_RECEIVE, _FEEDBACK_RESPOND, _FEEDBACK_RATE, _STEP_COMPLETE,
+                              _STEP_ALERT})
+_STATUS_KINDS: dict[tuple[DossierStatus | None, DossierStatus], int] = {}
+_PAUSE_END_KIND = {"supplement": K_END_SUPPLEMENT, "financial_obligation": K_END_FINANCIAL}
+_MOVE_KIND = {S.SUPPLEMENT_REQUESTED: K_SUPPLEMENT, S.AWAITING_PAYMENT: K_AWAITING_PAYMENT, S.DECIDED: K_DECIDED,
+              S.RETURNED: K_RETURNED, S.STOPPED: K_STOPPED, S.REFUSED: K_REFUSED}
+
+
+def _status_kind(frm: DossierStatus | None, to: DossierStatus) -> int:
+    kind = _STATUS_KINDS.get((frm, to))
+    if kind is None:
+        kind = 0
+        if frm is not to and frm is not None and (reason := PAUSE_REASONS.get(frm)) is not None:
+            kind |= _PAUSE_END_KIND[reason]
+        if to in RECEIVED_STATUSES:
+            kind |= K_RECEIVED
+        if to is not frm:
+            kind |= _MOVE_KIND.get(to, 0)
+        _STATUS_KINDS[(frm, to)] = kind
+    return kind
+
+
+def event_kind(action: str, frm: DossierStatus | None, to: DossierStatus, d: dict[str, Any]) -> int:
+    """What one event can change in the month's counters, as the bits above: the same reading of the action,
+    the status move and the details as the reference's (:mod:`motcua.domain.index.facts`)."""
+    kind = _status_kind(frm, to)
+    if d:
+        if d.get(D_DIGITISED) is True:
+            kind |= K_DIGITISED
+        n = d.get(D_REUSED_DOCUMENTS)
+        if type(n) is int and n > 0:
+            kind |= K_REUSED
+        if d.get(D_POPULATION_DB) is True:
+            kind |= K_POPULATION
+    code = _ACTIONS.get(action)
+    if code is None:  # a status move: nothing more to read
+        return kind
+    if code == _DIGITISE:
+        kind |= K_DIGITISED
+    elif code == _RECORD_PAYMENT:
+        kind |= K_PAID | (K_PAID_ONLINE if ev.paid_through_gateway(d) else 0)
+    elif code == _ISSUE_ELECTRONIC_RESULT:
+        kind |= K_ELECTRONIC
+    elif code == _RETURN_RESULT:
+        if d.get(ev.D_METHOD) == ev.RETURN_METHOD_ELECTRONIC:
+            kind |= K_ELECTRONIC
+    elif code == _SYNC_NATIONAL_PORTAL:
+        kind |= K_SYNC_RECORDED | (K_SYNCED if d.get(ev.D_SYNCED) is not False else 0)
+    elif code == _SYNC_CITIZEN_DATA_STORE:
+        kind |= K_SYNCED_CITIZEN
+    elif code == _APOLOGISE:
+        kind |= K_APOLOGISED
+    elif code in _DETAILS_ACTIONS:
+        kind |= K_DETAILS | (code << _K_ACTION_SHIFT)
+    return kind
 
 
 def as_events(ordered: Sequence[HistoryEvent]) -> list[Event]:
     """The events as the fold reads them (``ordered``: :func:`up_to`'s)."""
     us = clock.instant_us
-    return [(us(e.occurred_at), _ACTIONS.get(e.action), e.from_status, e.to_status, e.details) for e in ordered]
+    return [(us(e.occurred_at), event_kind(e.action, e.from_status, e.to_status, e.details), e.details)
+            for e in ordered]
 
 
 def up_to(history: Sequence[HistoryEvent], end: datetime) -> list[HistoryEvent]:
@@ -156,6 +223,11 @@ class MonthFolder:
         rules = {c.pause_for_financial_obligation for c in INDEX_CONFIGS}
         self._uniform_pause = next(iter(rules)) if config is None and len(rules) == 1 else None
         self._start, self._after = month.start, month.next.start
+        # What a dossier received in the month counts beyond its verdict, by what decides it (_keys_for), and
+        # the one counter of each verdict but LATE (whose counters depend on the dossier: timeliness_counters).
+        self._received_keys: dict[tuple[str, Channel, int, bool, bool], tuple[str, ...]] = {}
+        self._verdict_keys = {v: key for v in Timeliness if v is not Timeliness.LATE
+                              for key in timeliness_counters(v, 0, self.cfg)}
         self._start_us, self._after_us, self._end_us = (clock.instant_us(month.start),
                                                         clock.instant_us(month.next.start),
                                                         clock.instant_us(self.end))
@@ -184,6 +256,50 @@ class MonthFolder:
         if cfg is None:
             cfg = self._fold_cfg[m] = config_for(m)
         return cfg.pause_for_financial_obligation
+
+    def _keys_for(self, procedure: str, channel: Channel, seen: int, decided: bool, still_open: bool
+                  ) -> tuple[str, ...]:
+        """The counters a dossier received in the month adds besides its verdict and processing time, from its
+        procedure, its channel, the facts its events showed (``seen``) and whether it was decided or is open."""
+        cfg = self.cfg
+        traits = self.context.traits_for(procedure, channel)
+        out = [RECEIVED]
+        if not still_open:
+            out.append(FINISHED)
+        online = channel is Channel.ONLINE
+        if online:
+            out.append(RECEIVED_ONLINE)
+        if traits.offers_online or cfg.online_share_of == "all":
+            out.append(ONLINE_CAPABLE)
+            if online:
+                out.append(ONLINE_CAPABLE_ONLINE)
+        if online and traits.offers_online:
+            out.append(PROC_ONLINE + procedure)
+        if seen & K_SUPPLEMENT:
+            out.append(SUPPLEMENT_REQUESTED)
+        if seen & K_APOLOGISED:
+            out.append(APOLOGISED)
+        if seen & K_DIGITISED or (online and cfg.online_counts_as_digitised):
+            out.append(DIGITISED)
+        if seen & K_REUSED:
+            out.append(REUSED)
+        if seen & K_POPULATION:
+            out += (POPULATION_DB, PROC_POPULATION_DB + procedure)
+        if seen & K_SYNC_RECORDED:
+            out.append(SYNC_RECORDED)
+        if seen & K_SYNCED:
+            out.append(SYNCED_NATIONAL)
+        if decided:
+            out.append(DECIDED)
+            if seen & K_ELECTRONIC:
+                out.append(RESULT_ELECTRONIC)
+                if seen & K_SYNCED_CITIZEN:
+                    out.append(RESULT_SYNCED_CITIZEN)
+        if seen & K_PAID:
+            out.append(PAID)
+            if seen & K_PAID_ONLINE:
+                out += (PAID_ONLINE, PROC_PAID_ONLINE + procedure)
+        return tuple(out)
 
     def contribution(self, dossier: Dossier, history: Sequence[HistoryEvent]
                      ) -> tuple[tuple[str, ...], dict[str, int]] | None:
@@ -225,69 +341,50 @@ class MonthFolder:
         before = len(ones)
         cfg, end = self.cfg, self._end_us
         start, after = self._start_us, self._after_us
-        pause_financial = self._pause_financial(first_at)
         received = refused = decided = returned = stopped = None
         evaluated = complaint = None
         satisfaction = None
         evaluation_total: int | None = None
-        supplements = apologies = reused = 0
-        digitised = population = paid = paid_online = electronic = synced = synced_citizen = sync_recorded = False
-        pauses: list[list[Any]] = []  # [start, end, reason]
+        supplements = 0
+        seen = 0  # the K_* facts of every event, ORed
+        pauses: list[list[Any]] = []  # [start, end, K_END_* of its reason]
         feedback: list[dict[str, Any]] = []
         late_step: tuple[str, str] | None = None
-        for t, code, frm, to, d in events:
-            if frm is not to and frm is not None and (reason := PAUSE_REASONS.get(frm)) is not None:
-                for p in pauses:
-                    if p[1] is None and p[2] == reason:
-                        p[1] = t if t > p[0] else p[0]
-            if received is None and to in RECEIVED_STATUSES:
-                received = t
-            if to is not frm:
-                if to is S.SUPPLEMENT_REQUESTED:
-                    supplements += 1
-                    if not any(p[1] is None and p[2] == "supplement" for p in pauses):
-                        pauses.append([t, None, "supplement"])
-                elif to is S.AWAITING_PAYMENT:
-                    if pause_financial and not any(p[1] is None and p[2] == "financial_obligation" for p in pauses):
-                        pauses.append([t, None, "financial_obligation"])
-                elif to is S.DECIDED:
-                    decided = decided or t
-                elif to is S.RETURNED:
-                    returned = returned or t
-                elif to is S.STOPPED:
-                    stopped = stopped or t
-                elif to is S.REFUSED:
-                    refused = refused or t
-            if d:
-                if d.get(D_DIGITISED) is True:
-                    digitised = True
-                n = d.get(D_REUSED_DOCUMENTS)
-                if type(n) is int and n > 0:
-                    reused += n
-                if d.get(D_POPULATION_DB) is True:
-                    population = True
-            if code is None:  # a status move: nothing more to read
+        pause_financial: bool | None = None
+        for t, k, d in events:
+            seen |= k
+            if k < K_RECEIVED:  # only facts to OR
                 continue
-            if code == _DIGITISE:
-                digitised = True
-            elif code == _RECORD_PAYMENT:
-                paid = True
-                if ev.paid_through_gateway(d):
-                    paid_online = True
-            elif code == _ISSUE_ELECTRONIC_RESULT:
-                electronic = True
-            elif code == _RETURN_RESULT:
-                if d.get(ev.D_METHOD) == ev.RETURN_METHOD_ELECTRONIC:
-                    electronic = True
-            elif code == _SYNC_NATIONAL_PORTAL:
-                sync_recorded = True
-                if d.get(ev.D_SYNCED) is not False:
-                    synced = True
-            elif code == _SYNC_CITIZEN_DATA_STORE:
-                synced_citizen = True
-            elif code == _APOLOGISE:
-                apologies += 1
-            elif code == _EVALUATE:
+            if received is None and k & K_RECEIVED:
+                received = t
+            if not k & K_ORDERED:
+                continue
+            if k & (K_END_SUPPLEMENT | K_END_FINANCIAL):
+                reason = k & (K_END_SUPPLEMENT | K_END_FINANCIAL)
+                for p in pauses:
+                    if p[1] is None and p[2] & reason:
+                        p[1] = t if t > p[0] else p[0]
+            if k & K_SUPPLEMENT:
+                supplements += 1
+                if not any(p[1] is None and p[2] == K_END_SUPPLEMENT for p in pauses):
+                    pauses.append([t, None, K_END_SUPPLEMENT])
+            elif k & K_AWAITING_PAYMENT:
+                if pause_financial is None:
+                    pause_financial = self._pause_financial(first_at)
+                if pause_financial and not any(p[1] is None and p[2] == K_END_FINANCIAL for p in pauses):
+                    pauses.append([t, None, K_END_FINANCIAL])
+            elif k & K_DECIDED:
+                decided = decided or t
+            elif k & K_RETURNED:
+                returned = returned or t
+            elif k & K_STOPPED:
+                stopped = stopped or t
+            elif k & K_REFUSED:
+                refused = refused or t
+            if not k & K_DETAILS:
+                continue
+            code = k >> _K_ACTION_SHIFT
+            if code == _EVALUATE:
                 answer = _member(_SATISFACTIONS, d.get(ev.D_SATISFACTION))
                 if answer is not None and satisfaction is None:
                     satisfaction = answer
@@ -321,7 +418,6 @@ class MonthFolder:
 
         verdict = None
         if received is not None and start <= received < after:
-            traits = self.context.traits_for(procedure, channel)
             finished = decided or returned or stopped or refused
             if finished is not None and finished > end:
                 finished = None
@@ -330,55 +426,27 @@ class MonthFolder:
             due, micro = clock.deadline_and_working_days_us(
                 limit, received, [(p[0], p[1]) for p in pauses],
                 finished if finished is not None and finished >= received else None, agency=agency)
-            one(RECEIVED)
             verdict = clock.timeliness_us(finished, due, as_of=end, supplement_requests=supplements,
                                           late_on_second_supplement=cfg.late_on_second_supplement)
-            for key, value in timeliness_counters(verdict, supplements, cfg, late_step).items():
-                if value == 1:
-                    one(key)
-                else:
-                    valued[key] = valued.get(key, 0) + value
+            if verdict is Timeliness.LATE:
+                for key, value in timeliness_counters(verdict, supplements, cfg, late_step).items():
+                    if value == 1:
+                        one(key)
+                    else:
+                        valued[key] = valued.get(key, 0) + value
+            else:
+                one(self._verdict_keys[verdict])
             if finished is None:
                 one(OPEN)
-            else:
-                one(FINISHED)
-                if micro:
-                    valued[PROCESSING_MICRODAYS] = valued.get(PROCESSING_MICRODAYS, 0) + micro
-            online = channel is Channel.ONLINE
-            if online:
-                one(RECEIVED_ONLINE)
-            if traits.offers_online or cfg.online_share_of == "all":
-                one(ONLINE_CAPABLE)
-                if online:
-                    one(ONLINE_CAPABLE_ONLINE)
-            if online and traits.offers_online:
-                one(PROC_ONLINE + procedure)
-            if supplements:
-                one(SUPPLEMENT_REQUESTED)
-            if apologies:
-                one(APOLOGISED)
-            if digitised or (online and cfg.online_counts_as_digitised):
-                one(DIGITISED)
-            if reused:
-                one(REUSED)
-            if population:
-                one(POPULATION_DB)
-                one(PROC_POPULATION_DB + procedure)
-            if sync_recorded:
-                one(SYNC_RECORDED)
-            if synced:
-                one(SYNCED_NATIONAL)
-            if decided is not None:
-                one(DECIDED)
-                if electronic:
-                    one(RESULT_ELECTRONIC)
-                    if synced_citizen:
-                        one(RESULT_SYNCED_CITIZEN)
-            if paid:
-                one(PAID)
-                if paid_online:
-                    one(PAID_ONLINE)
-                    one(PROC_PAID_ONLINE + procedure)
+            elif micro:
+                valued[PROCESSING_MICRODAYS] = valued.get(PROCESSING_MICRODAYS, 0) + micro
+            # The counters that follow from the procedure, the channel, the facts seen and whether it is open.
+            sig = (procedure, channel, seen & _K_FACTS, decided is not None, finished is None)
+            keys = self._received_keys.get(sig)
+            if keys is None:
+                keys = self._received_keys[sig] = self._keys_for(procedure, channel, seen, decided is not None,
+                                                                 finished is None)
+            ones.extend(keys)
         elif received is None and refused is not None and start <= refused < after:
             one(REFUSED_AT_RECEPTION)
         if satisfaction is not None and evaluated is not None and start <= evaluated < after:
