@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from motcua.domain import clock
 from motcua.domain.calendar import OfficeHours, WorkingCalendar
 from motcua.domain.clock import (
     OPEN_ENDED,
@@ -464,6 +466,25 @@ def test_the_integer_clock_equals_the_datetime_clock(data: st.DataObject, receiv
                              ) == timeliness(done, due, as_of=as_of, supplement_requests=supplements)
     # the open-ended due date of a pause still open
     assert timeliness_us(instant_us(received), OPEN_ENDED_US) == timeliness(received, OPEN_ENDED)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), received=_INSTANTS, limit=_LIMITS.filter(lambda lim: lim.unit is not TimeUnit.WORKING_HOURS),
+       finished_after=st.one_of(st.none(), st.integers(0, 60 * 24 * 40)),
+       agency=st.sampled_from([None, "000.00.00.H36"]))
+def test_the_integer_clock_needs_no_datetime_within_the_data(data: st.DataObject, received: datetime,
+                                                             limit: TimeLimit, finished_after: int | None,
+                                                             agency: str | None) -> None:
+    """Working days, the same-day limit and calendar days, pauses open or closed, are computed on integers
+    alone (the datetime function, their fallback, is never called), with the same answer."""
+    spans = data.draw(_pauses(received))
+    finished = None if finished_after is None else received + timedelta(minutes=finished_after)
+    due, days = deadline_and_working_days(limit, received, spans, finished, agency=agency)
+    with mock.patch.object(clock, "deadline_and_working_days", side_effect=AssertionError("fell back")):
+        found = deadline_and_working_days_us(limit, instant_us(received),
+                                             [(instant_us(s), _us(e)) for s, e in spans], _us(finished),
+                                             agency=agency)
+    assert found == (instant_us(due), None if days is None else int(days * 1_000_000))
 
 
 def test_the_integer_clock_refuses_what_the_datetime_clock_refuses() -> None:

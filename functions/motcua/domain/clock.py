@@ -629,7 +629,7 @@ def counted_working_dates(received_at: datetime, until: datetime, pauses: Sequen
 # The same clock on instants as integers: microseconds since the Unix epoch (``instant_us``). The index's full
 # recompute folds a million dossiers a month; datetimes cost it more than the rule itself. Every function
 # below equals its datetime counterpart exactly (tests/unit/test_clock.py draws random instants, pauses and
-# limits, holidays included) and falls back to it for what it does not cover (calendar days, working hours,
+# limits, holidays included) and falls back to it for what it does not cover (working hours,
 # years outside the calendar's data, which then raise as there).
 
 _US = 1_000_000
@@ -751,7 +751,7 @@ def deadline_and_working_days_us(limit: TimeLimit, received: int, pauses: Sequen
     (:data:`OPEN_ENDED_US` while a pause holds the clock) and the working days elapsed at ``finished`` in
     millionths of a day (``int(days * 1_000_000)``; None without ``finished``)."""
     unit = limit.unit
-    if unit is TimeUnit.WORKING_DAYS or unit is TimeUnit.SAME_DAY_15H_CUTOFF:
+    if unit is not TimeUnit.WORKING_HOURS:
         try:
             return _due_and_days_us(limit, unit, received, pauses, finished, agency, calendar)
         except _Outside:
@@ -763,53 +763,83 @@ def deadline_and_working_days_us(limit: TimeLimit, received: int, pauses: Sequen
     return instant_us(due), None if days is None else int(days * _US)
 
 
+_TABLES: dict[tuple[int, str | None], tuple[WorkingCalendar, _IntRun]] = {}  # the last run used, per agency
+
+
+def _table_for(cal: WorkingCalendar, agency: str | None, o: int) -> _IntRun:
+    """The integer tables of the run covering local day ``o`` for ``agency`` (the last one used, kept per
+    calendar and agency: a calendar's runs never change once built)."""
+    key = (id(cal), agency)
+    found = _TABLES.get(key)
+    if found is not None and found[0] is cal and found[1].first_ord <= o <= found[1].last_ord:
+        return found[1]
+    t = _int_run(cal.index(agency).run_for(o))
+    if t is None:
+        raise _Outside
+    if t.first_ord <= o <= t.last_ord:
+        _TABLES[key] = (cal, t)
+    return t
+
+
 def _due_and_days_us(limit: TimeLimit, unit: TimeUnit, r: int, pauses: Sequence[tuple[int, int | None]],
                      finished: int | None, agency: str | None, calendar: WorkingCalendar | None
                      ) -> tuple[int, int | None]:
+    # The positions (office seconds, _pos) of r, the pauses' ends and the finish, each computed inline as
+    # _IntRun.pos computes it: this runs for every dossier the recompute folds.
     cal = calendar if calendar is not None else default_calendar()
     offset = 7 * 3600 * _US  # a first guess for the day's run; checked against the run's own offset below
-    run = cal.index(agency).run_for((r + offset) // _DAY_US + _EPOCH_ORD)
-    t = _int_run(run)
-    if t is None or t.offset_us != offset:
-        raise _Outside
     local = r + offset
     o = local // _DAY_US + _EPOCH_ORD
-    if o > t.last_ord or o < t.first_ord:
+    t = _table_for(cal, agency, o)
+    if t.offset_us != offset or o > t.last_ord or o < t.first_ord:
         raise _Outside
-    i = o - t.first_ord
-    spd, upto = t.spd, t.upto
+    first_ord, last_ord = t.first_ord, t.last_ord
+    i = o - first_ord
+    spd, upto, is_work, el = t.spd, t.upto, t.is_work, t.el
     intervals: list[tuple[int, int | None]] = []
     if pauses:
         beyond = (t.days + 1) * spd + 1
-        last_ord = t.last_ord
         raw: list[tuple[int, int | None]] = []
         for ps, pe in pauses:
-            if pe is not None and pe < ps:
-                raise _Outside  # the datetime function raises
-            if pe is not None and pe <= r:
-                continue
+            if pe is not None:
+                if pe < ps:
+                    raise _Outside  # the datetime function raises
+                if pe <= r:
+                    continue
+            lp = (ps if ps > r else r) + offset
+            op = lp // _DAY_US + _EPOCH_ORD
             if (ps + offset) // _DAY_US + _EPOCH_ORD > last_ord:
                 continue
-            a = t.pos(ps if ps > r else r)
+            if op < first_ord:
+                raise _Outside
+            j = op - first_ord
+            a = (upto[j] - 1) * spd + el[(lp % _DAY_US) // _US] if is_work[j] else upto[j] * spd
             if pe is None:
                 b = None
-            elif (pe + offset) // _DAY_US + _EPOCH_ORD > last_ord:
-                b = beyond
             else:
-                b = t.pos(pe)
-            if b is not None and b <= a:
-                continue
+                le = pe + offset
+                oe = le // _DAY_US + _EPOCH_ORD
+                if oe > last_ord:
+                    b = beyond
+                else:
+                    j = oe - first_ord
+                    b = (upto[j] - 1) * spd + el[(le % _DAY_US) // _US] if is_work[j] else upto[j] * spd
+                    if b <= a:
+                        continue
             raw.append((a, b))
-        raw.sort(key=lambda x: x[0])
-        for a, b in raw:  # merged as _span_positions merges
-            if intervals:
-                pa, pb = intervals[-1]
-                if pb is None:
-                    break
-                if a <= pb:
-                    intervals[-1] = (pa, None if b is None else max(pb, b))
-                    continue
-            intervals.append((a, b))
+        if len(raw) == 1:
+            intervals = raw
+        elif raw:
+            raw.sort(key=lambda x: x[0])
+            for a, b in raw:  # merged as _span_positions merges
+                if intervals:
+                    pa, pb = intervals[-1]
+                    if pb is None:
+                        break
+                    if a <= pb:
+                        intervals[-1] = (pa, None if b is None else max(pb, b))
+                        continue
+                intervals.append((a, b))
     if unit is TimeUnit.WORKING_DAYS:
         whole, fraction = _whole_days(limit._amount)
         through = upto[i]
@@ -821,7 +851,7 @@ def _due_and_days_us(limit: TimeLimit, unit: TimeUnit, r: int, pauses: Sequence[
         else:
             start = through * spd
             target = start + (whole * spd if whole is not None else _ceil_seconds(fraction, spd))  # type: ignore[arg-type]
-            pushed = _push_over(intervals, start, target)
+            pushed = _push_over(intervals, start, target) if intervals else target
             if pushed is None:
                 due = OPEN_ENDED_US
             elif pushed <= 0:
@@ -830,8 +860,27 @@ def _due_and_days_us(limit: TimeLimit, unit: TimeUnit, r: int, pauses: Sequence[
                 due = t.at(pushed)
                 if due < r:
                     due = r
+    elif unit is TimeUnit.CALENDAR_DAYS:  # _deadline's rule: the pauses merged in wall-clock time
+        days = limit._amount
+        if type(days) is not int:
+            raise _Outside  # a fraction of a calendar day: the datetime function raises
+        ordered = sorted(((ps if ps > r else r, pe) for ps, pe in pauses), key=lambda span: span[0])
+        paused = 0
+        cursor = r
+        due = None
+        for ps, pe in ordered:
+            if pe is None:
+                if ps < _calendar_due_us(t, o, r, days, paused):
+                    due = OPEN_ENDED_US
+                break
+            lo = ps if ps > cursor else cursor
+            if pe > lo:
+                paused += pe - lo
+                cursor = pe
+        if due is None:
+            due = _calendar_due_us(t, o, r, days, paused)
     else:  # SAME_DAY_15H_CUTOFF
-        on_time_today = t.is_work[i] and local % _DAY_US <= t.cutoff_us
+        on_time_today = is_work[i] and local % _DAY_US <= t.cutoff_us
         k = upto[i] - 1 if on_time_today else upto[i]
         if k >= t.days:
             raise _Outside
@@ -847,7 +896,12 @@ def _due_and_days_us(limit: TimeLimit, unit: TimeUnit, r: int, pauses: Sequence[
     if finished < r:
         raise _Outside
     start = upto[i] * spd
-    end = t.pos(finished)
+    lf = finished + offset
+    of = lf // _DAY_US + _EPOCH_ORD
+    if of > last_ord:
+        raise _Outside
+    j = of - first_ord
+    end = (upto[j] - 1) * spd + el[(lf % _DAY_US) // _US] if is_work[j] else upto[j] * spd
     if end <= start:
         return due, 0
     elapsed = end - start
@@ -859,6 +913,19 @@ def _due_and_days_us(limit: TimeLimit, unit: TimeUnit, r: int, pauses: Sequence[
     if 2 * rem > spd or (2 * rem == spd and q % 2):
         q += 1
     return due, q
+
+
+def _calendar_due_us(t: _IntRun, o: int, r: int, days: int, paused: int) -> int:
+    """:func:`_calendar_due` on instants: ``o`` is ``r``'s local day, ``paused`` microseconds."""
+    end_ord = o + days - (-paused // _DAY_US)  # the paused days, rounded up
+    if end_ord > t.last_ord:
+        raise _Outside
+    i = end_ord - t.first_ord
+    k = t.upto[i] - 1 if t.is_work[i] else t.upto[i]
+    if k >= t.days:
+        raise _Outside
+    due = t.close_us[k]
+    return due if due >= r else r
 
 
 def timeliness_us(finished: int | None, due: int, *, as_of: int | None = None, supplement_requests: int = 0,
