@@ -8,7 +8,7 @@ Recompute. A pool of distinct generated dossiers (``motcua.domain.demo_data``, r
 histories running on into October) is generated once; the million dossiers are drawn from it, each with its own
 id, into the month's columns (``motcua.domain.index.columns.MonthColumns``, what ``motcua index --recompute``
 exports the histories it reads into; timed apart as ``export_s``, it stands for reading the histories) and
-folded as the recompute folds them (``fold_columns``: ``MonthFolder.fold_into`` per dossier, no per-dossier
+folded as the recompute folds them (``fold_columns``: ``MonthFolder.fold_span`` over each range, no per-dossier
 caching, so a copy costs what a new dossier costs), split over ``--workers`` forked processes.
 ``recompute_1m_s`` is that fold's wall time scaled to a million dossiers. The result is checked against the
 reference fold (``facts_from_history`` + ``counters_for_month`` on the pool, times each dossier's number of

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import multiprocessing
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +31,7 @@ from motcua.domain import clock
 from motcua.domain.catalogue import Channel
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.index.contribution import add_into
-from motcua.domain.index.fast import LATE_FLAG, MonthFolder, as_events, up_to
+from motcua.domain.index.fast import MonthFolder, event_kind, up_to
 
 Counters = dict[str, dict[str, int]]
 
@@ -65,10 +64,11 @@ class MonthColumns:
         self.procedure.append(dossier.procedure_code)
         self.channel.append(dossier.channel)
         self.limit.append(folder.limit(dossier.time_limit))
-        for at, kind, details in as_events(ordered):
-            self.at.append(at)
-            self.kind.append(kind)
-            self.details.append(details)
+        us, at, kind, details = clock.instant_us, self.at.append, self.kind.append, self.details.append
+        for e in ordered:  # as_events, appended column by column
+            at(us(e.occurred_at))
+            kind(event_kind(e.action, e.from_status, e.to_status, d := e.details))
+            details(d)
         self.offsets.append(len(self.at))
 
 
@@ -88,47 +88,13 @@ class Folded:
 
 
 def fold_range(folder: MonthFolder, columns: MonthColumns, lo: int, hi: int) -> Folded:
-    """What dossiers ``lo..hi`` of ``columns`` contribute."""
-    fold_into = folder.fold_into
-    offsets, at, kind, details = columns.offsets, columns.at, columns.kind, columns.details
-    agency, procedure, channel, limit, ids = columns.agency, columns.procedure, columns.channel, columns.limit, \
-        columns.ids
-    # Per agency: the counters that add one, as a list of their names (counted in C by Counter.update, every
-    # _FLUSH names), and the others summed.
-    ones_of: dict[str, list[str]] = {}
-    valued_of: dict[str, dict[str, int]] = {}
-    totals: dict[str, Counter[str]] = {}
-    late: list[str] = []
-    contributed = 0
-    for i in range(lo, hi):
-        s, e = offsets[i], offsets[i + 1]
-        code = agency[i]
-        ones = ones_of.get(code)
-        if ones is None:
-            ones = ones_of[code] = []
-            valued_of[code] = {}
-            totals[code] = Counter()
-        flags = fold_into(ones, valued_of[code], code, procedure[i], channel[i], limit[i], at[s],
-                          zip(at[s:e], kind[s:e], details[s:e], strict=True))
-        if not flags:
-            continue
-        contributed += 1
-        if flags & LATE_FLAG:
-            late.append(ids[i])
-        if len(ones) > _FLUSH:
-            totals[code].update(ones)
-            ones.clear()
+    """What dossiers ``lo..hi`` of ``columns`` contribute (:meth:`MonthFolder.fold_span`), spread over the
+    ancestries of their agencies."""
+    rows, late, contributed = folder.fold_span(columns, lo, hi)
     out: Counters = {}
-    for code, ones in ones_of.items():
-        row = totals[code]
-        row.update(ones)
-        for key, value in valued_of[code].items():
-            row[key] += value
+    for code, row in rows.items():
         add_into(out, {unit: dict(row) for unit in folder.units(code)})
     return Folded(out, late, contributed)
-
-
-_FLUSH = 1 << 16
 
 
 _SHARED: tuple[MonthFolder, MonthColumns] | None = None  # set before the fork: the workers read it

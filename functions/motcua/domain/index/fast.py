@@ -22,10 +22,10 @@ Its one body is :meth:`MonthFolder.counters`, which reads a dossier's events as 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from motcua.domain import actions as ev
 from motcua.domain import clock
@@ -85,7 +85,6 @@ from motcua.domain.status import PAUSE_REASONS, DossierStatus
 
 S = DossierStatus
 Timeliness = clock.Timeliness
-CONTRIBUTED, LATE_FLAG = 1, 2  # MonthFolder.fold_into's answer: the dossier added a counter; it is late (2.1)
 _EVALUATION_KEYS = {ev.Satisfaction.VERY_SATISFIED: EVALUATION_VERY_SATISFIED,
                     ev.Satisfaction.SATISFIED: EVALUATION_SATISFIED,
                     ev.Satisfaction.DISSATISFIED: EVALUATION_DISSATISFIED}
@@ -149,7 +148,21 @@ def _status_kind(frm: DossierStatus | None, to: DossierStatus) -> int:
 
 def event_kind(action: str, frm: DossierStatus | None, to: DossierStatus, d: dict[str, Any]) -> int:
     """What one event can change in the month's counters, as the bits above: the same reading of the action,
-    the status move and the details as the reference's (:mod:`motcua.domain.index.facts`)."""
+    the status move and the details as the reference's (:mod:`motcua.domain.index.facts`). Without details
+    it depends on the action and the move alone (kept per distinct triple)."""
+    if d:
+        return _event_kind(action, frm, to, d)
+    key = (action, frm, to)
+    kind = _BARE_KINDS.get(key)
+    if kind is None:
+        kind = _BARE_KINDS[key] = _event_kind(action, frm, to, d)
+    return kind
+
+
+_BARE_KINDS: dict[tuple[str, DossierStatus | None, DossierStatus], int] = {}
+
+
+def _event_kind(action: str, frm: DossierStatus | None, to: DossierStatus, d: dict[str, Any]) -> int:
     kind = _status_kind(frm, to)
     if d:
         if d.get(D_DIGITISED) is True:
@@ -204,6 +217,37 @@ def up_to(history: Sequence[HistoryEvent], end: datetime) -> list[HistoryEvent]:
     if not in_order:
         ordered.sort(key=lambda e: e.occurred_at)
     return ordered
+
+
+class Columns(Protocol):
+    """Dossiers and their events as parallel columns (:class:`motcua.domain.index.columns.MonthColumns`):
+    dossier ``i``'s events are ``offsets[i]:offsets[i + 1]`` of the event columns."""
+
+    ids: Sequence[str]
+    agency: Sequence[str]
+    procedure: Sequence[str]
+    channel: Sequence[Channel]
+    limit: Sequence[clock.TimeLimit]
+    offsets: Sequence[int]
+    at: Sequence[int]  # microseconds since the epoch (clock.instant_us)
+    kind: Sequence[int]  # event_kind
+    details: Sequence[dict[str, Any]]
+
+
+class _OneDossier:
+    """One dossier's events as :class:`Columns` (the per-dossier path)."""
+
+    def __init__(self, agency: str, procedure: str, channel: Channel, limit: clock.TimeLimit,
+                 events: Sequence[Event]) -> None:
+        self.ids, self.agency, self.procedure = [""], [agency], [procedure]
+        self.channel, self.limit = [channel], [limit]
+        self.offsets = [0, len(events)]
+        self.at = [e[0] for e in events]
+        self.kind = [e[1] for e in events]
+        self.details = [e[2] for e in events]
+
+
+_FLUSH = 1 << 16  # names gathered per agency before they are counted
 
 
 class MonthFolder:
@@ -319,159 +363,195 @@ class MonthFolder:
         return self.cfg.deadline_basis == "legal_due"
 
     def counters(self, agency: str, procedure: str, channel: Channel, limit: clock.TimeLimit,
-                 first_at: int, events: Iterable[Event]) -> dict[str, int]:
+                 first_at: int, events: Sequence[Event]) -> dict[str, int]:
         """The month's counters of one dossier from its events up to the month's end, in time order
-        (:func:`up_to`; the first at ``first_at``, an instant in microseconds), each as an :data:`Event`."""
-        ones: list[str] = []
-        valued: dict[str, int] = {}
-        self.fold_into(ones, valued, agency, procedure, channel, limit, first_at, events)
-        c = dict(Counter(ones))
-        for key, value in valued.items():
-            c[key] = c.get(key, 0) + value
-        return c
+        (:func:`up_to`; the first at ``first_at``, an instant in microseconds), each as an :data:`Event`:
+        :meth:`fold_span` over the columns of this one dossier."""
+        one = _OneDossier(agency, procedure, channel, limit, events)
+        rows, _, _ = self.fold_span(one, 0, 1)
+        return {key: value for key, value in rows[agency].items()}
 
-    def fold_into(self, ones: list[str], valued: dict[str, int], agency: str, procedure: str, channel: Channel,
-                  limit: clock.TimeLimit, first_at: int, events: Iterable[Event]) -> int:
-        """:meth:`counters`, added to a running total instead: each counter that adds one is appended to
-        ``ones`` (counted once for many dossiers, ``Counter.update``), the others (the processing time, the
-        evaluation points) added into ``valued``. Returns :data:`CONTRIBUTED` if the dossier added anything,
-        with :data:`LATE_FLAG` when it is late for 2.1. The per-dossier path (:meth:`counters`) and the
-        columnar fold (:mod:`motcua.domain.index.columns`) both fold through here."""
-        one = ones.append
-        before = len(ones)
+    def fold_span(self, columns: Columns, lo: int, hi: int) -> tuple[dict[str, Counter[str]], list[str], int]:
+        """What dossiers ``lo..hi`` of ``columns`` contribute: the counters per agency (zero ones left out), the
+        ids of the late dossiers (2.1), the number of dossiers that added a counter. The one body of the fold:
+        the columnar recompute (:mod:`motcua.domain.index.columns`) and the per-dossier path (:meth:`counters`)
+        both fold through here. Per agency, each counter that adds one is appended to a list (counted by
+        ``Counter.update``, in C, every ``_FLUSH`` names), the others (the processing time, the evaluation
+        points) summed apart."""
         cfg, end = self.cfg, self._end_us
         start, after = self._start_us, self._after_us
-        received = refused = decided = returned = stopped = None
-        evaluated = complaint = None
-        satisfaction = None
-        evaluation_total: int | None = None
-        supplements = 0
-        seen = 0  # the K_* facts of every event, ORed
-        pauses: list[list[Any]] = []  # [start, end, K_END_* of its reason]
-        feedback: list[dict[str, Any]] = []
-        late_step: tuple[str, str] | None = None
-        pause_financial: bool | None = None
-        for t, k, d in events:
-            seen |= k
-            if k < K_RECEIVED:  # only facts to OR
-                continue
-            if received is None and k & K_RECEIVED:
-                received = t
-            if not k & K_ORDERED:
-                continue
-            if k & (K_END_SUPPLEMENT | K_END_FINANCIAL):
-                reason = k & (K_END_SUPPLEMENT | K_END_FINANCIAL)
-                for p in pauses:
-                    if p[1] is None and p[2] & reason:
-                        p[1] = t if t > p[0] else p[0]
-            if k & K_SUPPLEMENT:
-                supplements += 1
-                if not any(p[1] is None and p[2] == K_END_SUPPLEMENT for p in pauses):
-                    pauses.append([t, None, K_END_SUPPLEMENT])
-            elif k & K_AWAITING_PAYMENT:
-                if pause_financial is None:
-                    pause_financial = self._pause_financial(first_at)
-                if pause_financial and not any(p[1] is None and p[2] == K_END_FINANCIAL for p in pauses):
-                    pauses.append([t, None, K_END_FINANCIAL])
-            elif k & K_DECIDED:
-                decided = decided or t
-            elif k & K_RETURNED:
-                returned = returned or t
-            elif k & K_STOPPED:
-                stopped = stopped or t
-            elif k & K_REFUSED:
-                refused = refused or t
-            if not k & K_DETAILS:
-                continue
-            code = k >> _K_ACTION_SHIFT
-            if code == _EVALUATE:
-                answer = _member(_SATISFACTIONS, d.get(ev.D_SATISFACTION))
-                if answer is not None and satisfaction is None:
-                    satisfaction = answer
-                    total = d.get(ev.D_TOTAL)
-                    evaluation_total = total if type(total) is int else None
-                    evaluated = t
-                    if answer is ev.Satisfaction.DISSATISFIED and complaint is None:
-                        complaint = t
-            elif code == _FEEDBACK_RECEIVE:
-                fid = d.get(ev.D_FEEDBACK_ID)
-                if isinstance(fid, str) and not any(fb["feedback_id"] == fid for fb in feedback):
-                    kind = _member(_KINDS, d.get(ev.D_KIND)) or ev.FeedbackKind.UNCLASSIFIED
-                    feedback.append({"feedback_id": fid, "kind": kind, "received_at": t, "steps": [],
-                                     "satisfied": None, "answer_public": False})
-                    if kind is ev.FeedbackKind.COMPLAINT and complaint is None:
-                        complaint = t
-            elif code == _FEEDBACK_RESPOND:
-                fb = next((f for f in feedback if f["feedback_id"] == d.get(ev.D_FEEDBACK_ID)), None)
-                outcome = _member(_OUTCOMES, d.get(ev.D_OUTCOME))
-                if fb is not None and outcome is not None:
-                    fb["steps"].append(FeedbackStep(outcome=outcome, at=clock.from_us(t)))
-                    if outcome is ev.FeedbackOutcome.HANDLED and d.get(ev.D_PUBLIC) is True:
-                        fb["answer_public"] = True
-            elif code == _FEEDBACK_RATE:
-                fb = next((f for f in feedback if f["feedback_id"] == d.get(ev.D_FEEDBACK_ID)), None)
-                satisfied = d.get(ev.D_SATISFIED)
-                if fb is not None and isinstance(satisfied, bool):
-                    fb["satisfied"] = satisfied
-            elif late_step is None:  # a step event (_STEP_COMPLETE, _STEP_ALERT)
-                late_step = late_step_in(code == _STEP_COMPLETE, d)
+        pause_of = self._pause_financial
+        received_keys, keys_for, verdict_keys = self._received_keys, self._keys_for, self._verdict_keys
+        due_and_days, timeliness_us = clock.deadline_and_working_days_us, clock.timeliness_us
+        late_on_second = cfg.late_on_second_supplement
+        offsets, at, kind, details = columns.offsets, columns.at, columns.kind, columns.details
+        agencies, procedures, channels, limits, ids = (columns.agency, columns.procedure, columns.channel,
+                                                       columns.limit, columns.ids)
+        ones_of: dict[str, list[str]] = {}
+        valued_of: dict[str, dict[str, int]] = {}
+        totals: dict[str, Counter[str]] = {}
+        late: list[str] = []
+        contributed = 0
+        for i in range(lo, hi):
+            s, e = offsets[i], offsets[i + 1]
+            agency = agencies[i]
+            ones = ones_of.get(agency)  # type: ignore[assignment]
+            if ones is None:
+                ones = ones_of[agency] = []
+                valued_of[agency] = {}
+                totals[agency] = Counter()
+            valued = valued_of[agency]
+            one = ones.append
+            before = len(ones)
+            procedure, channel, limit = procedures[i], channels[i], limits[i]
+            received = refused = decided = returned = stopped = None
+            evaluated = complaint = None
+            satisfaction = None
+            evaluation_total: int | None = None
+            supplements = 0
+            seen = 0  # the K_* facts of every event, ORed
+            pauses: list[list[Any]] = []  # [start, end, K_END_* of its reason]
+            feedback: list[dict[str, Any]] = []
+            late_step: tuple[str, str] | None = None
+            pause_financial: bool | None = None
+            for j in range(s, e):
+                k = kind[j]
+                seen |= k
+                if k < K_RECEIVED:  # only facts to OR
+                    continue
+                t = at[j]
+                if received is None and k & K_RECEIVED:
+                    received = t
+                if not k & K_ORDERED:
+                    continue
+                if k & (K_END_SUPPLEMENT | K_END_FINANCIAL):
+                    reason = k & (K_END_SUPPLEMENT | K_END_FINANCIAL)
+                    for p in pauses:
+                        if p[1] is None and p[2] & reason:
+                            p[1] = t if t > p[0] else p[0]
+                if k & K_SUPPLEMENT:
+                    supplements += 1
+                    if not any(p[1] is None and p[2] == K_END_SUPPLEMENT for p in pauses):
+                        pauses.append([t, None, K_END_SUPPLEMENT])
+                elif k & K_AWAITING_PAYMENT:
+                    if pause_financial is None:
+                        pause_financial = pause_of(at[s])
+                    if pause_financial and not any(p[1] is None and p[2] == K_END_FINANCIAL for p in pauses):
+                        pauses.append([t, None, K_END_FINANCIAL])
+                elif k & K_DECIDED:
+                    decided = decided or t
+                elif k & K_RETURNED:
+                    returned = returned or t
+                elif k & K_STOPPED:
+                    stopped = stopped or t
+                elif k & K_REFUSED:
+                    refused = refused or t
+                if not k & K_DETAILS:
+                    continue
+                code = k >> _K_ACTION_SHIFT
+                d = details[j]
+                if code == _EVALUATE:
+                    answer = _member(_SATISFACTIONS, d.get(ev.D_SATISFACTION))
+                    if answer is not None and satisfaction is None:
+                        satisfaction = answer
+                        total = d.get(ev.D_TOTAL)
+                        evaluation_total = total if type(total) is int else None
+                        evaluated = t
+                        if answer is ev.Satisfaction.DISSATISFIED and complaint is None:
+                            complaint = t
+                elif code == _FEEDBACK_RECEIVE:
+                    fid = d.get(ev.D_FEEDBACK_ID)
+                    if isinstance(fid, str) and not any(fb["feedback_id"] == fid for fb in feedback):
+                        fb_kind = _member(_KINDS, d.get(ev.D_KIND)) or ev.FeedbackKind.UNCLASSIFIED
+                        feedback.append({"feedback_id": fid, "kind": fb_kind, "received_at": t, "steps": [],
+                                         "satisfied": None, "answer_public": False})
+                        if fb_kind is ev.FeedbackKind.COMPLAINT and complaint is None:
+                            complaint = t
+                elif code == _FEEDBACK_RESPOND:
+                    fb = next((f for f in feedback if f["feedback_id"] == d.get(ev.D_FEEDBACK_ID)), None)
+                    outcome = _member(_OUTCOMES, d.get(ev.D_OUTCOME))
+                    if fb is not None and outcome is not None:
+                        fb["steps"].append(FeedbackStep(outcome=outcome, at=clock.from_us(t)))
+                        if outcome is ev.FeedbackOutcome.HANDLED and d.get(ev.D_PUBLIC) is True:
+                            fb["answer_public"] = True
+                elif code == _FEEDBACK_RATE:
+                    fb = next((f for f in feedback if f["feedback_id"] == d.get(ev.D_FEEDBACK_ID)), None)
+                    satisfied = d.get(ev.D_SATISFIED)
+                    if fb is not None and isinstance(satisfied, bool):
+                        fb["satisfied"] = satisfied
+                elif late_step is None:  # a step event (_STEP_COMPLETE, _STEP_ALERT)
+                    late_step = late_step_in(code == _STEP_COMPLETE, d)
 
-        verdict = None
-        if received is not None and start <= received < after:
-            finished = decided or returned or stopped or refused
-            if finished is not None and finished > end:
-                finished = None
-            # The deadline and the processing time in one pass over the pauses (clock.deadline_and_working_days
-            # equals deadline_for + working_days_between).
-            due, micro = clock.deadline_and_working_days_us(
-                limit, received, [(p[0], p[1]) for p in pauses],
-                finished if finished is not None and finished >= received else None, agency=agency)
-            verdict = clock.timeliness_us(finished, due, as_of=end, supplement_requests=supplements,
-                                          late_on_second_supplement=cfg.late_on_second_supplement)
-            if verdict is Timeliness.LATE:
-                for key, value in timeliness_counters(verdict, supplements, cfg, late_step).items():
-                    if value == 1:
-                        one(key)
-                    else:
-                        valued[key] = valued.get(key, 0) + value
-            else:
-                one(self._verdict_keys[verdict])
-            if finished is None:
-                one(OPEN)
-            elif micro:
-                valued[PROCESSING_MICRODAYS] = valued.get(PROCESSING_MICRODAYS, 0) + micro
-            # The counters that follow from the procedure, the channel, the facts seen and whether it is open.
-            sig = (procedure, channel, seen & _K_FACTS, decided is not None, finished is None)
-            keys = self._received_keys.get(sig)
-            if keys is None:
-                keys = self._received_keys[sig] = self._keys_for(procedure, channel, seen, decided is not None,
-                                                                 finished is None)
-            ones.extend(keys)
-        elif received is None and refused is not None and start <= refused < after:
-            one(REFUSED_AT_RECEPTION)
-        if satisfaction is not None and evaluated is not None and start <= evaluated < after:
-            one(EVALUATIONS)
-            one(_EVALUATION_KEYS[satisfaction])
-            if evaluation_total:
-                valued[EVALUATION_POINTS] = valued.get(EVALUATION_POINTS, 0) + evaluation_total
-        if complaint is not None and start <= complaint < after:
-            one(COMPLAINT_OR_DISLIKE)
-        for fb in feedback:
-            if not start <= fb["received_at"] < after:
+            verdict = None
+            if received is not None and start <= received < after:
+                finished = decided or returned or stopped or refused
+                if finished is not None and finished > end:
+                    finished = None
+                # The deadline and the processing time in one pass over the pauses (clock.deadline_and_working_days
+                # equals deadline_for + working_days_between).
+                due, micro = due_and_days(
+                    limit, received, [(p[0], p[1]) for p in pauses],
+                    finished if finished is not None and finished >= received else None, agency=agency)
+                verdict = timeliness_us(finished, due, as_of=end, supplement_requests=supplements,
+                                        late_on_second_supplement=late_on_second)
+                if verdict is Timeliness.LATE:
+                    for key, value in timeliness_counters(verdict, supplements, cfg, late_step).items():
+                        if value == 1:
+                            one(key)
+                        else:
+                            valued[key] = valued.get(key, 0) + value
+                else:
+                    one(verdict_keys[verdict])
+                if finished is None:
+                    one(OPEN)
+                elif micro:
+                    valued[PROCESSING_MICRODAYS] = valued.get(PROCESSING_MICRODAYS, 0) + micro
+                # The counters that follow from the procedure, the channel, the facts seen and whether it is open.
+                sig = (procedure, channel, seen & _K_FACTS, decided is not None, finished is None)
+                keys = received_keys.get(sig)
+                if keys is None:
+                    keys = received_keys[sig] = keys_for(procedure, channel, seen, decided is not None,
+                                                         finished is None)
+                ones.extend(keys)
+            elif received is None and refused is not None and start <= refused < after:
+                one(REFUSED_AT_RECEPTION)
+            if satisfaction is not None and evaluated is not None and start <= evaluated < after:
+                one(EVALUATIONS)
+                one(_EVALUATION_KEYS[satisfaction])
+                if evaluation_total:
+                    valued[EVALUATION_POINTS] = valued.get(EVALUATION_POINTS, 0) + evaluation_total
+            if complaint is not None and start <= complaint < after:
+                one(COMPLAINT_OR_DISLIKE)
+            for fb in feedback:
+                if not start <= fb["received_at"] < after:
+                    continue
+                one(FEEDBACK_RECEIVED)
+                if fb["kind"] is not ev.FeedbackKind.UNCLASSIFIED:
+                    one(FEEDBACK_CLASSIFIED)
+                handled = FeedbackFacts(feedback_id=fb["feedback_id"], kind=fb["kind"],
+                                        received_at=clock.from_us(fb["received_at"]),
+                                        steps=tuple(fb["steps"]), satisfied=fb["satisfied"],
+                                        answer_public=fb["answer_public"])
+                if feedback_on_time(handled, self.end, agency, cfg.feedback_deadlines):
+                    one(FEEDBACK_ON_TIME)
+                if fb["satisfied"] is not None:
+                    one(FEEDBACK_RATED)
+                    if fb["satisfied"]:
+                        one(FEEDBACK_SATISFIED)
+            if len(ones) == before:
                 continue
-            one(FEEDBACK_RECEIVED)
-            if fb["kind"] is not ev.FeedbackKind.UNCLASSIFIED:
-                one(FEEDBACK_CLASSIFIED)
-            handled = FeedbackFacts(feedback_id=fb["feedback_id"], kind=fb["kind"],
-                                    received_at=clock.from_us(fb["received_at"]),
-                                    steps=tuple(fb["steps"]), satisfied=fb["satisfied"],
-                                    answer_public=fb["answer_public"])
-            if feedback_on_time(handled, self.end, agency, cfg.feedback_deadlines):
-                one(FEEDBACK_ON_TIME)
-            if fb["satisfied"] is not None:
-                one(FEEDBACK_RATED)
-                if fb["satisfied"]:
-                    one(FEEDBACK_SATISFIED)
-        if len(ones) == before:
-            return 0
-        return CONTRIBUTED | LATE_FLAG if verdict is Timeliness.LATE else CONTRIBUTED
+            contributed += 1
+            if verdict is Timeliness.LATE:
+                late.append(ids[i])
+            if len(ones) > _FLUSH:
+                totals[agency].update(ones)
+                ones.clear()
+        rows: dict[str, Counter[str]] = {}
+        for unit_code, ones in ones_of.items():
+            row = totals[unit_code]
+            row.update(ones)
+            for key, value in valued_of[unit_code].items():
+                row[key] += value
+            rows[unit_code] = row
+        return rows, late, contributed
+
