@@ -867,18 +867,16 @@ def _due_and_days_us(limit: TimeLimit, unit: TimeUnit, r: int, pauses: Sequence[
         ordered = sorted(((ps if ps > r else r, pe) for ps, pe in pauses), key=lambda span: span[0])
         paused = 0
         cursor = r
-        due = None
+        held = False  # an open pause begun before the due date holds the clock
         for ps, pe in ordered:
             if pe is None:
-                if ps < _calendar_due_us(t, o, r, days, paused):
-                    due = OPEN_ENDED_US
+                held = ps < _calendar_due_us(t, o, r, days, paused)
                 break
             lo = ps if ps > cursor else cursor
             if pe > lo:
                 paused += pe - lo
                 cursor = pe
-        if due is None:
-            due = _calendar_due_us(t, o, r, days, paused)
+        due = OPEN_ENDED_US if held else _calendar_due_us(t, o, r, days, paused)
     else:  # SAME_DAY_15H_CUTOFF
         on_time_today = is_work[i] and local % _DAY_US <= t.cutoff_us
         k = upto[i] - 1 if on_time_today else upto[i]

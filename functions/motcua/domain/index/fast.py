@@ -223,15 +223,24 @@ class Columns(Protocol):
     """Dossiers and their events as parallel columns (:class:`motcua.domain.index.columns.MonthColumns`):
     dossier ``i``'s events are ``offsets[i]:offsets[i + 1]`` of the event columns."""
 
-    ids: Sequence[str]
-    agency: Sequence[str]
-    procedure: Sequence[str]
-    channel: Sequence[Channel]
-    limit: Sequence[clock.TimeLimit]
-    offsets: Sequence[int]
-    at: Sequence[int]  # microseconds since the epoch (clock.instant_us)
-    kind: Sequence[int]  # event_kind
-    details: Sequence[dict[str, Any]]
+    @property
+    def ids(self) -> Sequence[str]: ...
+    @property
+    def agency(self) -> Sequence[str]: ...
+    @property
+    def procedure(self) -> Sequence[str]: ...
+    @property
+    def channel(self) -> Sequence[Channel]: ...
+    @property
+    def limit(self) -> Sequence[clock.TimeLimit]: ...
+    @property
+    def offsets(self) -> Sequence[int]: ...
+    @property
+    def at(self) -> Sequence[int]: ...  # microseconds since the epoch (clock.instant_us)
+    @property
+    def kind(self) -> Sequence[int]: ...  # event_kind
+    @property
+    def details(self) -> Sequence[dict[str, Any]]: ...
 
 
 class _OneDossier:
