@@ -175,12 +175,19 @@ QUEUES: tuple[Queue, ...] = (
     # no two race on the same due entries; deduplicated per (shard, sweep instant, continuation). A message
     # older than two schedules means a shard is not keeping up with its timers.
     Queue("sla-shards", fifo=True, visibility_timeout_s=420, max_receive_count=5, max_message_age_s=600),
+    # Postal orders (create, cancel) for the carrier (api -> postal; docs/integrations.md §3). FIFO grouped by
+    # dossier: an order's cancel after its create; deduplicated per (dossier, kind, operation, attempt). Retried
+    # with backoff (the consumer sets each retry's visibility, 1 min doubling to 1 h: about 4 h), then the DLQ.
+    Queue("postal", fifo=True, visibility_timeout_s=360, max_receive_count=8, max_message_age_s=3600),
 )
 
 # Values the stack reads when cdk.json's context does not set them (else an SSM parameter, infra/stack.py).
 SETTINGS: dict[str, str] = {
     # docs/integrations.md §1: the UNSURE parts of the national portal's contract; "{}" keeps the defaults.
     "national-portal-mapping": "{}",
+    # docs/integrations.md §3: the UNSURE parts of the carriers' contract (status codes, answer codes, the
+    # callback's checksum header); "{}" keeps the defaults.
+    "postal-mapping": "{}",
 }
 
 BUCKETS: tuple[Bucket, ...] = (
@@ -207,6 +214,8 @@ FUNCTIONS: tuple[Function, ...] = (
             HttpTrigger(),  # everything no other function is routed; needs a token
             # A payment platform's notification: no token, its checksum verified (docs/integrations.md §2).
             HttpTrigger("/payments/{gateway}/callback", authorised=False, method="POST", throttle=(20, 40)),
+            # A postal carrier's tracking step: no token, its checksum verified (docs/integrations.md §3).
+            HttpTrigger("/postal/{carrier}/callback", authorised=False, method="POST", throttle=(20, 40)),
         ),
         permissions=(
             Permission("table", "main", "read_write"),
@@ -216,12 +225,19 @@ FUNCTIONS: tuple[Function, ...] = (
             Permission("secret", "signing", "read"),  # agencies' signing keys (docs/documents.md §5)
             # The payment gateways' connections (endpoint, merchant code, checksum key; docs/integrations.md §2).
             Permission("secret", "payment", "read"),
+            # Postal: orders, cancels and retries queued for the carrier; the carriers' callback keys only (not
+            # their connections: those are the postal function's).
+            Permission("queue", "postal", "send"),
+            Permission("secret", "postal-callback", "read"),
             # PUT/DELETE /me/devices: the device's platform endpoint is created, updated, deleted.
             *(Permission("push", platform, "register") for platform in PUSH_PLATFORMS),
         ),
         environment={"UPLOADS_BUCKET": Ref("bucket", "uploads"), "DOCUMENTS_BUCKET": Ref("bucket", "documents"),
                      "SIGNING_SECRET_PREFIX": Ref("secret", "signing"),
-                     "PAYMENT_SECRET_PREFIX": Ref("secret", "payment"), **PUSH_ENVIRONMENT},
+                     "PAYMENT_SECRET_PREFIX": Ref("secret", "payment"),
+                     "POSTAL_QUEUE_URL": Ref("queue_url", "postal"),
+                     "POSTAL_CALLBACK_SECRET_PREFIX": Ref("secret", "postal-callback"),
+                     "POSTAL_MAPPING": Ref("setting", "postal-mapping"), **PUSH_ENVIRONMENT},
         reserved_concurrency=50,  # citizens' and officials' work: the largest share, never all of it
     ),
     Function(
@@ -435,6 +451,33 @@ FUNCTIONS: tuple[Function, ...] = (
         memory_mb=256,
         timeout_s=30,
         reserved_concurrency=5,
+    ),
+    # --- postal collection and return (motcua.service.postal; docs/integrations.md §3) ---
+    Function(
+        name="postal",
+        handler="motcua.handlers.postal_orders.handler",
+        description="Creates and cancels postal carriers' orders from the postal queue, once each; polls the "
+                    "tracking of the orders under way",
+        triggers=(
+            QueueTrigger("postal", batch_size=10),
+            # Tracking for the callbacks that never came; Scheduler's retries and DLQ as every schedule's.
+            ScheduleTrigger("rate(15 minutes)", local_every_s=30),
+        ),
+        permissions=(
+            Permission("table", "main", "read_write"),  # the orders and their steps; the dossier's return (9 -> 10)
+            Permission("queue", "postal", "consume"),  # includes the retries' visibility (backoff)
+            Permission("queue", "postal", "send"),  # the poll sends again an order whose message was lost
+            Permission("queue", "postal-dlq", "send"),
+            Permission("secret", "postal", "read"),  # the carriers' connections: endpoint, account, customer code
+        ),
+        environment={"POSTAL_QUEUE_URL": Ref("queue_url", "postal"),
+                     "POSTAL_DLQ_URL": Ref("queue_url", "postal-dlq"),
+                     "POSTAL_SECRET_PREFIX": Ref("secret", "postal"),
+                     "POSTAL_MAPPING": Ref("setting", "postal-mapping"),
+                     "POSTAL_RETRY_BASE_S": "60", "POSTAL_RETRY_MAX_S": "3600"},
+        memory_mb=256,
+        timeout_s=60,  # a few carrier calls of at most 10 s each; the queue's visibility is 6x this
+        reserved_concurrency=3,  # the carrier's capacity is not ours
     ),
     # --- sign-in (motcua.service.sign_in): the user pool's role attribute kept to the person roles ---
     Function(

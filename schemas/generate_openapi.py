@@ -25,6 +25,8 @@ TAGS = {
     "citizen": "The signed-in citizen's own lists and data",
     "notifications": "Notification channels and push devices",
     "payments": "Online payment of a dossier's financial obligation, and the payment platforms' notifications",
+    "postal": "Collection at home and the result by post: the citizen's request, the desk's carrier orders, the "
+              "carriers' tracking callbacks",
     "feedback": "Citizens' feedback (phản ánh, kiến nghị) and the agencies' answers",
     "documents": "Public verification of documents agencies issued",
     "evaluation": "The citizen's rating of a returned dossier",

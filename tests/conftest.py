@@ -20,6 +20,8 @@ from infra.local.env import Endpoints, local_environment
 from infra.local.national_portal import NationalPortalEmulator, provision, start_national_portal
 from infra.local.payment_platform import PaymentPlatformEmulator, start_payment_platform
 from infra.local.payment_platform import provision as provision_payment
+from infra.local.vnpost import VnpostEmulator, start_vnpost
+from infra.local.vnpost import provision as provision_postal
 from infra.local.resources import LocalResources, client, create_all, create_queue
 from tests.api_client import ApiClient
 
@@ -47,6 +49,7 @@ class LocalStack:
     resources: LocalResources
     national_portal: NationalPortalEmulator
     payment_platform: PaymentPlatformEmulator
+    vnpost: VnpostEmulator
 
     @property
     def table_name(self) -> str:
@@ -74,11 +77,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStack]:
-    """DynamoDB Local (in memory) and moto server on free ports, the national portal's emulator, the declared
-    resources created, and the handlers' environment in ``os.environ`` for the whole session."""
+    """DynamoDB Local (in memory) and moto server on free ports, the partners' emulators (national portal,
+    payment platform, VNPost), the declared resources created, and the handlers' environment in ``os.environ``
+    for the whole session."""
     engines = start_engines()
     portal = start_national_portal()
     payments = start_payment_platform()
+    vnpost = start_vnpost()
     saved = dict(os.environ)
     try:
         endpoints = Endpoints(dynamodb=engines.dynamodb_endpoint, moto=engines.moto_endpoint)
@@ -87,13 +92,15 @@ def local_stack() -> Iterator[LocalStack]:
         resources = create_all(endpoints)
         provision(portal, endpoints)
         provision_payment(payments, endpoints)
+        provision_postal(vnpost, endpoints)
         yield LocalStack(engines=engines, endpoints=endpoints, env=env, resources=resources, national_portal=portal,
-                         payment_platform=payments)
+                         payment_platform=payments, vnpost=vnpost)
     finally:
         os.environ.clear()
         os.environ.update(saved)
         portal.stop()
         payments.stop()
+        vnpost.stop()
         engines.stop()
 
 

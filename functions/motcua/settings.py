@@ -70,6 +70,11 @@ class _Push(_Settings):
 class ApiSettings(_Common, _Uploads, _Documents, _Signing, _Push):
     # The Secrets Manager name prefix of the payment gateways' connections (motcua.data.payment_gateways).
     payment_secret_prefix: str = ""
+    # Postal (motcua.data.postal): the queue the orders go to; the prefix of the carriers' callback keys;
+    # what the sources leave unsure (motcua.domain.postal.CarrierMapping), JSON.
+    postal_queue_url: str = ""
+    postal_callback_secret_prefix: str = ""
+    postal_mapping: str = "{}"
 
 
 class FeedbackApiSettings(_Common, _Uploads, _Documents, _Signing):
@@ -121,6 +126,19 @@ class NationalSyncSettings(_Common):
     national_sync_retry_max_s: int = Field(default=14400, ge=0)
 
 
+class PostalSettings(_Common):
+    postal_queue_url: str = Field(min_length=8)
+    postal_dlq_url: str = Field(min_length=8)
+    # The Secrets Manager name prefix of the carriers' connections (motcua.data.postal.CarrierConnection).
+    postal_secret_prefix: str = Field(min_length=1)
+    postal_mapping: str = "{}"
+    # Backoff: a failed order operation returns after base * 2^(receives - 1) seconds, at most the cap.
+    postal_retry_base_s: int = Field(default=60, ge=0)
+    postal_retry_max_s: int = Field(default=3600, ge=0)
+    # Orders under way asked for their tracking per scheduled run.
+    postal_poll_limit: int = Field(default=200, ge=1, le=1000)
+
+
 class NotifierSettings(_Common, _Documents, _Push):
     notify_sender: str = Field(min_length=3)
     notifications_dlq_url: str = Field(min_length=8)
@@ -149,6 +167,7 @@ FUNCTION_SETTINGS: dict[str, type[_Settings]] = {
     "notifier": NotifierSettings,
     "national-sync": NationalSyncSettings,
     "national-intake": NationalIntakeSettings,
+    "postal": PostalSettings,
     "sign-in": SignInSettings,
 }
 
@@ -170,6 +189,7 @@ class Environment(_Settings):
     actions_queue_url: str | None = None
     notifications_queue_url: str | None = None
     national_sync_queue_url: str | None = None
+    postal_queue_url: str | None = None
     # Public tracking lookups per client address and hour (motcua.domain.limits); an operator's override.
     track_lookups_per_hour: int = Field(default=60, ge=1)
     # Set by the Lambda runtime.

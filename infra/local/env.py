@@ -25,7 +25,7 @@ MOTO_SERVICES = ("SQS", "S3", "SES", "SESV2", "SNS", "SCHEDULER", "EVENTBRIDGE",
                  "COGNITO_IDENTITY_PROVIDER")
 # Secrets the local stack creates in moto (the partners' emulators' connections); the others read nothing
 # locally (signing keys come from the local test CA).
-LOCAL_SECRETS = ("national-portal", "payment")
+LOCAL_SECRETS = ("national-portal", "payment", "postal", "postal-callback")
 
 CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"  # read with the stack's own context keys
 FALLBACK_SENDER_DOMAIN = "motcua.local"

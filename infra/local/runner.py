@@ -41,6 +41,8 @@ from infra.local.http_adapter import DEFAULT_PORT, HttpAdapter, http_routes
 from infra.local.national_portal import provision, start_national_portal
 from infra.local.payment_platform import provision as provision_payment
 from infra.local.payment_platform import start_payment_platform
+from infra.local.vnpost import provision as provision_postal
+from infra.local.vnpost import start_vnpost
 from infra.local.pollers import queue_pollers
 from infra.local.resources import client, create_all
 from infra.local.scheduler import LocalScheduler
@@ -200,13 +202,17 @@ def concurrency_line(concurrency: LocalConcurrency) -> str:
 
 
 def banner(url: str, endpoints: Endpoints, token: str | None, front: str | None = None,
-           pool: LocalPool | None = None, concurrency: LocalConcurrency | None = None) -> str:
+           pool: LocalPool | None = None, concurrency: LocalConcurrency | None = None,
+           emulators: dict[str, str] | None = None) -> str:
     lines = [
         "",
         f"Motcua is running: API on {url}",
         f"  DynamoDB Local {endpoints.dynamodb} (data in {LOCAL_DIR / 'dynamodb'}), moto {endpoints.moto}",
         f"  logs in {LOCAL_DIR / 'logs'}; Ctrl-C stops everything",
     ]
+    if emulators:
+        lines.append("  Partners' emulators (docs/integrations.md; state at /_emulator/state, faults at "
+                     "POST /_emulator/faults): " + ", ".join(f"{name} {where}" for name, where in emulators.items()))
     if concurrency is not None:
         lines.append(concurrency_line(concurrency))
     if front and pool:
@@ -284,6 +290,10 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
         payments = start_payment_platform(_int_env("MOTCUA_PAYMENT_PLATFORM_PORT", 0))
         stopper.push("payment platform emulator", payments.stop)
         provision_payment(payments, endpoints, callback_url=f"http://127.0.0.1:{p['api']}/payments/national/callback")
+        # VNPost's emulator (docs/integrations.md §3): orders from the postal function, tracking callbacks to the API.
+        vnpost = start_vnpost(_int_env("MOTCUA_VNPOST_PORT", 0))
+        stopper.push("VNPost emulator", vnpost.stop)
+        provision_postal(vnpost, endpoints, callback_url=f"http://127.0.0.1:{p['api']}/postal/vnpost/callback")
         seed_catalogue()
 
         if engines_only:
@@ -321,7 +331,9 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
         scheduler = LocalScheduler().start()
         stopper.push("scheduler", scheduler.stop)
 
-        print(banner(adapter.url, endpoints, token, front.url, pool, concurrency), flush=True)
+        emulators = {"national portal": portal.url, "payment platform": payments.url,
+                     "VNPost": f"{vnpost.url} (POST /_emulator/advance moves an order on)"}
+        print(banner(adapter.url, endpoints, token, front.url, pool, concurrency, emulators), flush=True)
         demo_dossiers = _int_env("MOTCUA_DEMO_DOSSIERS", DEMO_DOSSIERS)
         if demo_dossiers > 0:
             _load_demo_in_background(demo_dossiers)

@@ -276,11 +276,15 @@ class VnpostEmulator(LocalServer[_Server]):
         return self.server.state
 
     def connection(self) -> dict[str, str]:
-        """The secret's value (``motcua.data.postal.CarrierConnection``) for this emulator."""
+        """The connection secret's value (``motcua.data.postal.CarrierConnection``) for this emulator."""
         s = self.state
         return {"url": self.url, "token_path": TOKEN_PATH, "order_path": ORDER_PATH, "cancel_path": CANCEL_PATH,
                 "tracking_path": TRACKING_PATH, "username": s.username, "password": s.password,
-                "customer_code": s.customer_code, "checksum_key": s.checksum_key}
+                "customer_code": s.customer_code}
+
+    def callback_key(self) -> dict[str, str]:
+        """The callback key secret's value (``motcua.data.postal.CallbackKey``): the api's, not the consumer's."""
+        return {"checksum_key": self.state.checksum_key}
 
     def set_faults(self, **faults: Any) -> None:
         with self.state.lock:
@@ -299,14 +303,19 @@ class VnpostEmulator(LocalServer[_Server]):
         self.server.reset()
 
 
-def provision(emulator: VnpostEmulator, endpoints: Any, **overrides: Any) -> None:
-    """Hand the emulator's connection over as operators do in the cloud: the secret ``<prefix>vnpost``
-    (``infra.local.env.secret_prefix('postal')``), in moto's Secrets Manager."""
+def provision(emulator: VnpostEmulator, endpoints: Any, callback_url: str | None = None, **overrides: Any) -> None:
+    """Hand the emulator's connection over as operators do in the cloud, in moto's Secrets Manager: the
+    connection ``<prefix>vnpost`` (``infra.local.env.secret_prefix('postal')``) and the callback key
+    ``secret_prefix('postal-callback') + 'vnpost'``. ``callback_url``: where its callbacks go (the API's
+    ``/postal/vnpost/callback``)."""
     from infra.local.env import secret_prefix
     from infra.local.resources import client, put_secret
 
-    put_secret(client("secretsmanager", endpoints), f"{secret_prefix('postal')}vnpost",
-               {**emulator.connection(), **overrides})
+    secrets_manager = client("secretsmanager", endpoints)
+    put_secret(secrets_manager, f"{secret_prefix('postal')}vnpost", {**emulator.connection(), **overrides})
+    put_secret(secrets_manager, f"{secret_prefix('postal-callback')}vnpost", emulator.callback_key())
+    if callback_url is not None:
+        emulator.set_callback_url(callback_url)
 
 
 def start_vnpost(port: int = 0, host: str = "127.0.0.1", callback_url: str = "") -> VnpostEmulator:

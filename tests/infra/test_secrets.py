@@ -43,8 +43,10 @@ def _families(template: dict[str, Any], function: str) -> list[str]:
 def test_readers_read_only_the_signing_secrets(project: dict[str, Any], function: str) -> None:
     for statement in _secret_statements(project, function):
         assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
-    # Besides the signing keys, only the api reads one other family: the payment gateways' connections.
-    expected = ["motcua/payment/*", "motcua/signing/*"] if function == "api" else ["motcua/signing/*"]
+    # Besides the signing keys, only the api reads other families: the payment gateways' connections and the
+    # postal carriers' callback keys (not their connections).
+    expected = (["motcua/payment/*", "motcua/postal-callback/*", "motcua/signing/*"] if function == "api"
+                else ["motcua/signing/*"])
     assert _families(project, function) == expected
     _, spec = function_by_handler(project, d.function(function).handler)
     assert spec["Properties"]["Environment"]["Variables"]["SIGNING_SECRET_PREFIX"] == "motcua/signing/"
@@ -55,6 +57,16 @@ def test_only_the_api_reads_the_payment_gateways_connections(project: dict[str, 
     assert readers == ["api"]  # not api-public: its cold start stays light, and it takes no callback
     _, spec = function_by_handler(project, d.function("api").handler)
     assert spec["Properties"]["Environment"]["Variables"]["PAYMENT_SECRET_PREFIX"] == "motcua/payment/"
+
+
+def test_the_postal_connections_are_the_postal_functions_alone_and_the_callback_keys_the_apis(
+        project: dict[str, Any]) -> None:
+    connections = [f.name for f in d.FUNCTIONS if "motcua/postal/*" in _families(project, f.name)]
+    keys = [f.name for f in d.FUNCTIONS if "motcua/postal-callback/*" in _families(project, f.name)]
+    assert connections == ["postal"] and keys == ["api"]
+    assert _families(project, "postal") == ["motcua/postal/*"]
+    _, spec = function_by_handler(project, d.function("postal").handler)
+    assert spec["Properties"]["Environment"]["Variables"]["POSTAL_SECRET_PREFIX"] == "motcua/postal/"
 
 
 def test_functions_without_the_permission_read_no_secret(project: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from motcua.domain.calendar import VN_TZ
 from motcua.domain.errors import MotcuaError
 from motcua.domain.postal import CallbackRejected, CarrierMapping, CarrierUnavailable, OrderMessage, PostalRequest
 from motcua.domain.status import DossierStatus
-from motcua.service.postal import Carrier, PostalNotAllowed, PostalService
+from motcua.service.postal import PostalNotAllowed, PostalService
 from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
 
 DESK = ("officer-lan", "reception_officer", COMMUNE)
@@ -50,14 +50,19 @@ def vnpost(local_stack):
 
 def postal(emulator: VnpostEmulator, queue: list[OrderMessage]) -> PostalService:
     connection = CarrierConnection(**{**emulator.connection(), "read_timeout_s": 0.5})
-    carrier = Carrier(VnpostClient(connection, CarrierMapping()), connection.checksum_key)
+    carrier = VnpostClient(connection, CarrierMapping())
 
-    def carriers(name: str) -> Carrier:
+    def carriers(name: str) -> VnpostClient:
         if name != "vnpost":
             raise KeyError(name)
         return carrier
 
-    return PostalService(carriers=carriers, enqueue=queue.append)
+    def callback_key(name: str) -> str:
+        if name != "vnpost":
+            raise CallbackRejected({"carrier": name})
+        return emulator.callback_key()["checksum_key"]
+
+    return PostalService(carriers=carriers, enqueue=queue.append, callback_key=callback_key)
 
 
 def drain(service: PostalService, queue: list[OrderMessage], max_rounds: int = 10) -> list[str]:
@@ -86,7 +91,7 @@ def act(api_client, dossier_id: str, name: str, who, body: dict | None = None) -
 
 def callback(service: PostalService, emulator: VnpostEmulator, step: dict) -> str:
     body = json.dumps(step, ensure_ascii=False).encode()
-    return service.callback("vnpost", body, sign(emulator.connection()["checksum_key"], body))
+    return service.callback("vnpost", body, sign(emulator.callback_key()["checksum_key"], body))
 
 
 def test_a_dossier_collected_and_returned_by_post_with_faults(api_client, vnpost) -> None:
@@ -94,7 +99,7 @@ def test_a_dossier_collected_and_returned_by_post_with_faults(api_client, vnpost
     service = postal(vnpost, queue)
     received: list[tuple[bytes, str]] = []
     vnpost.server._post_callback = lambda body: received.append(  # type: ignore[method-assign]
-        (body, sign(vnpost.connection()["checksum_key"], body)))
+        (body, sign(vnpost.callback_key()["checksum_key"], body)))
 
     response = api_client.post("/dossiers", json=submission("1.001266"), headers=submit_headers("citizen-hang"))
     assert response.status == 201, response.text
@@ -136,7 +141,7 @@ def test_a_dossier_collected_and_returned_by_post_with_faults(api_client, vnpost
     assert "giay-khai-sinh.pdf" in vnpost.state.summary()["orders"][f"{dossier_id}-R"]["PackageContent"]
     vnpost.set_faults(duplicate_callbacks=True, out_of_order=True)
     vnpost.server._post_callback = lambda body: received.append(  # type: ignore[method-assign]
-        (body, sign(vnpost.connection()["checksum_key"], body)))
+        (body, sign(vnpost.callback_key()["checksum_key"], body)))
     base = datetime(2026, 12, 8, 9, 0, tzinfo=VN_TZ)
     for i, code in enumerate(("20", "30", "40", "50")):
         vnpost.advance(ret.item_code, code, (base + timedelta(hours=i)).isoformat())

@@ -186,7 +186,7 @@ def test_callbacks_signed_duplicated_and_out_of_order_resolve_to_the_latest_once
     assert callbacks.received == []  # held back
     emulator.flush()
     assert len(callbacks.received) == 8
-    key = emulator.connection()["checksum_key"]
+    key = emulator.callback_key()["checksum_key"]
     current: TrackingUpdate | None = None
     applied = []
     for body, signature in callbacks.received:

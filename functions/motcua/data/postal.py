@@ -1,8 +1,9 @@
 """VNPost's adapter (HTTP, the contract of docs/integrations.md §3): ``PostalCarrier`` for the first carrier.
 
-The connection (endpoint, paths, account, customer code, the callback checksum key) is one Secrets Manager
-secret per carrier, ``<prefix><carrier>`` (``CarrierConnection``, JSON): nothing of it is in code or in the
-function's environment, only the prefix. Nothing here logs an order: it carries the receiver's name, phone
+The connection (endpoint, paths, account, customer code) is one Secrets Manager secret per carrier,
+``<prefix><carrier>`` (``CarrierConnection``, JSON), read by the postal consumer alone; the key the carrier signs
+its callbacks with is another, ``<callback prefix><carrier>`` (``{"checksum_key"}``), read by the api alone.
+Nothing of either is in code or in a function's environment, only the prefixes. Nothing here logs an order: it carries the receiver's name, phone
 and address.
 """
 
@@ -10,24 +11,30 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import urllib3
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
+from motcua.data import queues
 from motcua.data.models import Item
 from motcua.data.secrets import secret_string
 from motcua.domain.postal import (
+    CallbackRejected,
     CarrierAnswer,
     CarrierMapping,
     CarrierRefused,
     CarrierUnavailable,
     OrderKind,
+    OrderMessage,
+    PostalCarrier,
     PostalOrder,
     Receiver,
     TrackingUpdate,
@@ -48,12 +55,71 @@ class CarrierConnection(BaseModel):
     username: str
     password: str
     customer_code: str
-    checksum_key: str = Field(min_length=16)
+    checksum_key: str | None = None  # not needed to send: the callback key is a secret of its own
     read_timeout_s: float = Field(default=READ_TIMEOUT_S, gt=0, le=60)
 
 
 def load_connection(secret_prefix: str, carrier: str) -> CarrierConnection:
     return CarrierConnection.model_validate_json(secret_string(f"{secret_prefix}{carrier}"))
+
+
+class CallbackKey(BaseModel):
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
+
+    checksum_key: str = Field(min_length=16)
+
+
+# The carriers Motcua has an adapter for (route and secret name -> adapter); another carrier joins here.
+ADAPTERS: dict[str, Callable[[CarrierConnection, CarrierMapping], PostalCarrier]] = {}
+CARRIER_NAME = r"^[a-z0-9-]{2,32}$"
+
+
+class Carriers:
+    """The carriers' adapters, each built on first use from its connection secret (read once per container)."""
+
+    def __init__(self, secret_prefix: str, mapping: CarrierMapping) -> None:
+        self.secret_prefix, self.mapping = secret_prefix, mapping
+        self._built: dict[str, PostalCarrier] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, carrier: str) -> PostalCarrier:
+        with self._lock:
+            if carrier not in self._built:
+                adapter = ADAPTERS.get(carrier)
+                if adapter is None:
+                    raise KeyError(carrier)
+                self._built[carrier] = adapter(load_connection(self.secret_prefix, carrier), self.mapping)
+            return self._built[carrier]
+
+
+class CallbackKeys:
+    """The key each carrier signs its callbacks with (``<prefix><carrier>``), read on first use. An unknown
+    carrier, or one whose secret does not exist, is refused (``CallbackRejected``), never a 5xx."""
+
+    def __init__(self, secret_prefix: str) -> None:
+        self.secret_prefix = secret_prefix
+        self._keys: dict[str, str] = {}
+
+    def __call__(self, carrier: str) -> str:
+        if carrier not in self._keys:
+            if carrier not in ADAPTERS:
+                raise CallbackRejected({"carrier": carrier[:32], "reason": "unknown carrier"})
+            try:
+                raw = secret_string(f"{self.secret_prefix}{carrier}")
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                    raise CallbackRejected({"carrier": carrier, "reason": "no callback key"}) from None
+                raise CarrierUnavailable({"reason": "callback key unreadable"}) from None
+            self._keys[carrier] = CallbackKey.model_validate_json(raw).checksum_key
+        return self._keys[carrier]
+
+
+def enqueue(queue_url: str, message: OrderMessage) -> None:
+    """One operation on the FIFO postal queue, grouped by dossier (a create before its cancel)."""
+    failed = queues.send_fifo_batch(queue_url, {"m": (message.model_dump_json(), {"op": message.op},
+                                                      message.dossier_id, message.deduplication_id)})
+    if failed:
+        raise CarrierUnavailable({"reason": "postal queue refused the message"})
 
 
 def tracking_update(raw: Mapping[str, Any]) -> TrackingUpdate:
@@ -144,6 +210,9 @@ class VnpostClient:
         return [tracking_update(step) for step in answer.get("Data") or []]
 
 
+ADAPTERS["vnpost"] = VnpostClient
+
+
 # --- the order store ------------------------------------------------------------------------------------------
 #
 # ==========================  ==========================  ================================================
@@ -155,17 +224,35 @@ class VnpostClient:
 #                                                         tracking step applied
 # tracking step               ``DOSSIER#<id>``            ``POSTALSTEP#<kind>#<step key>``: each step once
 # ==========================  ==========================  ================================================
+#
+# An order under way (queued, created at the carrier, its cancel asked) also sits in ``gsi1`` under
+# ``POSTAL#OPEN`` (sparse): the scheduled tracking poll reads only those, and the keys go once the order ends
+# (delivered, cancelled, refused, failed).
 
 ORDER_PREFIX = "POSTAL#"
 STEP_PREFIX = "POSTALSTEP#"
+OPEN_PARTITION = "POSTAL#OPEN"
 OrderState = Literal["requested", "queued", "created", "cancel_requested", "cancelled", "refused", "delivered",
                      "failed"]
+
+
+class _OpenIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
 
 
 class _OrderItem(Item):
     class Meta(Item.Meta):
         pass
 
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    open_orders = _OpenIndex()
+    queued_at = UnicodeAttribute(null=True)
     carrier = UnicodeAttribute()
     state = UnicodeAttribute()
     receiver = UnicodeAttribute()  # JSON of ``Receiver``
@@ -200,6 +287,7 @@ class OrderRecord:
     last_status: str | None
     delivered_at: str | None
     refused_code: str | None
+    queued_at: str | None = None
 
     def as_view(self) -> dict[str, Any]:
         """What the API shows: no receiver (the dossier's owner knows it; officials read it on the order)."""
@@ -218,7 +306,8 @@ def _record(item: _OrderItem) -> OrderRecord:
                        kind=item.sk.removeprefix(ORDER_PREFIX),  # type: ignore[arg-type]
                        carrier=item.carrier, state=item.state, receiver=Receiver.model_validate_json(item.receiver),
                        attempt=int(item.attempt or 1), requested_at=item.requested_at, item_code=item.item_code,
-                       last_status=item.last_status, delivered_at=item.delivered_at, refused_code=item.refused_code)
+                       last_status=item.last_status, delivered_at=item.delivered_at, refused_code=item.refused_code,
+                       queued_at=item.queued_at)
 
 
 def get_order(dossier_id: str, kind: OrderKind) -> OrderRecord | None:
@@ -259,7 +348,20 @@ def _update(dossier_id: str, kind: OrderKind, actions: list[Any], condition: Any
     return _conditional(lambda: item.update(actions=actions, condition=_OrderItem.pk.exists() & condition))
 
 
-def mark_queued(dossier_id: str, kind: OrderKind, *, retry: bool) -> int | None:
+def open_orders(limit: int = 200) -> list[OrderRecord]:
+    """Orders under way (``POSTAL#OPEN``), at most ``limit``."""
+    return [_record(i) for i in _OrderItem.open_orders.query(OPEN_PARTITION, limit=limit)]
+
+
+def _opened(dossier_id: str, kind: OrderKind) -> list[Any]:
+    return [_OrderItem.gsi1pk.set(OPEN_PARTITION), _OrderItem.gsi1sk.set(f"{dossier_id}#{kind}")]
+
+
+_CLOSED = [_OrderItem.gsi1pk.remove(), _OrderItem.gsi1sk.remove()]
+ENDED = ("cancelled", "refused", "failed", "delivered")
+
+
+def mark_queued(dossier_id: str, kind: OrderKind, at: datetime, *, retry: bool) -> int | None:
     """The order goes to the queue: its attempt number (a retry bumps it), or ``None`` if it is not in a state to."""
     states = ("refused", "failed", "queued", "cancelled") if retry else ("requested",)
     current = get_order(dossier_id, kind)
@@ -267,7 +369,8 @@ def mark_queued(dossier_id: str, kind: OrderKind, *, retry: bool) -> int | None:
         return None
     attempt = current.attempt + (1 if retry else 0)
     ok = _update(dossier_id, kind, [_OrderItem.state.set("queued"), _OrderItem.attempt.set(attempt),
-                                    _OrderItem.refused_code.remove()],
+                                    _OrderItem.refused_code.remove(), _OrderItem.queued_at.set(at.isoformat()),
+                                    *_opened(dossier_id, kind)],
                  _OrderItem.state == current.state)
     return attempt if ok else None
 
@@ -279,7 +382,7 @@ def mark_created(dossier_id: str, kind: OrderKind, item_code: str) -> None:
 
 def mark_state(dossier_id: str, kind: OrderKind, state: OrderState, *, refused_code: str | None = None,
                from_states: tuple[str, ...]) -> bool:
-    actions = [_OrderItem.state.set(state)]
+    actions = [_OrderItem.state.set(state), *(_CLOSED if state in ENDED else [])]
     if refused_code is not None:
         actions.append(_OrderItem.refused_code.set(refused_code))
     return _update(dossier_id, kind, actions, _OrderItem.state.is_in(*from_states))
@@ -299,5 +402,6 @@ def record_step(dossier_id: str, kind: OrderKind, update: TrackingUpdate) -> boo
 
 def mark_delivered(dossier_id: str, kind: OrderKind, at: datetime) -> bool:
     """Once: ``False`` when the order was marked delivered before."""
-    return _update(dossier_id, kind, [_OrderItem.state.set("delivered"), _OrderItem.delivered_at.set(at.isoformat())],
+    return _update(dossier_id, kind, [_OrderItem.state.set("delivered"), _OrderItem.delivered_at.set(at.isoformat()),
+                                      *_CLOSED],
                    _OrderItem.delivered_at.does_not_exist())

@@ -34,7 +34,7 @@ FINAL_STAGES: Final = frozenset({"delivered", "cancelled"})
 class Receiver(BaseModel):
     """Who the carrier collects from or delivers to: applicant contact data (stored as such, never logged)."""
 
-    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True, str_strip_whitespace=True)
 
     full_name: str = Field(min_length=1, max_length=200)
     phone: str = Field(pattern=r"^\+?[0-9]{9,15}$")

@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from motcua.data import uploads
 from motcua.data.models import bind
+from motcua.data import postal as postal_store
 from motcua.data.payment_gateways import Gateways
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
 from motcua.handlers import http, http_errors
@@ -30,7 +31,9 @@ from motcua.handlers.steps_api import router as steps_router
 from motcua.service.actions import API_IDEMPOTENCY, act_from_api, service
 from motcua.service.contacts import ContactService
 from motcua.service.dossier_reads import audit_view, now_vn
+from motcua.domain.postal import CarrierMapping, OrderKind, PostalCarrier, PostalRequest
 from motcua.service.payments import PaymentService
+from motcua.service.postal import PostalService
 from motcua.service.submission import SUBMIT_IDEMPOTENCY, submit_dossier
 from motcua.settings import ApiSettings, load
 from schemas.api import (
@@ -42,6 +45,11 @@ from schemas.api import (
     PaymentCallbackAnswer,
     PaymentLinkView,
     PaymentRequest,
+    PostalCallbackAnswer,
+    PostalOrderIn,
+    PostalOrderList,
+    PostalOrderView,
+    PostalRequestIn,
     UploadRequest,
     UploadTicket,
 )
@@ -60,6 +68,19 @@ _errors = http_errors.documented_responses
 contact_settings = ContactService(clock=lambda: service.clock())  # the shared clock: tests freeze one
 payments = PaymentService(Gateways(config.payment_secret_prefix), service)
 GatewayName = Annotated[str, Path(pattern=r"^[a-z0-9-]{2,32}$", description="The payment platform (`national`)")]
+_postal_mapping = CarrierMapping.model_validate_json(config.postal_mapping)
+
+
+def _no_carrier_here(carrier: str) -> PostalCarrier:
+    raise KeyError(carrier)  # the api only queues: the carriers are called by the postal function
+
+
+postal = PostalService(carriers=_no_carrier_here,
+                       enqueue=lambda message: postal_store.enqueue(config.postal_queue_url, message),
+                       callback_key=postal_store.CallbackKeys(config.postal_callback_secret_prefix),
+                       mapping=_postal_mapping, dossiers=service)
+CarrierName = Annotated[str, Path(pattern=postal_store.CARRIER_NAME, description="The postal carrier (`vnpost`)")]
+PostalKind = Annotated[OrderKind, Path(description="`collection` (at home) or `return` (the result by post)")]
 InstallationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{8,128}$",
                                      description="The app installation's own id (stable until reinstalled)")]
 
@@ -138,6 +159,77 @@ def post_payment_callback(gateway: GatewayName, body: PaymentCallback) -> Respon
     outcome = payments.callback(gateway, body.model_dump(), request_id(app))
     answer = PaymentCallbackAnswer.model_validate(outcome.body)
     return Response(outcome.status, http_errors.JSON_UTF8, answer)
+
+
+# --- postal collection and return (docs/integrations.md §3) ----------------------------------------------
+
+def _orders(records: list[postal_store.OrderRecord]) -> PostalOrderList:
+    return PostalOrderList(items=[PostalOrderView.model_validate(r.as_view()) for r in records])
+
+
+def _order(record: postal_store.OrderRecord) -> PostalOrderView:
+    return PostalOrderView.model_validate(record.as_view())
+
+
+@app.post("/dossiers/<dossier_id>/postal", tags=["postal"], operation_id="requestPostal",
+          summary="Ask for collection at home and/or the result by post",
+          description="The dossier's applicant, or the desk for them. A collection is ordered from the carrier at "
+                      "once (while the dossier waits to be received); a return when the desk orders it once the "
+                      "result is ready. Asking again while an order is under way is refused (409).",
+          security=BEARER, responses=_errors(400, 401, 403, 404, 409, 422))
+def post_postal(dossier_id: DossierId, body: PostalRequestIn) -> PostalOrderList:
+    asked = PostalRequest(collection=body.collection, return_by_post=body.return_by_post, receiver=body.receiver)
+    return _orders(postal.request(dossier_id, asked, current_actor(app), request_id(app)))
+
+
+@app.get("/dossiers/<dossier_id>/postal", tags=["postal"], operation_id="listPostalOrders",
+         summary="The dossier's postal orders and their tracking",
+         description="Whoever may read the dossier; the receiver's details are not shown.",
+         security=BEARER, responses=_errors(401, 403, 404))
+def get_postal(dossier_id: DossierId) -> PostalOrderList:
+    return _orders(postal.orders(dossier_id, current_actor(app), request_id(app)))
+
+
+@app.post("/dossiers/<dossier_id>/postal/<kind>/order", tags=["postal"], operation_id="createPostalOrder",
+          summary="Action (desk): create the carrier order (receiver, dossier code, document list)",
+          description="Reception officers and leaders of the dossier's agency: a return once the result is ready "
+                      "(status 9), a collection while the dossier waits (1). Sent through the postal queue: "
+                      "created at the carrier once, whatever the retries.",
+          security=BEARER, responses=_errors(400, 401, 403, 404, 409, 422))
+def post_postal_order(dossier_id: DossierId, kind: PostalKind, body: PostalOrderIn) -> PostalOrderView:
+    return _order(postal.order(dossier_id, kind, current_actor(app), request_id(app), receiver=body.receiver))
+
+
+@app.post("/dossiers/<dossier_id>/postal/<kind>/cancel", tags=["postal"], operation_id="cancelPostalOrder",
+          summary="Action: cancel the carrier order (until the carrier has collected it)",
+          description="The applicant or the desk. The carrier refuses once it has the parcel; the order then "
+                      "goes on.", security=BEARER, responses=_errors(401, 403, 404, 409))
+def post_postal_cancel(dossier_id: DossierId, kind: PostalKind) -> PostalOrderView:
+    return _order(postal.cancel(dossier_id, kind, current_actor(app), request_id(app)))
+
+
+@app.post("/dossiers/<dossier_id>/postal/<kind>/retry", tags=["postal"], operation_id="retryPostalOrder",
+          summary="Action (desk): send a refused, failed or cancelled order to the carrier again",
+          description="A new attempt under the same carrier order code (the carrier creates it once).",
+          security=BEARER, responses=_errors(401, 403, 404, 409))
+def post_postal_retry(dossier_id: DossierId, kind: PostalKind) -> PostalOrderView:
+    return _order(postal.retry(dossier_id, kind, current_actor(app), request_id(app)))
+
+
+@app.post("/postal/<carrier>/callback", tags=["postal"], operation_id="postalCallback",
+          summary="A postal carrier's tracking step (public: verified by its checksum)",
+          description="One step (`OrderCode`, `ItemCode`, `StatusCode`, `StatusTime`, `Sequence`), HMAC-SHA256 of "
+                      "the raw body in the carrier's checksum header. Each step is applied once (duplicates and "
+                      "late steps are answered, not applied again); a delivery of a return moves the dossier to "
+                      "10 at the carrier's time. Refusals carry a stable code and are audited.",
+          responses=_errors(401, 422, 503))
+def post_postal_callback(carrier: CarrierName) -> PostalCallbackAnswer:
+    event = app.current_event
+    body = (event.decoded_body or "").encode()
+    signature = event.headers.get(_postal_mapping.checksum_header.lower()) or event.headers.get(
+        _postal_mapping.checksum_header)
+    outcome = postal.callback(carrier, body, signature, request_id(app))
+    return PostalCallbackAnswer(outcome=outcome)  # type: ignore[arg-type]
 
 
 def _action_route(action: ActionName, body_model: type[ActionBody]) -> None:

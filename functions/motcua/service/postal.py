@@ -14,10 +14,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
@@ -32,11 +35,13 @@ from motcua.domain.postal import (
     CallbackRejected,
     CarrierMapping,
     CarrierRefused,
+    CarrierUnavailable,
     OrderKind,
     OrderMessage,
     PostalCarrier,
     PostalOrder,
     PostalRequest,
+    Receiver,
     TrackingUpdate,
     verify_checksum,
 )
@@ -58,12 +63,31 @@ class PostalNotAllowed(Conflict):
     message_en = "This postal order cannot take this action in its current state."
 
 
-@dataclass(frozen=True)
-class Carrier:
-    """A carrier's adapter and what the callback is verified with (from its one secret)."""
+log = logging.getLogger("motcua.postal")
 
-    client: PostalCarrier
-    checksum_key: str
+
+@dataclass(frozen=True)
+class PollOutcome:
+    """One run of the scheduled tracking poll: counts only (no order's receiver, ever)."""
+
+    polled: int = 0
+    steps: int = 0
+    delivered: int = 0
+    requeued: int = 0
+    unavailable: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"polled": self.polled, "steps": self.steps, "delivered": self.delivered,
+                "requeued": self.requeued, "unavailable": self.unavailable}
+
+
+_ORDER_CODE = re.compile(rb'"OrderCode"\s*:\s*"([0-9A-Za-z_-]{1,80})-[CR]"')
+
+
+def _claimed_dossier(body: bytes) -> str | None:
+    """The dossier a refused callback claims to be about (its OrderCode), for the audit trail only."""
+    found = _ORDER_CODE.search(body[:4096])
+    return found.group(1).decode() if found else None
 
 
 def _actor_for(carrier: str) -> Actor:
@@ -72,12 +96,19 @@ def _actor_for(carrier: str) -> Actor:
 
 @dataclass
 class PostalService:
-    carriers: Callable[[str], Carrier]
+    """``carriers``: a carrier's adapter (the consumer's; its connection secret). ``callback_key``: the key a
+    carrier signs its callbacks with (the api's; a secret of its own). ``enqueue``: onto the postal queue."""
+
+    carriers: Callable[[str], PostalCarrier]
     enqueue: Callable[[OrderMessage], None]
+    callback_key: Callable[[str], str] = field(default=lambda carrier: "")
     mapping: CarrierMapping = field(default_factory=CarrierMapping)
     dossiers: DossierService = field(default_factory=DossierService)
     default_carrier: str = "vnpost"
     stale_retries: int = 3
+    # An order still queued this long after it was queued (its message lost before SQS took it) is sent again
+    # by the poll; a create is idempotent at the carrier (our OrderCode), so a late original is harmless.
+    requeue_after: timedelta = timedelta(hours=1)
 
     def _now(self) -> datetime:
         return self.dossiers.clock()
@@ -108,11 +139,19 @@ class PostalService:
             self._queue(dossier.id, COLLECTION, retry=False)
         return store.orders_of(dossier.id)
 
-    def order(self, dossier_id: str, kind: OrderKind, actor: Actor, request_id: str | None = None) -> OrderRecord:
-        """The desk creates the carrier order: a return once the result is ready (status 9)."""
+    def order(self, dossier_id: str, kind: OrderKind, actor: Actor, request_id: str | None = None,
+              receiver: Receiver | None = None) -> OrderRecord:
+        """The desk creates the carrier order: a return once the result is ready (status 9), a collection while
+        the dossier waits to be received (1). ``receiver``: the details the citizen gave at the desk (or
+        corrected); without it, what the citizen asked with."""
         dossier = self._desk(dossier_id, actor, request_id)
         if kind == RETURN and dossier.status is not DossierStatus.DECIDED:
             raise PostalNotAllowed({"kind": kind, "status": int(dossier.status), "allowed": [9]})
+        if kind == COLLECTION and dossier.status is not DossierStatus.SUBMITTED:
+            raise PostalNotAllowed({"kind": kind, "status": int(dossier.status), "allowed": [1]})
+        if receiver is not None and not store.put_request(dossier.id, kind, self.default_carrier, receiver,
+                                                          self._now()):
+            raise PostalNotAllowed({"kind": kind, "reason": "an order is under way"})
         return self._queue(dossier.id, kind, retry=False)
 
     def retry(self, dossier_id: str, kind: OrderKind, actor: Actor, request_id: str | None = None) -> OrderRecord:
@@ -155,7 +194,7 @@ class PostalService:
 
     def _queue(self, dossier_id: str, kind: OrderKind, *, retry: bool) -> OrderRecord:
         current = self._order(dossier_id, kind)
-        attempt = store.mark_queued(dossier_id, kind, retry=retry)
+        attempt = store.mark_queued(dossier_id, kind, self._now(), retry=retry)
         if attempt is None:
             raise PostalNotAllowed({"kind": kind, "state": current.state})
         self.enqueue(OrderMessage(op="create", carrier=current.carrier, dossier_id=dossier_id, kind=kind,
@@ -173,7 +212,7 @@ class PostalService:
         current = store.get_order(message.dossier_id, message.kind)
         if current is None:
             raise PostalMessageInvalid({"dossier_id": message.dossier_id, "reason": "no such order"})
-        carrier = self.carriers(message.carrier).client
+        carrier = self.carriers(message.carrier)
         if message.op == "cancel":
             if current.state != "cancel_requested" or current.item_code is None:
                 if current.state == "cancel_requested":  # never created at the carrier
@@ -213,26 +252,69 @@ class PostalService:
         return [x.document_name for x in dossier.attachments] or ["Hồ sơ"]
 
     # -- tracking -----------------------------------------------------------------------------------------
-    def callback(self, carrier: str, body: bytes, signature: str | None) -> str:
-        """A carrier's callback: refused unless its checksum verifies with the carrier's key."""
+    def callback(self, carrier: str, body: bytes, signature: str | None, request_id: str | None = None) -> str:
+        """A carrier's callback: refused unless its checksum verifies with the carrier's key. Every refusal is
+        audited: a log line (carrier, code, reason; never the body), and on the dossier's trail when the
+        step names one of our orders."""
         try:
-            connection = self.carriers(carrier)
-        except KeyError:
-            raise CallbackRejected({"carrier": carrier, "reason": "unknown carrier"}) from None
-        if not verify_checksum(connection.checksum_key, body, signature):
-            raise CallbackRejected({"carrier": carrier, "reason": "checksum"})
-        try:
-            update = tracking_update(json.loads(body))
-        except (ValueError, KeyError, TypeError, ValidationError):
-            raise InvalidInput({"reason": "not a tracking step"}) from None
-        return self.apply(carrier, update)
+            key = self.callback_key(carrier)
+            if not key or not verify_checksum(key, body, signature):
+                raise CallbackRejected({"carrier": carrier[:32], "reason": "checksum"})
+            try:
+                update = tracking_update(json.loads(body))
+            except (ValueError, KeyError, TypeError, ValidationError):
+                raise CallbackRejected({"carrier": carrier, "reason": "not a tracking step"}) from None
+            return self.apply(carrier, update)
+        except CallbackRejected as error:
+            self._refused(carrier[:32], body, error, request_id)
+            raise
+
+    def _refused(self, carrier: str, body: bytes, error: CallbackRejected, request_id: str | None) -> None:
+        dossier_id = _claimed_dossier(body)
+        log.warning("postal callback refused", extra={"audit": True, "carrier": carrier, "code": error.code,
+                                                      "reason": error.details.get("reason"),
+                                                      "dossier_id": dossier_id})
+        if dossier_id is not None:
+            with contextlib.suppress(MotcuaError):  # no such dossier: the log line above is the audit
+                self.dossiers.record_rejection(dossier_id, "postal_tracking", error, _actor_for(carrier), request_id)
 
     def poll(self, dossier_id: str, kind: OrderKind) -> list[str]:
         current = self._order(dossier_id, kind)
         if current.item_code is None:
             return []
-        steps = self.carriers(current.carrier).client.tracking(current.item_code)
+        steps = self.carriers(current.carrier).tracking(current.item_code)
         return [self.apply(current.carrier, step) for step in steps]
+
+    def poll_open(self, limit: int = 200) -> PollOutcome:
+        """The scheduled poll, for carriers' callbacks that never came: every order created at the carrier and
+        not ended is asked for its tracking (each step applied once, as from a callback); an order still
+        queued after ``requeue_after`` is sent to the queue again. A carrier not answering skips its orders
+        until the next run."""
+        polled = steps = delivered = requeued = unavailable = 0
+        now = self._now()
+        down: set[str] = set()
+        for current in store.open_orders(limit):
+            if current.state == "queued":
+                queued_at = datetime.fromisoformat(current.queued_at) if current.queued_at else None
+                if queued_at is None or now - queued_at >= self.requeue_after:
+                    self.enqueue(OrderMessage(op="create", carrier=current.carrier, dossier_id=current.dossier_id,
+                                              kind=current.kind, attempt=current.attempt))
+                    requeued += 1
+                continue
+            if current.item_code is None or current.carrier in down:
+                continue
+            polled += 1
+            try:
+                outcomes = self.poll(current.dossier_id, current.kind)
+            except CarrierUnavailable:
+                down.add(current.carrier)
+                unavailable += 1
+                continue
+            except CallbackRejected:  # the carrier answers steps of another order: nothing applied
+                continue
+            steps += sum(1 for o in outcomes if o != "duplicate")
+            delivered += outcomes.count("delivered")
+        return PollOutcome(polled, steps, delivered, requeued, unavailable)
 
     def apply(self, carrier: str, update: TrackingUpdate) -> str:
         """Once per step; a delivery (whatever order the steps came in) ends the order, once."""
