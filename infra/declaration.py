@@ -474,7 +474,8 @@ FUNCTIONS: tuple[Function, ...] = (
                      "POSTAL_DLQ_URL": Ref("queue_url", "postal-dlq"),
                      "POSTAL_SECRET_PREFIX": Ref("secret", "postal"),
                      "POSTAL_MAPPING": Ref("setting", "postal-mapping"),
-                     "POSTAL_RETRY_BASE_S": "60", "POSTAL_RETRY_MAX_S": "3600"},
+                     "POSTAL_RETRY_BASE_S": "60", "POSTAL_RETRY_MAX_S": "3600",
+                     "POSTAL_POLL_LIMIT": "200"},  # orders under way asked for their tracking per run
         memory_mb=256,
         timeout_s=60,  # a few carrier calls of at most 10 s each; the queue's visibility is 6x this
         reserved_concurrency=3,  # the carrier's capacity is not ours

@@ -307,8 +307,11 @@ class PostalOrderView(ApiModel):
     refused_code: str | None = None
 
 
-class PostalOrderList(ApiModel):
-    items: list[PostalOrderView]
+class PostalOrders(ApiModel):
+    """The dossier's postal orders, one per kind at most (absent: never asked for)."""
+
+    collection: PostalOrderView | None = None
+    return_by_post: PostalOrderView | None = None
 
 
 class PostalCallbackAnswer(ApiModel):

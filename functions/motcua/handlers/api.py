@@ -47,7 +47,7 @@ from schemas.api import (
     PaymentRequest,
     PostalCallbackAnswer,
     PostalOrderIn,
-    PostalOrderList,
+    PostalOrders,
     PostalOrderView,
     PostalRequestIn,
     UploadRequest,
@@ -163,8 +163,9 @@ def post_payment_callback(gateway: GatewayName, body: PaymentCallback) -> Respon
 
 # --- postal collection and return (docs/integrations.md §3) ----------------------------------------------
 
-def _orders(records: list[postal_store.OrderRecord]) -> PostalOrderList:
-    return PostalOrderList(items=[PostalOrderView.model_validate(r.as_view()) for r in records])
+def _orders(records: list[postal_store.OrderRecord]) -> PostalOrders:
+    kinds = {r.kind: PostalOrderView.model_validate(r.as_view()) for r in records}
+    return PostalOrders(collection=kinds.get("collection"), return_by_post=kinds.get("return"))
 
 
 def _order(record: postal_store.OrderRecord) -> PostalOrderView:
@@ -177,7 +178,7 @@ def _order(record: postal_store.OrderRecord) -> PostalOrderView:
                       "once (while the dossier waits to be received); a return when the desk orders it once the "
                       "result is ready. Asking again while an order is under way is refused (409).",
           security=BEARER, responses=_errors(400, 401, 403, 404, 409, 422))
-def post_postal(dossier_id: DossierId, body: PostalRequestIn) -> PostalOrderList:
+def post_postal(dossier_id: DossierId, body: PostalRequestIn) -> PostalOrders:
     asked = PostalRequest(collection=body.collection, return_by_post=body.return_by_post, receiver=body.receiver)
     return _orders(postal.request(dossier_id, asked, current_actor(app), request_id(app)))
 
@@ -186,7 +187,7 @@ def post_postal(dossier_id: DossierId, body: PostalRequestIn) -> PostalOrderList
          summary="The dossier's postal orders and their tracking",
          description="Whoever may read the dossier; the receiver's details are not shown.",
          security=BEARER, responses=_errors(401, 403, 404))
-def get_postal(dossier_id: DossierId) -> PostalOrderList:
+def get_postal(dossier_id: DossierId) -> PostalOrders:
     return _orders(postal.orders(dossier_id, current_actor(app), request_id(app)))
 
 
