@@ -247,6 +247,44 @@ def test_public_routes_need_no_token(dossier_id: str) -> None:
     tracked = call("GET", f"/track/{receipt}")
     assert tracked.status == 200 and b"079203001234" not in tracked.body
 
+    # A carrier's callback needs no token either: it reaches the api, which refuses an unsigned one itself.
+    callback = call("POST", "/postal/vnpost/callback", body={"OrderCode": f"{dossier_id}-R"})
+    assert callback.status == 401 and json.loads(callback.body)["code"] == "POSTAL_CALLBACK_REJECTED"
+
+
+# Postal orders (docs/integrations.md §3): the owner and the agency's desk ask and cancel; only the desk
+# orders and retries; whoever may read the dossier sees its orders; nobody else learns anything.
+POSTAL_ASKERS = {"owner", "desk", "leader"}
+POSTAL_DESK = {"desk", "leader"}
+RECEIVER = {"full_name": "Nguyễn Văn Bưu", "phone": "0912000111", "address": "1 Trần Hưng Đạo, Huế"}
+
+
+@pytest.mark.parametrize("person", list(PEOPLE))
+def test_postal_orders_by_every_role(dossier_id: str, person: str) -> None:
+    base = f"/dossiers/{dossier_id}/postal"
+    listed = call("GET", base, token(person))
+    assert listed.status == (200 if person in READERS else 403), (person, listed.body)
+    asked = call("POST", base, token(person), {"return_by_post": True, "receiver": RECEIVER})
+    expected = 200 if person in POSTAL_ASKERS else 403
+    assert asked.status == expected, (person, asked.body)
+    if expected == 403:
+        code = "DOSSIER_ACCESS_DENIED" if person not in READERS else "POSTAL_ACCESS_DENIED"
+        assert json.loads(asked.body)["code"] == code
+        assert RECEIVER["phone"].encode() not in asked.body
+    ordered = call("POST", f"{base}/collection/order", token(person), {"receiver": RECEIVER})
+    assert ordered.status == (200 if person in POSTAL_DESK else 403), (person, ordered.body)
+    retried = call("POST", f"{base}/collection/retry", token(person))
+    # the desk may send a queued order again (a lost message); everyone else is refused first
+    assert retried.status == (200 if person in POSTAL_DESK else 403), (person, retried.body)
+    cancelled = call("POST", f"{base}/collection/cancel", token(person))
+    # the owner may cancel, but asked for no collection here (409); the desk cancels the one it ordered
+    expected = 200 if person in POSTAL_DESK else 409 if person == "owner" else 403
+    assert cancelled.status == expected, (person, cancelled.body)
+    for response, path in ((listed, ""), (asked, ""), (ordered, "/{kind}/order")):
+        if response.status == 403:
+            _matches_documented("POST" if response is not listed else "GET", f"/dossiers/{{dossier_id}}/postal{path}",
+                                403, response.body)
+
 
 OPENAPI = json.loads((Path(__file__).parents[2] / "schemas" / "openapi.json").read_text(encoding="utf-8"))
 

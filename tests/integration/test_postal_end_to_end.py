@@ -254,7 +254,8 @@ def test_cancel_retry_and_a_refused_order_through_the_api(api_client, local_stac
     assert again.status == 409
 
     # the citizen cannot retry; the desk can (a new attempt, the same carrier order code)
-    assert api_client.post(f"/dossiers/{dossier_id}/postal/collection/retry", headers=bearer(CITIZEN)).status == 409
+    denied = api_client.post(f"/dossiers/{dossier_id}/postal/collection/retry", headers=bearer(CITIZEN))
+    assert denied.status == 403 and denied.json()["code"] == "POSTAL_ACCESS_DENIED"
     retried = api_client.post(f"/dossiers/{dossier_id}/postal/collection/retry", headers=bearer(*DESK))
     assert retried.status == 200 and retried.json()["attempt"] == 2
     drain(local_stack)

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from motcua.data import postal as store
 from motcua.data.postal import OrderRecord, tracking_update
+from motcua.domain.access import AccessDenied
 from motcua.domain.actors import Actor, Role
 from motcua.domain.dossier import StaleDossier
 from motcua.domain.errors import Conflict, InvalidInput, MotcuaError
@@ -55,6 +56,14 @@ class PostalMessageInvalid(MotcuaError):
 
     code = "POSTAL_MESSAGE_INVALID"
     http_status = 422
+
+
+class PostalAccessDenied(AccessDenied):
+    """Postal orders are the dossier's owner's and its agency's desk's (reception officers, leaders)."""
+
+    code = "POSTAL_ACCESS_DENIED"
+    message_vi = "Bạn không có quyền thực hiện thao tác bưu chính với hồ sơ này."
+    message_en = "You may not handle this dossier's postal orders."
 
 
 class PostalNotAllowed(Conflict):
@@ -119,8 +128,8 @@ class PostalService:
         """The citizen's (or the desk's, for them) request: collection is ordered at once, a return waits for
         the result (``order``)."""
         dossier = self.dossiers.readable(dossier_id, actor, request_id)
-        if not (actor.role is Role.CITIZEN and dossier.owner == actor.subject) and actor.role not in DESK:
-            raise PostalNotAllowed({"reason": "the dossier's owner or the desk asks"})
+        if not self._owner_or_desk(dossier, actor):
+            raise PostalAccessDenied({"reason": "the dossier's owner or the desk asks"})
         if dossier.status.is_terminal:
             raise PostalNotAllowed({"status": int(dossier.status)})
         kinds: list[OrderKind] = []
@@ -160,8 +169,8 @@ class PostalService:
 
     def cancel(self, dossier_id: str, kind: OrderKind, actor: Actor, request_id: str | None = None) -> OrderRecord:
         dossier = self.dossiers.readable(dossier_id, actor, request_id)
-        if not (actor.role is Role.CITIZEN and dossier.owner == actor.subject) and actor.role not in DESK:
-            raise PostalNotAllowed({"reason": "the dossier's owner or the desk cancels"})
+        if not self._owner_or_desk(dossier, actor):
+            raise PostalAccessDenied({"reason": "the dossier's owner or the desk cancels"})
         current = self._order(dossier_id, kind)
         if current.state in ("requested", "refused", "failed"):
             store.mark_state(dossier_id, kind, "cancelled", from_states=(current.state,))
@@ -178,12 +187,18 @@ class PostalService:
         self.dossiers.readable(dossier_id, actor, request_id)
         return store.orders_of(dossier_id)
 
+    @staticmethod
+    def _owner_or_desk(dossier, actor: Actor) -> bool:
+        if actor.role is Role.CITIZEN:
+            return dossier.owner == actor.subject
+        return actor.role in DESK and actor.agency_code in (dossier.current_agency, dossier.agency_code)
+
     def _desk(self, dossier_id: str, actor: Actor, request_id: str | None):
         if actor.role not in DESK:
-            raise PostalNotAllowed({"reason": "the desk orders"})
+            raise PostalAccessDenied({"reason": "the desk orders"})
         dossier = self.dossiers.readable(dossier_id, actor, request_id)
         if actor.role is not Role.SYSTEM and actor.agency_code not in (dossier.current_agency, dossier.agency_code):
-            raise PostalNotAllowed({"reason": "another agency's dossier"})
+            raise PostalAccessDenied({"reason": "another agency's dossier"})
         return dossier
 
     def _order(self, dossier_id: str, kind: OrderKind) -> OrderRecord:
