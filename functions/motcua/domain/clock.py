@@ -790,10 +790,14 @@ def _due_and_days_us(limit: TimeLimit, unit: TimeUnit, r: int, pauses: Sequence[
     offset = 7 * 3600 * _US  # a first guess for the day's run; checked against the run's own offset below
     local = r + offset
     o = local // _DAY_US + _EPOCH_ORD
-    t = _table_for(cal, agency, o)
-    if t.offset_us != offset or o > t.last_ord or o < t.first_ord:
-        raise _Outside
+    found = _TABLES.get((id(cal), agency))  # _table_for's first look, inline
+    if found is not None and found[0] is cal and found[1].first_ord <= o <= found[1].last_ord:
+        t = found[1]
+    else:
+        t = _table_for(cal, agency, o)
     first_ord, last_ord = t.first_ord, t.last_ord
+    if t.offset_us != offset or o > last_ord or o < first_ord:
+        raise _Outside
     i = o - first_ord
     spd, upto, is_work, el = t.spd, t.upto, t.is_work, t.el
     intervals: list[tuple[int, int | None]] = []

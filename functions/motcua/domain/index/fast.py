@@ -499,7 +499,7 @@ class MonthFolder:
                 # The deadline and the processing time in one pass over the pauses (clock.deadline_and_working_days
                 # equals deadline_for + working_days_between).
                 due, micro = due_and_days(
-                    limit, received, [(p[0], p[1]) for p in pauses],
+                    limit, received, [(p[0], p[1]) for p in pauses] if pauses else (),
                     finished if finished is not None and finished >= received else None, agency=agency)
                 verdict = timeliness_us(finished, due, as_of=end, supplement_requests=supplements,
                                         late_on_second_supplement=late_on_second)
