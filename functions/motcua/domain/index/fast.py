@@ -10,13 +10,15 @@ to::
 It reads the same events the same way (:mod:`motcua.domain.index.facts` is the reference; the unit tests
 compare the two on generated provinces and on random histories), but keeps only what the month's counters
 need in local variables: no ``DossierFacts`` model, no appointment parsing, the deadline and the processing
-time computed only for a dossier received in the month: about a third of the reference's CPU (36 µs against
-101 µs a dossier, ``docs/benchmarks.md``).
+time computed only for a dossier received in the month (``docs/benchmarks.md``, ``## index``: a small
+fraction of the reference's CPU).
 Configurations this fold does not cover (``deadline_basis="appointment"``) fall back to the reference.
 
-Its one body is :meth:`MonthFolder.counters`, which reads a dossier's events as plain tuples (:data:`Event`,
-:func:`as_events`): ``contribution`` feeds it one history, the columnar export
-(:mod:`motcua.domain.index.columns`) a month's worth of dossiers without a model object each.
+Its one body is :meth:`MonthFolder.fold_span`, which folds a span of dossiers from their columns
+(:class:`Columns`): each event as its instant and its kind (:func:`event_kind`: what it can change, as bits,
+read once from its action, status move and details), plus the details of the few events read for them
+(evaluation, feedback, steps). The columnar export (:mod:`motcua.domain.index.columns`) gives it a month's worth
+of dossiers without a model object each; ``contribution`` and :meth:`MonthFolder.counters` the columns of one.
 """
 
 from __future__ import annotations
