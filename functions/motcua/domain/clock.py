@@ -744,25 +744,6 @@ def _int_run(run: DayIndex) -> _IntRun | None:
     return found[1]
 
 
-def deadline_and_working_days_us(limit: TimeLimit, received: int, pauses: Sequence[tuple[int, int | None]] = (),
-                                 finished: int | None = None, *, agency: str | None = None,
-                                 calendar: WorkingCalendar | None = None) -> tuple[int, int | None]:
-    """:func:`deadline_and_working_days` on instants in microseconds (:func:`instant_us`): the due instant
-    (:data:`OPEN_ENDED_US` while a pause holds the clock) and the working days elapsed at ``finished`` in
-    millionths of a day (``int(days * 1_000_000)``; None without ``finished``)."""
-    unit = limit.unit
-    if unit is not TimeUnit.WORKING_HOURS:
-        try:
-            return _due_and_days_us(limit, unit, received, pauses, finished, agency, calendar)
-        except _Outside:
-            pass
-    due, days = deadline_and_working_days(limit, from_us(received),
-                                          [(from_us(s), None if e is None else from_us(e)) for s, e in pauses],
-                                          None if finished is None else from_us(finished), agency=agency,
-                                          calendar=calendar)
-    return instant_us(due), None if days is None else int(days * _US)
-
-
 _TABLES: dict[tuple[int, str | None], tuple[WorkingCalendar, _IntRun]] = {}  # the last run used, per agency
 
 
@@ -781,140 +762,164 @@ def _table_for(cal: WorkingCalendar, agency: str | None, o: int) -> _IntRun:
     return t
 
 
-def _due_and_days_us(limit: TimeLimit, unit: TimeUnit, r: int, pauses: Sequence[tuple[int, int | None]],
-                     finished: int | None, agency: str | None, calendar: WorkingCalendar | None
-                     ) -> tuple[int, int | None]:
-    # The positions (office seconds, _pos) of r, the pauses' ends and the finish, each computed inline as
-    # _IntRun.pos computes it: this runs for every dossier the recompute folds.
-    cal = calendar if calendar is not None else default_calendar()
-    offset = 7 * 3600 * _US  # a first guess for the day's run; checked against the run's own offset below
-    local = r + offset
-    o = local // _DAY_US + _EPOCH_ORD
-    found = _TABLES.get((id(cal), agency))  # _table_for's first look, inline
-    if found is not None and found[0] is cal and found[1].first_ord <= o <= found[1].last_ord:
-        t = found[1]
-    else:
-        t = _table_for(cal, agency, o)
-    first_ord, last_ord = t.first_ord, t.last_ord
-    if t.offset_us != offset or o > last_ord or o < first_ord:
-        raise _Outside
-    i = o - first_ord
-    spd, upto, is_work, el = t.spd, t.upto, t.is_work, t.el
-    intervals: list[tuple[int, int | None]] = []
-    if pauses:
-        beyond = (t.days + 1) * spd + 1
-        raw: list[tuple[int, int | None]] = []
-        for ps, pe in pauses:
-            if pe is not None:
-                if pe < ps:
-                    raise _Outside  # the datetime function raises
-                if pe <= r:
+def deadline_and_working_days_us(limit: TimeLimit, received: int, pauses: Sequence[tuple[int, int | None]] = (),
+                                 finished: int | None = None, *, agency: str | None = None,
+                                 calendar: WorkingCalendar | None = None) -> tuple[int, int | None]:
+    """:func:`deadline_and_working_days` on instants in microseconds (:func:`instant_us`): the due instant
+    (:data:`OPEN_ENDED_US` while a pause holds the clock) and the working days elapsed at ``finished`` in
+    millionths of a day (``int(days * 1_000_000)``; None without ``finished``)."""
+    unit = limit.unit
+    if unit is TimeUnit.WORKING_HOURS:
+        return _datetime_us(limit, received, pauses, finished, agency, calendar)
+    try:
+        r = received
+        # The positions (office seconds, _pos) of r, the pauses' ends and the finish, each computed inline as
+        # _IntRun.pos computes it: this runs for every dossier the recompute folds.
+        cal = calendar if calendar is not None else default_calendar()
+        offset = 7 * 3600 * _US  # a first guess for the day's run; checked against the run's own offset below
+        local = r + offset
+        o = local // _DAY_US + _EPOCH_ORD
+        found = _TABLES.get((id(cal), agency))  # _table_for's first look, inline
+        if found is not None and found[0] is cal and found[1].first_ord <= o <= found[1].last_ord:
+            t = found[1]
+        else:
+            t = _table_for(cal, agency, o)
+        first_ord, last_ord = t.first_ord, t.last_ord
+        if t.offset_us != offset or o > last_ord or o < first_ord:
+            raise _Outside
+        i = o - first_ord
+        spd, upto, is_work, el = t.spd, t.upto, t.is_work, t.el
+        intervals: list[tuple[int, int | None]] = []
+        if pauses:
+            beyond = (t.days + 1) * spd + 1
+            raw: list[tuple[int, int | None]] = []
+            for ps, pe in pauses:
+                if pe is not None:
+                    if pe < ps:
+                        raise _Outside  # the datetime function raises
+                    if pe <= r:
+                        continue
+                lp = (ps if ps > r else r) + offset
+                op = lp // _DAY_US + _EPOCH_ORD
+                if (ps + offset) // _DAY_US + _EPOCH_ORD > last_ord:
                     continue
-            lp = (ps if ps > r else r) + offset
-            op = lp // _DAY_US + _EPOCH_ORD
-            if (ps + offset) // _DAY_US + _EPOCH_ORD > last_ord:
-                continue
-            if op < first_ord:
-                raise _Outside
-            j = op - first_ord
-            a = (upto[j] - 1) * spd + el[(lp % _DAY_US) // _US] if is_work[j] else upto[j] * spd
-            if pe is None:
-                b = None
-            else:
-                le = pe + offset
-                oe = le // _DAY_US + _EPOCH_ORD
-                if oe > last_ord:
-                    b = beyond
+                if op < first_ord:
+                    raise _Outside
+                j = op - first_ord
+                a = (upto[j] - 1) * spd + el[(lp % _DAY_US) // _US] if is_work[j] else upto[j] * spd
+                if pe is None:
+                    b = None
                 else:
-                    j = oe - first_ord
-                    b = (upto[j] - 1) * spd + el[(le % _DAY_US) // _US] if is_work[j] else upto[j] * spd
-                    if b <= a:
-                        continue
-            raw.append((a, b))
-        if len(raw) == 1:
-            intervals = raw
-        elif raw:
-            raw.sort(key=lambda x: x[0])
-            for a, b in raw:  # merged as _span_positions merges
-                if intervals:
-                    pa, pb = intervals[-1]
-                    if pb is None:
-                        break
-                    if a <= pb:
-                        intervals[-1] = (pa, None if b is None else max(pb, b))
-                        continue
-                intervals.append((a, b))
-    if unit is TimeUnit.WORKING_DAYS:
-        whole, fraction = _whole_days(limit._amount)
-        through = upto[i]
-        if whole is not None and whole > 0 and not pauses:
-            k = through + whole - 1
+                    le = pe + offset
+                    oe = le // _DAY_US + _EPOCH_ORD
+                    if oe > last_ord:
+                        b = beyond
+                    else:
+                        j = oe - first_ord
+                        b = (upto[j] - 1) * spd + el[(le % _DAY_US) // _US] if is_work[j] else upto[j] * spd
+                        if b <= a:
+                            continue
+                raw.append((a, b))
+            if len(raw) == 1:
+                intervals = raw
+            elif raw:
+                raw.sort(key=lambda x: x[0])
+                for a, b in raw:  # merged as _span_positions merges
+                    if intervals:
+                        pa, pb = intervals[-1]
+                        if pb is None:
+                            break
+                        if a <= pb:
+                            intervals[-1] = (pa, None if b is None else max(pb, b))
+                            continue
+                    intervals.append((a, b))
+        if unit is TimeUnit.WORKING_DAYS:
+            amount = limit._amount
+            if type(amount) is int and 0 <= amount <= MAX_WORKING_DAYS:  # _whole_days' hot path, inline
+                whole, fraction = amount, None
+            else:
+                whole, fraction = _whole_days(amount)
+            through = upto[i]
+            if whole is not None and whole > 0 and not pauses:
+                k = through + whole - 1
+                if k >= t.days:
+                    raise _Outside
+                due = t.close_us[k]
+            else:
+                start = through * spd
+                target = start + (whole * spd if whole is not None else _ceil_seconds(fraction, spd))  # type: ignore[arg-type]
+                pushed = _push_over(intervals, start, target) if intervals else target
+                if pushed is None:
+                    due = OPEN_ENDED_US
+                elif pushed <= 0:
+                    due = r
+                else:
+                    due = t.at(pushed)
+                    if due < r:
+                        due = r
+        elif unit is TimeUnit.CALENDAR_DAYS:  # _deadline's rule: the pauses merged in wall-clock time
+            days = limit._amount
+            if type(days) is not int:
+                raise _Outside  # a fraction of a calendar day: the datetime function raises
+            ordered = sorted(((ps if ps > r else r, pe) for ps, pe in pauses), key=lambda span: span[0])
+            paused = 0
+            cursor = r
+            held = False  # an open pause begun before the due date holds the clock
+            for ps, pe in ordered:
+                if pe is None:
+                    held = ps < _calendar_due_us(t, o, r, days, paused)
+                    break
+                lo = ps if ps > cursor else cursor
+                if pe > lo:
+                    paused += pe - lo
+                    cursor = pe
+            due = OPEN_ENDED_US if held else _calendar_due_us(t, o, r, days, paused)
+        else:  # SAME_DAY_15H_CUTOFF
+            on_time_today = is_work[i] and local % _DAY_US <= t.cutoff_us
+            k = upto[i] - 1 if on_time_today else upto[i]
             if k >= t.days:
                 raise _Outside
-            due = t.close_us[k]
-        else:
-            start = through * spd
-            target = start + (whole * spd if whole is not None else _ceil_seconds(fraction, spd))  # type: ignore[arg-type]
-            pushed = _push_over(intervals, start, target) if intervals else target
-            if pushed is None:
-                due = OPEN_ENDED_US
-            elif pushed <= 0:
-                due = r
+            if not pauses:
+                due = t.close_us[k]
             else:
-                due = t.at(pushed)
-                if due < r:
-                    due = r
-    elif unit is TimeUnit.CALENDAR_DAYS:  # _deadline's rule: the pauses merged in wall-clock time
-        days = limit._amount
-        if type(days) is not int:
-            raise _Outside  # a fraction of a calendar day: the datetime function raises
-        ordered = sorted(((ps if ps > r else r, pe) for ps, pe in pauses), key=lambda span: span[0])
-        paused = 0
-        cursor = r
-        held = False  # an open pause begun before the due date holds the clock
-        for ps, pe in ordered:
-            if pe is None:
-                held = ps < _calendar_due_us(t, o, r, days, paused)
-                break
-            lo = ps if ps > cursor else cursor
-            if pe > lo:
-                paused += pe - lo
-                cursor = pe
-        due = OPEN_ENDED_US if held else _calendar_due_us(t, o, r, days, paused)
-    else:  # SAME_DAY_15H_CUTOFF
-        on_time_today = is_work[i] and local % _DAY_US <= t.cutoff_us
-        k = upto[i] - 1 if on_time_today else upto[i]
-        if k >= t.days:
+                pushed = _push_over(intervals, t.pos(r), (k + 1) * spd)
+                due = OPEN_ENDED_US if pushed is None else t.at(pushed)
+            if due < r:
+                due = r
+        if finished is None:
+            return due, None
+        if finished < r:
             raise _Outside
-        if not pauses:
-            due = t.close_us[k]
-        else:
-            pushed = _push_over(intervals, t.pos(r), (k + 1) * spd)
-            due = OPEN_ENDED_US if pushed is None else t.at(pushed)
-        if due < r:
-            due = r
-    if finished is None:
-        return due, None
-    if finished < r:
-        raise _Outside
-    start = upto[i] * spd
-    lf = finished + offset
-    of = lf // _DAY_US + _EPOCH_ORD
-    if of > last_ord:
-        raise _Outside
-    j = of - first_ord
-    end = (upto[j] - 1) * spd + el[(lf % _DAY_US) // _US] if is_work[j] else upto[j] * spd
-    if end <= start:
-        return due, 0
-    elapsed = end - start
-    if intervals:
-        elapsed -= _covered(intervals, start, end)
-    if elapsed <= 0:
-        return due, 0
-    q, rem = divmod(elapsed * _US, spd)  # _days: rounded half to even to the millionth
-    if 2 * rem > spd or (2 * rem == spd and q % 2):
-        q += 1
-    return due, q
+        start = upto[i] * spd
+        lf = finished + offset
+        of = lf // _DAY_US + _EPOCH_ORD
+        if of > last_ord:
+            raise _Outside
+        j = of - first_ord
+        end = (upto[j] - 1) * spd + el[(lf % _DAY_US) // _US] if is_work[j] else upto[j] * spd
+        if end <= start:
+            return due, 0
+        elapsed = end - start
+        if intervals:
+            elapsed -= _covered(intervals, start, end)
+        if elapsed <= 0:
+            return due, 0
+        q, rem = divmod(elapsed * _US, spd)  # _days: rounded half to even to the millionth
+        if 2 * rem > spd or (2 * rem == spd and q % 2):
+            q += 1
+        return due, q
+    except _Outside:
+        return _datetime_us(limit, received, pauses, finished, agency, calendar)
+
+
+def _datetime_us(limit: TimeLimit, received: int, pauses: Sequence[tuple[int, int | None]], finished: int | None,
+                 agency: str | None, calendar: WorkingCalendar | None) -> tuple[int, int | None]:
+    """What the integer tables do not cover: the datetime function decides (and raises if it must)."""
+    due, days = deadline_and_working_days(limit, from_us(received),
+                                          [(from_us(s), None if e is None else from_us(e)) for s, e in pauses],
+                                          None if finished is None else from_us(finished), agency=agency,
+                                          calendar=calendar)
+    return instant_us(due), None if days is None else int(days * _US)
 
 
 def _calendar_due_us(t: _IntRun, o: int, r: int, days: int, paused: int) -> int:
