@@ -20,9 +20,9 @@ from infra.local.env import Endpoints, local_environment
 from infra.local.national_portal import NationalPortalEmulator, provision, start_national_portal
 from infra.local.payment_platform import PaymentPlatformEmulator, start_payment_platform
 from infra.local.payment_platform import provision as provision_payment
+from infra.local.resources import LocalResources, client, create_all, create_queue
 from infra.local.vnpost import VnpostEmulator, start_vnpost
 from infra.local.vnpost import provision as provision_postal
-from infra.local.resources import LocalResources, client, create_all, create_queue
 from tests.api_client import ApiClient
 
 # Nothing in a test may reach a real AWS account, engines or not: dummy credentials and a fixed region

@@ -41,11 +41,11 @@ from infra.local.http_adapter import DEFAULT_PORT, HttpAdapter, http_routes
 from infra.local.national_portal import provision, start_national_portal
 from infra.local.payment_platform import provision as provision_payment
 from infra.local.payment_platform import start_payment_platform
-from infra.local.vnpost import provision as provision_postal
-from infra.local.vnpost import start_vnpost
 from infra.local.pollers import queue_pollers
 from infra.local.resources import client, create_all
 from infra.local.scheduler import LocalScheduler
+from infra.local.vnpost import provision as provision_postal
+from infra.local.vnpost import start_vnpost
 from infra.local.workers import CONCURRENCY_VARIABLE, LocalConcurrency
 
 log = logging.getLogger("infra.local")

@@ -162,7 +162,8 @@ def test_collected_and_returned_by_post_through_the_api_and_queues_with_faults(
     state = vnpost.state.summary()
     assert list(state["orders"]) == [f"{dossier_id}-C"]  # one carrier order, whatever the retries
     collection = orders(api_client, dossier_id)["collection"]
-    assert collection["state"] == "created" and collection["item_code"] == state["orders"][f"{dossier_id}-C"]["ItemCode"]
+    assert collection["state"] == "created"
+    assert collection["item_code"] == state["orders"][f"{dossier_id}-C"]["ItemCode"]
 
     vnpost.advance(collection["item_code"], "20")
     vnpost.advance(collection["item_code"], "50")

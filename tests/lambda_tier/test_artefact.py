@@ -4,7 +4,8 @@ Given the synthesised code asset and the layer built from the lock, each in a cl
 template's environment pointed at the local engines, when it is invoked with the events AWS sends, then
 what it writes is there: a dossier readable through the API and tracked through its public function,
 feedback filed and exported, an action applied from the queue, a sweep's breach and apology letter, notices
-relayed and sent, the month's index, its reports and its public reading.
+relayed and sent, the month's index, its reports and its public reading, a postal order created at the
+carrier's emulator and its tracking back by callback and by the scheduled poll.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 
 from infra import declaration as d
 from infra.local.env import bucket_name
+from infra.local.vnpost import CHECKSUM_HEADER, sign
 from motcua.data import notifications as data_notifications
 from motcua.data.repositories import DossierRepository
 from tests.integration.helpers import COMMUNE, submission
@@ -232,3 +234,41 @@ def test_the_monthly_index_scores_the_month_and_writes_its_reports(
     month = lambdas["api-index"].invoke(http_event("GET", "/indexes/2026-03", route="GET /indexes/{month}",
                                                    path_parameters={"month": "2026-03"}))
     assert month["statusCode"] == 200 and body(month)["month"] == "2026-03", month
+
+
+def test_a_postal_order_goes_from_the_queue_to_the_carrier_and_its_tracking_comes_back(
+    lambdas: dict[str, LambdaProcess], local_stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vnpost = local_stack.vnpost
+    vnpost.reset()
+    sent: list[bytes] = []
+    monkeypatch.setattr(vnpost.server, "_post_callback", sent.append)
+    api = lambdas["api"]
+    dossier = submit(api)
+    receiver = {"full_name": "Lê Thị Bưu", "phone": "0911222333", "address": "9 Hùng Vương, Huế"}
+    asked = api.invoke(http_event("POST", f"/dossiers/{dossier['id']}/postal", claims=CITIZEN,
+                                  body={"collection": True, "receiver": receiver}))
+    assert asked["statusCode"] == 200, asked
+    messages = receive_all(local_stack, "postal", 1)
+    assert receiver["phone"] not in messages[0]["Body"]
+    result = lambdas["postal"].invoke(sqs_event(messages, local_stack.resources.queues["postal"].arn))
+    assert result == {"batchItemFailures": []}
+    order = vnpost.state.summary()["orders"][f"{dossier['id']}-C"]
+
+    vnpost.advance(order["ItemCode"], "20", "2026-12-09T08:00:00+07:00")
+    step = json.loads(sent[0])
+    signature = sign(vnpost.callback_key()["checksum_key"], json.dumps(step, ensure_ascii=False).encode())
+    route = {"route": "POST /postal/{carrier}/callback", "path_parameters": {"carrier": "vnpost"}}
+    answer = api.invoke(http_event("POST", "/postal/vnpost/callback", body=step,
+                                   headers={CHECKSUM_HEADER.lower(): signature}, **route))
+    assert answer["statusCode"] == 200 and body(answer)["outcome"] == "recorded", answer
+    forged = api.invoke(http_event("POST", "/postal/vnpost/callback", body=dict(step, StatusCode="50"),
+                                   headers={CHECKSUM_HEADER.lower(): signature}, **route))
+    assert forged["statusCode"] == 401 and body(forged)["code"] == "POSTAL_CALLBACK_REJECTED"
+
+    vnpost.set_faults(callback_fail=1)
+    vnpost.advance(order["ItemCode"], "30", "2026-12-09T09:00:00+07:00")  # no callback: the poll fetches it
+    polled = lambdas["postal"].invoke(scheduler_event("postal"))
+    assert polled["polled"] == 1 and polled["steps"] == 1, polled
+    orders = body(api.invoke(http_event("GET", f"/dossiers/{dossier['id']}/postal", claims=CITIZEN)))
+    assert orders["collection"]["last_status"] == "30"

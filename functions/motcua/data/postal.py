@@ -3,8 +3,8 @@
 The connection (endpoint, paths, account, customer code) is one Secrets Manager secret per carrier,
 ``<prefix><carrier>`` (``CarrierConnection``, JSON), read by the postal consumer alone; the key the carrier signs
 its callbacks with is another, ``<callback prefix><carrier>`` (``{"checksum_key"}``), read by the api alone.
-Nothing of either is in code or in a function's environment, only the prefixes. Nothing here logs an order: it carries the receiver's name, phone
-and address.
+Nothing of either is in code or in a function's environment, only the prefixes. Nothing here logs an order: it
+carries the receiver's name, phone and address.
 """
 
 from __future__ import annotations

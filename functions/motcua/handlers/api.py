@@ -18,11 +18,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
+from motcua.data import postal as postal_store
 from motcua.data import uploads
 from motcua.data.models import bind
-from motcua.data import postal as postal_store
 from motcua.data.payment_gateways import Gateways
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
+from motcua.domain.postal import CarrierMapping, OrderKind, PostalCarrier, PostalRequest
 from motcua.handlers import http, http_errors
 from motcua.handlers.common import action_operation_id, current_actor, current_claims, request_id
 from motcua.handlers.forms_api import router as forms_router
@@ -31,7 +32,6 @@ from motcua.handlers.steps_api import router as steps_router
 from motcua.service.actions import API_IDEMPOTENCY, act_from_api, service
 from motcua.service.contacts import ContactService
 from motcua.service.dossier_reads import audit_view, now_vn
-from motcua.domain.postal import CarrierMapping, OrderKind, PostalCarrier, PostalRequest
 from motcua.service.payments import PaymentService
 from motcua.service.postal import PostalService
 from motcua.service.submission import SUBMIT_IDEMPOTENCY, submit_dossier
