@@ -137,3 +137,112 @@ def test_link_refusals_and_platform_faults(api_client, local_stack) -> None:
 
     other = api_client.post("/dossiers", json=submission("1.001266"), headers=submit_headers("citizen-hang"))
     assert link(api_client, other.json()["id"]).json()["code"] == "PAYMENT_NOT_DUE"
+
+
+# --- racing callbacks (docs/integrations.md §2: applied once per transaction) ---------------------------------
+
+def _paid_events(api_client, dossier_id: str) -> list[dict]:
+    return [e for e in history(api_client, dossier_id) if e["action"] == "record_payment"]
+
+
+def test_two_racing_callbacks_apply_once_and_the_loser_is_answered(api_client, local_stack, monkeypatch) -> None:
+    """Both notifications read the pending transaction before either writes (a barrier after each thread's first
+    read makes the race certain), then both apply against DynamoDB Local at once: one wins the version-guarded
+    transaction, the other is answered as applied (or busy, to be resent), never refused, never applied twice."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from motcua.handlers.api import payments as service
+
+    platform = local_stack.payment_platform
+    dossier_id = awaiting_payment(api_client)
+    ref = link(api_client, dossier_id).json()["transaction_id"]
+    platform.set_faults(duplicate_callbacks=1)
+    bodies = platform.callbacks_for(ref)
+    assert len(bodies) == 2
+
+    real_get = payment_gateways.get_transaction
+    both_read = threading.Barrier(2, timeout=30)
+    first_read = threading.local()
+
+    def racing_get(transaction_id: str):
+        found = real_get(transaction_id)
+        if not getattr(first_read, "done", False):
+            first_read.done = True
+            both_read.wait()  # neither applies before both have read "pending"
+        return found
+
+    monkeypatch.setattr(payment_gateways, "get_transaction", racing_get)
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(lambda body: service.callback("national", body, None), bodies))
+    monkeypatch.setattr(payment_gateways, "get_transaction", real_get)
+
+    statuses = sorted(o.status for o in outcomes)
+    assert statuses in ([200, 200], [200, 503]), [(o.status, o.body) for o in outcomes]
+    for outcome in outcomes:
+        if outcome.status == 503:  # retryable: a stable code, both languages, Retry-After
+            assert outcome.code == "PAYMENT_CALLBACK_IN_PROGRESS" and outcome.headers["Retry-After"].isdigit()
+            assert outcome.body["message_vi"] and outcome.body["message_en"]
+        else:
+            assert outcome.body["MaLoi"] == "00"
+    assert len(_paid_events(api_client, dossier_id)) == 1  # applied exactly once
+    assert not [e for e in history(api_client, dossier_id) if e["action"] == "action_rejected"]  # none refused
+    assert status_of(api_client, dossier_id) == 4
+    # The platform resending the busy one (or either) now gets the idempotent answer.
+    assert api_client.post(CALLBACK, json=bodies[1]).json()["MaLoi"] == "00"
+    assert len(_paid_events(api_client, dossier_id)) == 1
+
+
+def test_concurrent_callbacks_through_two_execution_environments(api_client, local_stack) -> None:
+    """The api function in two execution environments (worker processes, as Lambda runs them) behind the local
+    HTTP adapter, a notification sent many times at once for each of several dossiers: no 500, every answer the
+    idempotent success or the retryable busy one, each payment applied once."""
+    import json as jsonlib
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    from infra import declaration
+    from infra.local.engines import free_port
+    from infra.local.http_adapter import HttpAdapter, Route
+    from infra.local.workers import WorkerPool
+
+    api = next(f for f in declaration.FUNCTIONS if f.name == "api")
+    pool = WorkerPool(api, 2)
+    adapter = HttpAdapter([Route(pool, "/payments/{gateway}/callback", authorised=False, method="POST")],
+                          port=free_port()).start()
+
+    def send(body: dict) -> tuple[int, dict, str | None]:
+        request = urllib.request.Request(f"{adapter.url}{CALLBACK}", data=jsonlib.dumps(body).encode(),
+                                         method="POST", headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                return response.status, jsonlib.loads(response.read()), response.headers.get("Retry-After")
+        except urllib.error.HTTPError as error:
+            return error.code, jsonlib.loads(error.read() or b"{}"), error.headers.get("Retry-After")
+
+    try:
+        platform = local_stack.payment_platform
+        dossiers = [awaiting_payment(api_client) for _ in range(3)]
+        refs = [link(api_client, d).json()["transaction_id"] for d in dossiers]
+        send({"MaThamChieu": "warm-up"})  # both environments' cold start out of the race
+        with ThreadPoolExecutor(2) as warm:
+            list(warm.map(send, [{}, {}]))
+        answers = []
+        with ThreadPoolExecutor(4) as senders:
+            for ref in refs:
+                body = platform.callbacks_for(ref)[0]
+                answers += list(senders.map(send, [body] * 4))
+        assert pool.peak_busy == 2  # the environments did overlap
+    finally:
+        adapter.stop()
+        pool.stop()
+    assert all(status in (200, 503) for status, _, _ in answers), answers
+    assert any(status == 200 for status, _, _ in answers)
+    for status, body, retry_after in answers:
+        if status == 503:
+            assert body["code"] == "PAYMENT_CALLBACK_IN_PROGRESS" and retry_after and retry_after.isdigit()
+        else:
+            assert body["MaLoi"] == "00"
+    for dossier_id in dossiers:
+        assert len(_paid_events(api_client, dossier_id)) == 1
+        assert status_of(api_client, dossier_id) == 4

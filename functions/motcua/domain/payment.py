@@ -158,6 +158,19 @@ class PaymentGatewayUnavailable(MotcuaError):
     message_en = "The payment gateway is temporarily unavailable. Please retry later."
 
 
+class PaymentCallbackBusy(MotcuaError):
+    """A concurrent notification of the same transaction is being applied: nothing was applied by this one; the
+    platform retries it (``Retry-After``) and then gets the idempotent answer."""
+
+    code = "PAYMENT_CALLBACK_IN_PROGRESS"
+    http_status = 503
+    message_vi = "Thông báo thanh toán của giao dịch này đang được xử lý. Vui lòng gửi lại sau."
+    message_en = "A notification of this payment transaction is being applied. Please resend it later."
+
+
+CALLBACK_RETRY_AFTER_S = 2  # what a busy answer asks the platform to wait (Retry-After, seconds)
+
+
 # --- the pure rules --------------------------------------------------------------------------------------
 
 def transaction_id(dossier_id: str, requested_at: datetime, gateway: str, attempt: int = 1) -> str:

@@ -158,7 +158,7 @@ def post_payment(dossier_id: DossierId, body: PaymentRequest) -> PaymentLinkView
 def post_payment_callback(gateway: GatewayName, body: PaymentCallback) -> Response[PaymentCallbackAnswer]:
     outcome = payments.callback(gateway, body.model_dump(), request_id(app))
     answer = PaymentCallbackAnswer.model_validate(outcome.body)
-    return Response(outcome.status, http_errors.JSON_UTF8, answer)
+    return Response(outcome.status, http_errors.JSON_UTF8, answer, headers=outcome.headers)
 
 
 # --- postal collection and return (docs/integrations.md §3) ----------------------------------------------

@@ -20,11 +20,15 @@ from typing import Any
 
 from motcua.data import payment_gateways as store
 from motcua.data.payment_gateways import Gateways, TransactionWrite
+from motcua.data.transactions import StorageUnavailable
 from motcua.domain.actors import Actor, Role
 from motcua.domain.dossier import StaleDossier
 from motcua.domain.errors import MotcuaError
 from motcua.domain.payment import (
+    CALLBACK_RETRY_AFTER_S,
+    GatewayConfirmation,
     PaymentAlreadyConfirmed,
+    PaymentCallbackBusy,
     PaymentGatewayUnavailable,
     PaymentNotDue,
     PaymentOrder,
@@ -39,6 +43,7 @@ from motcua.service.dossiers import DossierService
 
 log = logging.getLogger("motcua.payments")
 MAX_ATTEMPTS = 5  # a new transaction only after a failed one; more failures than this: ask the desk
+APPLY_ATTEMPTS = 3  # a callback's tries against a dossier moving meanwhile, before the busy answer
 
 
 class NotDossierOwner(MotcuaError):
@@ -53,6 +58,13 @@ class CallbackOutcome:
     status: int
     body: dict[str, Any]
     code: str | None = None  # the refusal's stable code; None when accepted
+    headers: dict[str, str] = field(default_factory=dict)  # Retry-After on a busy answer
+
+
+def _same_notification(transaction: PaymentTransaction, confirmation: GatewayConfirmation) -> bool:
+    """The transaction was closed by this very notification (same platform reference and amount)."""
+    return (transaction.status != "pending" and transaction.gateway_transaction_id
+            == confirmation.gateway_transaction_id and transaction.amount_vnd == confirmation.amount_vnd)
 
 
 def _gateway_actor(gateway: str) -> Actor:
@@ -107,7 +119,13 @@ class PaymentService:
 
     def callback(self, gateway_name: str, body: Mapping[str, Any], request_id: str | None = None) -> CallbackOutcome:
         """Verify and apply one callback. Never raises a refusal: every one is an answer with its stable code
-        (the platform's own negative acknowledgement in the body), audited."""
+        (the platform's own negative acknowledgement in the body), audited.
+
+        Concurrent notifications of one transaction (the platform's duplicates, racing): the transaction's
+        version guard and the dossier's, in one DynamoDB transaction, let one apply; the others find the
+        transaction confirmed when they look again and get the idempotent answer, or, while the winner's write
+        is still in flight, :class:`PaymentCallbackBusy` (503 with ``Retry-After``): never a second
+        application, never a refusal of a payment that was applied."""
         try:
             gateway = self.gateways.get(gateway_name)
         except MotcuaError as error:
@@ -118,20 +136,30 @@ class PaymentService:
             transaction = store.get_transaction(confirmation.transaction_id)
             if transaction is None or transaction.gateway != gateway.name:
                 raise PaymentTransactionUnknown({"transaction_id": confirmation.transaction_id[:32]})
-            if transaction.status != "pending" and transaction.gateway_transaction_id \
-                    == confirmation.gateway_transaction_id and transaction.amount_vnd == confirmation.amount_vnd:
-                # The platform's retry of a callback we applied: the same answer, nothing applied again.
-                return CallbackOutcome(200, gateway.answer(body, True))
-            for attempt in range(3):
+            for _attempt in range(APPLY_ATTEMPTS):
+                if _same_notification(transaction, confirmation):
+                    # The platform's retry of a callback we applied: the same answer, nothing applied again.
+                    return CallbackOutcome(200, gateway.answer(body, True))
                 updated = confirm(transaction, confirmation, self.dossiers.clock())
                 try:
                     self._apply(updated, request_id)
                     break
-                except StaleDossier:
+                except (StaleDossier, PaymentNotDue, PaymentAlreadyConfirmed, StorageUnavailable) as lost:
+                    # Lost a race (or the dossier moved meanwhile): what is the transaction now?
                     current = store.get_transaction(transaction.transaction_id)
-                    if current is None or current.version != transaction.version or attempt == 2:
-                        raise
+                    assert current is not None  # transactions are never deleted
+                    if _same_notification(current, confirmation):
+                        log.info("payment callback applied by a concurrent one",
+                                 extra={"gateway": gateway.name, "transaction_id": current.transaction_id})
+                        return CallbackOutcome(200, gateway.answer(body, True))
                     transaction = current
+                    if current.status != "pending":  # closed by another notification (another reference)
+                        raise PaymentAlreadyConfirmed({"transaction_id": current.transaction_id}) from None
+                    if isinstance(lost, PaymentNotDue):  # the dossier is not awaiting this payment any more
+                        raise
+                    # still pending: the winner's write is in flight, or the dossier moved for another reason
+            else:
+                return self._busy(gateway.name, transaction.transaction_id)
             log.info("payment confirmed", extra={"gateway": gateway.name, "transaction_id": updated.transaction_id,
                                                  "result_code": updated.result_code})
             return CallbackOutcome(200, gateway.answer(body, True))
@@ -139,6 +167,15 @@ class PaymentService:
             if isinstance(error, PaymentGatewayUnavailable):
                 raise
             return self._refused(gateway.name, transaction, error, body, request_id, gateway.answer(body, False))
+
+    def _busy(self, gateway: str, reference: str) -> CallbackOutcome:
+        """Nothing applied by this notification and nothing refused: the platform is asked to send it again."""
+        error = PaymentCallbackBusy({"transaction_id": reference})
+        log.info("payment callback busy", extra={"gateway": gateway, "code": error.code, "transaction_id": reference})
+        body = {"code": error.code, "message_vi": error.message_vi, "message_en": error.message_en,
+                "retry_after_s": CALLBACK_RETRY_AFTER_S}
+        return CallbackOutcome(error.http_status, body, error.code,
+                               headers={"Retry-After": str(CALLBACK_RETRY_AFTER_S)})
 
     def _apply(self, updated: PaymentTransaction, request_id: str | None) -> None:
         part = TransactionWrite(updated)
