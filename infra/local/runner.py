@@ -53,6 +53,7 @@ log = logging.getLogger("infra.local")
 # Where `make run` keeps its state (data, logs, keys, reports); tests point it at a temporary directory.
 LOCAL_DIR = Path(os.environ.get("MOTCUA_LOCAL_DIR") or REPO_ROOT / ".local")
 DEMO_SUBJECT = "citizen-demo"
+NATIONAL_PORTAL, PAYMENT_PLATFORM = "national portal", "payment platform"  # the emulators, as the banner names them
 
 # The generated province `make run` loads in the background so the monthly report has something to show
 # (docs/index.md). MOTCUA_DEMO_DOSSIERS=0 starts with the catalogue only. Re-runs load nothing twice.
@@ -143,8 +144,9 @@ def _load_demo_in_background(dossiers: int) -> None:
     threading.Thread(target=load, name="demo-province", daemon=True).start()
 
 
-def example_commands(url: str, token: str) -> str:
-    """The three example requests printed at start-up (and shown in the README): keep them working."""
+def example_commands(url: str, token: str, payment_url: str | None = None) -> str:
+    """The example requests printed at start-up (and shown in the README): keep them working. With the payment
+    platform emulator's URL, a fourth: paying the submitted dossier online."""
     body = json.dumps(example_submission(), ensure_ascii=False)
     return f"""\
   export MOTCUA_TOKEN='{token}'
@@ -160,6 +162,34 @@ def example_commands(url: str, token: str) -> str:
     > /tmp/motcua-receipt
 
   # 3. Track it by its receipt code (public, no personal data)
+  curl -s "{url}/track/$(cat /tmp/motcua-receipt)"
+{payment_commands(url, payment_url) if payment_url else ""}"""
+
+
+def payment_commands(url: str, payment_url: str) -> str:
+    """Paying the dossier of step 2 online through the national payment platform's emulator (printed at start-up
+    after ``example_commands``; tests/integration/test_make_run.py runs them)."""
+    auth = 'Authorization: Bearer $MOTCUA_OFFICIAL'
+    json_type = "-H 'Content-Type: application/json'"
+    return f"""
+  # 4. Pay it online (docs/integrations.md §2) through the national payment platform's emulator on {payment_url}:
+  #    an agency leader asks for the fee (status 6), the citizen gets the payment link, the emulator pays and
+  #    calls the API back with its signed notification (the dossier moves on to processing, status 4)
+  export MOTCUA_OFFICIAL=$(.venv/bin/python -m infra.local token --subject leader-demo --role agency_leader \\
+    --agency {DEMO_AGENCY})
+  export MOTCUA_DOSSIER=$(curl -s '{url}/me/dossiers' -H "Authorization: Bearer $MOTCUA_TOKEN" \\
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+  for action in receive start_processing; do
+    curl -s -X POST "{url}/dossiers/$MOTCUA_DOSSIER/actions/$action" -H "{auth}" \\
+      -H "Idempotency-Key: $action-$MOTCUA_DOSSIER" {json_type} -d '{{}}' > /dev/null
+  done
+  curl -s -X POST "{url}/dossiers/$MOTCUA_DOSSIER/actions/request_payment" -H "{auth}" \\
+    -H "Idempotency-Key: fee-$MOTCUA_DOSSIER" {json_type} -d '{{"amount_vnd": 50000, "description": "Lệ phí"}}'
+  curl -s -X POST "{url}/dossiers/$MOTCUA_DOSSIER/payments" -H "Authorization: Bearer $MOTCUA_TOKEN" \\
+    {json_type} -d '{{}}' | tee /dev/stderr \\
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["transaction_id"])' > /tmp/motcua-payment
+  curl -s -X POST '{payment_url}/_emulator/pay' {json_type} \\
+    -d "{{\\"MaThamChieu\\": \\"$(cat /tmp/motcua-payment)\\"}}"
   curl -s "{url}/track/$(cat /tmp/motcua-receipt)"
 """
 
@@ -224,7 +254,7 @@ def banner(url: str, endpoints: Endpoints, token: str | None, front: str | None 
     if token:
         lines += ["Try it (the token is the demo citizen's, valid 1 hour; more: python -m infra.local token --help):",
                   ""]
-        lines.append(example_commands(url, token))
+        lines.append(example_commands(url, token, (emulators or {}).get(PAYMENT_PLATFORM)))
     return "\n".join(lines)
 
 
@@ -331,7 +361,7 @@ def run(*, engines_only: bool = False, in_memory: bool = False) -> int:
         scheduler = LocalScheduler().start()
         stopper.push("scheduler", scheduler.stop)
 
-        emulators = {"national portal": portal.url, "payment platform": payments.url,
+        emulators = {NATIONAL_PORTAL: portal.url, PAYMENT_PLATFORM: payments.url,
                      "VNPost": f"{vnpost.url} (POST /_emulator/advance moves an order on)"}
         print(banner(adapter.url, endpoints, token, front.url, pool, concurrency, emulators), flush=True)
         demo_dossiers = _int_env("MOTCUA_DEMO_DOSSIERS", DEMO_DOSSIERS)

@@ -31,6 +31,7 @@ from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.data import national_portal as acks
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.index import Month
+from motcua.observability import personal_data_in
 from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
 from tests.integration.test_national_sync import (  # the sync leg's helpers: one consumer path for both files
     FIRST,
@@ -56,6 +57,46 @@ AMOUNT = 50000
 @pytest.fixture(autouse=True)
 def catalogue(clean_table: str) -> None:
     seed_catalogue(clean_table)
+
+
+# --- what the connectors log, as written (before the logging layer masks it) ------------------------------------
+
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_LIBRARIES = ("botocore", "boto3", "urllib3", "pynamodb", "s3transfer")  # at INFO they log no request bodies
+
+
+@pytest.fixture
+def raw_log_lines(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    """Every log line of the test with its extra fields, as the code wrote it: masking is switched off, so a
+    line that relies on the masker to hide personal data shows it here. The connectors' and emulators' loggers
+    at DEBUG, the rest at INFO (as deployed)."""
+    from motcua import observability
+
+    monkeypatch.setattr(observability, "mask_value", lambda value: value)
+    monkeypatch.setattr(observability, "mask_text", lambda text: text)
+    caplog.set_level(logging.INFO)
+    for name in ("motcua", "infra"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    lines: list[tuple[str, str]] = []
+    handle = logging.Logger.callHandlers
+
+    def written(self: logging.Logger, record: logging.LogRecord) -> None:
+        if not record.name.startswith(_LIBRARIES):
+            extras = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+            lines.append((record.name, f"{record.getMessage()} {extras!r} {record.exc_text or ''}"))
+        handle(self, record)
+
+    monkeypatch.setattr(logging.Logger, "callHandlers", written)
+    return lines
+
+
+def assert_no_personal_data(lines: list[tuple[str, str]], *expected: str) -> None:
+    """The PII guard's rule (``personal_data_in``) over every line; the connectors' own lines were there."""
+    assert personal_data_in(json.dumps(submission(PROCEDURE), ensure_ascii=False))  # the rule sees what we sent
+    found = [(name, hit) for name, text in lines for hit in personal_data_in(text)]
+    assert found == [], found[:5]
+    for words in expected:
+        assert any(words in text for _, text in lines), words
 
 
 # --- the dossier, through the API ------------------------------------------------------------------------------
@@ -148,8 +189,7 @@ def fraction(indicator: dict[str, Any]) -> tuple[int, int] | None:
 # --- the tests -----------------------------------------------------------------------------------------------------
 
 def test_a_dossier_is_synced_and_paid_online_through_faults_nothing_lost_nothing_twice(
-        api_client, local_stack, portal, platform, caplog) -> None:  # noqa: F811 - the imported fixture
-    caplog.set_level(logging.INFO, logger="motcua.payments")
+        api_client, local_stack, portal, platform, caplog, raw_log_lines) -> None:  # noqa: F811 - the fixture
     dossier = submit(api_client)
     dossier_id, code = dossier["id"], dossier["receipt_code"]
 
@@ -211,10 +251,12 @@ def test_a_dossier_is_synced_and_paid_online_through_faults_nothing_lost_nothing
     assert len(sync_events(dossier_id)) == 1  # one sync record: the whole dossier's acceptance
     assert [a.service for a in acks.acks_of(dossier_id)] == [FIRST] + [STEP] * 5
     assert dlq_messages(local_stack) == []
+    assert_no_personal_data(raw_log_lines, "payment callback refused", "payment confirmed", "synced",
+                            "national portal unavailable")
 
 
 def test_indicators_1_4_and_3b_come_from_the_acknowledgements_and_the_payment_records(
-        api_client, local_stack, portal, platform, capsys) -> None:  # noqa: F811 - the imported fixture
+        api_client, local_stack, portal, platform, capsys, raw_log_lines) -> None:  # noqa: F811 - the fixture
     month = Month.of(datetime.now(VN_TZ))
     paid, desk, failed, late = (submit(api_client) for _ in range(4))
     codes = {d["receipt_code"] for d in (paid, desk, failed, late)}
@@ -265,3 +307,4 @@ def test_indicators_1_4_and_3b_come_from_the_acknowledgements_and_the_payment_re
     assert fraction(indicators["1.4"]) == (4, 4)
     assert fraction(indicators["3b.3"]) == (3, 4)
     assert json.loads(json.dumps(indicators["3b.3"]))["points"] not in (None, "0", "0.00")
+    assert_no_personal_data(raw_log_lines, "sync message parked in the DLQ", "monthly index computed")

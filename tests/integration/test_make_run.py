@@ -63,6 +63,29 @@ def _cognito(front: str, printed: str) -> dict:
         return json.loads(response.read() or b"{}")
 
 
+def _block(seen: list[str], start: str, end: str | None) -> list[str]:
+    """The printed lines from the one starting with ``start`` up to the one starting with ``end`` (or a blank)."""
+    lines = [line.rstrip("\n") for line in seen]
+    first = next(i for i, line in enumerate(lines) if line.strip().startswith(start))
+    block = []
+    for line in lines[first:]:
+        if block and ((end and line.strip().startswith(end)) or (not end and not line.strip())):
+            break
+        block.append(line)
+    return block
+
+
+def _run_printed(seen: list[str], *blocks: tuple[str, str | None], env: dict[str, str], tmp_path: Path) -> str:
+    """The printed commands of these blocks, in a shell, as a newcomer pastes them (their /tmp files in
+    ``tmp_path``); returns what they printed."""
+    script = "\n".join(line for start, end in blocks for line in _block(seen, start, end))
+    script = "set -euo pipefail\n" + script.replace("/tmp/motcua-", f"{tmp_path}/motcua-")
+    done = subprocess.run(["bash", "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, (script, done.stdout, done.stderr)
+    return done.stdout + done.stderr
+
+
 def test_make_run_serves_the_catalogue_loads_the_demo_province_and_stops_cleanly(tmp_path: Path) -> None:
     ports = {"MOTCUA_API_PORT": free_port(), "MOTCUA_DYNAMODB_PORT": free_port(), "MOTCUA_MOTO_PORT": free_port(),
              "MOTCUA_COGNITO_PORT": free_port()}
@@ -88,6 +111,21 @@ def test_make_run_serves_the_catalogue_loads_the_demo_province_and_stops_cleanly
         answers = [_cognito(cognito.group(1), line) for line in sign_up_and_in]
         status, mine = _get(f"{url}/me/dossiers", answers[2]["AuthenticationResult"]["IdToken"])
         assert status == 200 and mine["items"] == []
+
+        # The printed payment (step 4) of the dossier the printed submission (step 2) files, run as printed.
+        payment_url = _wait_for(sink, r"payment platform (http://127\.0\.0\.1:\d+)", 10, seen).group(1)
+        _wait_for(sink, r"/_emulator/pay'", 10, seen)
+        _wait_for(sink, r"/track/", 10, seen)
+        answers_out = _run_printed(seen, ("# 2.", "# 3."), ("# 4.", None), env={**env, "MOTCUA_TOKEN": token},
+                                   tmp_path=tmp_path)
+        status, mine = _get(f"{url}/me/dossiers", token)
+        assert status == 200 and len(mine["items"]) == 1, mine
+        status, dossier = _get(f"{url}/dossiers/{mine['items'][0]['id']}", token)
+        assert status == 200 and dossier["status"]["code"] == 4, (dossier, answers_out)  # paid, processing again
+        assert [(e["action"], e["actor_role"]) for e in dossier["history"] if e["action"] == "record_payment"] \
+            == [("record_payment", "system")], dossier  # recorded once, by the platform's notification
+        status, platform = _get(f"{payment_url}/_emulator/state")
+        assert [(c["status"], c["body"]["MaLoi"]) for c in platform["callbacks"]] == [(200, "00")], platform
 
         report = Path(_wait_for(sink, r"monthly report (\S+\.html)", 240, seen).group(1))
         assert report.parent == tmp_path / "reports"
