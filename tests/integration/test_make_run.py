@@ -45,8 +45,8 @@ def _wait_for(sink: queue.Queue[str], pattern: str, timeout_s: float, seen: list
 
 def _get(url: str, token: str | None = None) -> tuple[int, object]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+    try:  # a function's first invocation is a cold start in a new environment: slow on a loaded machine
+        with urllib.request.urlopen(request, timeout=120) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
