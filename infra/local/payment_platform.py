@@ -4,9 +4,10 @@ A test double for an external partner, not an AWS service: it answers the order 
 (``motcua.data.payment_gateways.NationalPaymentPlatform``) calls, with the field names, result codes,
 checksum and error answers documented there, "pays" an order on request (``pay``: the signed callback the
 platform sends), and misbehaves on purpose (``Faults``): answer late (the client times out), answer 5xx,
-send a callback twice, forge a callback's checksum. Started by the local stack (``make run``) and the test
-harness in a thread of their own process, on a free port; its merchant code and checksum key are made at
-start and handed over in the local Secrets Manager (moto), as operators do in the cloud.
+send a callback twice (one after the other, or at once: ``concurrent``), forge a callback's checksum; a
+callback answered 503 with ``Retry-After`` is sent again, as the platform does. Started by the local stack
+(``make run``) and the test harness in a thread of their own process, on a free port; its merchant code and
+checksum key are made at start and handed over in the local Secrets Manager (moto), as operators do in the cloud.
 
 Control (local only): ``GET /_emulator/state``, ``POST /_emulator/faults`` (a ``Faults`` JSON),
 ``POST /_emulator/pay`` (``{"MaThamChieu": ..., "MaKetQua": "00"}``: the callback is sent to the callback URL
@@ -23,6 +24,7 @@ import secrets
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import ThreadingHTTPServer
@@ -43,6 +45,8 @@ CREATE_FIELDS = ("MaDoiTac", "MaThamChieu", "SoTien", "ThoiGianGD")
 CALLBACK_FIELDS = ("MaDoiTac", "MaThamChieu", "MaGiaoDich", "SoTien", "MaKetQua", "ThoiGianThanhToan")
 REQUIRED = ("MaDoiTac", "MaThamChieu", "SoTien", "NoiDungThanhToan", "ThoiGianGD", "MaXacThuc")
 _VN = timezone(timedelta(hours=7))
+RESENDS = 3  # a callback answered 503 with Retry-After is sent again, this many times at most
+RESEND_WAIT_CAP_S = 0.5  # locally the wait is capped (the answer asks for seconds)
 
 
 def sign(key: str, values: list[str]) -> str:
@@ -56,6 +60,7 @@ class Faults:
     delay_s: float = 10.0
     error_5xx: int = 0  # answer 503 to the next order requests
     duplicate_callbacks: int = 0  # the next payments send their callback twice
+    concurrent: bool = False  # a duplicated callback's copies are sent at once (racing), not one after the other
     forge: int = 0  # the next callbacks carry a wrong checksum
 
 
@@ -185,21 +190,35 @@ class PaymentPlatformEmulator(LocalServer[_Server]):
         return [dict(body) for _ in range(times)]
 
     def pay(self, ref: str, result: str = OK) -> list[dict[str, Any]]:
-        """Pay order ``ref``: its callbacks are POSTed to the callback URL; the answers, as received."""
-        answers = []
-        for body in self.callbacks_for(ref, result):
+        """Pay order ``ref``: its callbacks are POSTed to the callback URL (the copies of a duplicated one at once
+        under ``concurrent``), each resent, as the platform does, while it is answered 503 with ``Retry-After``
+        (waiting at most ``RESEND_WAIT_CAP_S``, up to ``RESENDS`` times); the final answers, as received."""
+        with self.state.lock:
+            concurrent = self.state.faults.concurrent
+        bodies = self.callbacks_for(ref, result)
+        if concurrent and len(bodies) > 1:
+            with ThreadPoolExecutor(len(bodies)) as senders:
+                return list(senders.map(lambda body: self._send(ref, body), bodies))
+        return [self._send(ref, body) for body in bodies]
+
+    def _send(self, ref: str, body: dict[str, Any]) -> dict[str, Any]:
+        for attempt in range(RESENDS + 1):
             request = urllib.request.Request(  # noqa: S310 - the local API's URL, given at provisioning
                 self.state.callback_url, data=json.dumps(body).encode(), method="POST",
                 headers={"Content-Type": "application/json"})
+            retry_after = None
             try:
-                with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - a local URL
+                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - a local URL
                     status, text = response.status, response.read()
             except urllib.error.HTTPError as error:
-                status, text = error.code, error.read()
+                status, text, retry_after = error.code, error.read(), error.headers.get("Retry-After")
             answer = {"status": status, "body": json.loads(text or b"{}")}
-            self.state.callbacks.append({"MaThamChieu": ref, **answer})
-            answers.append(answer)
-        return answers
+            with self.state.lock:
+                self.state.callbacks.append({"MaThamChieu": ref, "attempt": attempt + 1, **answer})
+            if status != 503 or not retry_after or not retry_after.isdigit():
+                break
+            time.sleep(min(float(retry_after), RESEND_WAIT_CAP_S))
+        return answer
 
 
 def provision(emulator: PaymentPlatformEmulator, endpoints: Any, callback_url: str = "", **overrides: Any) -> None:

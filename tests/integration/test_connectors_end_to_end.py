@@ -227,8 +227,9 @@ def test_a_dossier_is_synced_and_paid_online_through_faults_nothing_lost_nothing
     assert "PAYMENT_CHECKSUM_INVALID" in audit_codes(caplog)
     assert status_of(api_client, dossier_id) == 6
 
-    # The real one, duplicated by the platform: verified, applied once, both answered as accepted.
-    platform.set_faults(duplicate_callbacks=1)
+    # The real one, duplicated by the platform, the copies at once: verified, applied once, both answered as
+    # accepted (a copy answered busy is resent by the platform until it is).
+    platform.set_faults(duplicate_callbacks=1, concurrent=True)
     answers = platform.pay(ref)
     assert [(a["status"], a["body"]["MaLoi"]) for a in answers] == [(200, "00"), (200, "00")]
     assert status_of(api_client, dossier_id) == 4
