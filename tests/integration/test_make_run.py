@@ -113,9 +113,10 @@ def test_make_run_serves_the_catalogue_loads_the_demo_province_and_stops_cleanly
         assert status == 200 and mine["items"] == []
 
         # The printed payment (step 4) of the dossier the printed submission (step 2) files, run as printed.
-        payment_url = _wait_for(sink, r"payment platform (http://127\.0\.0\.1:\d+)", 10, seen).group(1)
         _wait_for(sink, r"/_emulator/pay'", 10, seen)
-        _wait_for(sink, r"/track/", 10, seen)
+        _wait_for(sink, r"/track/", 10, seen)  # the block's last line
+        (payment_url,) = {m.group(1) for line in seen
+                          if (m := re.search(r"payment platform (http://127\.0\.0\.1:\d+)", line))}
         answers_out = _run_printed(seen, ("# 2.", "# 3."), ("# 4.", None), env={**env, "MOTCUA_TOKEN": token},
                                    tmp_path=tmp_path)
         status, mine = _get(f"{url}/me/dossiers", token)
