@@ -67,26 +67,35 @@ _LIBRARIES = ("botocore", "boto3", "urllib3", "pynamodb", "s3transfer")  # at IN
 
 @pytest.fixture
 def raw_log_lines(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
-    """Every log line of the test with its extra fields, as the code wrote it: masking is switched off, so a
-    line that relies on the masker to hide personal data shows it here. The connectors' and emulators' loggers
-    at DEBUG, the rest at INFO (as deployed)."""
+    """Every log line of the test with its extra fields, as the code wrote it: read before the logging layer's
+    masking filter runs (``observability.MaskingFilter``), so a line that relies on the masker to hide personal
+    data shows it here; what is printed stays masked. The connectors' and emulators' loggers at DEBUG, the
+    rest at INFO (as deployed)."""
     from motcua import observability
 
-    monkeypatch.setattr(observability, "mask_value", lambda value: value)
-    monkeypatch.setattr(observability, "mask_text", lambda text: text)
     caplog.set_level(logging.INFO)
     for name in ("motcua", "infra"):
         caplog.set_level(logging.DEBUG, logger=name)
     lines: list[tuple[str, str]] = []
-    handle = logging.Logger.callHandlers
 
-    def written(self: logging.Logger, record: logging.LogRecord) -> None:
-        if not record.name.startswith(_LIBRARIES):
+    def note(record: logging.LogRecord) -> None:
+        if not record.name.startswith(_LIBRARIES) and not getattr(record, "_noted", False):
             extras = {k: v for k, v in vars(record).items() if k not in _STANDARD}
-            lines.append((record.name, f"{record.getMessage()} {extras!r} {record.exc_text or ''}"))
+            lines.append((record.name, f"{record.getMessage()} {extras!r} {record.exc_info or ''}"))
+            record._noted = True
+
+    mask, handle = observability.MaskingFilter.filter, logging.Logger.callHandlers
+
+    def masking(self: logging.Filter, record: logging.LogRecord) -> bool:
+        note(record)  # before it is masked
+        return mask(self, record)
+
+    def handling(self: logging.Logger, record: logging.LogRecord) -> None:
+        note(record)  # the lines of loggers without the masking filter
         handle(self, record)
 
-    monkeypatch.setattr(logging.Logger, "callHandlers", written)
+    monkeypatch.setattr(observability.MaskingFilter, "filter", masking)
+    monkeypatch.setattr(logging.Logger, "callHandlers", handling)
     return lines
 
 
