@@ -835,6 +835,8 @@ def deadline_and_working_days_us(limit: TimeLimit, received: int, pauses: Sequen
                     intervals.append((a, b))
         if unit is TimeUnit.WORKING_DAYS:
             amount = limit._amount
+            whole: int | None
+            fraction: Decimal | None
             if type(amount) is int and 0 <= amount <= MAX_WORKING_DAYS:  # _whole_days' hot path, inline
                 whole, fraction = amount, None
             else:
