@@ -314,3 +314,22 @@ def test_an_order_the_carrier_refuses_is_parked_at_once_and_retried_by_the_desk(
     assert api_client.post(f"/dossiers/{dossier_id}/postal/collection/retry", headers=bearer(*DESK)).status == 200
     drain(local_stack)
     assert orders(api_client, dossier_id)["collection"]["state"] == "created"
+
+
+def test_an_order_whose_message_was_lost_is_sent_again_by_the_poll(api_client, local_stack, vnpost,
+                                                                    monkeypatch) -> None:
+    response = api_client.post("/dossiers", json=submission("1.001266"), headers=submit_headers(CITIZEN))
+    dossier_id = response.json()["id"]
+    api_client.post(f"/dossiers/{dossier_id}/postal", headers=bearer(CITIZEN),
+                    json={"collection": True, "receiver": RECEIVER})
+    sqs = local_stack.client("sqs")
+    url = local_stack.queue_url("postal")
+    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)["Messages"]:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])  # lost before its consumer ran
+    module = sys.modules[load_handler(declaration.function("postal").handler).__module__]
+    assert poll(local_stack)["requeued"] == 0  # queued a moment ago: its message may still be on its way
+    monkeypatch.setattr(module.postal(), "requeue_after", timedelta(0))
+    assert poll(local_stack)["requeued"] == 1
+    assert drain(local_stack) == 1
+    assert orders(api_client, dossier_id)["collection"]["state"] == "created"
+    assert poll(local_stack) == {"polled": 1, "steps": 0, "delivered": 0, "requeued": 0, "unavailable": 0}
