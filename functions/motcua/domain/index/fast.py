@@ -366,7 +366,7 @@ class MonthFolder:
             return None
         return self.units(dossier.agency_code), self.counters(
             dossier.agency_code, dossier.procedure_code, dossier.channel, self.limit(dossier.time_limit),
-            clock.instant_us(ordered[0].occurred_at), as_events(ordered))
+            as_events(ordered))
 
     @property
     def covers(self) -> bool:
@@ -374,10 +374,9 @@ class MonthFolder:
         return self.cfg.deadline_basis == "legal_due"
 
     def counters(self, agency: str, procedure: str, channel: Channel, limit: clock.TimeLimit,
-                 first_at: int, events: Sequence[Event]) -> dict[str, int]:
+                 events: Sequence[Event]) -> dict[str, int]:
         """The month's counters of one dossier from its events up to the month's end, in time order
-        (:func:`up_to`; the first at ``first_at``, an instant in microseconds), each as an :data:`Event`:
-        :meth:`fold_span` over the columns of this one dossier."""
+        (:func:`up_to`), each as an :data:`Event`: :meth:`fold_span` over the columns of this one dossier."""
         one = _OneDossier(agency, procedure, channel, limit, events)
         rows, _, _ = self.fold_span(one, 0, 1)
         return {key: value for key, value in rows[agency].items()}
