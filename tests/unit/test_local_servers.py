@@ -32,7 +32,7 @@ def test_given_a_server_when_used_as_a_context_manager_then_it_answers_inside_an
     with server as running:
         assert running is server and server.thread.daemon and server.thread.name == "test-echo"
         assert server.start() is server  # starting a started server changes nothing
-        with urllib.request.urlopen(server.url + "/ping", timeout=5) as answer:  # noqa: S310 - a local URL
+        with urllib.request.urlopen(server.url + "/ping", timeout=5) as answer:
             assert answer.read() == b"True /ping"  # each request in a daemon thread
     assert not server.thread.is_alive()
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", server.port), timeout=1):
