@@ -317,4 +317,4 @@ def test_indicators_1_4_and_3b_come_from_the_acknowledgements_and_the_payment_re
     assert fraction(indicators["1.4"]) == (4, 4)
     assert fraction(indicators["3b.3"]) == (3, 4)
     assert json.loads(json.dumps(indicators["3b.3"]))["points"] not in (None, "0", "0.00")
-    assert_no_personal_data(raw_log_lines, "sync message parked in the DLQ", "monthly index computed")
+    assert_no_personal_data(raw_log_lines, "national portal message parked in the DLQ", "monthly index computed")

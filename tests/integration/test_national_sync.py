@@ -50,7 +50,7 @@ def portal(local_stack, monkeypatch):
 
     module = sys.modules[handler]
     monkeypatch.setattr(module, "_sync", None)  # the connection is read again
-    monkeypatch.setattr(module, "config", module.config.model_copy(update={"national_sync_retry_base_s": 0}))
+    monkeypatch.setattr(module.queue, "retry_base_s", 0)  # retried at once, not after the backoff
     return emulator
 
 

@@ -50,7 +50,7 @@ def vnpost(local_stack, monkeypatch):
     provision(emulator, local_stack.endpoints, read_timeout_s=0.5)
     module = sys.modules[load_handler(declaration.function("postal").handler).__module__]
     monkeypatch.setattr(module, "_postal", None)  # the connection is read again
-    monkeypatch.setattr(module, "config", module.config.model_copy(update={"postal_retry_base_s": 0}))
+    monkeypatch.setattr(module.queue, "retry_base_s", 0)  # retried at once, not after the backoff
     sent: list[bytes] = []
     monkeypatch.setattr(emulator.server, "_post_callback", sent.append)
     emulator.sent = sent

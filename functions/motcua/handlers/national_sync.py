@@ -13,15 +13,14 @@ from motcua.handlers import startup  # first: the modules below load with the GC
 
 # isort: split
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from motcua.data import queues
 from motcua.data.models import bind
 from motcua.data.national_portal import PortalClient, load_connection
 from motcua.domain.national_portal import PortalMapping, PortalRefused, PortalUnavailable
+from motcua.handlers.partner_queue import PartnerQueue
 from motcua.observability import service_logger
 from motcua.service.national_sync import NationalSync, SyncMessageInvalid
 from motcua.settings import NationalSyncSettings, load
@@ -29,10 +28,9 @@ from motcua.settings import NationalSyncSettings, load
 logger = service_logger()
 config = load(NationalSyncSettings)
 bind(config.table_name)
-processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-# A batch in which every record failed is still answered with its failures (each with its backoff set), not
-# raised: the portal being down is not a bug in this function; the DLQ alarm catches what never gets through.
-processor.raise_on_entire_batch_failure = False
+queue = PartnerQueue(queue_url=config.national_sync_queue_url, dlq_url=config.national_sync_dlq_url,
+                     retry_base_s=config.national_sync_retry_base_s, retry_max_s=config.national_sync_retry_max_s,
+                     logger=logger, partner="national portal")
 _sync: NationalSync | None = None
 
 
@@ -45,39 +43,21 @@ def sync() -> NationalSync:
     return _sync
 
 
-def backoff_s(receive_count: int) -> int:
-    doubled = config.national_sync_retry_base_s * 2 ** max(receive_count - 1, 0)
-    return int(min(config.national_sync_retry_max_s, doubled))
-
-
 def record_handler(record: SQSRecord) -> None:
     try:
         result = sync().deliver(record.body)
     except (SyncMessageInvalid, PortalRefused) as error:
-        logger.warning("sync message parked in the DLQ", extra={"code": error.code, "message_id": record.message_id,
-                                                               "error_code": error.details.get("error_code")})
-        queues.dead_letter(config.national_sync_dlq_url, record.body, code=error.code,
-                           reason=str(error.details.get("reason") or error.details.get("error_code") or error.code),
-                           group_id=record.attributes.message_group_id)
+        queue.park(record, error)
         return
     except PortalUnavailable as error:
-        logger.warning("national portal unavailable: retried", extra={
-            "message_id": record.message_id, "error_code": error.details.get("error_code"),
-            "reason": error.details.get("reason"), "http_status": error.details.get("http_status")})
+        queue.unavailable(record, error)
         raise
     logger.info("synced", extra={"message_id": record.message_id, **result.as_dict()})
 
 
 @logger.inject_lambda_context
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
-    response = process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                        context=context)
-    failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
-    for raw in event.get("Records", []):
-        if raw["messageId"] in failed:  # the failed record and its dossier's later ones skipped behind it
-            receives = int(raw.get("attributes", {}).get("ApproximateReceiveCount") or 1)
-            queues.retry_later(config.national_sync_queue_url, raw["receiptHandle"], backoff_s(receives))
-    return response
+    return queue.process(event, context, record_handler)
 
 
 startup.loaded()  # last: the cold start is over (motcua/handlers/startup.py)

@@ -22,14 +22,13 @@ from motcua.handlers import startup  # first: the modules below load with the GC
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from motcua.data import postal as carriers
-from motcua.data import queues
 from motcua.data.models import bind
 from motcua.domain.postal import CarrierMapping, CarrierRefused, CarrierUnavailable
+from motcua.handlers.partner_queue import PartnerQueue
 from motcua.observability import service_logger
 from motcua.service.postal import PostalMessageInvalid, PostalService
 from motcua.settings import PostalSettings, load
@@ -37,10 +36,9 @@ from motcua.settings import PostalSettings, load
 logger = service_logger()
 config = load(PostalSettings)
 bind(config.table_name)
-processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-# A batch in which every record failed is answered with its failures (each with its backoff), not raised: the
-# carrier being down is not a bug in this function; the DLQ alarm catches what never gets through.
-processor.raise_on_entire_batch_failure = False
+queue = PartnerQueue(queue_url=config.postal_queue_url, dlq_url=config.postal_dlq_url,
+                     retry_base_s=config.postal_retry_base_s, retry_max_s=config.postal_retry_max_s,
+                     logger=logger, partner="carrier")
 _postal: PostalService | None = None
 
 
@@ -55,44 +53,22 @@ def postal() -> PostalService:
     return _postal
 
 
-def backoff_s(receive_count: int) -> int:
-    doubled = config.postal_retry_base_s * 2 ** max(receive_count - 1, 0)
-    return int(min(config.postal_retry_max_s, doubled))
-
-
 def record_handler(record: SQSRecord) -> None:
     try:
         outcome = postal().deliver(record.body)
     except (PostalMessageInvalid, CarrierRefused) as error:
-        logger.warning("postal order parked in the DLQ", extra={
-            "code": error.code, "message_id": record.message_id, "error_code": error.details.get("error_code")})
-        queues.dead_letter(config.postal_dlq_url, record.body, code=error.code,
-                           reason=str(error.details.get("reason") or error.details.get("error_code") or error.code),
-                           group_id=record.attributes.message_group_id)
+        queue.park(record, error)
         return
     except CarrierUnavailable as error:
-        logger.warning("postal carrier unavailable: retried", extra={
-            "message_id": record.message_id, "error_code": error.details.get("error_code"),
-            "reason": error.details.get("reason"), "http_status": error.details.get("http_status")})
+        queue.unavailable(record, error)
         raise
     logger.info("postal order delivered", extra={"message_id": record.message_id, "outcome": outcome})
-
-
-def _batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                        context=context)
-    failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
-    for raw in event.get("Records", []):
-        if raw["messageId"] in failed:  # the failed record and its dossier's later ones skipped behind it
-            receives = int(raw.get("attributes", {}).get("ApproximateReceiveCount") or 1)
-            queues.retry_later(config.postal_queue_url, raw["receiptHandle"], backoff_s(receives))
-    return dict(response)
 
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
-        return _batch(event, context)
+        return dict(queue.process(event, context, record_handler))
     outcome = postal().poll_open(config.postal_poll_limit).as_dict()
     logger.info("postal tracking polled", extra={"poll": outcome})
     return outcome
