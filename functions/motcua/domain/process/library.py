@@ -17,13 +17,14 @@ from pathlib import Path
 from motcua.domain.actors import Role
 from motcua.domain.calendar import VN_TZ
 from motcua.domain.catalogue import Procedure
-from motcua.domain.index.units import SEED_DIR, load_default_procedures
 from motcua.domain.process.model import Action, Budget, BudgetUnit, ProcessDefinition, Step
 from motcua.domain.process.rules import legal_limits, limit_in_hours, violations
 from motcua.domain.status import DossierStatus
 from motcua.domain.steps import ProcessPin
 
-PROCESS_DIR = SEED_DIR / "processes"
+# The packaged seed (``motcua/seed``, as ``motcua.domain.index.units.SEED_DIR``), named here so that loading the
+# steps does not import the index package.
+PROCESS_DIR = Path(__file__).resolve().parents[2] / "seed" / "processes"
 
 
 class SeedError(ValueError):
@@ -85,6 +86,8 @@ def load(paths: Iterable[Path], procedures: Mapping[str, Procedure]) -> tuple[Pr
 @cache
 def catalogue() -> dict[str, Procedure]:
     """The seeded catalogue by procedure code (read once, by the index's loader)."""
+    from motcua.domain.index.units import load_default_procedures  # the index package: only where this is read
+
     return {p.code: p for p in load_default_procedures()}
 
 
