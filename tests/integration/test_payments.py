@@ -152,7 +152,9 @@ def test_two_racing_callbacks_apply_once_and_the_loser_is_answered(api_client, l
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from motcua.handlers.api import payments as service
+    from motcua.handlers.api import payments
+
+    service = payments()  # the api's payment service (made on the payment routes' first request)
 
     platform = local_stack.payment_platform
     dossier_id = awaiting_payment(api_client)

@@ -13,7 +13,8 @@ from motcua.handlers import startup  # first: the modules below load with the GC
 # isort: split
 
 import inspect
-from typing import Annotated
+from functools import cache
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -21,7 +22,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from motcua.data import postal as postal_store
 from motcua.data import uploads
 from motcua.data.models import bind
-from motcua.data.payment_gateways import Gateways
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
 from motcua.domain.postal import CarrierMapping, OrderKind, PostalCarrier, PostalRequest
 from motcua.handlers import http, http_errors
@@ -30,9 +30,7 @@ from motcua.handlers.forms_api import router as forms_router
 from motcua.handlers.params import ActionKey, DossierId, SubmissionKey
 from motcua.handlers.steps_api import router as steps_router
 from motcua.service.actions import API_IDEMPOTENCY, act_from_api, service
-from motcua.service.contacts import ContactService
 from motcua.service.dossier_reads import audit_view, now_vn
-from motcua.service.payments import PaymentService
 from motcua.service.postal import PostalService
 from motcua.service.submission import SUBMIT_IDEMPOTENCY, submit_dossier
 from motcua.settings import ApiSettings, load
@@ -55,6 +53,10 @@ from schemas.api import (
 )
 from schemas.contacts import DeviceRegistration, DeviceView, NotificationSettingsIn, NotificationSettingsView
 
+if TYPE_CHECKING:
+    from motcua.service.contacts import ContactService
+    from motcua.service.payments import PaymentService
+
 # The forms the desk hands out (Form 01, Form 06) as PDF; officials' internal-procedure steps (their work list).
 app = http.resolver(forms_router, steps_router)
 
@@ -65,8 +67,25 @@ BEARER = http_errors.BEARER
 
 
 _errors = http_errors.documented_responses
-contact_settings = ContactService(clock=lambda: service.clock())  # the shared clock: tests freeze one
-payments = PaymentService(Gateways(config.payment_secret_prefix), service)
+
+
+# A route group's own services are made on its first request, their modules imported then: the cold start
+# loads the routes, their models and the read side, not every group's adapters (docs/benchmarks.md, cold start).
+@cache
+def contact_settings() -> ContactService:
+    from motcua.service.contacts import ContactService
+
+    return ContactService(clock=lambda: service.clock())  # the shared clock: tests freeze one
+
+
+@cache
+def payments() -> PaymentService:
+    from motcua.data.payment_gateways import Gateways
+    from motcua.service.payments import PaymentService
+
+    return PaymentService(Gateways(config.payment_secret_prefix), service)
+
+
 GatewayName = Annotated[str, Path(pattern=r"^[a-z0-9-]{2,32}$", description="The payment platform (`national`)")]
 _postal_mapping = CarrierMapping.model_validate_json(config.postal_mapping)
 
@@ -145,7 +164,7 @@ def get_history(
                       "and link (one per obligation and platform) until the platform reports it failed.",
           security=BEARER, responses=_errors(401, 403, 404, 409, 422, 503))
 def post_payment(dossier_id: DossierId, body: PaymentRequest) -> PaymentLinkView:
-    t = payments.request_link(dossier_id, body.gateway, current_actor(app))
+    t = payments().request_link(dossier_id, body.gateway, current_actor(app))
     return PaymentLinkView(transaction_id=t.transaction_id, gateway=t.gateway, amount_vnd=t.amount_vnd,
                            status=t.status, payment_url=t.payment_url, created_at=t.created_at)
 
@@ -156,7 +175,7 @@ def post_payment(dossier_id: DossierId, body: PaymentRequest) -> PaymentLinkView
                       "repeated notification gets the same answer). Refusals carry a stable code and are audited.",
           responses=_errors(401, 404, 409, 422, 503))
 def post_payment_callback(gateway: GatewayName, body: PaymentCallback) -> Response[PaymentCallbackAnswer]:
-    outcome = payments.callback(gateway, body.model_dump(), request_id(app))
+    outcome = payments().callback(gateway, body.model_dump(), request_id(app))
     answer = PaymentCallbackAnswer.model_validate(outcome.body)
     return Response(outcome.status, http_errors.JSON_UTF8, answer, headers=outcome.headers)
 
@@ -274,7 +293,7 @@ def get_my_dossiers(
          description="The channels chosen and the app installations registered for push.",
          security=BEARER, responses=_errors(401, 403))
 def get_notification_settings() -> NotificationSettingsView:
-    return contact_settings.view(current_actor(app))
+    return contact_settings().view(current_actor(app))
 
 
 @app.put("/me/notification-settings", tags=["notifications"],
@@ -282,14 +301,14 @@ def get_notification_settings() -> NotificationSettingsView:
          description="Replaces the chosen channels; returns the settings as stored.",
          summary="Choose my channels (officials: also my work e-mail and phone; role and agency from my token)")
 def put_notification_settings(body: NotificationSettingsIn) -> NotificationSettingsView:
-    return contact_settings.save(current_actor(app), body)
+    return contact_settings().save(current_actor(app), body)
 
 
 @app.put("/me/devices/<installation_id>", tags=["notifications"], operation_id="registerDevice", security=BEARER,
          summary="Register (or update) this app installation's push token", responses=_errors(401, 403, 409),
          description="Idempotent: the same installation id replaces its token.")
 def put_device(installation_id: InstallationId, body: DeviceRegistration) -> DeviceView:
-    return contact_settings.register_device(current_actor(app), installation_id, body)
+    return contact_settings().register_device(current_actor(app), installation_id, body)
 
 
 @app.delete("/me/devices/<installation_id>", tags=["notifications"], operation_id="removeDevice", security=BEARER,
@@ -298,8 +317,8 @@ def put_device(installation_id: InstallationId, body: DeviceRegistration) -> Dev
             description="Idempotent: removing an unknown installation is not an error.")
 def delete_device(installation_id: InstallationId) -> NotificationSettingsView:
     actor = current_actor(app)
-    contact_settings.remove_device(actor, installation_id)
-    return contact_settings.view(actor)
+    contact_settings().remove_device(actor, installation_id)
+    return contact_settings().view(actor)
 
 
 handler = http.lambda_handler(app, SUBMIT_IDEMPOTENCY, API_IDEMPOTENCY)

@@ -15,7 +15,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from motcua.handlers import http_errors
 from motcua.handlers.common import current_actor
 from motcua.service.actions import service
-from motcua.service.steps import my_tasks
 from schemas.api import TaskPage
 
 router = APIGatewayHttpRouter()
@@ -31,5 +30,7 @@ def get_my_tasks(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: Annotated[str | None, Query(max_length=200)] = None,
 ) -> TaskPage:
+    from motcua.service.steps import my_tasks  # the internal procedure's modules: on this route's first call
+
     items, token = my_tasks(current_actor(router), service.clock(), limit, next_token)
     return TaskPage(items=items, next_token=token)

@@ -7,8 +7,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from motcua.data.citizen_store import StoredDocumentWrite
 from motcua.data.rate_limits import RateCounters
 from motcua.data.repositories import (
     AppliedKey,
@@ -17,7 +18,6 @@ from motcua.data.repositories import (
     DossierRepository,
     TransactionPart,
 )
-from motcua.data.tasks import TaskWrites
 from motcua.domain.access import require_role
 from motcua.domain.actors import Actor, Role
 from motcua.domain.catalogue import Channel, Procedure
@@ -40,9 +40,6 @@ from motcua.domain.dossier import (
 )
 from motcua.domain.errors import IdempotencyKeyReused, MotcuaError
 from motcua.domain.receipt import receipt_code
-from motcua.domain.workflow import StepPayloadInvalid, apply_action, status_action
-from motcua.service.citizen_store import CitizenStore, ResultIssuer
-from motcua.service.desk_forms import ControlSlips, ReceiptSlips
 from motcua.service.dossier_reads import (  # noqa: F401  (the read side's names, where they were)
     READ_ACTION,
     AgencyNotCompetent,
@@ -54,9 +51,6 @@ from motcua.service.dossier_reads import (  # noqa: F401  (the read side's names
     now_vn,
     status_view,
 )
-from motcua.service.index.tracking import IndexTracker
-from motcua.service.letters import ApologyLetters
-from motcua.service.steps import StepDesk
 from schemas.api import (
     AppointmentPreview,
     DossierSubmission,
@@ -65,6 +59,15 @@ from schemas.api import (
     PersonalDataExport,
     TrackingView,
 )
+
+if TYPE_CHECKING:
+    from motcua.data.citizen_store import StoredDocumentWrite
+    from motcua.data.tasks import TaskWrites
+    from motcua.service.citizen_store import CitizenStore, ResultIssuer
+    from motcua.service.desk_forms import ControlSlips, ReceiptSlips
+    from motcua.service.index.tracking import IndexTracker
+    from motcua.service.letters import ApologyLetters
+    from motcua.service.steps import StepDesk
 
 # Audit-only history action: a refused queued action changes nothing and the index ignores it.
 REJECTED_ACTION = "action_rejected"
@@ -89,17 +92,63 @@ def submitted_dossier_id(subject: str, idempotency_key: str) -> str:
 @dataclass
 class DossierService:
     """The dossier's use cases. Its repositories and clock are its ``reads``' (``service.dossier_reads``), and
-    it answers the reads through them: the groups that only read share them without importing this."""
+    it answers the reads through them: the groups that only read share them without importing this.
+
+    What only the writes use (the forms, the letters, the document store, the internal procedure, the index)
+    is made on its first use, its modules imported then: a cold start loads the read side and the routes, and
+    a route's first request what that route needs (docs/benchmarks.md, cold start)."""
 
     reads: DossierReads = field(default_factory=DossierReads)
     stale_retries: int = 2
-    letters: ApologyLetters = field(default_factory=ApologyLetters)  # Form 04 (docs/domain.md §4.7)
-    slips: ReceiptSlips = field(default_factory=ReceiptSlips)  # Form 01, drafted on reception (docs/documents.md §1)
-    control_slips: ControlSlips = field(default_factory=ControlSlips)  # Form 06, at return and on demand
-    index: IndexTracker = field(default_factory=IndexTracker)  # the monthly index's writes
-    store: CitizenStore = field(default_factory=CitizenStore)  # the citizen's document store
-    results: ResultIssuer = field(default_factory=ResultIssuer)  # signed electronic results
-    steps: StepDesk = field(default_factory=StepDesk)  # the internal procedure (docs/domain.md §11.4)
+
+    @cached_property
+    def letters(self) -> ApologyLetters:
+        """Form 04 (docs/domain.md §4.7)."""
+        from motcua.service.letters import ApologyLetters
+
+        return ApologyLetters()
+
+    @cached_property
+    def slips(self) -> ReceiptSlips:
+        """Form 01, drafted on reception (docs/documents.md §1)."""
+        from motcua.service.desk_forms import ReceiptSlips
+
+        return ReceiptSlips()
+
+    @cached_property
+    def control_slips(self) -> ControlSlips:
+        """Form 06, at return and on demand."""
+        from motcua.service.desk_forms import ControlSlips
+
+        return ControlSlips()
+
+    @cached_property
+    def store(self) -> CitizenStore:
+        """The citizen's document store."""
+        from motcua.service.citizen_store import CitizenStore
+
+        return CitizenStore()
+
+    @cached_property
+    def results(self) -> ResultIssuer:
+        """Signed electronic results."""
+        from motcua.service.citizen_store import ResultIssuer
+
+        return ResultIssuer()
+
+    @cached_property
+    def steps(self) -> StepDesk:
+        """The internal procedure (docs/domain.md §11.4)."""
+        from motcua.service.steps import StepDesk
+
+        return StepDesk()
+
+    @cached_property
+    def index(self) -> IndexTracker:
+        """The monthly index's writes (``motcua.domain.index``, its store)."""
+        from motcua.service.index.tracking import IndexTracker
+
+        return IndexTracker()
 
     @property
     def catalogue(self) -> CatalogueRepository:
@@ -199,6 +248,8 @@ class DossierService:
 
     def _act_once(self, dossier_id: str, action: ActionName, body: ActionBody, actor: Actor,
                   request_id: str | None, applied: AppliedKey | None) -> Dossier:
+        from motcua.domain.workflow import StepPayloadInvalid, apply_action, status_action  # the writes only
+
         dossier = self.dossiers.get(dossier_id)
         now = self.clock()
         if isinstance(body, ReceiveSupplement) and any(x.document_id for x in body.attachments):
