@@ -90,6 +90,7 @@ _send({
     "outside": _outside([CODE_DIR, LAYER_DIR, *_STDLIB]),
     "module_file": sys.modules[module_name].__file__,
     "gc_enabled": gc.isenabled(),  # a handler may pause the collector while it loads, never leave it off
+    "loaded": sorted(name for name in sys.modules if name.split(".")[0] in ("motcua", "schemas")),  # at init
 })
 
 for line in sys.stdin:

@@ -86,6 +86,32 @@ def test_every_declared_function_starts_from_the_artefact_alone(
     assert init["gc_enabled"]
 
 
+# What the api function's cold start leaves to the first request of the routes that use it (docs/benchmarks.md,
+# cold start): each write's collaborators and each route group's own services. The tests below use those routes,
+# so each is also shown to load on demand from the artefact.
+API_LOADED_ON_FIRST_USE = (
+    "motcua.domain.events",  # the outbox envelopes of a write
+    "motcua.domain.index",  # index tracking
+    "motcua.domain.sla",
+    "motcua.domain.workflow",  # an action
+    "motcua.service.citizen_store",
+    "motcua.service.contacts",  # notification settings
+    "motcua.service.desk_forms",  # Forms 01 and 06
+    "motcua.service.index.tracking",
+    "motcua.service.letters",
+    "motcua.service.payments",  # the payment routes
+    "motcua.service.steps",  # the internal procedure, the work list
+)
+
+
+def test_the_api_cold_start_leaves_each_write_and_route_group_to_its_first_request(
+    lambdas: dict[str, LambdaProcess],
+) -> None:
+    loaded = set(lambdas["api"].init["loaded"])
+    assert "motcua.service.dossier_reads" in loaded  # what every route reads through
+    assert sorted(loaded.intersection(API_LOADED_ON_FIRST_USE)) == []
+
+
 def test_the_api_creates_a_dossier_its_owner_reads_back_and_anyone_tracks(lambdas: dict[str, LambdaProcess]) -> None:
     api, public = lambdas["api"], lambdas["api-public"]
     health = public.invoke(http_event("GET", "/health", route="GET /health"))

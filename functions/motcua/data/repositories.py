@@ -37,14 +37,20 @@ from motcua.data.transactions import (
 from motcua.domain.catalogue import Agency, Procedure
 from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
 from motcua.domain.errors import IdempotencyKeyReused, MotcuaError, NotFound
-from motcua.domain.events import EventEnvelope
-from motcua.domain.outbox import envelopes_for
 from motcua.domain.receipt import sequence_day
 
 if TYPE_CHECKING:  # the index's writes join the dossier's transactions
     from motcua.data.index_store import IndexWrite
+    from motcua.domain.events import EventEnvelope
 
 T = TypeVar("T")
+
+
+def _envelopes_for(dossier: Dossier, events: list[HistoryEvent], correlation_id: str | None) -> list[EventEnvelope]:
+    """``motcua.domain.outbox.envelopes_for``, imported on the first write: the events' models are not a read's."""
+    from motcua.domain.outbox import envelopes_for
+
+    return envelopes_for(dossier, events, correlation_id)
 
 
 class TransactionPart(Protocol):
@@ -240,7 +246,7 @@ class DossierRepository:
                     put_dossier(transaction, dossier)
                     put_new(transaction, {table.PARTITION_KEY: {"S": f"RECEIPT#{dossier.receipt_code}"},
                                           table.SORT_KEY: {"S": "RECEIPT"}, "dossier_id": {"S": dossier.id}})
-                    append(transaction, [event, *later], envelopes_for(dossier, [event, *later], correlation_id))
+                    append(transaction, [event, *later], _envelopes_for(dossier, [event, *later], correlation_id))
                     if index_write is not None:
                         index_write.add_to(transaction)
                     for part in parts:
@@ -270,7 +276,7 @@ class DossierRepository:
             try:
                 with TransactWrite(connection=shared_connection()) as transaction:
                     put_dossier(transaction, dossier)
-                    append(transaction, events, [*envelopes_for(dossier, events, correlation_id), *extra_envelopes])
+                    append(transaction, events, [*_envelopes_for(dossier, events, correlation_id), *extra_envelopes])
                     if index is not None:
                         index.add_to(transaction)
                     for part in extra:
@@ -303,7 +309,7 @@ class DossierRepository:
         chunk: list[tuple[Change, list[EventEnvelope]]] = []
         size = 0
         for change in changes:
-            envelopes = [*envelopes_for(change.dossier, change.events, correlation_id), *change.extra_envelopes]
+            envelopes = [*_envelopes_for(change.dossier, change.events, correlation_id), *change.extra_envelopes]
             items = 1 + len(change.events) + len(envelopes)
             if chunk and size + items > MAX_TRANSACTION_ITEMS:
                 stale |= self._write_chunk(chunk)

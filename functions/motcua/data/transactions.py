@@ -7,7 +7,7 @@ writer builds the same items (keys, indexes, conditions) and reads a failure the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -16,8 +16,9 @@ from motcua.data import table
 from motcua.data.models import DossierItem, HistoryItem, Item, OutboxItem
 from motcua.domain.dossier import Dossier, HistoryEvent
 from motcua.domain.errors import MotcuaError
-from motcua.domain.events import EventEnvelope
-from motcua.domain.sla import index_keys as sla_index_keys
+
+if TYPE_CHECKING:
+    from motcua.domain.events import EventEnvelope
 
 
 class StorageUnavailable(MotcuaError):
@@ -28,6 +29,13 @@ class StorageUnavailable(MotcuaError):
     message_vi = "Hệ thống tạm thời không lưu được dữ liệu. Vui lòng thử lại sau."
     message_en = "Storage is temporarily unavailable. Please retry later."
 
+
+
+def _timer_keys(dossier: Dossier) -> tuple[str, str] | None:
+    # Imported on the first dossier write: the SLA rules and the events' models are not a read's (cold start).
+    from motcua.domain.sla import index_keys
+
+    return index_keys(dossier)
 
 def failed_keys(transaction: TransactWrite, error: TransactWriteError) -> set[tuple[str, str]]:
     """The (pk, sk) of every item whose condition failed. DynamoDB answers with one reason per item in
@@ -61,7 +69,7 @@ def dossier_item(dossier: Dossier) -> DossierItem:
     )
     # SLA timers index (sparse gsi4): the next timer, recomputed on EVERY write, so a pause moves it, a resume
     # re-creates it and finishing removes it (absent keys keep the item out of the index).
-    timer_keys = sla_index_keys(dossier)
+    timer_keys = _timer_keys(dossier)
     if timer_keys is not None:
         item.gsi4pk, item.gsi4sk = timer_keys
     # pynamodb's VersionAttribute adds `version = <stored>` (or "does not exist") and bumps it on write.
@@ -96,7 +104,7 @@ def dossier_attributes(dossier: Dossier) -> AttributeMap:
         "status": {"N": str(int(dossier.status))}, "version": {"N": str(dossier.version)},
         "doc": _s(dossier.model_dump_json()),
     }
-    timer_keys = sla_index_keys(dossier)
+    timer_keys = _timer_keys(dossier)
     if timer_keys is not None:
         item["gsi4pk"], item["gsi4sk"] = _s(timer_keys[0]), _s(timer_keys[1])
     return item
