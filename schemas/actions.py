@@ -2,8 +2,6 @@
 ``payload`` are the workflow's (``motcua.domain.commands``), the same as the HTTP API's action bodies.
 """
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from motcua.domain.actors import Actor

@@ -5,8 +5,6 @@ the field validators re-raise them as ``PydanticCustomError`` whose type *is* th
 single error mapper can answer with it.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal

@@ -1,7 +1,5 @@
 """Shapes shared by every API model: errors, pages."""
 
-from __future__ import annotations
-
 from typing import Any, Generic, TypeVar
 
 from pydantic import Field

@@ -1,8 +1,6 @@
 """API models of a subject's notification settings and push devices (``/me/notification-settings``,
 ``/me/devices/{installation_id}``)."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Literal
 

@@ -16,8 +16,6 @@ dependency, and importing it added about 170 ms to the api handler's import (``-
 machine: its CLI and cloud sources) for what ``_read`` does in a few lines.
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Mapping
 from typing import TypeVar

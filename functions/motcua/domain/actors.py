@@ -1,7 +1,5 @@
 """Who acts on a dossier. Roles come from verified token claims; the domain never trusts a client's say."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict

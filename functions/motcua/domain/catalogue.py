@@ -5,8 +5,6 @@ catalogue's maintainers see what still needs checking against the national catal
 configurable defaults. The public answers (``ProcedureView``) carry none of it.
 """
 
-from __future__ import annotations
-
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum

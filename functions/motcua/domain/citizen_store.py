@@ -9,8 +9,6 @@ only the citizen's own document, and only while it is valid. The dossier then re
 exactly these records, never a number a client sent).
 """
 
-from __future__ import annotations
-
 import hashlib
 import uuid
 from datetime import date, datetime

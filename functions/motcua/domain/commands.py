@@ -5,8 +5,6 @@ The API takes them as the body of ``POST /dossiers/{id}/actions/{action}``, the 
 (``motcua.domain.actions``), so what the workflow writes is what the index reads.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Literal
 

@@ -4,8 +4,6 @@ Every change produces a new ``Dossier`` (version + 1) and one append-only ``Hist
 layer writes both in one transaction, guarded by the stored version (optimistic locking).
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import date, datetime
 from decimal import Decimal

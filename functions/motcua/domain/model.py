@@ -4,8 +4,6 @@ The API's models (``schemas``) are built on the same base, so a record, an event
 strict about unknown fields as a request: a typo is an error, not silently ignored.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated
 

@@ -4,8 +4,6 @@ docs/domain.md §2 (LIKELY). Anything not listed in ``TRANSITIONS`` is forbidden
 exist elsewhere but always map onto exactly one of these codes.
 """
 
-from __future__ import annotations
-
 from enum import IntEnum
 from typing import Literal
 

@@ -6,8 +6,6 @@ Pure records: what the workflow writes on the dossier and the history events rep
 ``motcua.domain.process.passage``.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
