@@ -99,7 +99,9 @@ API_LOADED_ON_FIRST_USE = (
     "motcua.service.desk_forms",  # Forms 01 and 06
     "motcua.service.index.tracking",
     "motcua.service.letters",
+    "motcua.data.postal",  # the postal routes (the carrier mapping itself is read at cold start)
     "motcua.service.payments",  # the payment routes
+    "motcua.service.postal",
     "motcua.service.steps",  # the internal procedure, the work list
 )
 

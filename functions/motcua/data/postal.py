@@ -71,7 +71,6 @@ class CallbackKey(BaseModel):
 
 # The carriers Motcua has an adapter for (route and secret name -> adapter); another carrier joins here.
 ADAPTERS: dict[str, Callable[[CarrierConnection, CarrierMapping], PostalCarrier]] = {}
-CARRIER_NAME = r"^[a-z0-9-]{2,32}$"
 
 
 class Carriers:

@@ -29,6 +29,8 @@ COLLECTION: Final = "collection"
 RETURN: Final = "return"
 Stage = Literal["created", "collected", "in_transit", "delivered", "failed", "cancelled"]
 FINAL_STAGES: Final = frozenset({"delivered", "cancelled"})
+# A carrier's name in routes and secret names (``vnpost``).
+CARRIER_NAME: Final = r"^[a-z0-9-]{2,32}$"
 
 
 class Receiver(BaseModel):

@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING, Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from motcua.data import postal as postal_store
 from motcua.data import uploads
 from motcua.data.models import bind
 from motcua.domain.commands import PAYLOADS, ActionBody, ActionName
-from motcua.domain.postal import CarrierMapping, OrderKind, PostalCarrier, PostalRequest
+from motcua.domain.postal import CARRIER_NAME, CarrierMapping, OrderKind, PostalCarrier, PostalRequest
 from motcua.handlers import http, http_errors
 from motcua.handlers.common import action_operation_id, current_actor, current_claims, request_id
 from motcua.handlers.forms_api import router as forms_router
@@ -31,7 +30,6 @@ from motcua.handlers.params import ActionKey, DossierId, SubmissionKey
 from motcua.handlers.steps_api import router as steps_router
 from motcua.service.actions import API_IDEMPOTENCY, act_from_api, service
 from motcua.service.dossier_reads import audit_view, now_vn
-from motcua.service.postal import PostalService
 from motcua.service.submission import SUBMIT_IDEMPOTENCY, submit_dossier
 from motcua.settings import ApiSettings, load
 from schemas.api import (
@@ -54,8 +52,10 @@ from schemas.api import (
 from schemas.contacts import DeviceRegistration, DeviceView, NotificationSettingsIn, NotificationSettingsView
 
 if TYPE_CHECKING:
+    from motcua.data.postal import OrderRecord
     from motcua.service.contacts import ContactService
     from motcua.service.payments import PaymentService
+    from motcua.service.postal import PostalService
 
 # The forms the desk hands out (Form 01, Form 06) as PDF; officials' internal-procedure steps (their work list).
 app = http.resolver(forms_router, steps_router)
@@ -94,11 +94,18 @@ def _no_carrier_here(carrier: str) -> PostalCarrier:
     raise KeyError(carrier)  # the api only queues: the carriers are called by the postal function
 
 
-postal = PostalService(carriers=_no_carrier_here,
-                       enqueue=lambda message: postal_store.enqueue(config.postal_queue_url, message),
-                       callback_key=postal_store.CallbackKeys(config.postal_callback_secret_prefix),
-                       mapping=_postal_mapping, dossiers=service)
-CarrierName = Annotated[str, Path(pattern=postal_store.CARRIER_NAME, description="The postal carrier (`vnpost`)")]
+@cache
+def postal() -> PostalService:
+    from motcua.data import postal as store
+    from motcua.service.postal import PostalService
+
+    return PostalService(carriers=_no_carrier_here,
+                         enqueue=lambda message: store.enqueue(config.postal_queue_url, message),
+                         callback_key=store.CallbackKeys(config.postal_callback_secret_prefix),
+                         mapping=_postal_mapping, dossiers=service)
+
+
+CarrierName = Annotated[str, Path(pattern=CARRIER_NAME, description="The postal carrier (`vnpost`)")]
 PostalKind = Annotated[OrderKind, Path(description="`collection` (at home) or `return` (the result by post)")]
 InstallationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{8,128}$",
                                      description="The app installation's own id (stable until reinstalled)")]
@@ -182,12 +189,12 @@ def post_payment_callback(gateway: GatewayName, body: PaymentCallback) -> Respon
 
 # --- postal collection and return (docs/integrations.md §3) ----------------------------------------------
 
-def _orders(records: list[postal_store.OrderRecord]) -> PostalOrders:
+def _orders(records: list[OrderRecord]) -> PostalOrders:
     kinds = {r.kind: PostalOrderView.model_validate(r.as_view()) for r in records}
     return PostalOrders(collection=kinds.get("collection"), return_by_post=kinds.get("return"))
 
 
-def _order(record: postal_store.OrderRecord) -> PostalOrderView:
+def _order(record: OrderRecord) -> PostalOrderView:
     return PostalOrderView.model_validate(record.as_view())
 
 
@@ -199,7 +206,7 @@ def _order(record: postal_store.OrderRecord) -> PostalOrderView:
           security=BEARER, responses=_errors(400, 401, 403, 404, 409, 422))
 def post_postal(dossier_id: DossierId, body: PostalRequestIn) -> PostalOrders:
     asked = PostalRequest(collection=body.collection, return_by_post=body.return_by_post, receiver=body.receiver)
-    return _orders(postal.request(dossier_id, asked, current_actor(app), request_id(app)))
+    return _orders(postal().request(dossier_id, asked, current_actor(app), request_id(app)))
 
 
 @app.get("/dossiers/<dossier_id>/postal", tags=["postal"], operation_id="listPostalOrders",
@@ -207,7 +214,7 @@ def post_postal(dossier_id: DossierId, body: PostalRequestIn) -> PostalOrders:
          description="Whoever may read the dossier; the receiver's details are not shown.",
          security=BEARER, responses=_errors(401, 403, 404))
 def get_postal(dossier_id: DossierId) -> PostalOrders:
-    return _orders(postal.orders(dossier_id, current_actor(app), request_id(app)))
+    return _orders(postal().orders(dossier_id, current_actor(app), request_id(app)))
 
 
 @app.post("/dossiers/<dossier_id>/postal/<kind>/order", tags=["postal"], operation_id="createPostalOrder",
@@ -217,7 +224,7 @@ def get_postal(dossier_id: DossierId) -> PostalOrders:
                       "created at the carrier once, whatever the retries.",
           security=BEARER, responses=_errors(400, 401, 403, 404, 409, 422))
 def post_postal_order(dossier_id: DossierId, kind: PostalKind, body: PostalOrderIn) -> PostalOrderView:
-    return _order(postal.order(dossier_id, kind, current_actor(app), request_id(app), receiver=body.receiver))
+    return _order(postal().order(dossier_id, kind, current_actor(app), request_id(app), receiver=body.receiver))
 
 
 @app.post("/dossiers/<dossier_id>/postal/<kind>/cancel", tags=["postal"], operation_id="cancelPostalOrder",
@@ -225,7 +232,7 @@ def post_postal_order(dossier_id: DossierId, kind: PostalKind, body: PostalOrder
           description="The applicant or the desk. The carrier refuses once it has the parcel; the order then "
                       "goes on.", security=BEARER, responses=_errors(401, 403, 404, 409))
 def post_postal_cancel(dossier_id: DossierId, kind: PostalKind) -> PostalOrderView:
-    return _order(postal.cancel(dossier_id, kind, current_actor(app), request_id(app)))
+    return _order(postal().cancel(dossier_id, kind, current_actor(app), request_id(app)))
 
 
 @app.post("/dossiers/<dossier_id>/postal/<kind>/retry", tags=["postal"], operation_id="retryPostalOrder",
@@ -233,7 +240,7 @@ def post_postal_cancel(dossier_id: DossierId, kind: PostalKind) -> PostalOrderVi
           description="A new attempt under the same carrier order code (the carrier creates it once).",
           security=BEARER, responses=_errors(401, 403, 404, 409))
 def post_postal_retry(dossier_id: DossierId, kind: PostalKind) -> PostalOrderView:
-    return _order(postal.retry(dossier_id, kind, current_actor(app), request_id(app)))
+    return _order(postal().retry(dossier_id, kind, current_actor(app), request_id(app)))
 
 
 @app.post("/postal/<carrier>/callback", tags=["postal"], operation_id="postalCallback",
@@ -248,7 +255,7 @@ def post_postal_callback(carrier: CarrierName) -> PostalCallbackAnswer:
     body = (event.decoded_body or "").encode()
     signature = event.headers.get(_postal_mapping.checksum_header.lower()) or event.headers.get(
         _postal_mapping.checksum_header)
-    outcome = postal.callback(carrier, body, signature, request_id(app))
+    outcome = postal().callback(carrier, body, signature, request_id(app))
     return PostalCallbackAnswer(outcome=outcome)  # type: ignore[arg-type]
 
 
