@@ -114,6 +114,30 @@ def test_the_api_cold_start_leaves_each_write_and_route_group_to_its_first_reque
     assert sorted(loaded.intersection(API_LOADED_ON_FIRST_USE)) == []
 
 
+# What the api-feedback function's cold start leaves to the first request that needs it: its writes' index
+# tracking, the SLA timers and the events' models, the citizen's document store, the notification settings
+# (the export) and the carrier's domain (the api's postal routes only).
+FEEDBACK_LOADED_ON_FIRST_USE = (
+    "motcua.domain.events",  # the outbox envelopes of a step
+    "motcua.domain.feedback.timers",  # the SLA timers' keys of a write
+    "motcua.domain.index",  # the legal limits (a view's deadlines), index tracking
+    "motcua.domain.postal",
+    "motcua.domain.sla",
+    "motcua.service.citizen_store",  # /me/documents, a document's verification, an attachment's check
+    "motcua.service.contacts",  # the export's notification settings
+    "motcua.service.index.tracking",
+    "schemas.postal",
+)
+
+
+def test_the_feedback_cold_start_leaves_its_writes_and_stores_to_their_first_request(
+    lambdas: dict[str, LambdaProcess],
+) -> None:
+    loaded = set(lambdas["api-feedback"].init["loaded"])
+    assert "motcua.service.feedback" in loaded  # what every route goes through
+    assert sorted(loaded.intersection(FEEDBACK_LOADED_ON_FIRST_USE)) == []
+
+
 def test_the_api_creates_a_dossier_its_owner_reads_back_and_anyone_tracks(lambdas: dict[str, LambdaProcess]) -> None:
     api, public = lambdas["api"], lambdas["api-public"]
     health = public.invoke(http_event("GET", "/health", route="GET /health"))

@@ -45,12 +45,11 @@ from motcua.data.transactions import (
 )
 from motcua.domain.dossier import Dossier, HistoryEvent, StaleDossier
 from motcua.domain.errors import MotcuaError, NotFound
-from motcua.domain.events import EventEnvelope
 from motcua.domain.feedback import Feedback, FeedbackEvent, FeedbackStatus, StaleFeedback
-from motcua.domain.feedback.timers import index_keys
 
 if TYPE_CHECKING:
     from motcua.data.index_store import FeedbackIndexWrite, IndexWrite
+    from motcua.domain.events import EventEnvelope
 
 PUBLIC_PARTITION = "FEEDBACK#PUBLIC"
 ATTEMPTS = 4
@@ -116,6 +115,8 @@ def _feedback_item(fb: Feedback, *, timers: bool = True) -> FeedbackItem:
                         doc=fb.model_dump_json())
     if fb.status is FeedbackStatus.PUBLISHED and fb.answer is not None and fb.answer.published_at is not None:
         item.gsi1pk, item.gsi1sk = PUBLIC_PARTITION, f"{fb.answer.published_at.isoformat()}#{fb.id}"
+    from motcua.domain.feedback.timers import index_keys  # the SLA timers' keys: on the first write
+
     timer = index_keys(fb) if timers else None
     if timer is not None:
         item.gsi4pk, item.gsi4sk = timer

@@ -41,15 +41,11 @@ from schemas.api import (
     PaymentCallbackAnswer,
     PaymentLinkView,
     PaymentRequest,
-    PostalCallbackAnswer,
-    PostalOrderIn,
-    PostalOrders,
-    PostalOrderView,
-    PostalRequestIn,
     UploadRequest,
     UploadTicket,
 )
 from schemas.contacts import DeviceRegistration, DeviceView, NotificationSettingsIn, NotificationSettingsView
+from schemas.postal import PostalCallbackAnswer, PostalOrderIn, PostalOrders, PostalOrderView, PostalRequestIn
 
 if TYPE_CHECKING:
     from motcua.data.postal import OrderRecord

@@ -19,7 +19,8 @@ from motcua.handlers import startup  # first: the modules below load with the GC
 # isort: split
 
 import inspect
-from typing import Annotated
+from functools import cache
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -30,8 +31,6 @@ from motcua.domain.feedback import FeedbackAction
 from motcua.handlers import http, http_errors
 from motcua.handlers.common import action_operation_id, current_actor, request_id
 from motcua.handlers.params import RequestKey
-from motcua.service.citizen_store import CitizenStore
-from motcua.service.contacts import ContactService
 from motcua.service.dossier_reads import reads  # the read side: no route here writes a dossier
 from motcua.service.feedback_api import FILE_IDEMPOTENCY, STEP_IDEMPOTENCY, file_feedback, take_feedback_step
 from motcua.service.feedback_api import service as feedback
@@ -48,9 +47,25 @@ bind(config.table_name)
 BEARER = http_errors.BEARER
 _errors = http_errors.documented_responses  # every route: its success, its own errors, the ones any route gives
 
-# The dossier core's clock (service.dossier_reads): a test freezing it freezes these too.
-store = CitizenStore(clock=lambda: reads.clock())
-contact_settings = ContactService(clock=lambda: reads.clock())
+if TYPE_CHECKING:
+    from motcua.service.citizen_store import CitizenStore
+    from motcua.service.contacts import ContactService
+
+
+# Made on their first request (each imports its module then), as the api's route groups' services; the
+# dossier core's clock (service.dossier_reads): a test freezing it freezes these too.
+@cache
+def store() -> CitizenStore:
+    from motcua.service.citizen_store import CitizenStore
+
+    return CitizenStore(clock=lambda: reads.clock())
+
+
+@cache
+def contact_settings() -> ContactService:
+    from motcua.service.contacts import ContactService
+
+    return ContactService(clock=lambda: reads.clock())
 
 FeedbackId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The feedback's id")]
 DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A stored document's id")]
@@ -133,7 +148,7 @@ def get_my_documents(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=120)] = None,
 ) -> StoredDocumentPage:
-    items, token = store.mine(current_actor(router), limit, next_token)
+    items, token = store().mine(current_actor(router), limit, next_token)
     return StoredDocumentPage(items=items, next_token=token)
 
 
@@ -142,7 +157,7 @@ def get_my_documents(
             description="For the code printed on a result an agency signed; no personal data. Public, no token.",
             responses=_errors(404))
 def get_document_verification(document_id: DocumentId) -> VerificationView:
-    return store.verify(document_id)
+    return store().verify(document_id)
 
 
 @router.get("/me/export", tags=["citizen"],
@@ -153,9 +168,9 @@ def get_document_verification(document_id: DocumentId) -> VerificationView:
 def get_my_export() -> PersonalDataExport:
     actor = current_actor(router)
     # The citizen's document store and their feedback are part of what is held about them.
-    return reads.export(actor).model_copy(update={"documents": store.export(actor),
+    return reads.export(actor).model_copy(update={"documents": store().export(actor),
                                                     "feedback": feedback.export(actor),
-                                                    **contact_settings.export(actor)})
+                                                    **contact_settings().export(actor)})
 
 
 app = http.resolver(router)

@@ -21,7 +21,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from motcua.data.feedback import DossierTrail, FeedbackAlreadyExists, FeedbackRepository
 from motcua.data.repositories import CatalogueRepository, DossierRepository
@@ -38,12 +39,9 @@ from motcua.domain.feedback import (
     StaleFeedback,
 )
 from motcua.domain.feedback import steps as feedback_steps
-from motcua.domain.feedback import timers as feedback_timers
 from motcua.domain.feedback.steps import StepInput
 from motcua.domain.redaction import redact
-from motcua.service.citizen_store import CitizenStore
 from motcua.service.dossier_reads import AgencyNotFound, competent_agency, now_vn
-from motcua.service.index.tracking import IndexTracker, plan_feedback_change
 from schemas.feedback import (
     AnswerFeedback,
     DeadlinesView,
@@ -61,6 +59,11 @@ from schemas.feedback import (
     RequestFeedbackInfo,
     StepView,
 )
+
+if TYPE_CHECKING:
+    from motcua.domain.feedback.timers import FeedbackFiring
+    from motcua.service.citizen_store import CitizenStore
+    from motcua.service.index.tracking import IndexTracker
 
 STEP_BODIES: dict[FeedbackAction, type[FeedbackStepBody]] = {
     FeedbackAction.REFUSE: RefuseFeedback,
@@ -97,10 +100,23 @@ class FeedbackService:
     feedback: FeedbackRepository = field(default_factory=FeedbackRepository)
     dossiers: DossierRepository = field(default_factory=DossierRepository)
     catalogue: CatalogueRepository = field(default_factory=CatalogueRepository)
-    index: IndexTracker = field(default_factory=IndexTracker)
     clock: Callable[[], datetime] = now_vn
     trail_attempts: int = 4
-    uploads: CitizenStore = field(default_factory=CitizenStore)  # checks the uploads a step attaches
+
+    # What only the writes use is made on its first use: a read's cold start imports neither.
+    @cached_property
+    def index(self) -> IndexTracker:
+        """The monthly index's writes (``motcua.domain.index``, its store)."""
+        from motcua.service.index.tracking import IndexTracker
+
+        return IndexTracker()
+
+    @cached_property
+    def uploads(self) -> CitizenStore:
+        """Checks the uploads a filing or a step attaches."""
+        from motcua.service.citizen_store import CitizenStore
+
+        return CitizenStore()
 
     # -- writes -------------------------------------------------------------------------------------------
     def file(self, body: FeedbackIn, actor: Actor, request_id: str | None = None,
@@ -160,6 +176,8 @@ class FeedbackService:
         envelopes = [feedback_steps.status_envelope(fb, event, request_id)]
         spec = feedback_steps.index_event_details(fb, event)
         if fb.dossier_id is None:  # about a procedure or an agency: the index's writes ride on the feedback's
+            from motcua.service.index.tracking import plan_feedback_change
+
             planned = plan_feedback_change(before, fb, event.occurred_at, context=self.index.context)
             return self.feedback.save(fb, [event], envelopes, index=planned)
         if spec is None:
@@ -221,9 +239,11 @@ class FeedbackService:
 
     # -- the SLA sweep ------------------------------------------------------------------------------------
     def fire_one(self, fb: Feedback, now: datetime, correlation_id: str | None = None,
-                 attempts: int = 3) -> tuple[feedback_timers.FeedbackFiring | None, int]:
+                 attempts: int = 3) -> tuple[FeedbackFiring | None, int]:
         """Fire the feedback's due step timer (if any) on the stored record. Returns the firing and the number
         of version conflicts met (each re-read consistently)."""
+        from motcua.domain.feedback import timers as feedback_timers
+
         conflicts = 0
         for _ in range(attempts):
             firing = feedback_timers.fire(fb, now, correlation_id=correlation_id)

@@ -39,7 +39,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from motcua.domain import actions as ev
-from motcua.domain import clock, sla
+from motcua.domain import clock
 from motcua.domain.access import AccessDenied
 from motcua.domain.actors import Actor
 from motcua.domain.errors import Conflict, InvalidInput
@@ -115,8 +115,6 @@ class FeedbackAction(StrEnum):
 # The citizen's actions (the others are the agency's).
 CITIZEN_ACTIONS = frozenset({FeedbackAction.PROVIDE_INFO, FeedbackAction.RATE})
 
-SLA_WARNING_ACTION = sla.SLA_WARNING_ACTION
-SLA_BREACH_ACTION = sla.SLA_BREACH_ACTION
 READ_ACTION = "read_personal_data"
 
 # --------------------------------------------------------------------------------------------------------

@@ -9,13 +9,12 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from motcua.domain import actions as ev
 from motcua.domain import clock
 from motcua.domain.actors import OFFICIAL_ROLES, Actor, Role
 from motcua.domain.calendar import WorkingCalendar
-from motcua.domain.events import EventEnvelope, FeedbackChanged
 from motcua.domain.feedback import (
     CITIZEN_ACTIONS,
     OPEN_STATUSES,
@@ -38,12 +37,13 @@ from motcua.domain.feedback import (
     StaleFeedback,
     StepRecord,
 )
-from motcua.domain.index.config import FeedbackDeadlines, config_for
-from motcua.domain.index.facts import FeedbackFacts, StandaloneFeedbackFacts
-from motcua.domain.index.facts import FeedbackStep as IndexStep
-from motcua.domain.index.month import Month
-from motcua.domain.index.units import UnitTree, load_default_tree
 from motcua.domain.redaction import redact
+
+if TYPE_CHECKING:  # each imported where it is used: a read's cold start loads neither the index nor the events
+    from motcua.domain.events import EventEnvelope, FeedbackChanged
+    from motcua.domain.index.config import FeedbackDeadlines
+    from motcua.domain.index.facts import StandaloneFeedbackFacts
+    from motcua.domain.index.units import UnitTree
 
 # Where each action may be taken (anything else is a 409).
 _ALLOWED_IN: Mapping[FeedbackAction, frozenset[FeedbackStatus]] = {
@@ -85,6 +85,9 @@ def stable_id(seed: str, what: str) -> str:
 
 def legal_limits(received_at: datetime) -> FeedbackDeadlines:
     """The working days allowed per step, as in force in the month of reception (the index's own numbers)."""
+    from motcua.domain.index.config import config_for
+    from motcua.domain.index.month import Month
+
     return config_for(Month.of(received_at)).feedback_deadlines
 
 
@@ -300,6 +303,10 @@ def index_facts(fb: Feedback, *, as_of: datetime | None = None,
     of it), or None: not filed yet, or about a dossier (that one counts through the dossier's trail, never
     twice). The steps and the rating are read from the record with their own instants, exactly what the
     dossier's ``feedback_respond`` / ``feedback_rate`` events would carry (``index_event_details``)."""
+    from motcua.domain.index.facts import FeedbackFacts, StandaloneFeedbackFacts
+    from motcua.domain.index.facts import FeedbackStep as IndexStep
+    from motcua.domain.index.units import load_default_tree
+
     if fb.dossier_id is not None or fb.about is FeedbackAbout.DOSSIER:
         return None
     if as_of is not None and fb.received_at > as_of:
@@ -324,6 +331,8 @@ def read_event(fb: Feedback, actor: Actor, now: datetime, request_id: str | None
 
 def status_envelope(fb: Feedback, event: FeedbackEvent, correlation_id: str | None) -> EventEnvelope[FeedbackChanged]:
     """``feedback.status_changed`` for every step (the rating too): identifiers and statuses, no personal data."""
+    from motcua.domain.events import EventEnvelope, FeedbackChanged
+
     due = None
     if fb.status.is_open:
         due = deadlines(fb).handle_by

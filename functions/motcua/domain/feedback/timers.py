@@ -10,14 +10,13 @@ from motcua.domain import sla
 from motcua.domain.calendar import WorkingCalendar
 from motcua.domain.events import EventEnvelope, FeedbackTimerFired
 from motcua.domain.feedback import (
-    SLA_BREACH_ACTION,
-    SLA_WARNING_ACTION,
     Feedback,
     FeedbackEvent,
     FeedbackStatus,
     FeedbackStep,
 )
 from motcua.domain.feedback.steps import deadlines, stable_id
+from motcua.domain.sla import SLA_BREACH_ACTION, SLA_WARNING_ACTION
 
 
 @dataclass(frozen=True)
