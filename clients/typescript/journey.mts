@@ -139,6 +139,15 @@ async function submitReadTrackWithdraw(): Promise<string> {
   return dossier.id;
 }
 
+async function receiptSlip(path: { dossier_id: string }) {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await citizen.GET("/dossiers/{dossier_id}/forms/receipt-slip", { params: { path }, parseAs: "arrayBuffer" });
+    const pending = answer.response.status === 404 && (answer.error as { code?: string } | undefined)?.code === "RECEIPT_SLIP_PENDING";
+    if (!pending || attempt === 60) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 /** A second dossier, received, processed, decided and returned by the commune, then rated. */
 async function processedAndEvaluated(): Promise<string> {
   const dossier = ok("submitDossier", await citizen.POST("/dossiers", {
@@ -148,11 +157,9 @@ async function processedAndEvaluated(): Promise<string> {
   const path = { dossier_id: dossier.id };
   const header = () => ({ "idempotency-key": key() });
   ok("receiveDossier", await desk.POST("/dossiers/{dossier_id}/actions/receive", { params: { path, header: header() }, body: {} }));
-  // Form 01, the receipt and appointment slip, issued on reception
-  const slip = ok("getReceiptSlip", await citizen.GET("/dossiers/{dossier_id}/forms/receipt-slip", {
-    params: { path },
-    parseAs: "arrayBuffer",
-  }));
+  // Form 01, the receipt and appointment slip, drawn just after the reception commits: an app asks again
+  // while the answer is 404 RECEIPT_SLIP_PENDING (docs/documents.md §1)
+  const slip = ok("getReceiptSlip", await receiptSlip(path));
   expect(new TextDecoder().decode(slip.slice(0, 5)) === "%PDF-", "the slip is a PDF");
   ok("startDossierProcessing", await processor.POST("/dossiers/{dossier_id}/actions/start_processing", {
     params: { path, header: header() },

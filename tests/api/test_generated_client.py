@@ -11,8 +11,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from infra import declaration
+from infra.local.pollers import queue_pollers
+from infra.local.scheduler import fire
 from motcua.cli.catalogue_cmds import seed_catalogue
 from tests.integration.helpers import COMMUNE, bearer
 
@@ -31,12 +37,39 @@ def run(*command: str | Path, env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
+@contextmanager
+def after_commit(local_stack) -> Iterator[None]:
+    """What runs after a commit, as deployed, while the journey runs: the outbox relay on its schedule (every
+    half second here) and the notifier polling its queue, which draws a reception's Form 01."""
+    pollers = queue_pollers(local_stack.client("sqs"),
+                            {"notifications": (local_stack.queue_url("notifications"),
+                                               local_stack.resources.queues["notifications"].arn)},
+                            functions=[declaration.function("notifier")])
+    stop = threading.Event()
+
+    def relay() -> None:
+        while not stop.wait(0.5):
+            fire("outbox-relay")
+
+    relaying = threading.Thread(target=relay, name="journey-outbox-relay", daemon=True)
+    for poller in pollers:
+        poller.start()
+    relaying.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        relaying.join(10)
+        for poller in pollers:
+            poller.stop()
+
+
 def token(*who: str) -> str:
     return bearer(*who)["authorization"].removeprefix("Bearer ")
 
 
 def test_the_generated_client_type_checks_and_the_citizen_journey_matches_the_document(
-        live_api: str, clean_table: str) -> None:
+        live_api: str, clean_table: str, clean_queues: None, local_stack) -> None:
     seed_catalogue(clean_table)
     # openapi-typescript's default types a property with a default as required, right for answers but
     # wrong for request bodies (the server fills it in): the app's generator is run the same way.
@@ -51,5 +84,6 @@ def test_the_generated_client_type_checks_and_the_citizen_journey_matches_the_do
         "MOTCUA_TOKEN_DESK": token("officer-lan", "reception_officer", COMMUNE),
         "MOTCUA_TOKEN_PROCESSOR": token("officer-minh", "processing_officer", COMMUNE),
     }
-    out = run("node", JOURNEY, env=env)
+    with after_commit(local_stack):
+        out = run("node", JOURNEY, env=env)
     assert "every one as documented" in out, out
