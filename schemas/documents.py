@@ -1,6 +1,5 @@
 """Response models of the citizen's document store and of signature verification (docs/documents.md §5)."""
 
-from __future__ import annotations
 
 from datetime import date, datetime
 

@@ -1,6 +1,5 @@
 """Request and response models of citizens' feedback (*phản ánh, kiến nghị*, docs/feedback.md)."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
@@ -42,7 +41,7 @@ class FeedbackIn(ApiModel):
     attachments: list[UploadKey] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
-    def _subject_given(self) -> FeedbackIn:
+    def _subject_given(self) -> "FeedbackIn":
         needed = {FeedbackAbout.DOSSIER: self.dossier_id, FeedbackAbout.PROCEDURE: self.procedure_code,
                   FeedbackAbout.AGENCY: self.agency_code}[self.about]
         if needed is None:

@@ -28,7 +28,6 @@ handle complaints about an official). A complaint about an official is visible o
 and the inspectors, never to the official named (``official_subject``), even if that official is a leader.
 """
 
-from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
