@@ -108,6 +108,37 @@ def announce(local_stack) -> list[dict[str, Any]]:
     return messages
 
 
+def consume_round(local_stack, queue: str, function_name: str) -> int:
+    """One receive of up to ten messages from ``queue`` and one invocation of ``function_name`` with Lambda's
+    SQS event, settled as the event source mapping does (the records not reported failed are deleted);
+    returns how many it was given."""
+    from infra import declaration
+    from infra.local import load_handler, make_context
+    from infra.local.pollers import build_sqs_event
+
+    sqs, url = local_stack.client("sqs"), local_stack.queue_url(queue)
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"],
+                                   MessageAttributeNames=["All"], WaitTimeSeconds=0).get("Messages", [])
+    if not messages:
+        return 0
+    function = declaration.function(function_name)
+    event = build_sqs_event(messages, local_stack.resources.queues[queue].arn)
+    response = load_handler(function.handler)(event, make_context(function))
+    failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+    for message in messages:
+        if message["MessageId"] not in failed:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return len(messages)
+
+
+def in_queue(local_stack, queue: str) -> int:
+    """Messages waiting or in flight on ``queue`` (SQS's approximate counts)."""
+    attributes = local_stack.client("sqs").get_queue_attributes(
+        QueueUrl=local_stack.queue_url(queue),
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    return sum(int(v) for v in attributes.values())
+
+
 # --- uploads, as a browser sends them after POST /uploads -------------------------------------------------
 
 def ticket(api_client, who: str | tuple[str, str, str], size: int, name: str = "giay-chung-sinh.pdf",

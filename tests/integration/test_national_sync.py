@@ -27,7 +27,7 @@ from motcua.data.index_store import IndexRepository
 from motcua.domain import actions as ev
 from motcua.domain.index import DossierFacts
 from motcua.service.actions import service
-from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
+from tests.integration.helpers import COMMUNE, bearer, consume_round, in_queue, submission, submit_headers
 
 DESK = ("officer-lan", "reception_officer", COMMUNE)
 FIRST = "DongBoHoSoMC"
@@ -76,34 +76,14 @@ def relay() -> dict:
 
 def sync_round(local_stack) -> int:
     """One receive of up to ten messages and one consumer invocation; returns how many it was given."""
-    sqs = local_stack.client("sqs")
-    url = local_stack.queue_url("national-sync")
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"],
-                                   MessageAttributeNames=["All"], WaitTimeSeconds=0).get("Messages", [])
-    if not messages:
-        return 0
-    function = declaration.function("national-sync")
-    event = build_sqs_event(messages, local_stack.resources.queues["national-sync"].arn)
-    response = load_handler(function.handler)(event, make_context(function))
-    failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
-    for message in messages:
-        if message["MessageId"] not in failed:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return len(messages)
+    return consume_round(local_stack, "national-sync", "national-sync")
 
 
 def drain(local_stack, rounds: int = 30) -> None:
     for _ in range(rounds):
-        if not sync_round(local_stack) and not _in_flight(local_stack, "national-sync"):
+        if not sync_round(local_stack) and not in_queue(local_stack, "national-sync"):
             return
     raise AssertionError("the sync queue did not drain")
-
-
-def _in_flight(local_stack, queue: str) -> int:
-    attributes = local_stack.client("sqs").get_queue_attributes(
-        QueueUrl=local_stack.queue_url(queue),
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-    return sum(int(v) for v in attributes.values())
 
 
 def dlq_messages(local_stack) -> list[dict[str, Any]]:

@@ -22,12 +22,11 @@ import pytest
 
 from infra import declaration
 from infra.local import load_handler, make_context
-from infra.local.pollers import build_sqs_event
 from infra.local.scheduler import schedule_event
 from infra.local.vnpost import CHECKSUM_HEADER, provision, sign
 from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.domain.calendar import VN_TZ
-from tests.integration.helpers import COMMUNE, bearer, submission, submit_headers
+from tests.integration.helpers import COMMUNE, bearer, consume_round, in_queue, submission, submit_headers
 
 CITIZEN = "citizen-hang"
 DESK = ("officer-lan", "reception_officer", COMMUNE)
@@ -62,27 +61,7 @@ def vnpost(local_stack, monkeypatch):
 
 def postal_round(local_stack) -> int:
     """One receive of up to ten messages and one invocation of the consumer, settled as Lambda does."""
-    sqs = local_stack.client("sqs")
-    url = local_stack.queue_url("postal")
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"],
-                                   MessageAttributeNames=["All"], WaitTimeSeconds=0).get("Messages", [])
-    if not messages:
-        return 0
-    function = declaration.function("postal")
-    event = build_sqs_event(messages, local_stack.resources.queues["postal"].arn)
-    response = load_handler(function.handler)(event, make_context(function))
-    failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
-    for message in messages:
-        if message["MessageId"] not in failed:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return len(messages)
-
-
-def in_queue(local_stack, name: str) -> int:
-    attributes = local_stack.client("sqs").get_queue_attributes(
-        QueueUrl=local_stack.queue_url(name),
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-    return sum(int(v) for v in attributes.values())
+    return consume_round(local_stack, "postal", "postal")
 
 
 def drain(local_stack, rounds: int = 20) -> int:
