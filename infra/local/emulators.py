@@ -17,8 +17,11 @@ class JsonRequestHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the caller stopped waiting (a timeout fault): a late answer is dropped, as on a real network
 
     def json_body(self) -> dict[str, Any]:
         """The request's JSON object; an empty one for a body that is not a JSON object."""
