@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 import time
+import types
 import uuid
 from typing import Any
 
@@ -129,6 +131,23 @@ def consume_round(local_stack, queue: str, function_name: str) -> int:
         if message["MessageId"] not in failed:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return len(messages)
+
+
+def handler_module(function_name: str) -> types.ModuleType:
+    """The module of a declared function's handler, as the local runner loaded it (its warm state)."""
+    from infra import declaration
+    from infra.local import load_handler
+
+    return sys.modules[load_handler(declaration.function(function_name).handler).__module__]
+
+
+def fresh_partner_consumer(monkeypatch, function_name: str, client_attr: str) -> types.ModuleType:
+    """A partner consumer's module whose client is built again on its next message (the connection read
+    again), retrying a failed record at once rather than after the backoff."""
+    module = handler_module(function_name)
+    monkeypatch.setattr(module, client_attr, None)
+    monkeypatch.setattr(module.queue, "retry_base_s", 0)
+    return module
 
 
 def in_queue(local_stack, queue: str) -> int:

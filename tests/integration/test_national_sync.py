@@ -27,7 +27,15 @@ from motcua.data.index_store import IndexRepository
 from motcua.domain import actions as ev
 from motcua.domain.index import DossierFacts
 from motcua.service.actions import service
-from tests.integration.helpers import COMMUNE, bearer, consume_round, in_queue, submission, submit_headers
+from tests.integration.helpers import (
+    COMMUNE,
+    bearer,
+    consume_round,
+    fresh_partner_consumer,
+    in_queue,
+    submission,
+    submit_headers,
+)
 
 DESK = ("officer-lan", "reception_officer", COMMUNE)
 FIRST = "DongBoHoSoMC"
@@ -45,12 +53,7 @@ def portal(local_stack, monkeypatch):
     emulator = local_stack.national_portal
     emulator.reset()
     provision(emulator, local_stack.endpoints, read_timeout_s=1.5)
-    handler = load_handler(declaration.function("national-sync").handler).__module__
-    import sys
-
-    module = sys.modules[handler]
-    monkeypatch.setattr(module, "_sync", None)  # the connection is read again
-    monkeypatch.setattr(module.queue, "retry_base_s", 0)  # retried at once, not after the backoff
+    fresh_partner_consumer(monkeypatch, "national-sync", "_sync")
     return emulator
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +25,16 @@ from infra.local.scheduler import schedule_event
 from infra.local.vnpost import CHECKSUM_HEADER, provision, sign
 from motcua.cli.catalogue_cmds import seed_catalogue
 from motcua.domain.calendar import VN_TZ
-from tests.integration.helpers import COMMUNE, bearer, consume_round, in_queue, submission, submit_headers
+from tests.integration.helpers import (
+    COMMUNE,
+    bearer,
+    consume_round,
+    fresh_partner_consumer,
+    handler_module,
+    in_queue,
+    submission,
+    submit_headers,
+)
 
 CITIZEN = "citizen-hang"
 DESK = ("officer-lan", "reception_officer", COMMUNE)
@@ -47,9 +55,7 @@ def vnpost(local_stack, monkeypatch):
     emulator = local_stack.vnpost
     emulator.reset()
     provision(emulator, local_stack.endpoints, read_timeout_s=0.5)
-    module = sys.modules[load_handler(declaration.function("postal").handler).__module__]
-    monkeypatch.setattr(module, "_postal", None)  # the connection is read again
-    monkeypatch.setattr(module.queue, "retry_base_s", 0)  # retried at once, not after the backoff
+    fresh_partner_consumer(monkeypatch, "postal", "_postal")
     sent: list[bytes] = []
     monkeypatch.setattr(emulator.server, "_post_callback", sent.append)
     emulator.sent = sent
@@ -288,8 +294,7 @@ def test_an_order_the_carrier_refuses_is_parked_at_once_and_retried_by_the_desk(
                                                        MessageAttributeNames=["All"], WaitTimeSeconds=0)["Messages"]
     assert len(parked) == 1
     provision(vnpost, local_stack.endpoints, read_timeout_s=0.5)  # the account corrected
-    module = sys.modules[load_handler(declaration.function("postal").handler).__module__]
-    module._postal = None
+    handler_module("postal")._postal = None  # the corrected account is read on the next message
     assert api_client.post(f"/dossiers/{dossier_id}/postal/collection/retry", headers=bearer(*DESK)).status == 200
     drain(local_stack)
     assert orders(api_client, dossier_id)["collection"]["state"] == "created"
@@ -305,7 +310,7 @@ def test_an_order_whose_message_was_lost_is_sent_again_by_the_poll(api_client, l
     url = local_stack.queue_url("postal")
     for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)["Messages"]:
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])  # lost before its consumer ran
-    module = sys.modules[load_handler(declaration.function("postal").handler).__module__]
+    module = handler_module("postal")
     assert poll(local_stack)["requeued"] == 0  # queued a moment ago: its message may still be on its way
     monkeypatch.setattr(module.postal(), "requeue_after", timedelta(0))
     assert poll(local_stack)["requeued"] == 1
